@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Args reads options getopt-style, one at a time:
+//
+//	a := cli.NewArgs(args)
+//	for a.Next() {
+//		switch a.Opt() {
+//		case "-f", "--force":
+//			force = true
+//		case "-c":
+//			n, err := a.Int()
+//			...
+//		default:
+//			return cli.UsageError(env, usage, a.Unknown())
+//		}
+//	}
+//	rest := a.Rest()
+//
+// Options end at "--", at a lone "-", or at the first argument that does not
+// start with "-". A value is taken from "--name=value", from the rest of a
+// short option ("-c5"), or from the next argument. Short options are not
+// bundled: "-sf" is the option "-s" with the value "f" when "-s" takes a
+// value, and an unknown option otherwise.
+type Args struct {
+	args     []string
+	opt      string
+	inline   string
+	hasValue bool
+	err      error
+}
+
+// NewArgs returns a reader over args (without the applet name).
+func NewArgs(args []string) *Args { return &Args{args: args} }
+
+// Next advances to the next option and reports whether there is one.
+func (a *Args) Next() bool {
+	if a.err != nil || len(a.args) == 0 {
+		return false
+	}
+	s := a.args[0]
+	if s == "--" {
+		a.args = a.args[1:]
+		return false
+	}
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	a.args = a.args[1:]
+	a.inline, a.hasValue = "", false
+	if strings.HasPrefix(s, "--") {
+		if i := strings.IndexByte(s, '='); i >= 0 {
+			a.opt, a.inline, a.hasValue = s[:i], s[i+1:], true
+			return true
+		}
+		a.opt = s
+		return true
+	}
+	a.opt = s[:2]
+	if len(s) > 2 {
+		a.inline, a.hasValue = s[2:], true
+	}
+	return true
+}
+
+// Opt returns the current option, e.g. "-f" or "--force".
+func (a *Args) Opt() string { return a.opt }
+
+// Flag reports whether the current option was given without an inline value,
+// as a boolean option must be. It returns false (and records an error) for
+// "--flag=x" or "-fx".
+func (a *Args) Flag() bool {
+	if a.hasValue {
+		a.err = errors.New("option " + a.opt + " takes no value")
+		return false
+	}
+	return true
+}
+
+// Value returns the current option's value.
+func (a *Args) Value() (string, error) {
+	if a.hasValue {
+		a.hasValue = false
+		return a.inline, nil
+	}
+	if len(a.args) == 0 {
+		a.err = errors.New("option " + a.opt + " requires a value")
+		return "", a.err
+	}
+	v := a.args[0]
+	a.args = a.args[1:]
+	return v, nil
+}
+
+// Int returns the current option's value as a decimal integer.
+func (a *Args) Int() (int, error) {
+	v, err := a.Value()
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		a.err = errors.New("option " + a.opt + ": not a number: " + v)
+		return 0, a.err
+	}
+	return n, nil
+}
+
+// Unknown returns the message for an unrecognised current option.
+func (a *Args) Unknown() string { return "unknown option " + a.opt }
+
+// Err returns the first error met while reading values, if any.
+func (a *Args) Err() error { return a.err }
+
+// Rest returns the arguments after the options.
+func (a *Args) Rest() []string { return a.args }

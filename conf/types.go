@@ -1,0 +1,190 @@
+// Package conf reads heartbeat's three configuration files — ha.cf,
+// haresources and authkeys — exactly as heartbeat 3.0.6 reads them, and
+// validates them. It is pure: it parses what it is given and never touches
+// the system (interface and device checks belong to the daemon).
+package conf
+
+import "time"
+
+// DefaultDir is where heartbeat keeps its configuration.
+const DefaultDir = "/etc/ha.d"
+
+// DirEnv names the environment variable that overrides DefaultDir.
+const DirEnv = "HA_DIR"
+
+// AutoFailback is the resource hand-back policy.
+type AutoFailback int
+
+// The auto_failback modes of heartbeat 3.0.6.
+const (
+	FailbackLegacy AutoFailback = iota // default: ip-request handshake, always fails back
+	FailbackOn                         // nice_failback protocol, hand back when the owner returns
+	FailbackOff                        // nice_failback protocol, never hand back automatically
+)
+
+// String returns the ha.cf spelling of the mode.
+func (a AutoFailback) String() string {
+	switch a {
+	case FailbackOn:
+		return "on"
+	case FailbackOff:
+		return "off"
+	}
+	return "legacy"
+}
+
+// MediumType is the kind of a heartbeat medium.
+type MediumType string
+
+// The media habox implements.
+const (
+	Bcast  MediumType = "bcast" // also written "udp" in ha.cf
+	Mcast  MediumType = "mcast"
+	Ucast  MediumType = "ucast"
+	Serial MediumType = "serial"
+)
+
+// Medium is one heartbeat path as configured in ha.cf.
+type Medium struct {
+	Type MediumType
+	// Dev is the interface name (bcast, mcast, ucast) or the device path
+	// (serial).
+	Dev string
+	// Port is the UDP port: udpport for bcast/ucast, the line's port for
+	// mcast. Baud is the line speed for serial.
+	Port int
+	Baud int
+	// Group, TTL and Loop are set for mcast; Peer (host name or address as
+	// written) for ucast.
+	Group string
+	TTL   int
+	Loop  bool
+	Peer  string
+	// Line is where the medium was declared in ha.cf.
+	Line int
+}
+
+// Name is the link name heartbeat uses in logs and cl_status: the
+// interface name, or the device path for serial.
+func (m Medium) Name() string { return m.Dev }
+
+// HaCf is the parsed /etc/ha.d/ha.cf with every default applied.
+type HaCf struct {
+	File string
+	// Nodes are the configured node names, lower-cased, in file order.
+	Nodes []string
+	Media []Medium
+
+	Keepalive time.Duration
+	Deadtime  time.Duration
+	Warntime  time.Duration
+	Initdead  time.Duration
+	Deadping  time.Duration
+
+	UDPPort  int
+	Baud     int
+	HopFudge int
+
+	AutoFailback AutoFailback
+	Watchdog     string
+
+	Logfile        string
+	Debugfile      string
+	Logfacility    string // "" or "none" = no syslog
+	UseLogd        bool
+	SyslogMsgFmt   bool
+	Debug          int
+	LogBadPack     bool
+	Realtime       bool
+	Rtprio         int // 0 = minimum SCHED_RR priority
+	MsgFmt         string
+	MaxRexmitDelay time.Duration
+	UUIDFrom       string
+	HbGenMethod    string
+	Coredumps      bool
+	Cluster        string
+
+	// Set records the directives given explicitly (after the udp→bcast
+	// rewrite), for `heartbeat -t` and `cl_status hbparameter`.
+	Set map[string]bool
+	// Raw is the value text as written for each directive given (the last
+	// one when repeated), or the default's text otherwise.
+	Raw map[string]string
+}
+
+// Resource is one entry of a haresources line.
+type Resource struct {
+	// Script is the resource script name ("IPaddr" for the IP shorthand).
+	Script string
+	// Args are the "::"-separated arguments (the address spec for IPaddr).
+	Args []string
+	// Text is the entry as written in the file.
+	Text string
+}
+
+// Group is one haresources line: the preferred node and its resources;
+// the first resource's Text is the group key.
+type Group struct {
+	Node      string
+	Key       string
+	Resources []Resource
+	Line      int
+}
+
+// Haresources is the parsed /etc/ha.d/haresources.
+type Haresources struct {
+	File   string
+	Groups []Group
+}
+
+// AuthMethod is an authkeys signing method.
+type AuthMethod string
+
+// The methods of heartbeat 3.0.6.
+const (
+	AuthCRC  AuthMethod = "crc"
+	AuthMD5  AuthMethod = "md5"
+	AuthSHA1 AuthMethod = "sha1"
+)
+
+// AuthKey is one numbered authkeys entry.
+type AuthKey struct {
+	Index  int
+	Method AuthMethod
+	Key    []byte // nil for crc
+}
+
+// Authkeys is the parsed /etc/ha.d/authkeys.
+type Authkeys struct {
+	File string
+	// Active is the index named by the "auth" line: the entry used to sign.
+	Active int
+	// Keys holds the entries by index (0..15); nil where absent.
+	Keys [16]*AuthKey
+}
+
+// Config is the whole configuration of one node.
+type Config struct {
+	Dir       string
+	HaCf      *HaCf
+	Resources *Haresources
+	Auth      *Authkeys
+	Warnings  []Warning
+}
+
+// Warning is a non-fatal remark about a file, as heartbeat logs them.
+type Warning struct {
+	File string
+	Line int // 0 when it concerns the whole file
+	Msg  string
+}
+
+// Error is one configuration problem: where it is, which directive and
+// token, and what is wrong, in words a sysadmin understands.
+type Error struct {
+	File      string
+	Line      int    // 0 when it concerns the whole file
+	Directive string // may be empty
+	Token     string // may be empty
+	Msg       string
+}

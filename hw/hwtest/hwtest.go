@@ -1,0 +1,155 @@
+// Package hwtest holds helpers for tests that need root, network namespaces,
+// veth links and ptys. It is imported only by _test.go files.
+//
+// Root tests call RequireRoot first: outside CI they skip with a clear
+// message when not root; under CI=true a skip would hide a missing test, so
+// they fail instead.
+package hwtest
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// RequireRoot skips t when the test is not running as root, or fails it
+// when CI=true.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("this test needs root (network namespaces, raw sockets, mknod); CI=true forbids skipping it")
+	}
+	t.Skip("skipping: needs root (network namespaces, raw sockets, mknod); run `sudo make test`")
+}
+
+// RequireCmd skips (or, under CI=true, fails) t when a command is missing.
+func RequireCmd(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not installed; .ci/run must install it", name)
+	}
+	t.Skipf("skipping: %s not installed", name)
+	return ""
+}
+
+var seq atomic.Int32
+
+// UniqueName returns a short name unique to this process and call, for
+// namespaces and interfaces: prefix + pid + counter, at most 15 bytes.
+func UniqueName(prefix string) string {
+	n := prefix + strconv.Itoa(os.Getpid()%100000) + "x" + strconv.Itoa(int(seq.Add(1)))
+	if len(n) > 15 {
+		n = n[len(n)-15:]
+	}
+	return n
+}
+
+// Run runs a command and fails t with its output when it fails.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Netns is a network namespace created for one test and deleted with it.
+type Netns struct {
+	Name string
+}
+
+// NewNetns creates a network namespace with a unique name (from prefix)
+// and its loopback up; t.Cleanup deletes it, killing what still runs there.
+func NewNetns(t testing.TB, prefix string) *Netns {
+	t.Helper()
+	RequireRoot(t)
+	ns := &Netns{Name: UniqueName(prefix)}
+	Run(t, "ip", "netns", "add", ns.Name)
+	t.Cleanup(func() {
+		if pids, err := exec.Command("ip", "netns", "pids", ns.Name).Output(); err == nil {
+			for _, p := range strings.Fields(string(pids)) {
+				if pid, err := strconv.Atoi(p); err == nil {
+					unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+		}
+		exec.Command("ip", "netns", "del", ns.Name).Run()
+	})
+	ns.Exec(t, "ip", "link", "set", "lo", "up")
+	return ns
+}
+
+// Exec runs a command inside the namespace and returns its output; a
+// failure fails t.
+func (ns *Netns) Exec(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	return Run(t, "ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
+}
+
+// Command returns an unstarted command that runs inside the namespace.
+func (ns *Netns) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
+}
+
+// Do runs f on an OS thread switched into the namespace, for in-process
+// code that opens sockets there. The thread is discarded afterwards.
+func (ns *Netns) Do(t testing.TB, f func()) {
+	t.Helper()
+	fd, err := unix.Open("/var/run/netns/"+ns.Name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open netns %s: %v", ns.Name, err)
+	}
+	defer unix.Close(fd)
+	done := make(chan any)
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				done <- r
+			}
+		}()
+		f()
+	}()
+	if r := <-done; r != nil {
+		t.Fatalf("in netns %s: %v", ns.Name, r)
+	}
+}
+
+// Veth creates a veth pair: ifA in a, ifB in b (either may be nil for the
+// root namespace... which tests must not use; pass namespaces), both up,
+// with the given CIDR addresses when not empty.
+func Veth(t testing.TB, a *Netns, ifA, addrA string, b *Netns, ifB, addrB string) {
+	t.Helper()
+	tmpA, tmpB := UniqueName("va"), UniqueName("vb")
+	Run(t, "ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB)
+	Run(t, "ip", "link", "set", tmpA, "netns", a.Name, "name", ifA)
+	Run(t, "ip", "link", "set", tmpB, "netns", b.Name, "name", ifB)
+	for _, x := range []struct {
+		ns        *Netns
+		ifc, cidr string
+	}{{a, ifA, addrA}, {b, ifB, addrB}} {
+		if x.cidr != "" {
+			x.ns.Exec(t, "ip", "addr", "add", x.cidr, "brd", "+", "dev", x.ifc)
+		}
+		x.ns.Exec(t, "ip", "link", "set", x.ifc, "up")
+	}
+}

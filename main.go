@@ -1,0 +1,183 @@
+// Command habox is a multi-call binary that brings Linux-HA heartbeat
+// failover to embedded boxes. It runs the applet named by basename(argv[0])
+// (a symlink or hard link), or the one named by its first argument:
+//
+//	habox [--help | --list | --version | --install [-s] DIR]
+//	habox APPLET [ARGS...]
+//	APPLET [ARGS...]
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"habox/applets/authkeygen"
+	"habox/applets/cli"
+	"habox/applets/heartbeat"
+	"habox/applets/heartbeat/control"
+	"habox/applets/ipaddr"
+	"habox/applets/mkwatchdog"
+	"habox/applets/serialtest"
+)
+
+// version is set at link time: -ldflags '-X main.version=...'.
+var version = "dev"
+
+// allApplets lists every applet of the binary; registry indexes it.
+func allApplets() []cli.Applet {
+	return []cli.Applet{
+		heartbeat.Applet,
+		ipaddr.Applet,
+		ipaddr.IPv6Applet,
+		serialtest.Applet,
+		mkwatchdog.Applet,
+		authkeygen.Applet,
+		control.ClStatus,
+		control.HbStandby,
+		control.HbTakeover,
+	}
+}
+
+// Registry maps applet names to applets.
+type Registry map[string]*cli.Applet
+
+// newRegistry indexes applets by name. A duplicate or empty name is a
+// programming error and panics.
+func newRegistry(list []cli.Applet) Registry {
+	r := make(Registry, len(list))
+	for i := range list {
+		a := &list[i]
+		if a.Name == "" || a.Run == nil {
+			panic("habox: applet without name or Run")
+		}
+		if _, dup := r[a.Name]; dup {
+			panic("habox: duplicate applet " + a.Name)
+		}
+		r[a.Name] = a
+	}
+	return r
+}
+
+// Names returns the applet names in sorted order.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func main() {
+	os.Exit(dispatch(newRegistry(allApplets()), cli.OSEnv(), os.Args))
+}
+
+// dispatch runs the applet argv names and returns its exit code.
+func dispatch(r Registry, env *cli.Env, argv []string) int {
+	name := "habox"
+	if len(argv) > 0 {
+		name = filepath.Base(argv[0])
+	}
+	if a, ok := r[name]; ok {
+		return r.run(env, a, argv[1:])
+	}
+	if len(argv) < 2 {
+		r.banner(env)
+		return 0
+	}
+	args := argv[2:]
+	switch argv[1] {
+	case "--help", "-h":
+		r.banner(env)
+		return 0
+	case "--list", "-l":
+		for _, n := range r.Names() {
+			env.Out(n, "\n")
+		}
+		return 0
+	case "--version", "-V":
+		env.Out(version, "\n")
+		return 0
+	case "--install":
+		return r.install(env, args)
+	}
+	if a, ok := r[argv[1]]; ok {
+		return r.run(env, a, args)
+	}
+	env.Err("habox: applet not found: ", argv[1], "\n")
+	env.Err("usage: habox [--help|--list|--version|--install [-s] DIR] | APPLET [ARGS...]\n")
+	return 2
+}
+
+// run answers --help for every applet, then runs it.
+func (r Registry) run(env *cli.Env, a *cli.Applet, args []string) int {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		return cli.Help(env, a.Usage)
+	}
+	return a.Run(env, args)
+}
+
+func (r Registry) banner(env *cli.Env) {
+	env.Out("habox ", version, " multi-call binary: Linux-HA heartbeat failover for small boxes.\n\n",
+		"Usage: habox APPLET [ARGS...]  or  APPLET [ARGS...] through a link named APPLET\n",
+		"       habox --list | --version | --install [-s] DIR\n\n",
+		"Applets:\n\t", strings.Join(r.Names(), ", "), "\n")
+}
+
+// install creates a link named after every applet in dir pointing to the
+// running binary: hard links, or symlinks with -s. Links that already point
+// to this binary are left alone, so it can run again (like busybox --install).
+func (r Registry) install(env *cli.Env, args []string) int {
+	const usage = "habox --install [-s] DIR"
+	symlink := false
+	if len(args) > 0 && args[0] == "-s" {
+		symlink, args = true, args[1:]
+	}
+	if len(args) != 1 {
+		return cli.UsageError(env, usage, "")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return cli.Fail(env, "habox", err, 1)
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		return cli.Fail(env, "habox", err, 1)
+	}
+	code := 0
+	for _, n := range r.Names() {
+		if err := installLink(self, filepath.Join(args[0], n), symlink); err != nil {
+			env.Err("habox: --install: ", err.Error(), "\n")
+			code = 1
+		}
+	}
+	return code
+}
+
+// installLink makes dst a link to target, replacing a stale link or an older
+// copy but never a different regular file's directory entry without reason.
+func installLink(target, dst string, symlink bool) error {
+	if fi, err := os.Lstat(dst); err == nil {
+		if symlink && fi.Mode()&os.ModeSymlink != 0 {
+			if cur, _ := os.Readlink(dst); cur == target {
+				return nil
+			}
+		}
+		if !symlink && fi.Mode().IsRegular() {
+			if ti, err := os.Stat(target); err == nil && os.SameFile(fi, ti) {
+				return nil
+			}
+		}
+		if fi.IsDir() {
+			return &os.PathError{Op: "install", Path: dst, Err: os.ErrExist}
+		}
+		if err := os.Remove(dst); err != nil {
+			return err
+		}
+	}
+	if symlink {
+		return os.Symlink(target, dst)
+	}
+	return os.Link(target, dst)
+}
