@@ -147,6 +147,9 @@ func (r Registry) install(env *cli.Env, args []string) int {
 	}
 	code := 0
 	for _, n := range r.Names() {
+		if r[n].NoLink {
+			continue
+		}
 		if err := installLink(self, filepath.Join(args[0], n), symlink); err != nil {
 			env.Err("habox: --install: ", err.Error(), "\n")
 			code = 1

@@ -27,6 +27,9 @@ type Applet struct {
 	// and returns the process exit code. It must not call os.Exit or touch
 	// global state, so tests can run it in-process.
 	Run func(env *Env, args []string) int
+	// NoLink keeps `habox --install` from creating a link for the applet,
+	// for names that must never shadow a host's own command (init).
+	NoLink bool
 }
 
 // Env is what an applet may use of its process: standard streams and
