@@ -1,0 +1,150 @@
+package serial
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// LockDir is where UUCP-style device locks live (FHS 2.1, heartbeat,
+// minicom, pppd).
+const LockDir = "/var/lock"
+
+// LockName returns the lock file name of a device: "LCK.." and the
+// device's base name, e.g. LCK..ttyS0 for /dev/ttyS0.
+func LockName(dev string) string { return "LCK.." + filepath.Base(dev) }
+
+// LockedError reports a device locked by a live process.
+type LockedError struct {
+	Path string // the lock file
+	PID  int    // the holder
+}
+
+func (e *LockedError) Error() string {
+	return e.Path + ": device locked by pid " + strconv.Itoa(e.PID)
+}
+
+// Lock is a held device lock.
+type Lock struct {
+	path string
+	pid  int
+}
+
+// Path returns the lock file path.
+func (l *Lock) Path() string { return l.path }
+
+// LockDevice creates the lock file of dev in dir (LockDir when empty),
+// holding this process's pid in the HDB UUCP format: ten characters, right
+// aligned, and a newline. A lock left by a dead process is removed; a live
+// holder gives a *LockedError. The file is written under a temporary name
+// and linked into place, so other programs never see it half written.
+func LockDevice(dir, dev string) (*Lock, error) {
+	if dir == "" {
+		dir = LockDir
+	}
+	pid := os.Getpid()
+	path := filepath.Join(dir, LockName(dev))
+	tmp := filepath.Join(dir, "LTMP."+strconv.Itoa(pid))
+	pidText := strconv.Itoa(pid)
+	content := strings.Repeat(" ", max(0, 10-len(pidText))) + pidText + "\n"
+	if err := writeNew(tmp, content); err != nil {
+		return nil, cliWrap("lock "+dev, err)
+	}
+	defer os.Remove(tmp)
+	for try := 0; try < 3; try++ {
+		err := os.Link(tmp, path)
+		if err == nil {
+			return &Lock{path: path, pid: pid}, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, cliWrap("lock "+dev, err)
+		}
+		holder, err := ReadLock(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // released meanwhile
+		}
+		if err == nil && holder > 0 && Alive(holder) {
+			return nil, &LockedError{Path: path, PID: holder}
+		}
+		// Dead holder or unreadable lock: stale.
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, cliWrap("remove stale lock", err)
+		}
+	}
+	return nil, &os.PathError{Op: "lock " + dev, Path: path, Err: unix.EAGAIN}
+}
+
+func writeNew(name, content string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
+}
+
+// ReadLock returns the pid stored in a lock file, in the ASCII format
+// (leading blanks allowed) or the old binary one (a 4-byte native int).
+func ReadLock(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	s := strings.TrimSpace(string(b))
+	if pid, err := strconv.Atoi(s); err == nil && pid > 0 {
+		return pid, nil
+	}
+	if len(b) == 4 && bytes.IndexFunc(b, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
+		if pid := int(int32(binary.NativeEndian.Uint32(b))); pid > 0 {
+			return pid, nil
+		}
+	}
+	return 0, &os.PathError{Op: "read lock", Path: path, Err: errors.New("no pid in lock file")}
+}
+
+// Alive reports whether a process with this pid exists (kill(pid, 0)
+// succeeds or is refused for permission).
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := unix.Kill(pid, 0)
+	return err == nil || err == unix.EPERM
+}
+
+// Unlock removes the lock file if it still holds this lock's pid.
+func (l *Lock) Unlock() error {
+	if l == nil || l.path == "" {
+		return nil
+	}
+	pid, err := ReadLock(l.path)
+	if err == nil && pid == l.pid {
+		err = os.Remove(l.path)
+	} else if err == nil || errors.Is(err, os.ErrNotExist) {
+		err = nil // taken over by someone else or already gone: not ours
+	}
+	l.path = ""
+	return err
+}
+
+func cliWrap(ctx string, err error) error { return &wrapErr{ctx, err} }
+
+type wrapErr struct {
+	ctx string
+	err error
+}
+
+func (w *wrapErr) Error() string { return w.ctx + ": " + w.err.Error() }
+func (w *wrapErr) Unwrap() error { return w.err }

@@ -1,0 +1,317 @@
+package serial
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// newPty opens a pty pair: the master (non-blocking, with deadlines) and
+// the slave's path. A slave descriptor stays open for the test's life so
+// the pair survives a Port closing its end.
+func newPty(t *testing.T) (*os.File, string) {
+	t.Helper()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/dev/pts/" + strconv.Itoa(int(n))
+	hold, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := os.NewFile(uintptr(fd), "ptmx")
+	t.Cleanup(func() { hold.Close(); m.Close() })
+	return m, path
+}
+
+func termios(t *testing.T, path string) unix.Termios {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *a
+}
+
+func TestOpenRawAndRestore(t *testing.T) {
+	for _, tc := range []struct {
+		baud  int
+		flow  bool
+		speed uint32
+	}{
+		{9600, false, unix.B9600},
+		{0, true, unix.B19200},
+		{115200, false, unix.B115200},
+		{460800, true, unix.B460800},
+	} {
+		t.Run(strconv.Itoa(tc.baud), func(t *testing.T) {
+			_, path := newPty(t)
+			before := termios(t, path)
+			if before.Lflag&unix.ICANON == 0 {
+				t.Fatal("a fresh pty should start in canonical mode")
+			}
+			p, err := Open(path, Config{Baud: tc.baud, RTSCTS: tc.flow, VMin: 1, VTime: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := p.Attrs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Cflag&unix.CBAUD != tc.speed {
+				t.Errorf("speed %#x, want %#x", a.Cflag&unix.CBAUD, tc.speed)
+			}
+			want := uint32(unix.CS8 | unix.CREAD | unix.CLOCAL)
+			if a.Cflag&want != want || a.Cflag&(unix.PARENB|unix.CSTOPB) != 0 {
+				t.Errorf("cflag %#x is not 8N1 with CREAD|CLOCAL", a.Cflag)
+			}
+			if got := a.Cflag&unix.CRTSCTS != 0; got != tc.flow {
+				t.Errorf("CRTSCTS = %v, want %v", got, tc.flow)
+			}
+			if a.Lflag&(unix.ICANON|unix.ECHO|unix.ISIG) != 0 || a.Oflag&unix.OPOST != 0 ||
+				a.Iflag&(unix.ICRNL|unix.IXON|unix.ISTRIP) != 0 {
+				t.Errorf("not raw: iflag %#x oflag %#x lflag %#x", a.Iflag, a.Oflag, a.Lflag)
+			}
+			if a.Cc[unix.VMIN] != 1 || a.Cc[unix.VTIME] != 1 {
+				t.Errorf("VMIN/VTIME = %d/%d, want 1/1", a.Cc[unix.VMIN], a.Cc[unix.VTIME])
+			}
+			if p.Saved() != before {
+				t.Error("Saved() differs from the settings before Open")
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if after := termios(t, path); after != before {
+				t.Errorf("settings not restored:\nbefore %+v\nafter  %+v", before, after)
+			}
+		})
+	}
+}
+
+func TestReadWriteDeadlineAndClose(t *testing.T) {
+	m, path := newPty(t)
+	p, err := Open(path, Config{Baud: 38400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.SendBreak(); err != nil {
+		t.Fatal(err)
+	}
+	// Binary-safe both ways: CR, LF, 0xff and NUL arrive unchanged.
+	msg := []byte("a\r\nb\x00\xff\x13\x03")
+	if _, err := p.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	m.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(m, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("master read %q, %v; want %q", got, err, msg)
+	}
+	if _, err := m.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	p.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(p, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("port read %q, %v; want %q", got, err, msg)
+	}
+	p.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	if _, err := p.Read(got); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read on a silent line: %v, want deadline exceeded", err)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p.SetReadDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() { _, err := p.Read(got); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	p.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("pending read after Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not unblock a pending Read")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	reg := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(reg, nil, 0600)
+	_, pty := newPty(t)
+	for _, tc := range []struct {
+		path string
+		baud int
+		want error
+	}{
+		{"/dev/ttyNOSUCH9", 0, os.ErrNotExist},
+		{os.DevNull, 0, ErrNotTTY},
+		{reg, 0, ErrNotTTY},
+		{pty, 12345, ErrBaud},
+		{pty, 300, ErrBaud},
+	} {
+		p, err := Open(tc.path, Config{Baud: tc.baud})
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Open(%s, %d) = %v, want %v", tc.path, tc.baud, err, tc.want)
+		}
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+func TestBaudsTable(t *testing.T) {
+	for _, b := range Bauds {
+		if _, ok := speeds[b]; !ok {
+			t.Errorf("baud %d has no speed", b)
+		}
+	}
+	if len(speeds) != len(Bauds) {
+		t.Error("speeds and Bauds disagree")
+	}
+}
+
+func deadPid(t *testing.T) int {
+	t.Helper()
+	c := exec.Command("true")
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pid := c.Process.Pid
+	if Alive(pid) {
+		t.Skip("pid reused already")
+	}
+	return pid
+}
+
+func TestLockFiles(t *testing.T) {
+	dir := t.TempDir()
+	l, err := LockDevice(dir, "/dev/ttyS0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "LCK..ttyS0")
+	if l.Path() != path {
+		t.Fatalf("lock path %s, want %s", l.Path(), path)
+	}
+	b, _ := os.ReadFile(path)
+	pid := strconv.Itoa(os.Getpid())
+	if want := string(bytes.Repeat([]byte{' '}, 10-len(pid))) + pid + "\n"; string(b) != want {
+		t.Errorf("lock content %q, want %q", b, want)
+	}
+	// A second locker sees the live holder.
+	_, err = LockDevice(dir, "/dev/ttyS0")
+	var le *LockedError
+	if !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Fatalf("second lock: %v, want LockedError with our pid", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("Unlock left the lock file")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Errorf("files left in the lock dir: %v", ents)
+	}
+}
+
+func TestLockStaleAndForeign(t *testing.T) {
+	dead := deadPid(t)
+	// Sleep keeps a live foreign holder.
+	sleeper := exec.Command("sleep", "30")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	live := sleeper.Process.Pid
+	bin := func(pid int) string {
+		b := make([]byte, 4)
+		b[0], b[1], b[2], b[3] = byte(pid), byte(pid>>8), byte(pid>>16), byte(pid>>24)
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name, content string
+		lockedBy      int // 0: stale, acquired
+	}{
+		{"dead ascii", "      " + strconv.Itoa(dead) + "\n", 0},
+		{"garbage", "hello\n", 0},
+		{"empty", "", 0},
+		{"live ascii", strconv.Itoa(live) + "\n", live},
+		{"live padded", "     " + strconv.Itoa(live) + "\n", live},
+		{"live binary", bin(live), live},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "LCK..ttyUSB1")
+			os.WriteFile(path, []byte(tc.content), 0644)
+			l, err := LockDevice(dir, "/dev/ttyUSB1")
+			if tc.lockedBy != 0 {
+				var le *LockedError
+				if !errors.As(err, &le) || le.PID != tc.lockedBy {
+					t.Fatalf("got %v, want locked by %d", err, tc.lockedBy)
+				}
+				if b, _ := os.ReadFile(path); string(b) != tc.content {
+					t.Error("a live holder's lock was touched")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("stale lock not taken over: %v", err)
+			}
+			if pid, _ := ReadLock(path); pid != os.Getpid() {
+				t.Errorf("lock holds pid %d, want ours", pid)
+			}
+			l.Unlock()
+		})
+	}
+}
+
+func TestUnlockLeavesForeignLock(t *testing.T) {
+	dir := t.TempDir()
+	l, err := LockDevice(dir, "ttyS1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(l.Path(), []byte("         1\n"), 0644) // taken over by pid 1
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "LCK..ttyS1")); err != nil {
+		t.Error("Unlock removed a lock it no longer holds")
+	}
+}
+
+func TestLockDirMissing(t *testing.T) {
+	_, err := LockDevice(filepath.Join(t.TempDir(), "nope"), "ttyS0")
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want ErrNotExist", err)
+	}
+}
