@@ -1,0 +1,299 @@
+package hblog
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"habox/hw/unixsock"
+)
+
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// Golden lines from spec 6.1 (observed on 3.0.6 / cluster-glue 1.0.12).
+func TestFileFormats(t *testing.T) {
+	ts := time.Date(2026, time.November, 25, 13, 14, 54, 0, time.Local)
+	ts2 := time.Date(2015, time.February, 4, 15, 57, 4, 0, time.Local)
+	ts3 := time.Date(2026, time.November, 5, 1, 2, 3, 0, time.Local)
+	tests := []struct {
+		name   string
+		t      time.Time
+		msgfmt bool
+		prio   Priority
+		msg    string
+		want   string
+	}{
+		{"warn", ts, true, Warning, "node bob: is dead", "Nov 25 13:14:54 alice heartbeat: [30622]: WARN: node bob: is dead\n"},
+		{"glib", ts, true, InfoPri, "glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0",
+			"Nov 25 13:14:54 alice heartbeat: [30622]: info: glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0\n"},
+		{"day padded", ts3, true, Err, "x", "Nov 05 01:02:03 alice heartbeat: [30622]: ERROR: x\n"},
+		{"classic", ts2, false, InfoPri, "Link bob:eth0 up.", "heartbeat[30622]: 2015/02/04_15:57:04 info: Link bob:eth0 up.\n"},
+		{"crit", ts2, false, Crit, "c", "heartbeat[30622]: 2015/02/04_15:57:04 CRIT: c\n"},
+		{"notice", ts2, false, Notice, "n", "heartbeat[30622]: 2015/02/04_15:57:04 notice: n\n"},
+		{"trailing newline trimmed", ts, true, InfoPri, "x\n", "Nov 25 13:14:54 alice heartbeat: [30622]: info: x\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l, err := New(Options{SyslogMsgFmt: tt.msgfmt, Node: "alice", Pid: 30622, Now: fixedClock(tt.t), Stderr: &buf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Log(tt.prio, tt.msg)
+			if got := buf.String(); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPriorityWords(t *testing.T) {
+	want := "EMERG ALERT CRIT ERROR WARN notice info debug"
+	var w []string
+	for p := Emerg; p <= DebugPri; p++ {
+		w = append(w, p.String())
+	}
+	if got := strings.Join(w, " "); got != want {
+		t.Errorf("got %q want %q", got, want)
+	}
+	if Priority(9).String() != "(undef)" {
+		t.Error("out of range priority")
+	}
+}
+
+func TestFilesAndDebugLevels(t *testing.T) {
+	dir := t.TempDir()
+	logf, dbgf := filepath.Join(dir, "ha-log"), filepath.Join(dir, "ha-debug")
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 0, time.Local)
+	l, err := New(Options{Logfile: logf, Debugfile: dbgf, SyslogMsgFmt: true, Node: "n1", Pid: 7, Now: fixedClock(ts), Debug: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("one")
+	l.Debug(1, "dbg1")
+	l.Debug(2, "dbg2 hidden")
+	l.SetDebug(2)
+	l.Debug(2, "dbg2")
+	if l.DebugLevel() != 2 {
+		t.Error("DebugLevel")
+	}
+	l.SetDebug(-3)
+	if l.DebugLevel() != 0 {
+		t.Error("negative level not clamped")
+	}
+	l.Error("two")
+	l.Close()
+	l.Info("after close is dropped")
+	pre := "Jan 02 03:04:05 n1 heartbeat: [7]: "
+	wantLog := pre + "info: one\n" + pre + "ERROR: two\n"
+	wantDbg := pre + "info: one\n" + pre + "debug: dbg1\n" + pre + "debug: dbg2\n" + pre + "ERROR: two\n"
+	if b, _ := os.ReadFile(logf); string(b) != wantLog {
+		t.Errorf("logfile:\n%s\nwant\n%s", b, wantLog)
+	}
+	if b, _ := os.ReadFile(dbgf); string(b) != wantDbg {
+		t.Errorf("debugfile:\n%s\nwant\n%s", b, wantDbg)
+	}
+}
+
+func TestNilAndEmptyLoggerSafe(t *testing.T) {
+	var l *Logger
+	l.Info("x")
+	l.Debug(0, "x")
+	l.SetDebug(3)
+	l.Reopen()
+	l.Close()
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Warn("nothing happens")
+	e.Close()
+}
+
+func TestBadFacility(t *testing.T) {
+	if _, err := New(Options{Facility: "nosuch"}); err == nil {
+		t.Error("unknown facility accepted")
+	}
+	if _, err := New(Options{Facility: "none"}); err != nil {
+		t.Error(err)
+	}
+	if _, err := New(Options{Logfile: "/nonexistent-dir/x"}); err == nil {
+		t.Error("unopenable logfile accepted")
+	}
+}
+
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "ha-log")
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.Local)
+	clock := func() time.Time { return now }
+	l, err := New(Options{Logfile: logf, SyslogMsgFmt: true, Node: "n", Pid: 1, Now: clock, ReopenCheck: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Info("before")
+	if err := os.Rename(logf, logf+".1"); err != nil {
+		t.Fatal(err)
+	}
+	l.Info("still old") // within the check interval: goes to the renamed file
+	now = now.Add(11 * time.Second)
+	l.Info("new file")
+	old, _ := os.ReadFile(logf + ".1")
+	cur, _ := os.ReadFile(logf)
+	if !strings.Contains(string(old), "before") || !strings.Contains(string(old), "still old") || strings.Contains(string(old), "new file") {
+		t.Errorf("rotated file: %q", old)
+	}
+	if !strings.HasSuffix(string(cur), "info: new file\n") || strings.Contains(string(cur), "before") {
+		t.Errorf("new file: %q", cur)
+	}
+	// Explicit Reopen (SIGHUP) after another rotation.
+	os.Rename(logf, logf+".2")
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	l.Info("after hup")
+	cur, _ = os.ReadFile(logf)
+	if string(cur) != "Mar 04 05:06:18 n heartbeat: [1]: info: after hup\n" {
+		t.Errorf("after Reopen: %q", cur)
+	}
+}
+
+func TestSyslog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	srv, err := unixsock.ListenDgram(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := time.Date(2026, time.November, 5, 13, 14, 54, 0, time.Local)
+	l, err := New(Options{Facility: "local7", Pid: 1234, Now: fixedClock(ts), SyslogPath: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Info("Link bob:eth0 up.")
+	l.Warn("node bob: is dead")
+	l.SetDebug(1)
+	l.Debug(1, "dbg")
+	want := []string{
+		"<190>Nov  5 13:14:54 heartbeat: [1234]: info: Link bob:eth0 up.",
+		"<188>Nov  5 13:14:54 heartbeat: [1234]: WARN: node bob: is dead",
+		"<191>Nov  5 13:14:54 heartbeat: [1234]: debug: dbg",
+	}
+	buf := make([]byte, 4096)
+	for _, w := range want {
+		srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := srv.Recv(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(buf[:n]); got != w {
+			t.Errorf("got  %q\nwant %q", got, w)
+		}
+	}
+}
+
+func TestSyslogDaemonRestart(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	l, err := New(Options{Facility: "daemon", Pid: 1, SyslogPath: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Info("no syslog yet: dropped, no error")
+	srv, err := unixsock.ListenDgram(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("first")
+	srv.Close()
+	os.Remove(sock)
+	srv, err = unixsock.ListenDgram(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	l.Info("second") // old connection is dead: reconnects
+	buf := make([]byte, 512)
+	srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := srv.Recv(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(buf[:n]), "info: second") || !strings.HasPrefix(string(buf[:n]), "<30>") {
+		t.Errorf("got %q", buf[:n])
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := &Limiter{Burst: 2, Interval: time.Second, Now: func() time.Time { return now }}
+	var got []bool
+	for i := 0; i < 5; i++ {
+		got = append(got, r.Allow("a"))
+	}
+	if want := []bool{true, true, false, false, false}; !equalBools(got, want) {
+		t.Errorf("got %v want %v", got, want)
+	}
+	if !r.Allow("b") {
+		t.Error("keys must be independent")
+	}
+	now = now.Add(time.Second)
+	ok, n := r.AllowN("a")
+	if !ok || n != 3 {
+		t.Errorf("after interval: ok=%v suppressed=%d, want true 3", ok, n)
+	}
+	r.Allow("a")
+	r.Allow("a")
+	if s := r.Suppressed(); s["a"] != 1 || len(s) != 1 {
+		t.Errorf("Suppressed = %v", s)
+	}
+	if s := r.Suppressed(); len(s) != 0 {
+		t.Errorf("Suppressed not reset: %v", s)
+	}
+	if SuppressedText(1) != "1 similar message suppressed" || SuppressedText(4) != "4 similar messages suppressed" {
+		t.Error("SuppressedText")
+	}
+	var nilr *Limiter
+	if !nilr.Allow("x") {
+		t.Error("nil limiter must allow")
+	}
+}
+
+func TestLimiterBoundedKeys(t *testing.T) {
+	now := time.Unix(0, 0)
+	r := &Limiter{Burst: 1, Interval: time.Minute, MaxKeys: 8, Now: func() time.Time { return now }}
+	for i := 0; i < 1000; i++ {
+		r.Allow(string(rune('a' + i%500)))
+	}
+	if len(r.keys) > 8 {
+		t.Errorf("%d keys kept, max 8", len(r.keys))
+	}
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func BenchmarkLogFile(b *testing.B) {
+	l, err := New(Options{Logfile: filepath.Join(b.TempDir(), "log"), SyslogMsgFmt: true, Node: "n"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	for i := 0; i < b.N; i++ {
+		l.Info("Link bob:eth0 up.")
+	}
+}
