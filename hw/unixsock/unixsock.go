@@ -98,6 +98,9 @@ func (l *Listener) Accept() (*Conn, error) {
 		return aerr != unix.EAGAIN
 	})
 	if err != nil {
+		if err.Error() == "use of closed file" { // internal/poll.ErrFileClosing
+			err = &os.PathError{Op: "accept", Path: l.path, Err: os.ErrClosed}
+		}
 		return nil, err
 	}
 	if aerr != nil {
