@@ -32,6 +32,10 @@ type Info struct {
 	Options  uint32 // WDIOF_* capability bits
 }
 
+// HasMagicClose reports whether the driver announces WDIOF_MAGICCLOSE: a
+// 'V' before close disarms it.
+func (i Info) HasMagicClose() bool { return i.Options&unix.WDIOF_MAGICCLOSE != 0 }
+
 // Open opens the watchdog device write-only. Opening a watchdog arms it:
 // from now on it must be fed within its timeout, or disarmed with
 // MagicClose (unless the driver runs in nowayout mode).
