@@ -1,0 +1,598 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Node is one cluster node: its namespaces, files and daemon.
+type Node struct {
+	Lab   *Lab
+	Index int    // 0 or 1
+	Name  string // uname -n and ha.cf node name
+	Kind  Kind
+	NS    *NS
+	Dir   string // host directory: etc/ lib/ run/ log/ state/
+
+	anchor    *exec.Cmd
+	anchorPid int
+
+	mu     sync.Mutex
+	daemon *exec.Cmd
+	done   chan struct{}
+	stderr *syncBuffer
+}
+
+// Peer returns the other node.
+func (n *Node) Peer() *Node { return n.Lab.Nodes[1-n.Index] }
+
+// Path returns the host path of a file inside the node's directory tree.
+func (n *Node) Path(parts ...string) string {
+	return filepath.Join(append([]string{n.Dir}, parts...)...)
+}
+
+// LogFile is the host path of the node's main log (ha.cf logfile, or
+// keepalived's console output).
+func (n *Node) LogFile() string {
+	if n.Kind == Keepalived {
+		return n.Path("log", "keepalived.log")
+	}
+	return n.Path("log", "ha-log")
+}
+
+// Log returns the node's log so far.
+func (n *Node) Log() string {
+	b, _ := os.ReadFile(n.LogFile())
+	return string(b)
+}
+
+// DebugLog returns the node's debug log (ha-debug).
+func (n *Node) DebugLog() string {
+	b, _ := os.ReadFile(n.Path("log", "ha-debug"))
+	return string(b)
+}
+
+// WatchdogFile is the fake watchdog device (a regular file) when
+// Options.Watchdog is set.
+func (n *Node) WatchdogFile() string { return n.Path("watchdog") }
+
+func durMS(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+
+// HaCf returns the ha.cf text the lab writes for this node.
+func (n *Node) HaCf() string {
+	o := &n.Lab.Opts
+	var b strings.Builder
+	fmt.Fprintf(&b, "# written by the habox lab for %s\n", n.Name)
+	b.WriteString("logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\nlogfacility none\nuse_logd no\n")
+	fmt.Fprintf(&b, "keepalive %s\ndeadtime %s\n", durMS(o.Keepalive), durMS(o.Deadtime))
+	if o.Warntime > 0 {
+		fmt.Fprintf(&b, "warntime %s\n", durMS(o.Warntime))
+	}
+	fmt.Fprintf(&b, "initdead %s\nudpport 694\n", durMS(o.Initdead))
+	if !o.NoBcast {
+		b.WriteString("bcast eth1\n")
+	}
+	if o.Serial {
+		fmt.Fprintf(&b, "baud %d\nserial %s\n", o.Baud, n.Lab.TTY(n.Index))
+	}
+	if o.Watchdog {
+		fmt.Fprintf(&b, "watchdog %s\n", n.WatchdogFile())
+	}
+	if o.Debug > 0 {
+		fmt.Fprintf(&b, "debug %d\n", o.Debug)
+	}
+	fmt.Fprintf(&b, "auto_failback %s\nnode %s\nnode %s\ncrm no\n", o.AutoFailback, n.Lab.Nodes[0].Name, n.Lab.Nodes[1].Name)
+	b.WriteString(o.ExtraHaCf)
+	return b.String()
+}
+
+// Haresources returns the haresources line: node1 owns the VIP (and the
+// test script when Options.Script).
+func (n *Node) Haresources() string {
+	s := n.Lab.Nodes[0].Name + " " + VIP + "/24/eth0"
+	if n.Lab.Opts.Script {
+		s += " hatest"
+	}
+	return s + "\n"
+}
+
+// Authkeys returns the authkeys text for Options.Auth/Key.
+func (n *Node) Authkeys() string {
+	o := &n.Lab.Opts
+	if o.Auth == "crc" {
+		return "auth 1\n1 crc\n"
+	}
+	return fmt.Sprintf("auth 1\n1 %s %s\n", o.Auth, o.Key)
+}
+
+const hatestScript = `#!/bin/sh
+# habox lab test resource. Touch STATE/fail-start or STATE/fail-stop to make
+# start or stop fail. Events are appended to STATE/events.
+d=%s
+case "$1" in
+start)
+	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)"; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
+	touch $d/running; echo "$(date +%%s.%%N) start" >>$d/events; exit 0;;
+stop)
+	if [ -e $d/fail-stop ]; then echo "hatest: stop failure (test)"; echo "$(date +%%s.%%N) stop-failed" >>$d/events; exit 1; fi
+	rm -f $d/running; echo "$(date +%%s.%%N) stop" >>$d/events; exit 0;;
+status)
+	if [ -e $d/running ]; then echo running; else echo stopped; fi; exit 0;;
+*) echo "usage: $0 {start|stop|status}"; exit 1;;
+esac
+`
+
+// writeFiles lays out the node's directory tree and configuration.
+func (n *Node) writeFiles() {
+	t := n.Lab.T
+	t.Helper()
+	for _, d := range []string{"etc", "lib", "run", "log", "state"} {
+		if err := os.MkdirAll(n.Path(d), 0o755); err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("lab: node %s: %v", n.Name, err)
+		}
+	}
+	if n.Kind == Heartbeat {
+		// A copy of the host's /etc/ha.d (harc, rc.d, resource.d, shellfuncs).
+		must(run("cp", "-a", "/etc/ha.d/.", n.Path("etc")))
+		must(run("cp", "-a", "/var/lib/heartbeat/.", n.Path("lib")))
+	}
+	// /run as Debian's tmpfiles.d makes it.
+	for _, d := range []string{"heartbeat/ccm", "heartbeat/crm", "heartbeat/dopd", "crm", "resource-agents", "lock"} {
+		must(os.MkdirAll(n.Path("run", d), 0o755))
+	}
+	for _, d := range []string{"heartbeat/ccm", "heartbeat/crm", "heartbeat/dopd", "crm"} {
+		run("chown", "hacluster:haclient", n.Path("run", d))
+		os.Chmod(n.Path("run", d), 0o750)
+	}
+	os.Chmod(n.Path("run", "resource-agents"), 0o1755)
+	os.Chmod(n.Path("run", "lock"), 0o1777)
+	if n.Kind == Keepalived {
+		must(os.WriteFile(n.Path("etc", "keepalived.conf"), []byte(n.KeepalivedConf()), 0o644))
+		return
+	}
+	must(os.WriteFile(n.Path("etc", "ha.cf"), []byte(n.HaCf()), 0o644))
+	must(os.WriteFile(n.Path("etc", "haresources"), []byte(n.Haresources()), 0o644))
+	must(os.WriteFile(n.Path("etc", "authkeys"), []byte(n.Authkeys()), 0o600))
+	os.Chmod(n.Path("etc", "authkeys"), 0o600)
+	must(os.MkdirAll(n.Path("etc", "resource.d"), 0o755))
+	must(os.WriteFile(n.Path("etc", "resource.d", "hatest"), []byte(fmt.Sprintf(hatestScript, n.Path("state"))), 0o755))
+	if n.Lab.Opts.Watchdog {
+		must(os.WriteFile(n.WatchdogFile(), nil, 0o600))
+	}
+}
+
+// KeepalivedAdvert maps a heartbeat keepalive to the closest VRRP advert
+// interval keepalived accepts (centiseconds, at least 0.01 s).
+func KeepalivedAdvert(keepalive time.Duration) string {
+	cs := (keepalive + 5*time.Millisecond) / (10 * time.Millisecond)
+	if cs < 1 {
+		cs = 1
+	}
+	if cs >= 100 && cs%100 == 0 {
+		return strconv.Itoa(int(cs / 100))
+	}
+	return strconv.FormatFloat(float64(cs)/100, 'f', 2, 64)
+}
+
+// KeepalivedConf returns keepalived's configuration for this node: VRRPv3
+// over eth1, the VIP on eth0, node1 preferred (priority 150, preempting).
+func (n *Node) KeepalivedConf() string {
+	prio := 150 - 50*n.Index
+	return fmt.Sprintf(`global_defs {
+	router_id %s
+	vrrp_version 3
+	vrrp_garp_master_delay 0
+	vrrp_garp_master_repeat 3
+	script_user root
+	enable_script_security
+}
+vrrp_instance VI_1 {
+	state BACKUP
+	interface eth1
+	virtual_router_id 51
+	priority %d
+	advert_int %s
+	virtual_ipaddress {
+		%s/24 dev eth0
+	}
+}
+`, n.Name, prio, KeepalivedAdvert(n.Lab.Opts.Keepalive), VIP)
+}
+
+// startAnchor starts the long-lived process that holds the node's UTS
+// and mount namespaces (inside its network namespace).
+func (n *Node) startAnchor() {
+	t := n.Lab.T
+	t.Helper()
+	binds := [][2]string{{n.Path("etc"), "/etc/ha.d"}, {n.Path("lib"), "/var/lib/heartbeat"}, {n.Path("run"), "/run"}, {n.Path("log"), "/var/log"}}
+	var sh strings.Builder
+	fmt.Fprintf(&sh, "hostname %s", n.Name)
+	for _, b := range binds {
+		fmt.Fprintf(&sh, " && mount --bind %s %s", b[0], b[1])
+	}
+	sh.WriteString(" && echo ready $$ && exec sleep 2147483647")
+	cmd := n.NS.Command("unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", sh.String())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("lab: anchor %s: %v", n.Name, err)
+	}
+	n.anchor = cmd
+	n.Lab.defer_(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	f := strings.Fields(line)
+	if err != nil || len(f) != 2 || f[0] != "ready" {
+		t.Fatalf("lab: anchor %s did not start: %q %v %s", n.Name, line, err, errb.String())
+	}
+	n.anchorPid, _ = strconv.Atoi(f[1])
+}
+
+// Command returns an unstarted command running in the node's network, UTS
+// and mount namespaces (its hostname and bound directories).
+func (n *Node) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"-t", strconv.Itoa(n.anchorPid), "-m", "-u", "-n", name}, args...)...)
+}
+
+// Exec runs a command in the node's namespaces and returns its combined
+// output and exit code (-1 when it could not run).
+func (n *Node) Exec(name string, args ...string) (string, int) {
+	out, err := n.Command(name, args...).CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		return string(out) + err.Error(), -1
+	}
+	return string(out), 0
+}
+
+// Ctl runs a control tool of the node's kind (cl_status, hb_standby,
+// hb_takeover): the stock tools for 3.0.6, the habox applets otherwise.
+func (n *Node) Ctl(tool string, args ...string) (string, int) {
+	if n.Kind == Habox {
+		return n.Exec(HaboxBin(n.Lab.T), append([]string{tool}, args...)...)
+	}
+	switch tool {
+	case "hb_standby", "hb_takeover":
+		tool = "/usr/share/heartbeat/" + tool
+	}
+	return n.Exec(tool, args...)
+}
+
+// Start starts the node's daemon in the foreground (-f for heartbeat,
+// -n for keepalived); its stdout/stderr are kept for failure messages.
+func (n *Node) Start() {
+	t := n.Lab.T
+	t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.daemon != nil {
+		t.Fatalf("lab: %s already started", n.Name)
+	}
+	var cmd *exec.Cmd
+	switch n.Kind {
+	case Habox:
+		cmd = n.Command(HaboxBin(t), "heartbeat", "-f")
+	case Heartbeat:
+		cmd = n.Command(HB306, "-f")
+	case Keepalived:
+		cmd = n.Command("keepalived", "--dont-fork", "--log-console", "--log-detail", "--no-syslog", "--vrrp",
+			"-f", n.Path("etc", "keepalived.conf"), "-p", "/run/keepalived.pid", "-r", "/run/keepalived_vrrp.pid")
+	default:
+		t.Fatalf("lab: unknown kind %q", n.Kind)
+	}
+	n.stderr = &syncBuffer{}
+	cmd.Stdout = n.stderr
+	cmd.Stderr = n.stderr
+	if n.Kind == Keepalived {
+		f, err := os.OpenFile(n.LogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+		cmd.Stdout, cmd.Stderr = f, f
+		defer f.Close()
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("lab: start %s on %s: %v", n.Kind, n.Name, err)
+	}
+	n.daemon = cmd
+	done := make(chan struct{})
+	n.done = done
+	go func() { cmd.Wait(); close(done) }()
+	n.Lab.defer_(func() { n.killAll() })
+}
+
+// StartedAt is used by callers that need the instant the daemon process
+// was started; see Start.
+func (n *Node) Pid() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.daemon == nil {
+		return 0
+	}
+	return n.daemon.Process.Pid
+}
+
+// Running reports whether the daemon started by Start is still running.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.daemon == nil {
+		return false
+	}
+	select {
+	case <-n.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Wait waits up to d for the daemon to exit and reports whether it did.
+func (n *Node) Wait(d time.Duration) bool {
+	n.mu.Lock()
+	done := n.done
+	n.mu.Unlock()
+	if done == nil {
+		return true
+	}
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// forget clears the record of a daemon that has exited, so Start may run again.
+func (n *Node) forget() {
+	n.mu.Lock()
+	n.daemon, n.done = nil, nil
+	n.mu.Unlock()
+}
+
+// Pids lists the node's daemon processes (everything in its mount
+// namespace but the anchor), including resource scripts being run.
+func (n *Node) Pids() []int {
+	want := mntNS(n.anchorPid)
+	if want == "" {
+		return nil
+	}
+	var pids []int
+	for _, p := range allPids() {
+		if p != n.anchorPid && mntNS(p) == want {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// DaemonPids lists only the daemon's own long-lived processes (by command
+// name), for memory and CPU accounting.
+func (n *Node) DaemonPids() []int {
+	name := map[Kind]string{Habox: "habox", Heartbeat: "heartbeat", Keepalived: "keepalived"}[n.Kind]
+	var pids []int
+	for _, p := range n.Pids() {
+		if procComm(p) == name {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// Signal sends sig to the daemon's main process.
+func (n *Node) Signal(sig syscall.Signal) error {
+	pid := n.Pid()
+	if pid == 0 {
+		return fmt.Errorf("%s: no daemon", n.Name)
+	}
+	return signal(pid, sig)
+}
+
+// SignalAll sends sig to every daemon process of the node.
+func (n *Node) SignalAll(sig syscall.Signal) {
+	for _, p := range n.DaemonPids() {
+		signal(p, sig)
+	}
+}
+
+// killAll SIGKILLs every process in the node's mount namespace but the
+// anchor, and reaps the daemon.
+func (n *Node) killAll() {
+	for i := 0; i < 50; i++ {
+		pids := n.Pids()
+		if len(pids) == 0 {
+			break
+		}
+		for _, p := range pids {
+			signal(p, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.Wait(2 * time.Second)
+	n.forget()
+}
+
+// Kill SIGKILLs the daemon (all its processes) and returns the instant.
+func (n *Node) Kill() time.Time {
+	t0 := time.Now()
+	n.killAll()
+	return t0
+}
+
+// SetLinks brings the node's eth0 and eth1 down or up (a pulled cable).
+func (n *Node) SetLinks(up bool) error {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	return n.NS.Run("sh", "-c", "ip link set eth0 "+state+" && ip link set eth1 "+state)
+}
+
+// HardFail SIGKILLs the daemon and cuts the node's links at the same
+// instant (the serial link too, when configured, by blocking it), and
+// returns that instant.
+func (n *Node) HardFail() time.Time {
+	t := n.Lab.T
+	t.Helper()
+	t0 := time.Now()
+	for _, p := range n.Pids() {
+		signal(p, syscall.SIGKILL)
+	}
+	if err := n.NS.Do(func() error { return linksDown() }); err != nil {
+		t.Fatalf("lab: cut links of %s: %v", n.Name, err)
+	}
+	if n.Lab.socat != nil {
+		n.Lab.SerialBlock(true)
+	}
+	n.killAll()
+	return t0
+}
+
+// Recover undoes HardFail as a reboot would: stale VIP and test-resource
+// state removed, links up, serial unblocked. The daemon is not started.
+func (n *Node) Recover() {
+	t := n.Lab.T
+	t.Helper()
+	n.NS.Run("ip", "addr", "del", VIP+"/24", "dev", "eth0")
+	os.Remove(n.Path("state", "running"))
+	if err := n.SetLinks(true); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	if n.Lab.socat != nil {
+		n.Lab.SerialBlock(false)
+	}
+}
+
+// Stop stops the daemon gracefully (SIGTERM, like heartbeat -k) and
+// waits up to d for it to exit; it returns the instant SIGTERM was sent.
+func (n *Node) Stop(d time.Duration) time.Time {
+	t := n.Lab.T
+	t.Helper()
+	t0 := time.Now()
+	if err := n.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("lab: stop %s: %v", n.Name, err)
+	}
+	if !n.Wait(d) {
+		t.Fatalf("lab: %s (%s) did not stop within %v\n%s", n.Name, n.Kind, d, n.Lab.LogTails(30))
+	}
+	// 3.0.6 children exit right after the master; reap leftovers.
+	n.killAll()
+	return t0
+}
+
+// PeerStatus asks the node's daemon for the peer's status (cl_status
+// nodestatus), or for keepalived "active" when the daemon runs.
+func (n *Node) PeerStatus() string {
+	if n.Kind == Keepalived {
+		if n.Running() {
+			return "active"
+		}
+		return "dead"
+	}
+	out, _ := n.Ctl("cl_status", "nodestatus", n.Peer().Name)
+	return strings.TrimSpace(out)
+}
+
+// HoldsVIP reports whether the VIP is configured on the node's eth0.
+func (n *Node) HoldsVIP() bool {
+	out, err := exec.Command("ip", "-n", n.NS.Name, "-o", "-4", "addr", "show", "dev", "eth0").Output()
+	return err == nil && strings.Contains(string(out), " "+VIP+"/")
+}
+
+// ScriptRunning reports whether the test resource reports running.
+func (n *Node) ScriptRunning() bool {
+	_, err := os.Stat(n.Path("state", "running"))
+	return err == nil
+}
+
+// WaitScript waits up to d for the test resource to be running (or
+// stopped) on the node and reports whether it got there.
+func (n *Node) WaitScript(running bool, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for n.ScriptRunning() != running {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// WaitLog waits up to d for a log line matching the regular expression
+// and returns it; it fails the test on timeout.
+func (n *Node) WaitLog(re string, d time.Duration) string {
+	t := n.Lab.T
+	t.Helper()
+	if s, ok := n.WaitLogOK(re, d); ok {
+		return s
+	}
+	t.Fatalf("lab: %s: no log line matching %q within %v\n%s", n.Name, re, d, n.Lab.LogTails(40))
+	return ""
+}
+
+// WaitLogOK is WaitLog without failing: it reports whether a line matched.
+func (n *Node) WaitLogOK(re string, d time.Duration) (string, bool) {
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(d)
+	for {
+		if m := rx.FindString(n.Log()); m != "" {
+			return m, true
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// CountLog counts log lines matching the regular expression.
+func (n *Node) CountLog(re string) int {
+	return len(regexp.MustCompile(re).FindAllStringIndex(n.Log(), -1))
+}
+
+// Generation returns the node's /var/lib/heartbeat/hb_generation bytes.
+func (n *Node) Generation() []byte {
+	b, _ := os.ReadFile(n.Path("lib", "hb_generation"))
+	return b
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
