@@ -12,10 +12,10 @@ type Kind int
 
 // The kinds Stat reports.
 const (
-	Other Kind = iota // directory, FIFO, socket, symlink target of another type...
-	Char              // character device
-	Block             // block device
-	Regular           // regular file
+	Other   Kind = iota // directory, FIFO, socket, symlink target of another type...
+	Char                // character device
+	Block               // block device
+	Regular             // regular file
 )
 
 // String names the kind as ls -l would describe it.
