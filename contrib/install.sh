@@ -1,0 +1,97 @@
+#!/bin/sh
+# install.sh — install habox: the binary, its applet links, the heartbeat
+# resource link and example configuration. Used by `make install`.
+#
+#   contrib/install.sh [BINARY]        (default BINARY: ./habox)
+#
+# Environment:
+#   DESTDIR  staging root (packages, images); links never contain it
+#   PREFIX   installation prefix (default /usr); the binary goes to $PREFIX/sbin
+#   INIT     also install an init file: sysv, systemd, openwrt or none (default)
+#
+# Safe to run again: links already right are left alone, stale links are
+# replaced, and existing files that are not links (a user's ha.cf, another
+# program named like an applet) are never overwritten. No authkeys file is
+# installed: every cluster needs its own key (see authkeygen).
+set -eu
+
+bin=${1:-./habox}
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr}
+INIT=${INIT:-none}
+here=$(cd "$(dirname "$0")" && pwd)
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+note() { echo "install.sh: $*"; }
+
+[ -f "$bin" ] && [ -x "$bin" ] || die "$bin: no executable habox binary (run make first)"
+case $PREFIX in /*) ;; *) die "PREFIX must be absolute: $PREFIX" ;; esac
+
+sbin=$PREFIX/sbin
+hadir=/etc/ha.d
+
+# link NAME TARGET: make DESTDIR/NAME a symlink to TARGET unless something
+# that is not a symlink is in the way.
+link() {
+	if [ -L "$DESTDIR$1" ]; then
+		[ "$(readlink "$DESTDIR$1")" = "$2" ] && return 0
+		rm -f "$DESTDIR$1"
+	elif [ -e "$DESTDIR$1" ]; then
+		note "warning: $DESTDIR$1 exists and is not a link; left alone"
+		return 0
+	fi
+	ln -s "$2" "$DESTDIR$1"
+}
+
+# example SRC DST MODE: install an example file unless DST exists.
+example() {
+	if [ -e "$DESTDIR$2" ] || [ -L "$DESTDIR$2" ]; then
+		note "$DESTDIR$2 exists; kept (example: $1)"
+		return 0
+	fi
+	install -m "$3" "$1" "$DESTDIR$2"
+}
+
+install -d "$DESTDIR$sbin" "$DESTDIR$hadir/resource.d"
+# Replace the binary through a temporary name: a running heartbeat keeps
+# executing the old inode, and a failed copy never leaves half a binary.
+install -m 0755 "$bin" "$DESTDIR$sbin/.habox.new"
+mv -f "$DESTDIR$sbin/.habox.new" "$DESTDIR$sbin/habox"
+
+# The applet names are exactly those `habox --install -s` links (it skips
+# applets that must never shadow a host command, like init); the links
+# themselves are made here, relative, so they stay right under DESTDIR.
+names=$(mktemp -d)
+trap 'rm -rf "$names"' EXIT
+"$DESTDIR$sbin/habox" --install -s "$names" || die "habox --install failed"
+for l in "$names"/*; do
+	[ -L "$l" ] || continue
+	link "$sbin/${l##*/}" habox
+done
+
+# heartbeat looks for resource scripts in /etc/ha.d/resource.d; IPaddr there
+# is habox's built-in IPaddr applet.
+link "$hadir/resource.d/IPaddr" "$sbin/habox"
+
+example "$here/ha.d/ha.cf" "$hadir/ha.cf" 0644
+example "$here/ha.d/haresources" "$hadir/haresources" 0644
+
+case $INIT in
+none) ;;
+sysv)
+	install -d "$DESTDIR/etc/init.d"
+	example "$here/init.d/heartbeat" /etc/init.d/heartbeat 0755 ;;
+systemd)
+	install -d "$DESTDIR/lib/systemd/system"
+	example "$here/systemd/heartbeat.service" /lib/systemd/system/heartbeat.service 0644 ;;
+openwrt)
+	install -d "$DESTDIR/etc/init.d"
+	example "$here/openwrt/heartbeat" /etc/init.d/heartbeat 0755 ;;
+*) die "INIT must be sysv, systemd, openwrt or none: $INIT" ;;
+esac
+
+if [ ! -e "$DESTDIR$hadir/authkeys" ]; then
+	note "no $hadir/authkeys yet: create it on one node with"
+	note "    authkeygen            (writes $hadir/authkeys, mode 0600)"
+	note "and copy it to the other node(s), keeping mode 0600."
+fi
