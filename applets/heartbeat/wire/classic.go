@@ -1,0 +1,231 @@
+package wire
+
+import (
+	"encoding/base64"
+	"strconv"
+)
+
+// lfEscape replaces LF inside classic string values.
+const lfEscape = 0x13
+
+// AppendClassic appends the classic text encoding of m, ">>>\n" through
+// "<<<\n", without a trailing NUL and without (re)computing the auth field
+// (see Keyring.AppendClassic).
+func AppendClassic(dst []byte, m *Msg) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, ClassicStart...)
+	dst, err := appendClassicBody(dst, m, -1)
+	if err != nil {
+		return dst[:start], err
+	}
+	dst = append(dst, ClassicEnd...)
+	if len(dst)-start >= MaxMsg {
+		return dst[:start], &Error{Op: "classic", Detail: strconv.Itoa(len(dst)-start) + " bytes", Err: ErrTooLarge}
+	}
+	return dst, nil
+}
+
+// appendClassicBody appends the "name=value\n" lines of every field except
+// index skip (-1: none). This is also the classic authentication input.
+func appendClassicBody(dst []byte, m *Msg, skip int) ([]byte, error) {
+	for i := range m.Fields {
+		if i == skip {
+			continue
+		}
+		var err error
+		if dst, err = appendClassicField(dst, &m.Fields[i]); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+func appendClassicField(dst []byte, f *Field) ([]byte, error) {
+	if err := checkName("classic", f.Name); err != nil {
+		return dst, err
+	}
+	switch f.Type {
+	case String:
+		dst = append(dst, f.Name...)
+		dst = append(dst, '=')
+		for _, c := range f.Value {
+			switch c {
+			case '\n':
+				c = lfEscape
+			case lfEscape:
+				return dst, &Error{Op: "classic", Detail: "field " + f.Name + " contains byte 0x13", Err: ErrBadValue}
+			}
+			dst = append(dst, c)
+		}
+	case Binary:
+		dst = append(dst, "(1)"...)
+		dst = append(dst, f.Name...)
+		dst = append(dst, '=')
+		dst = base64.StdEncoding.AppendEncode(dst, f.Value)
+	default:
+		return dst, checkType("classic", f.Type)
+	}
+	return append(dst, '\n'), nil
+}
+
+// ParseClassic parses one classic text message: ">>>\n", field lines,
+// "<<<\n", optionally followed by NUL bytes (3.0.6's codec appends one).
+// Blank lines are skipped as 3.0.6 does; CR is part of a value. No
+// authentication is done (see Keyring.Decode).
+func ParseClassic(b []byte) (*Msg, error) {
+	if len(b) >= MaxMsg {
+		return nil, &Error{Op: "classic", Detail: strconv.Itoa(len(b)) + " bytes", Err: ErrTooLarge}
+	}
+	if !hasPrefix(b, ClassicStart) {
+		return nil, malformed("classic", 0, "no >>>")
+	}
+	// Count lines first so the field slice is allocated once.
+	n := 0
+	for _, c := range b {
+		if c == '\n' {
+			n++
+		}
+	}
+	m := &Msg{Fields: make([]Field, 0, n+2)}
+	p := 4
+	for {
+		for p < len(b) && b[p] == '\n' {
+			p++
+		}
+		if p >= len(b) {
+			return nil, malformed("classic", p, "truncated, no <<<")
+		}
+		if hasPrefix(b[p:], ClassicEnd) {
+			p += len(ClassicEnd)
+			break
+		}
+		e := indexByte(b[p:], '\n')
+		if e < 0 {
+			return nil, malformed("classic", p, "truncated line")
+		}
+		if err := parseClassicLine(m, b[p:p+e], p); err != nil {
+			return nil, err
+		}
+		p += e + 1
+	}
+	for ; p < len(b); p++ {
+		if b[p] != 0 {
+			return nil, malformed("classic", p, "data after <<<")
+		}
+	}
+	return m, nil
+}
+
+func parseClassicLine(m *Msg, line []byte, off int) error {
+	t := String
+	if len(line) > 0 && line[0] == '(' {
+		if len(line) < 3 || line[2] != ')' || line[1] < '0' || line[1] > '9' {
+			return malformed("classic", off, "bad type prefix in "+quote(line))
+		}
+		t = FieldType(line[1] - '0')
+		if t != Binary {
+			// "(0)" is rejected by 3.0.6 as well.
+			return &Error{Op: "classic", Off: off, Detail: "type " + strconv.Itoa(int(t)), Err: ErrFieldType}
+		}
+		line = line[3:]
+	}
+	eq := indexByte(line, '=')
+	if eq <= 0 {
+		return malformed("classic", off, "no name= in "+quote(line))
+	}
+	name, val := line[:eq], line[eq+1:]
+	var v []byte
+	if t == Binary {
+		v = make([]byte, base64.StdEncoding.DecodedLen(len(val)))
+		k, err := base64.StdEncoding.Decode(v, val)
+		if err != nil {
+			return malformed("classic", off, "bad base64 in field "+quote(name))
+		}
+		v = v[:k]
+	} else {
+		v = make([]byte, len(val))
+		for i, c := range val {
+			if c == lfEscape {
+				c = '\n'
+			}
+			v[i] = c
+		}
+	}
+	m.Fields = append(m.Fields, Field{Name: intern(name), Type: t, Value: v})
+	return nil
+}
+
+// Framer splits a serial byte stream into classic frames the way 3.0.6's
+// serial reader does: LF-terminated lines, CR bytes dropped (the line
+// discipline's IGNCR), lines discarded until one starting with ">>>", then
+// lines collected until one starting with "<<<". A frame that grows beyond
+// MaxMsg is dropped and the framer resynchronises. The zero value is ready.
+type Framer struct {
+	buf     []byte // current frame, when in a frame
+	in      bool   // inside a frame
+	linePos int    // bytes of the current line seen (hunting or collecting)
+	line    [3]byte
+	tooBig  bool
+	// Dropped counts bytes discarded outside frames and frames dropped for
+	// size (as bytes).
+	Dropped int
+}
+
+// Feed consumes p and returns the complete frames it finished, each
+// ">>>...\n" lines "<<<\n", ready for Keyring.Decode. Returned slices are
+// fresh copies.
+func (f *Framer) Feed(p []byte) [][]byte {
+	var out [][]byte
+	for _, c := range p {
+		if c == '\r' {
+			continue
+		}
+		if f.linePos < 3 {
+			f.line[f.linePos] = c
+		}
+		f.linePos++
+		if !f.in {
+			f.Dropped++
+			if f.linePos == 3 && string(f.line[:]) == ">>>" {
+				f.in, f.tooBig = true, false
+				f.buf = append(f.buf[:0], ">>>"...)
+				f.Dropped -= 3
+			}
+			if c == '\n' {
+				f.linePos = 0
+			}
+			continue
+		}
+		if !f.tooBig {
+			f.buf = append(f.buf, c)
+			if len(f.buf) >= MaxMsg {
+				f.tooBig = true
+				f.Dropped += len(f.buf)
+				f.buf = f.buf[:0]
+			}
+		}
+		if c != '\n' {
+			continue
+		}
+		startLine := f.linePos >= 4 && string(f.line[:]) == "<<<"
+		f.linePos = 0
+		if !startLine {
+			continue
+		}
+		// A line starting with "<<<" ends the frame; normalise it to "<<<\n".
+		if !f.tooBig {
+			i := len(f.buf) - 1
+			for i > 0 && f.buf[i-1] != '\n' {
+				i--
+			}
+			frame := append(append([]byte(nil), f.buf[:i]...), ClassicEnd...)
+			out = append(out, frame)
+		}
+		f.in = false
+		f.buf = f.buf[:0]
+		if cap(f.buf) > 1<<16 {
+			f.buf = nil
+		}
+	}
+	return out
+}

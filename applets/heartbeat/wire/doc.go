@@ -1,0 +1,53 @@
+// Package wire is heartbeat 3.0.6's wire protocol, byte-compatible with the
+// Debian daemon (heartbeat 3.0.6 + cluster-glue 1.0.12): the message model,
+// both encodings, authentication, and the sequencing rules. It is pure: no
+// syscalls, no clocks, no randomness of its own (time and random numbers are
+// injected), no fmt/net. Only state.go touches files (hb_generation,
+// hb_uuid).
+//
+// # Messages
+//
+// A Msg is an ordered list of Fields (name, String or Binary, value);
+// duplicates are legal and lookups return the first. Helpers: Get, Lookup,
+// Has, Set/SetBinary (replace in place or append), Add/AddBinary, Del, Type,
+// Clone, and the typed accessors Hex/SetHex (seq, hg, ts, dt, ackseq,
+// NS_nak_rexmit firstseq), Dec/SetDec (NS_rexmit firstseq/lastseq, protocol,
+// ttl) and UUID. Field names and message types are constants (T, St, Src,
+// Seq, ...; Status, NSRexmit, ReqNodes, ...).
+//
+// # Encodings
+//
+//	AppendNetstring(dst, m)       "###\n" LEN:(t)name=value, ... "%%%\n" (no trailer)
+//	ParseNetstring(b)             the same, back; returns bytes consumed
+//	AppendClassic(dst, m)         ">>>\n" name=value\n ... "<<<\n" (binary: (1)name=base64,
+//	                              LF in strings as 0x13; no NUL appended)
+//	ParseClassic(b)               the same, back (trailing NULs accepted)
+//	Framer.Feed(bytes) [][]byte   serial stream -> classic frames (3.0.6's reader rules)
+//
+// # Authentication
+//
+// A Keyring (NewKeyring(*conf.Authkeys)) signs with the active entry and
+// verifies with crc (CRC-32/CKSUM without length, %lx), HMAC-MD5 or
+// HMAC-SHA1 (lower-case hex).
+//
+//	k.AppendNetstring(dst, m)  what 3.0.6 sends on UDP: netstring + "LEN:N token,"
+//	k.SetAuth(m)               set the inner classic auth field (msgfmt classic)
+//	k.AppendClassic(dst, m)    classic text with a recomputed auth field (serial)
+//	k.Decode(b)                auto-detect, parse, authenticate (see its doc)
+//
+// Netstring messages are authenticated only by their trailer, with the
+// 3.0.6 quirk (method of the received index, key of our active entry);
+// classic messages by their auth field (that index's own method and key).
+// Errors are *Error values whose category is one of the Err* sentinels
+// (errors.Is): ErrMalformed, ErrTooLarge, ErrFieldType, ErrAuth,
+// ErrAuthIndex, ...; decoding never panics and never allocates more than a
+// small multiple of its input, which must be shorter than MaxMsg.
+//
+// # Protocol engine
+//
+// Sender (control fields of §4.7, sequence numbers, the 500-message history
+// and NS_rexmit answers), Tracker (the per-peer receive rules of §4.9 and
+// the retransmission requests of §4.10) and Flow (NS_ackmsg,
+// reqnodes/repnodes of §4.11-4.12) are combined by Engine, which the daemon
+// drives from its single event loop with an injected clock. See their docs.
+package wire

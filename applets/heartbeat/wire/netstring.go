@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"errors"
+	"strconv"
+)
+
+// MaxMsg is the bound on an encoded message (cluster-glue MAXMSG): inputs
+// and outputs must be strictly shorter.
+const MaxMsg = 262144
+
+// Encoding markers.
+const (
+	NetstringStart = "###\n"
+	NetstringEnd   = "%%%\n"
+	ClassicStart   = ">>>\n"
+	ClassicEnd     = "<<<\n"
+)
+
+// Error categories.
+var (
+	ErrMalformed = errors.New("malformed message")
+	ErrTooLarge  = errors.New("message too large")
+	ErrFieldType = errors.New("unsupported field type")
+	ErrBadName   = errors.New("bad field name")
+	ErrBadValue  = errors.New("value cannot be encoded")
+)
+
+func malformed(op string, off int, detail string) error {
+	return &Error{Op: op, Off: off, Detail: detail, Err: ErrMalformed}
+}
+
+// checkName validates a field name for either encoding: non-empty, no '=',
+// no LF or NUL, not starting with '(' (it would read as a type prefix).
+func checkName(op, name string) error {
+	if name == "" || name[0] == '(' {
+		return &Error{Op: op, Detail: strconv.Quote(name), Err: ErrBadName}
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '=' || c == '\n' || c == 0 {
+			return &Error{Op: op, Detail: strconv.Quote(name), Err: ErrBadName}
+		}
+	}
+	return nil
+}
+
+func checkType(op string, t FieldType) error {
+	if t != String && t != Binary {
+		return &Error{Op: op, Detail: "type " + strconv.Itoa(int(t)), Err: ErrFieldType}
+	}
+	return nil
+}
+
+// AppendNetstring appends the netstring encoding of m, "###\n" through
+// "%%%\n", without the auth trailer (see Keyring.AppendNetstring).
+func AppendNetstring(dst []byte, m *Msg) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, NetstringStart...)
+	for _, f := range m.Fields {
+		if err := checkName("netstring", f.Name); err != nil {
+			return dst[:start], err
+		}
+		if err := checkType("netstring", f.Type); err != nil {
+			return dst[:start], err
+		}
+		n := 3 + len(f.Name) + 1 + len(f.Value)
+		dst = strconv.AppendInt(dst, int64(n), 10)
+		dst = append(dst, ':', '(', '0'+byte(f.Type), ')')
+		dst = append(dst, f.Name...)
+		dst = append(dst, '=')
+		dst = append(dst, f.Value...)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, NetstringEnd...)
+	if len(dst)-start >= MaxMsg {
+		return dst[:start], &Error{Op: "netstring", Detail: strconv.Itoa(len(dst)-start) + " bytes", Err: ErrTooLarge}
+	}
+	return dst, nil
+}
+
+// ParseNetstring parses one netstring message from the start of b, through
+// "%%%\n", and returns it with the number of bytes consumed; the auth
+// trailer (if any) is left in b[n:]. Values are copied out of b.
+func ParseNetstring(b []byte) (*Msg, int, error) {
+	if len(b) >= MaxMsg {
+		return nil, 0, &Error{Op: "netstring", Detail: strconv.Itoa(len(b)) + " bytes", Err: ErrTooLarge}
+	}
+	if !hasPrefix(b, NetstringStart) {
+		return nil, 0, malformed("netstring", 0, "no ###")
+	}
+	// First pass: validate framing and count fields, so the second pass
+	// allocates exactly once for the fields and once for the values.
+	p, nf, nv := 4, 0, 0
+	for {
+		if hasPrefix(b[p:], NetstringEnd) {
+			break
+		}
+		item, next, err := peelNetstring(b, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, _, _, err := splitItem(b[item:next-1], item); err != nil {
+			return nil, 0, err
+		}
+		nf++
+		nv += next - 1 - item
+		p = next
+	}
+	end := p + len(NetstringEnd)
+	m := &Msg{Fields: make([]Field, 0, nf+4)}
+	vals := make([]byte, 0, nv)
+	for p = 4; p < end-len(NetstringEnd); {
+		item, next, _ := peelNetstring(b, p)
+		t, name, val, _ := splitItem(b[item:next-1], item)
+		off := len(vals)
+		vals = append(vals, val...)
+		m.Fields = append(m.Fields, Field{Name: intern(name), Type: t, Value: vals[off:len(vals):len(vals)]})
+		p = next
+	}
+	return m, end, nil
+}
+
+// peelNetstring reads "LEN:" at p and returns the item start and the
+// position after its closing comma.
+func peelNetstring(b []byte, p int) (item, next int, err error) {
+	q := p
+	n := 0
+	for q < len(b) && b[q] >= '0' && b[q] <= '9' {
+		if q-p >= 7 { // MaxMsg has 6 digits
+			return 0, 0, malformed("netstring", p, "length too long")
+		}
+		n = n*10 + int(b[q]-'0')
+		q++
+	}
+	if q == p {
+		if q >= len(b) {
+			return 0, 0, malformed("netstring", p, "truncated, no %%%")
+		}
+		return 0, 0, malformed("netstring", p, "expected length, got "+quote(b[q:q+1]))
+	}
+	if q >= len(b) || b[q] != ':' {
+		return 0, 0, malformed("netstring", q, "expected ':' after length")
+	}
+	item = q + 1
+	if n > len(b)-item-1 {
+		return 0, 0, malformed("netstring", p, "length "+strconv.Itoa(n)+" beyond end")
+	}
+	if b[item+n] != ',' {
+		return 0, 0, malformed("netstring", item+n, "expected ','")
+	}
+	return item, item + n + 1, nil
+}
+
+// splitItem splits "(t)name=value".
+func splitItem(it []byte, off int) (FieldType, []byte, []byte, error) {
+	if len(it) < 5 || it[0] != '(' || it[2] != ')' || it[1] < '0' || it[1] > '9' {
+		return 0, nil, nil, malformed("netstring", off, "bad type prefix in "+quote(it))
+	}
+	t := FieldType(it[1] - '0')
+	if t != String && t != Binary {
+		return 0, nil, nil, &Error{Op: "netstring", Off: off, Detail: "type " + strconv.Itoa(int(t)), Err: ErrFieldType}
+	}
+	rest := it[3:]
+	eq := indexByte(rest, '=')
+	if eq <= 0 {
+		return 0, nil, nil, malformed("netstring", off, "no name= in "+quote(it))
+	}
+	return t, rest[:eq], rest[eq+1:], nil
+}
+
+func hasPrefix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// known field names, interned so that decoding does not allocate a string
+// per field.
+var known = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{T, St, Dt, Protocol, Src, SrcUUID, Seq, Hg, Ts, Ld, TTL,
+		Auth, Dest, DestUUID, FirstSeq, LastSeq, AckSeq, Info, RscHold, Rtype, IsStable,
+		NodeList, DelNodeList, IPAddr, WeOwn, Ok, Node, Result} {
+		m[n] = n
+	}
+	return m
+}()
+
+func intern(b []byte) string {
+	if s, ok := known[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
