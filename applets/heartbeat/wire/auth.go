@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"hash"
 	"strconv"
@@ -115,8 +114,13 @@ func appendToken(dst []byte, method conf.AuthMethod, key, data []byte) []byte {
 	mac := hmac.New(h, key)
 	mac.Write(data)
 	var sum [sha1.Size]byte
-	return hex.AppendEncode(dst, mac.Sum(sum[:0]))
+	for _, c := range mac.Sum(sum[:0]) {
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return dst
 }
+
+const hexDigits = "0123456789abcdef"
 
 // crcTable is the MSB-first table of polynomial 0x04C11DB7.
 var crcTable = func() (t [256]uint32) {
