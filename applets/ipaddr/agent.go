@@ -1,0 +1,267 @@
+package ipaddr
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"habox/hw/netif"
+	"habox/hw/route"
+)
+
+// System is what the IPaddr logic needs from the machine. HW implements it
+// with hw/ (ioctls, netlink, AF_PACKET); tests use a fake.
+type System interface {
+	Routes() ([]route.Route, error)
+	// Link returns the interface; a missing one gives an error wrapping
+	// netif.ErrNoInterface.
+	Link(name string) (netif.Link, error)
+	// Addrs lists the IPv4 addresses of all interfaces with their labels.
+	Addrs() ([]netif.Addr, error)
+	// AddAlias configures ip/mask/bcast on the alias label, all or nothing.
+	AddAlias(label string, ip, mask, bcast netip.Addr) error
+	// DelAddr removes exactly one address.
+	DelAddr(a netif.Addr) error
+	// Lock serialises label choice between processes.
+	Lock() (unlock func(), err error)
+	// Announce sends one gratuitous ARP request and one reply for ip.
+	Announce(l netif.Link, ip netip.Addr) error
+}
+
+// Repeater sends the gratuitous ARP pairs after the first one in the
+// background (spec 7.4 timing) and stops them on request.
+type Repeater interface {
+	// Repeat sends pairs 2..count of an announcement whose first pair
+	// went out just now, without blocking.
+	Repeat(l netif.Link, ip netip.Addr, count int, interval time.Duration) error
+	// Cancel stops a running Repeat for ip; none running is not an error.
+	Cancel(ip netip.Addr) error
+}
+
+// Defaults of the gratuitous ARP announcement (heartbeat: send_arp -i 500 -r 10).
+const (
+	DefaultCount    = 10
+	DefaultInterval = 500 * time.Millisecond
+	// MaxAlias bounds the alias numbers tried (<iface>:0 .. <iface>:511).
+	MaxAlias = 512
+)
+
+// Agent runs the IPaddr actions.
+type Agent struct {
+	Sys      System
+	Repeater Repeater // nil: no background repetitions
+	Count    int      // request+reply pairs on start; 0 sends none
+	Interval time.Duration
+}
+
+// Target is a resolved service address: where it belongs.
+type Target struct {
+	Link   netif.Link
+	Prefix netip.Prefix // service address and netmask bits
+	Bcast  netip.Addr
+	// Explicit is false when the interface came from the routing table.
+	Explicit bool
+}
+
+// Resolve chooses interface, netmask and broadcast for sp and checks that
+// the interface exists.
+func (a *Agent) Resolve(sp Spec) (Target, error) {
+	var routes []route.Route
+	if sp.Iface == "" {
+		var err error
+		if routes, err = a.Sys.Routes(); err != nil {
+			return Target{}, err
+		}
+	}
+	c, err := FindIf(routes, sp)
+	if err != nil {
+		return Target{}, err
+	}
+	l, err := a.Sys.Link(c.Iface)
+	if err != nil {
+		if errors.Is(err, netif.ErrNoInterface) {
+			return Target{}, badInput(c.Iface, ": unknown interface")
+		}
+		return Target{}, err
+	}
+	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, c.Bits), Bcast: c.Bcast, Explicit: sp.Iface != ""}, nil
+}
+
+// Placement says where an address currently is.
+type Placement struct {
+	Here  *netif.Addr // on the target interface (any label)
+	Other *netif.Addr // only on another interface
+}
+
+// Locate finds ip among addrs relative to the interface with index ifindex.
+func Locate(addrs []netif.Addr, ip netip.Addr, ifindex int) Placement {
+	var p Placement
+	for i := range addrs {
+		a := &addrs[i]
+		if a.Prefix.Addr() != ip {
+			continue
+		}
+		if a.Index == ifindex {
+			p.Here = a
+			return p
+		}
+		if p.Other == nil {
+			p.Other = a
+		}
+	}
+	return p
+}
+
+// FreeLabel returns the lowest alias label iface:n (0 <= n < MaxAlias)
+// that no address in addrs carries.
+func FreeLabel(addrs []netif.Addr, iface string) (string, error) {
+	used := make(map[string]bool)
+	for _, a := range addrs {
+		if strings.HasPrefix(a.Label, iface+":") {
+			used[a.Label] = true
+		}
+	}
+	for n := 0; n < MaxAlias; n++ {
+		l := iface + ":" + strconv.Itoa(n)
+		if len(l) > 15 {
+			return "", errors.New("interface name " + iface + " too long for an alias label (15 bytes max)")
+		}
+		if !used[l] {
+			return l, nil
+		}
+	}
+	return "", errors.New("no free alias label on " + iface + " (all of :0..:" + strconv.Itoa(MaxAlias-1) + " in use)")
+}
+
+// Start configures the address (spec 7.3): nothing is changed when it is
+// already on the target interface under any label; present on another
+// interface is an error; otherwise the lowest free alias label is taken
+// under the lock and the address announced.
+// It reports the label used and whether anything was changed.
+func (a *Agent) Start(t Target) (label string, changed bool, err error) {
+	unlock, err := a.Sys.Lock()
+	if err != nil {
+		return "", false, err
+	}
+	label, changed, err = a.add(t)
+	unlock()
+	if err != nil || !changed {
+		return label, changed, err
+	}
+	if a.Count > 0 {
+		ip := t.Prefix.Addr()
+		if a.Repeater != nil {
+			a.Repeater.Cancel(ip)
+		}
+		if err := a.Sys.Announce(t.Link, ip); err != nil {
+			return label, true, &announceError{err}
+		}
+		if a.Count > 1 && a.Repeater != nil {
+			if err := a.Repeater.Repeat(t.Link, ip, a.Count, a.Interval); err != nil {
+				return label, true, &announceError{err}
+			}
+		}
+	}
+	return label, true, nil
+}
+
+// announceError is a failed announcement after the address was added:
+// start still succeeded, the caller warns.
+type announceError struct{ err error }
+
+func (e *announceError) Error() string { return "gratuitous ARP: " + e.err.Error() }
+func (e *announceError) Unwrap() error { return e.err }
+
+// IsAnnounceError reports whether err only concerns the gratuitous ARP of
+// an address that was configured.
+func IsAnnounceError(err error) bool {
+	var ae *announceError
+	return errors.As(err, &ae)
+}
+
+func (a *Agent) add(t Target) (string, bool, error) {
+	addrs, err := a.Sys.Addrs()
+	if err != nil {
+		return "", false, err
+	}
+	ip := t.Prefix.Addr()
+	p := Locate(addrs, ip, t.Link.Index)
+	if p.Here != nil {
+		return p.Here.Label, false, nil
+	}
+	if p.Other != nil {
+		return "", false, errors.New(ip.String() + " is already configured on " + p.Other.Label + ", not on " + t.Link.Name)
+	}
+	label, err := FreeLabel(addrs, t.Link.Name)
+	if err != nil {
+		return "", false, err
+	}
+	if err := a.Sys.AddAlias(label, ip, route.BitsMask(t.Prefix.Bits()), t.Bcast); err != nil {
+		return "", false, err
+	}
+	return label, true, nil
+}
+
+// Stop removes the address from the target interface and stops its
+// announcement. Not configured there is success (removed = false); a copy
+// on another interface is left alone.
+func (a *Agent) Stop(t Target) (removed bool, err error) {
+	ip := t.Prefix.Addr()
+	if a.Repeater != nil {
+		a.Repeater.Cancel(ip)
+	}
+	addrs, err := a.Sys.Addrs()
+	if err != nil {
+		return false, err
+	}
+	p := Locate(addrs, ip, t.Link.Index)
+	if p.Here == nil {
+		return false, nil
+	}
+	if err := a.Sys.DelAddr(*p.Here); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// State is the result of status and monitor.
+type State int
+
+// States, with their LSB/OCF exit codes.
+const (
+	Running   State = 0
+	Stopped   State = 7
+	Misplaced State = 1 // on another interface than the target
+)
+
+// Status reports whether the address is on the target interface (Running),
+// absent (Stopped) or only on another interface (Misplaced, with its label).
+func (a *Agent) Status(t Target) (State, string, error) {
+	addrs, err := a.Sys.Addrs()
+	if err != nil {
+		return Misplaced, "", err
+	}
+	p := Locate(addrs, t.Prefix.Addr(), t.Link.Index)
+	switch {
+	case p.Here != nil:
+		return Running, p.Here.Label, nil
+	case p.Other != nil:
+		return Misplaced, p.Other.Label, nil
+	}
+	return Stopped, "", nil
+}
+
+// Monitor reports Running when the address is on the target interface and
+// that interface is up, Stopped otherwise.
+func (a *Agent) Monitor(t Target) (State, error) {
+	st, _, err := a.Status(t)
+	if err != nil {
+		return Stopped, err
+	}
+	if st != Running || !t.Link.Up() {
+		return Stopped, nil
+	}
+	return Running, nil
+}

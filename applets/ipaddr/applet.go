@@ -1,0 +1,251 @@
+// Package ipaddr implements the IPaddr applet, heartbeat's service-address
+// takeover (spec section 7) without ifconfig, route or send_arp: an IPv4
+// address is added on the lowest free alias label <iface>:<n> with ioctls,
+// announced with gratuitous ARP from an AF_PACKET socket, and removed again
+// through rtnetlink. The IPv6addr applet does the same for IPv6 with
+// rtnetlink and unsolicited neighbour advertisements.
+//
+// Argument parsing, interface selection (findif), label choice and the
+// action decisions are pure and tested over a fake System; HW is the real
+// one, on habox/hw.
+package ipaddr
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"syscall"
+	"time"
+
+	"habox/applets/cli"
+)
+
+const usage = `IPaddr [-c COUNT] [-i MS] IP[/BITS|/MASK[/IFACE][/BROADCAST]] start|stop|status|monitor
+Take over (start), release (stop) or check a service IPv4 address as heartbeat's
+IPaddr does: alias IFACE:N with the lowest free N, gratuitous ARP on start.
+Without IFACE the interface and netmask come from /proc/net/route (findif).
+	-c COUNT	gratuitous ARP request+reply pairs sent on start (default 10; 0: none)
+	-i MS		interval between pairs in milliseconds (default 500)
+	--findif	with only IP[/...]: print "IFACE<TAB>netmask M<TAB>broadcast B", change nothing
+status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
+monitor exits 0 when the address is configured and IFACE is up, else 7.
+Bad input exits 2. Lock and pid files: $HABOX_RUNDIR (default /run/habox).`
+
+// repeatFlag is the hidden option that turns the process into the detached
+// background announcer started by ProcessRepeater.
+const repeatFlag = "--garp-repeat"
+
+// Applet is the IPaddr applet.
+var Applet = cli.Applet{Name: "IPaddr", Usage: usage, Run: run}
+
+const name = "IPaddr"
+
+func runDir(env *cli.Env) string {
+	if d := env.Getenv("HABOX_RUNDIR"); d != "" {
+		return d
+	}
+	return DefaultRunDir
+}
+
+func run(env *cli.Env, args []string) int {
+	count, interval, findif := DefaultCount, DefaultInterval, false
+	a := cli.NewArgs(args)
+	for a.Next() {
+		switch a.Opt() {
+		case "-c", "--count":
+			n, err := a.Int()
+			if err != nil {
+				return cli.UsageError(env, usage, err.Error())
+			}
+			if n < 0 || n > 1000 {
+				return cli.UsageError(env, usage, "-c: count out of range (0..1000)")
+			}
+			count = n
+		case "-i", "--interval":
+			n, err := a.Int()
+			if err != nil {
+				return cli.UsageError(env, usage, err.Error())
+			}
+			if n < 0 || n > 60000 {
+				return cli.UsageError(env, usage, "-i: interval out of range (0..60000 ms)")
+			}
+			interval = time.Duration(n) * time.Millisecond
+		case "--findif":
+			findif = a.Flag()
+		case repeatFlag:
+			r := a.Rest()
+			if len(r) != 4 {
+				return 2
+			}
+			if err := runRepeat(runDir(env), r[0], r[1], r[2], r[3]); err != nil {
+				return 1
+			}
+			return 0
+		default:
+			return cli.UsageError(env, usage, a.Unknown())
+		}
+	}
+	if err := a.Err(); err != nil {
+		return cli.UsageError(env, usage, err.Error())
+	}
+	rest := a.Rest()
+	dir := runDir(env)
+	ag := &Agent{
+		Sys:      &HW{RunDir: dir},
+		Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ},
+		Count:    count,
+		Interval: interval,
+	}
+	if findif {
+		if len(rest) != 1 {
+			return cli.UsageError(env, usage, "--findif takes one address argument")
+		}
+		return Findif(env, ag, rest[0])
+	}
+	if len(rest) != 2 {
+		return cli.UsageError(env, usage, "")
+	}
+	return Action(env, ag, rest[0], rest[1])
+}
+
+// Findif prints the interface selection for arg (spec 7.2 output format).
+func Findif(env *cli.Env, ag *Agent, arg string) int {
+	sp, err := ParseSpec(arg)
+	if err != nil {
+		return fail(env, err)
+	}
+	t, err := ag.Resolve(sp)
+	if err != nil {
+		return fail(env, err)
+	}
+	c := Choice{Iface: t.Link.Name, Bits: t.Prefix.Bits(), Bcast: t.Bcast}
+	env.Out(FindIfLine(c), "\n")
+	return 0
+}
+
+// Action runs start, stop, status or monitor for arg and returns the exit
+// code.
+func Action(env *cli.Env, ag *Agent, arg, action string) int {
+	switch action {
+	case "start", "stop", "status", "monitor":
+	default:
+		return cli.UsageError(env, usage, "unknown action "+strconv.Quote(action))
+	}
+	sp, err := ParseSpec(arg)
+	if err != nil {
+		return fail(env, err)
+	}
+	t, err := ag.Resolve(sp)
+	if err != nil {
+		var ie *InputError
+		if action == "start" || sp.Iface != "" || !errors.As(err, &ie) {
+			return fail(env, err)
+		}
+		// No route any more (e.g. the interface went down): stop, status
+		// and monitor still find the address wherever it is.
+		var found bool
+		if t, found, err = ag.ResolveAny(sp); err != nil {
+			return fail(env, err)
+		}
+		if !found {
+			return stoppedResult(env, action)
+		}
+	}
+	ip := sp.IP.String()
+	switch action {
+	case "start":
+		label, changed, err := ag.Start(t)
+		if err != nil && !IsAnnounceError(err) {
+			return fail(env, err)
+		}
+		if err != nil {
+			env.Err(name, ": warning: ", err.Error(), "\n")
+		}
+		if changed {
+			env.Err(name, ": ", ip, " added as ", label, "\n")
+		}
+		return 0
+	case "stop":
+		removed, err := ag.Stop(t)
+		if err != nil {
+			return fail(env, err)
+		}
+		if removed {
+			env.Err(name, ": IP Address ", ip, " released\n")
+		}
+		return 0
+	case "status":
+		st, label, err := ag.Status(t)
+		if err != nil {
+			return fail(env, err)
+		}
+		switch st {
+		case Running:
+			env.Out("Running OK\n")
+		case Stopped:
+			env.Out("stopped\n")
+		default:
+			env.Out("error: ", ip, " is configured on ", label, ", expected on ", t.Link.Name, "\n")
+		}
+		return int(st)
+	default: // monitor
+		st, err := ag.Monitor(t)
+		if err != nil {
+			return fail(env, err)
+		}
+		return int(st)
+	}
+}
+
+func stoppedResult(env *cli.Env, action string) int {
+	switch action {
+	case "status":
+		env.Out("stopped\n")
+		return int(Stopped)
+	case "monitor":
+		return int(Stopped)
+	}
+	return 0
+}
+
+// fail prints err and returns its exit code: 2 for bad input and for
+// missing privileges, 1 otherwise.
+func fail(env *cli.Env, err error) int {
+	var ie *InputError
+	switch {
+	case errors.As(err, &ie):
+		env.Err(name, ": ", err.Error(), "\n")
+		return 2
+	case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES):
+		env.Err(name, ": ", err.Error(), " (changing addresses needs root: CAP_NET_ADMIN and CAP_NET_RAW)\n")
+		return 2
+	}
+	env.Err(name, ": ", err.Error(), "\n")
+	return 1
+}
+
+// ResolveAny finds sp's address on whatever interface carries it.
+func (a *Agent) ResolveAny(sp Spec) (Target, bool, error) {
+	addrs, err := a.Sys.Addrs()
+	if err != nil {
+		return Target{}, false, err
+	}
+	for _, ad := range addrs {
+		if ad.Prefix.Addr() != sp.IP {
+			continue
+		}
+		ifname := ad.Label
+		for i := 0; i < len(ifname); i++ {
+			if ifname[i] == ':' {
+				ifname = ifname[:i]
+				break
+			}
+		}
+		l, err := a.Sys.Link(ifname)
+		if err != nil || l.Index != ad.Index {
+			return Target{}, false, errors.New("cannot find the interface of " + ad.Label)
+		}
+		return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, ad.Prefix.Bits()), Bcast: ad.Broadcast}, true, nil
+	}
+	return Target{}, false, nil
+}

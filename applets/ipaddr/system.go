@@ -1,0 +1,255 @@
+package ipaddr
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"habox/hw/arp"
+	"habox/hw/lockfile"
+	"habox/hw/netif"
+	"habox/hw/route"
+)
+
+// DefaultRunDir holds the label lock and the pid files of background
+// announcers; the environment variable HABOX_RUNDIR overrides it.
+const DefaultRunDir = "/run/habox"
+
+// HW is the System of the running machine.
+type HW struct {
+	RunDir string
+}
+
+// Routes reads /proc/net/route.
+func (h *HW) Routes() ([]route.Route, error) { return route.Read() }
+
+// Link looks an interface up by name.
+func (h *HW) Link(name string) (netif.Link, error) { return netif.LinkByName(name) }
+
+// Addrs lists IPv4 addresses.
+func (h *HW) Addrs() ([]netif.Addr, error) { return netif.Addrs(syscall.AF_INET) }
+
+// AddAlias adds an alias through ioctls.
+func (h *HW) AddAlias(label string, ip, mask, bcast netip.Addr) error {
+	return netif.AddAlias(label, ip, mask, bcast)
+}
+
+// DelAddr removes one address through netlink.
+func (h *HW) DelAddr(a netif.Addr) error { return netif.DelAddr(a) }
+
+// Lock takes the label lock RunDir/ipaddr.lock, creating RunDir.
+func (h *HW) Lock() (func(), error) {
+	if err := os.MkdirAll(h.RunDir, 0o755); err != nil {
+		return nil, err
+	}
+	return lockfile.Lock(filepath.Join(h.RunDir, "ipaddr.lock"))
+}
+
+// Announce sends a gratuitous ARP request and reply back to back.
+func (h *HW) Announce(l netif.Link, ip netip.Addr) error {
+	return sendPairs(l, ip, 1, 0, nil, 0)
+}
+
+// sendPairs sends the request+reply pairs from..count-1 of an
+// announcement (spec 7.4). Pair 0 goes out at once, request and reply back
+// to back; pair i >= 1 is a request sent i*interval after pair 0, then a
+// reply interval/2 later. A send with from > 0 assumes pair 0 was sent just
+// before. Closing stop ends it early.
+func sendPairs(l netif.Link, ip netip.Addr, count int, interval time.Duration, stop <-chan struct{}, from int) error {
+	c, err := arp.Dial(l.Index)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req, err := arp.Gratuitous(arp.OperationRequest, l.MAC, ip)
+	if err != nil {
+		return err
+	}
+	rep, _ := arp.Gratuitous(arp.OperationReply, l.MAC, ip)
+	wait := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-stop: // nil: never
+			return false
+		}
+	}
+	var first error
+	for i := from; i < count; i++ {
+		if i > 0 {
+			d := interval - interval/2
+			if i == 1 || i == from {
+				d = interval
+			}
+			if !wait(d) {
+				return nil
+			}
+		}
+		if err := c.WriteFrame(req); err != nil && first == nil {
+			first = err
+		}
+		if i > 0 && !wait(interval/2) {
+			return nil
+		}
+		if err := c.WriteFrame(rep); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// ProcessRepeater sends the repetitions from a detached child process so
+// that a start run by the daemon exits at once: Exe (normally
+// /proc/self/exe) is started as "IPaddr --garp-repeat IFACE IP COUNT MS" in
+// its own session with stdio on /dev/null, and its pid is kept in
+// RunDir/garp-<ip>.pid for Cancel.
+type ProcessRepeater struct {
+	Exe     string
+	RunDir  string
+	Environ []string
+}
+
+func (r *ProcessRepeater) pidFile(ip netip.Addr) string {
+	return filepath.Join(r.RunDir, "garp-"+ip.String()+".pid")
+}
+
+// Repeat starts the child.
+func (r *ProcessRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interval time.Duration) error {
+	if err := os.MkdirAll(r.RunDir, 0o755); err != nil {
+		return err
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	argv := []string{"IPaddr", repeatFlag, l.Name, ip.String(), strconv.Itoa(count), strconv.FormatInt(interval.Milliseconds(), 10)}
+	p, err := os.StartProcess(r.Exe, argv, &os.ProcAttr{
+		Dir:   "/",
+		Env:   r.Environ,
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return err
+	}
+	pid := p.Pid
+	p.Release()
+	return writeFileAtomic(r.pidFile(ip), strconv.Itoa(pid)+"\n")
+}
+
+// Cancel kills the child announcing ip, if it still runs.
+func (r *ProcessRepeater) Cancel(ip netip.Addr) error {
+	f := r.pidFile(ip)
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil
+	}
+	os.Remove(f)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 || !isRepeater(pid, ip) {
+		return nil
+	}
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Signal(syscall.SIGTERM)
+	}
+	return nil
+}
+
+// isRepeater checks that pid is still our announcer for ip (the pid file
+// may be stale and the pid reused).
+func isRepeater(pid int, ip netip.Addr) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return false
+	}
+	args := strings.Split(string(b), "\x00")
+	return len(args) >= 4 && args[1] == repeatFlag && args[3] == ip.String()
+}
+
+func writeFileAtomic(name, data string) error {
+	tmp := name + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// runRepeat is the child's body: pairs 2..count, then it removes its pid
+// file if the file still names it.
+func runRepeat(runDir, iface, ipText, countText, msText string) error {
+	ip, err := netip.ParseAddr(ipText)
+	if err != nil {
+		return err
+	}
+	count, err := strconv.Atoi(countText)
+	if err != nil {
+		return err
+	}
+	ms, err := strconv.Atoi(msText)
+	if err != nil {
+		return err
+	}
+	l, err := netif.LinkByName(iface)
+	if err != nil {
+		return err
+	}
+	err = sendPairs(l, ip, count, time.Duration(ms)*time.Millisecond, nil, 1)
+	r := &ProcessRepeater{RunDir: runDir}
+	if b, e := os.ReadFile(r.pidFile(ip)); e == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
+		os.Remove(r.pidFile(ip))
+	}
+	return err
+}
+
+// GoRepeater sends the repetitions from a goroutine, for a long-running
+// caller (the daemon) that uses Agent in-process.
+type GoRepeater struct {
+	mu   sync.Mutex
+	stop map[netip.Addr]chan struct{}
+}
+
+// Repeat starts the goroutine.
+func (g *GoRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interval time.Duration) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stop == nil {
+		g.stop = make(map[netip.Addr]chan struct{})
+	}
+	if old := g.stop[ip]; old != nil {
+		close(old)
+	}
+	ch := make(chan struct{})
+	g.stop[ip] = ch
+	go func() {
+		sendPairs(l, ip, count, interval, ch, 1)
+		g.mu.Lock()
+		if g.stop[ip] == ch {
+			delete(g.stop, ip)
+		}
+		g.mu.Unlock()
+	}()
+	return nil
+}
+
+// Cancel stops the goroutine for ip.
+func (g *GoRepeater) Cancel(ip netip.Addr) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if ch := g.stop[ip]; ch != nil {
+		close(ch)
+		delete(g.stop, ip)
+	}
+	return nil
+}
