@@ -64,6 +64,7 @@ type Event struct {
 	Node   string
 	Link   string
 	Status string
+	Heard  bool // NodeDead: packets had arrived since start or the previous death
 	Level  Level
 	Text   string // the 3.0.6 log line, "" when nothing is logged
 }
@@ -275,10 +276,11 @@ func (m *Membership) Status(name, st string, dt time.Duration, now time.Duration
 }
 
 func (m *Membership) markDead(n *node) []Event {
+	heard := n.heard
 	n.status = Dead
 	n.heard = false
 	n.hasStatus = false
-	return []Event{{Kind: NodeDead, Node: n.name, Status: Dead, Level: Warn,
+	return []Event{{Kind: NodeDead, Node: n.name, Status: Dead, Heard: heard, Level: Warn,
 		Text: "node " + n.name + ": is dead"}}
 }
 

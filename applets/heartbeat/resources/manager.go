@@ -1,0 +1,681 @@
+package resources
+
+import (
+	"strconv"
+	"time"
+
+	"habox/conf"
+)
+
+// Config is what the Manager needs of the configuration.
+type Config struct {
+	Self     string
+	Nodes    []string
+	Groups   []conf.Group
+	Mode     conf.AutoFailback
+	Deadtime time.Duration
+	Pid      int
+	// RscrcvdDelay is the nice_failback deadlock breaker (3.0.6: a fixed
+	// 10 s). Zero means: min(10 s, Deadtime), so fast ms timings are not
+	// stuck for 10 s while slow second timings behave exactly as 3.0.6.
+	RscrcvdDelay time.Duration
+}
+
+type rstate int
+
+const (
+	rInit rstate = iota
+	rStarting
+	rBothStarting
+	rRscrcvd
+	rStable
+	rShutdown
+)
+
+type standby int
+
+const (
+	sbNot standby = iota
+	sbMe
+	sbOther
+	sbDone
+)
+
+var standbyInfo = [4]string{"not", "me", "other", "done"}
+
+const (
+	standbyInitTO = 10 * time.Second
+	standbyRscTO  = time.Hour
+)
+
+type queued struct {
+	job  *Job
+	done func(r Result) []Action
+}
+
+// Manager is the resource state machine of one node. Its methods take the
+// current monotonic time and return the actions to perform, in order.
+type Manager struct {
+	cfg  Config
+	view View
+	nice bool
+	auto bool
+
+	held map[string]bool // groups we hold or are about to hold (intent)
+
+	mine, theirs Hold
+	otherStable  bool
+	state        rstate
+	rscrcvdAt    time.Duration // deadline, 0 = unset
+
+	going        standby
+	standbyUntil time.Duration // 0 = none
+	standbyType  Hold
+
+	takeoverInProgress bool
+	needsFailback      bool
+	failbackAt         time.Duration // retry time, 0 = none
+	localDone          bool
+	foreignDone        bool
+	announced          bool
+	requestedYet       bool
+
+	hasResources map[string]bool // legacy: false after shutdone
+	habox        map[string]bool // peers known to run habox
+
+	queue   []*queued
+	running *queued
+	nextID  int
+
+	commUp             bool
+	shutdownWanted     bool // waiting for comm-up or stability
+	shutdownInProgress bool
+	restart            bool
+}
+
+// New returns a Manager in state INIT holding nothing.
+func New(cfg Config, view View) *Manager {
+	if cfg.RscrcvdDelay == 0 {
+		cfg.RscrcvdDelay = 10 * time.Second
+		if cfg.Deadtime > 0 && cfg.Deadtime < cfg.RscrcvdDelay {
+			cfg.RscrcvdDelay = cfg.Deadtime
+		}
+	}
+	m := &Manager{cfg: cfg, view: view, held: map[string]bool{},
+		hasResources: map[string]bool{}, habox: map[string]bool{}}
+	m.nice = cfg.Mode != conf.FailbackLegacy
+	m.auto = cfg.Mode == conf.FailbackOn
+	m.otherStable = false
+	for _, n := range cfg.Nodes {
+		m.hasResources[n] = true
+	}
+	return m
+}
+
+// SetHabox records whether peer runs habox (it sent habox=1 in a status).
+func (m *Manager) SetHabox(peer string, yes bool) { m.habox[peer] = yes }
+
+// Held returns the keys of the groups this node holds or is acquiring,
+// in haresources order.
+func (m *Manager) Held() []string {
+	var k []string
+	for _, g := range m.cfg.Groups {
+		if m.held[g.Key] {
+			k = append(k, g.Key)
+		}
+	}
+	return k
+}
+
+// Busy reports whether resource work runs or is queued.
+func (m *Manager) Busy() bool { return m.running != nil || len(m.queue) > 0 }
+
+// ShuttingDown reports whether a graceful shutdown started or is pending.
+func (m *Manager) ShuttingDown() bool { return m.shutdownInProgress || m.shutdownWanted }
+
+// RscStatus is cl_status rscstatus: none, local, foreign, all, or
+// transition while resource work runs. In nice_failback modes it is
+// 3.0.6's own holding; in legacy mode (where 3.0.6 always says "none") it
+// is derived from the groups actually held, which is more useful.
+func (m *Manager) RscStatus() string {
+	if !m.isStable() {
+		return "transition"
+	}
+	if m.nice {
+		return m.mine.String()
+	}
+	return m.heldHold().String()
+}
+
+func (m *Manager) heldHold() Hold {
+	h := None
+	for _, g := range m.cfg.Groups {
+		if m.held[g.Key] {
+			if g.Node == m.cfg.Self {
+				h |= Local
+			} else {
+				h |= Foreign
+			}
+		}
+	}
+	return h
+}
+
+func logA(l Level, text string) Action { return Action{Kind: Log, Level: l, Text: text} }
+func sendA(msg Msg) Action            { return Action{Kind: Send, Msg: msg} }
+
+func (m *Manager) isStable() bool {
+	if !m.nice {
+		return !m.Busy()
+	}
+	if m.shutdownInProgress && m.state == rInit {
+		return true
+	}
+	return m.otherStable && !m.takeoverInProgress && m.going == sbNot &&
+		m.standbyUntil == 0 && !m.Busy() &&
+		(m.state == rStable || m.state == rShutdown || m.state == rInit)
+}
+
+// keys returns the group keys of the set h from this node's point of view.
+func (m *Manager) keys(h Hold) []string {
+	var k []string
+	for _, g := range m.cfg.Groups {
+		local := g.Node == m.cfg.Self
+		if (local && h&Local != 0) || (!local && h&Foreign != 0) {
+			k = append(k, g.Key)
+		}
+	}
+	return k
+}
+
+func (m *Manager) keysOf(node string) []string {
+	var k []string
+	for _, g := range m.cfg.Groups {
+		if g.Node == node {
+			k = append(k, g.Key)
+		}
+	}
+	return k
+}
+
+func (m *Manager) group(key string) *conf.Group {
+	for i := range m.cfg.Groups {
+		if m.cfg.Groups[i].Key == key {
+			return &m.cfg.Groups[i]
+		}
+	}
+	return nil
+}
+
+// enqueue adds a job; it starts at once when nothing runs.
+func (m *Manager) enqueue(name string, steps []Step, done func(Result) []Action) []Action {
+	m.nextID++
+	q := &queued{job: &Job{ID: m.nextID, Name: name, Steps: steps}, done: done}
+	m.queue = append(m.queue, q)
+	return m.startNext()
+}
+
+func (m *Manager) startNext() []Action {
+	if m.running != nil || len(m.queue) == 0 {
+		return nil
+	}
+	m.running = m.queue[0]
+	m.queue = m.queue[1:]
+	return []Action{{Kind: Run, Job: m.running.job}}
+}
+
+// JobDone records the result of the running job and starts the next one.
+func (m *Manager) JobDone(r Result, now time.Duration) []Action {
+	if m.running == nil || m.running.job.ID != r.ID {
+		return nil
+	}
+	q := m.running
+	m.running = nil
+	for _, k := range r.Failed {
+		for _, s := range q.job.Steps {
+			if s.Key == k && s.Op == Take {
+				m.held[k] = false // the runner stopped the whole group
+			}
+		}
+	}
+	var a []Action
+	if q.done != nil {
+		a = append(a, q.done(r)...)
+	}
+	a = append(a, m.startNext()...)
+	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+func (m *Manager) announce(reason string) []Action {
+	if m.announced || !m.localDone || !m.foreignDone {
+		return nil
+	}
+	m.announced = true
+	return []Action{logA(Info, "Initial resource acquisition complete ("+reason+")")}
+}
+
+func (m *Manager) sendHeld(stable bool, comment string) []Action {
+	if !m.nice {
+		return nil
+	}
+	s := "0"
+	if stable {
+		s = "1"
+	}
+	msg := NewMsg("resource", "rsc_hold", m.mine.String(), "rtype", "full", "isstable", s)
+	if comment != "" {
+		msg = append(msg, Field{"info", comment})
+	}
+	return []Action{sendA(msg)}
+}
+
+// CommUp is called once when communications come up (before the node
+// goes active).
+func (m *Manager) CommUp(now time.Duration) []Action {
+	m.commUp = true
+	var a []Action
+	dead := 0
+	for _, n := range m.cfg.Nodes {
+		if n != m.cfg.Self && m.view.NodeStatus(n) == "dead" {
+			dead++
+		}
+	}
+	if dead == 0 {
+		m.foreignDone = true
+	}
+	if m.nice {
+		a = append(a, sendA(NewMsg("starting")))
+		m.state = rStarting
+		if dead > 0 && dead == len(m.cfg.Nodes)-1 && m.otherStable {
+			// Alone: the peers' groups were taken when they were declared
+			// dead. 3.0.6 would stay STARTING until a peer shows up;
+			// habox is stable at once (rscstatus, standby and shutdown
+			// work while alone).
+			m.state = rStable
+		}
+	} else if !m.requestedYet {
+		m.requestedYet = true
+		a = append(a, m.reqOurResources(false)...)
+	}
+	if m.shutdownWanted {
+		a = append(a, m.Shutdown(now)...)
+	}
+	return a
+}
+
+const rmCmd = "/usr/share/heartbeat/ResourceManager listkeys "
+
+// reqOurResources is 3.0.6's req_our_resources plus req_resource for each
+// local key.
+func (m *Manager) reqOurResources(anyway bool) []Action {
+	if m.shutdownInProgress {
+		return nil
+	}
+	if m.nice {
+		if (m.theirs&Foreign != 0 || m.mine&Local != 0) && !anyway && m.going == sbNot {
+			return []Action{logA(Info, "Local Resource acquisition completed. (none)")}
+		}
+		m.mine |= Local
+	}
+	up := m.view.CountActive()
+	if m.view.NodeStatus(m.cfg.Self) != "active" {
+		up++
+	}
+	alone := up < 2
+	var a []Action
+	keys := m.keysOf(m.cfg.Self)
+	for _, k := range keys {
+		if m.held[k] {
+			continue
+		}
+		if m.nice || alone {
+			a = append(a, sendA(NewMsg("ip-request-resp", "dest", m.cfg.Self, "ipaddr", k, "weown", "yes", "ok", "OK")))
+		} else {
+			a = append(a, sendA(NewMsg("ip-request", "ipaddr", k)))
+		}
+	}
+	if len(keys) == 0 {
+		a = append(a, logA(Info, "No local resources ["+rmCmd+m.cfg.Self+"] to acquire."))
+	} else {
+		a = append(a, logA(Info, "Local Resource acquisition completed."))
+	}
+	a = append(a, m.sendHeld(true, "req_our_resources()")...)
+	m.localDone = true
+	return append(a, m.announce("req_our_resources")...)
+}
+
+// Message handles a cluster message of a resource-related type from node
+// from (the local node included: the daemon loops its own messages back).
+func (m *Manager) Message(from string, msg Msg, now time.Duration) []Action {
+	t := msg.Get("t")
+	self := from == m.cfg.Self
+	var a []Action
+	switch t {
+	case "shutdone":
+		if m.commUp {
+			a = append(a, m.processResources(t, from, msg, now)...)
+		}
+		if self {
+			a = append(a, Action{Kind: Exit, Restart: m.restart, Delay: m.restartDelay()})
+			return a
+		}
+		m.hasResources[from] = false
+		m.otherStable = false
+		m.theirs = None
+		a = append(a, logA(Info, "Received shutdown notice from '"+from+"'."))
+		return append(a, m.takeoverFromNode(from, now)...)
+	}
+	if !m.commUp && !self {
+		// 3.0.6 installs these handlers at comm-up. Our own messages
+		// (self-addressed ip-request-resp of a takeover during initdead)
+		// are handled at once: 3.0.6 sees them only after comm-up because
+		// they travel through its FIFO.
+		return nil
+	}
+	switch t {
+	case "starting", "resource":
+		a = append(a, m.processResources(t, from, msg, now)...)
+	case "ask_resources":
+		a = append(a, m.askForResources(from, msg, now)...)
+	case "ip-request":
+		if !self {
+			a = append(a, m.ipRequest(from, msg.Get("ipaddr"))...)
+		}
+	case "ip-request-resp":
+		if msg.Get("dest") == m.cfg.Self {
+			a = append(a, m.ipRequestResp(msg)...)
+		}
+	case "hb_takeover":
+		if !self {
+			kind := "all"
+			switch msg.Get("rsc_hold") {
+			case "local":
+				kind = "foreign"
+			case "foreign":
+				kind = "local"
+			}
+			sa, _ := m.Standby(kind, now)
+			a = append(a, sa...)
+		}
+	}
+	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+func (m *Manager) restartDelay() time.Duration {
+	if !m.restart {
+		return 0
+	}
+	return m.cfg.Deadtime + time.Second
+}
+
+// ipRequest is rc.d/ip-request on the node asked to give a group up.
+func (m *Manager) ipRequest(from, key string) []Action {
+	if key == "" || m.group(key) == nil {
+		return nil
+	}
+	resp := func(weown string) Action {
+		return sendA(NewMsg("ip-request-resp", "dest", from, "ipaddr", key, "weown", weown, "ok", "OK"))
+	}
+	if !m.held[key] {
+		return []Action{resp("no")}
+	}
+	m.held[key] = false
+	return m.enqueue("ip-request", []Step{{Op: Give, Key: key}}, func(Result) []Action {
+		return []Action{resp("yes")}
+	})
+}
+
+// ipRequestResp is rc.d/ip-request-resp on the requester: take the group.
+func (m *Manager) ipRequestResp(msg Msg) []Action {
+	key := msg.Get("ipaddr")
+	if key == "" || m.group(key) == nil || m.shutdownInProgress {
+		return nil
+	}
+	a := []Action{logA(Info, "received ip-request-resp "+key+" "+msg.Get("ok")+" "+msg.Get("weown"))}
+	m.held[key] = true
+	return append(a, m.enqueue("ip-request-resp", []Step{{Op: Take, Key: key}}, func(Result) []Action {
+		m.localDone = true
+		return m.announce("ip-request-resp")
+	})...)
+}
+
+func updHold(full bool, cur, up Hold) Hold {
+	if full || up == None {
+		return up
+	}
+	return up | cur
+}
+
+// processResources is 3.0.6's process_resources for the nice_failback
+// protocol messages (starting, resource, shutdone).
+func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) []Action {
+	if !m.nice {
+		return nil
+	}
+	self := from == m.cfg.Self
+	newState := m.state
+	var a []Action
+	if t == "starting" && !self {
+		switch m.state {
+		case rRscrcvd, rStable, rShutdown:
+		case rStarting:
+			newState = rBothStarting
+			m.foreignDone = true
+			a = append(a, m.announce("HB_R_BOTHSTARTING")...)
+		default:
+			return []Action{logA(Error, "Received 'starting' message in state "+strconv.Itoa(int(m.state)))}
+		}
+		m.otherStable = false
+		if m.takeoverInProgress {
+			a = append(a, logA(Warn, "T_STARTING received during takeover."))
+		}
+		a = append(a, m.sendHeld(m.state == rStable, "")...)
+	}
+	if t == "resource" {
+		n, ok := ParseHold(msg.Get("rsc_hold"))
+		if !msg.Has("rsc_hold") {
+			return append(a, logA(Error, "resource message without rsc_hold field."))
+		}
+		if !ok {
+			a = append(a, logA(Error, "encode_resources: bad resource type ["+msg.Get("rsc_hold")+"]"))
+		}
+		full := msg.Get("rtype") == "full"
+		switch m.state {
+		case rBothStarting, rStarting:
+			newState = rRscrcvd
+			if !m.auto {
+				m.foreignDone = true
+				a = append(a, m.announce("T_RESOURCES")...)
+			}
+		case rRscrcvd, rStable, rShutdown:
+		default:
+			return append(a, logA(Error, "resource message received in state "+strconv.Itoa(int(m.state))))
+		}
+		if !self {
+			m.theirs = updHold(full, m.theirs, n)
+			if msg.Has("isstable") {
+				if msg.Get("isstable") == "1" {
+					if !m.otherStable {
+						a = append(a, logA(Info, "remote resource transition completed."))
+						m.otherStable = true
+						a = append(a, m.sendHeld(m.state == rStable, "")...)
+						a = append(a, m.performAutoFailback(now)...)
+					}
+				} else {
+					m.otherStable = false
+				}
+			}
+			if m.state != rStable && m.state != rShutdown && m.otherStable {
+				a = append(a, logA(Info, "remote resource transition completed."))
+				m.state = newState
+				a = append(a, m.reqOurResources(false)...)
+				newState = rStable
+				m.state = rStable
+				a = append(a, m.sendHeld(true, "")...)
+				a = append(a, m.performAutoFailback(now)...)
+				m.foreignDone = true
+				if !m.auto && m.theirs&Foreign != 0 {
+					m.localDone = true
+				}
+				a = append(a, m.announce("T_RESOURCES(them)")...)
+			}
+		} else {
+			m.mine = updHold(full, m.mine, n)
+			if m.mine&Local != 0 {
+				m.localDone = true
+				a = append(a, m.announce("T_RESOURCES(us)")...)
+			}
+			switch msg.Get("info") {
+			case "mach_down":
+				a = append(a, logA(Info, "mach_down takeover complete."))
+				m.takeoverInProgress = false
+				m.mine |= Foreign
+				m.needsFailback = true
+				m.otherStable = true
+				m.foreignDone = true
+				a = append(a, m.announce("mach_down")...)
+			case "shutdown":
+				newState = rShutdown
+			}
+		}
+	}
+	if t == "shutdone" {
+		if !self {
+			m.otherStable = true
+			m.theirs = None
+		} else {
+			newState = rShutdown
+			m.mine = None
+		}
+	}
+	m.state = newState
+	if m.state == rRscrcvd && m.rscrcvdAt == 0 {
+		m.rscrcvdAt = now + m.cfg.RscrcvdDelay
+		if m.rscrcvdAt == 0 {
+			m.rscrcvdAt = 1
+		}
+	}
+	a = append(a, m.audit()...)
+	return a
+}
+
+func (m *Manager) audit() []Action {
+	if !m.nice {
+		return nil
+	}
+	var a []Action
+	if m.mine&Local != 0 && m.theirs&Foreign != 0 {
+		a = append(a, logA(Error, "Both machines own our resources!"))
+	}
+	if m.theirs&Local != 0 && m.mine&Foreign != 0 {
+		a = append(a, logA(Error, "Both machines own foreign resources!"))
+	}
+	if m.isStable() && !m.shutdownInProgress && m.state != rShutdown {
+		if m.mine&Local == 0 && m.theirs&Foreign == 0 && len(m.keysOf(m.cfg.Self)) > 0 {
+			a = append(a, logA(Error, "No one owns our local resources!"))
+		}
+		if m.theirs&Local == 0 && m.mine&Foreign == 0 && len(m.keys(Foreign)) > 0 {
+			a = append(a, logA(Error, "No one owns foreign resources!"))
+		}
+	}
+	return a
+}
+
+func (m *Manager) performAutoFailback(now time.Duration) []Action {
+	m.failbackAt = 0
+	if m.shutdownInProgress || m.mine&Foreign == 0 || !m.needsFailback || !m.auto {
+		m.needsFailback = false
+		return nil
+	}
+	if m.going != sbNot || !m.otherStable || m.state != rStable {
+		m.failbackAt = now + time.Second
+		return []Action{logA(Debug, "Auto failback delayed.")}
+	}
+	m.standbyType = Foreign
+	m.needsFailback = false
+	return []Action{sendA(NewMsg("ask_resources", "rsc_hold", Foreign.String(), "info", "me"))}
+}
+
+// NodeDead is called when membership declared a peer dead; heard tells
+// whether packets had arrived from it since start or its previous death
+// (3.0.6's anypacketsyet).
+func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action {
+	if node == m.cfg.Self {
+		return nil
+	}
+	var a []Action
+	if m.going != sbNot {
+		a = append(a, logA(Info, "Cancelling pending standby operation"))
+		m.going = sbNot
+		m.standbyUntil = 0
+		if !m.otherStable && m.mine == All {
+			m.otherStable = true
+		}
+	}
+	if m.shutdownInProgress {
+		return a
+	}
+	m.needsFailback = true
+	need := true
+	if heard {
+		if m.nice {
+			need = m.theirs != None
+		} else {
+			need = m.hasResources[node]
+		}
+	}
+	if need {
+		a = append(a, sendA(NewMsg("stonith", "node", node, "result", "n_stnth")))
+		a = append(a, logA(Warn, "No STONITH device configured."), logA(Warn, "Shared disks are not protected."))
+		return append(a, m.takeoverFromNode(node, now)...)
+	}
+	a = append(a, logA(Info, "Dead node "+node+" gave up resources."))
+	a = append(a, sendA(NewMsg("stonith", "node", node, "result", "unneeded")))
+	if m.nice {
+		if m.mine == All {
+			m.otherStable = true
+			return a
+		}
+		if m.mine&Local == 0 {
+			a = append(a, m.reqOurResources(true)...)
+		}
+		if m.mine&Foreign == 0 {
+			a = append(a, m.takeoverFromNode(node, now)...)
+		}
+		return a
+	}
+	return append(a, m.takeoverFromNode(node, now)...)
+}
+
+// takeoverFromNode is 3.0.6's takeover_from_node plus mach_down.
+func (m *Manager) takeoverFromNode(node string, now time.Duration) []Action {
+	if m.shutdownInProgress {
+		return []Action{logA(Info, "Resource takeover cancelled - shutdown in progress.")}
+	}
+	a := []Action{logA(Info, "Resources being acquired from "+node+".")}
+	var steps []Step
+	for _, k := range m.keysOf(node) {
+		m.held[k] = true
+		steps = append(steps, Step{Op: Take, Key: k, Note: "Taking over resource group " + k})
+	}
+	if m.nice {
+		m.mine |= Foreign
+		m.theirs = None
+		m.otherStable = true
+		m.takeoverInProgress = true
+	}
+	a = append(a, m.enqueue("mach_down", steps, func(Result) []Action {
+		var d []Action
+		if m.nice {
+			d = append(d, sendA(NewMsg("resource", "rsc_hold", "foreign", "info", "mach_down")))
+		}
+		d = append(d, logA(Info, "mach_down takeover complete for node "+node+"."))
+		if !m.nice {
+			m.foreignDone = true
+			d = append(d, m.announce("status")...)
+		}
+		return d
+	})...)
+	a = append(a, m.reqOurResources(true)...)
+	return a
+}

@@ -1,0 +1,502 @@
+package resources
+
+import (
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"habox/conf"
+)
+
+// sim is a two-node cluster of Managers joined by a lossless in-memory
+// network, with a fake runner that completes jobs at once and records
+// which groups really run where.
+type sim struct {
+	t       *testing.T
+	now     time.Duration
+	nodes   map[string]*simNode
+	names   []string
+	pending []func()
+	up      map[string]bool // node process running and connected
+	logs    map[string][]string
+	sent    map[string][]Msg
+}
+
+type simNode struct {
+	name    string
+	m       *Manager
+	view    *fakeView
+	running map[string]bool
+	exited  bool
+	jobs    []*Job // jobs not completed when holdJobs is set
+	hold    bool
+}
+
+type fakeView struct {
+	status map[string]string
+	heard  map[string]bool
+	commUp bool
+}
+
+func (v *fakeView) NodeStatus(n string) string { return v.status[n] }
+func (v *fakeView) Heard(n string) bool        { return v.heard[n] }
+func (v *fakeView) IsCommUp() bool             { return v.commUp }
+func (v *fakeView) CountActive() int {
+	c := 0
+	for _, s := range v.status {
+		if s == "active" {
+			c++
+		}
+	}
+	return c
+}
+
+var groups = []conf.Group{
+	{Node: "alice", Key: "10.0.0.5", Resources: []conf.Resource{{Script: "IPaddr", Args: []string{"10.0.0.5"}, Text: "10.0.0.5"}}},
+	{Node: "bob", Key: "svcb", Resources: []conf.Resource{{Script: "svcb", Text: "svcb"}}},
+}
+
+func newSim(t *testing.T, mode conf.AutoFailback) *sim {
+	s := &sim{t: t, nodes: map[string]*simNode{}, names: []string{"alice", "bob"}, up: map[string]bool{},
+		logs: map[string][]string{}, sent: map[string][]Msg{}}
+	for _, n := range s.names {
+		s.boot(n, mode)
+	}
+	return s
+}
+
+func (s *sim) boot(n string, mode conf.AutoFailback) {
+	v := &fakeView{status: map[string]string{"alice": "init", "bob": "init"}, heard: map[string]bool{}}
+	cfg := Config{Self: n, Nodes: s.names, Groups: groups, Mode: mode, Deadtime: time.Second, Pid: 42}
+	old := s.nodes[n]
+	sn := &simNode{name: n, m: New(cfg, v), view: v, running: map[string]bool{}}
+	if old != nil {
+		sn.running = old.running // resources survive a daemon restart
+	}
+	s.nodes[n] = sn
+	s.up[n] = true
+}
+
+func (s *sim) peer(n string) string {
+	if n == "alice" {
+		return "bob"
+	}
+	return "alice"
+}
+
+// apply performs actions of node n.
+func (s *sim) apply(n string, acts []Action) {
+	sn := s.nodes[n]
+	for _, a := range acts {
+		a := a
+		switch a.Kind {
+		case Log:
+			s.logs[n] = append(s.logs[n], a.Text)
+		case Send:
+			s.sent[n] = append(s.sent[n], a.Msg)
+			s.pending = append(s.pending, func() { s.deliver(n, n, a.Msg) })
+			if p := s.peer(n); s.up[p] && s.up[n] {
+				s.pending = append(s.pending, func() { s.deliver(p, n, a.Msg) })
+			}
+		case Run:
+			if sn.hold {
+				sn.jobs = append(sn.jobs, a.Job)
+				continue
+			}
+			s.pending = append(s.pending, func() { s.finish(sn, a.Job) })
+		case Exit:
+			sn.exited = true
+			s.up[n] = false
+		case Restart:
+			s.logs[n] = append(s.logs[n], "RESTART")
+			s.apply(n, sn.m.Shutdown(s.now))
+		}
+	}
+}
+
+func (s *sim) finish(sn *simNode, j *Job) {
+	for _, st := range j.Steps {
+		if st.Note != "" {
+			s.logs[sn.name] = append(s.logs[sn.name], st.Note)
+		}
+		sn.running[st.Key] = st.Op == Take
+	}
+	s.apply(sn.name, sn.m.JobDone(Result{ID: j.ID}, s.now))
+}
+
+func (s *sim) deliver(to, from string, msg Msg) {
+	sn := s.nodes[to]
+	if sn.exited || !s.up[to] {
+		return
+	}
+	s.apply(to, sn.m.Message(from, msg, s.now))
+}
+
+func (s *sim) drain() {
+	for i := 0; len(s.pending) > 0; i++ {
+		if i > 10000 {
+			s.t.Fatal("message storm")
+		}
+		f := s.pending[0]
+		s.pending = s.pending[1:]
+		f()
+	}
+}
+
+// commUp brings communications up on the given nodes (both alive).
+func (s *sim) commUp(ns ...string) {
+	for _, n := range ns {
+		for _, p := range s.names {
+			if s.up[p] && s.nodes[p].view.commUp && p != n {
+				s.nodes[n].view.status[p] = "active"
+			} else if s.up[p] {
+				s.nodes[n].view.status[p] = "up"
+				s.nodes[n].view.heard[p] = true
+			}
+		}
+		s.nodes[n].view.commUp = true
+	}
+	for _, n := range ns {
+		s.apply(n, s.nodes[n].m.CommUp(s.now))
+	}
+	for _, n := range ns {
+		for _, p := range s.names {
+			if s.up[p] {
+				s.nodes[n].view.status[p] = "active"
+			}
+		}
+	}
+	s.drain()
+}
+
+// kill makes n vanish; the peer declares it dead.
+func (s *sim) kill(n string) {
+	s.up[n] = false
+	p := s.peer(n)
+	heard := s.nodes[p].view.heard[n]
+	s.nodes[p].view.status[n] = "dead"
+	s.nodes[p].view.heard[n] = false
+	s.apply(p, s.nodes[p].m.NodeDead(n, heard, s.now))
+	s.drain()
+}
+
+func (s *sim) advance(d time.Duration) {
+	end := s.now + d
+	for s.now < end {
+		s.now += 50 * time.Millisecond
+		for _, n := range s.names {
+			if s.up[n] {
+				s.apply(n, s.nodes[n].m.Tick(s.now))
+			}
+		}
+		s.drain()
+	}
+}
+
+func (s *sim) owners() string {
+	var out []string
+	for _, g := range groups {
+		var o []string
+		for _, n := range s.names {
+			if s.nodes[n].running[g.Key] {
+				o = append(o, n)
+			}
+		}
+		out = append(out, g.Key+"="+strings.Join(o, "+"))
+	}
+	return strings.Join(out, " ")
+}
+
+func (s *sim) want(owners string) {
+	s.t.Helper()
+	if got := s.owners(); got != owners {
+		s.t.Fatalf("owners: got %q, want %q\nalice log:\n  %s\nbob log:\n  %s", got, owners,
+			strings.Join(s.logs["alice"], "\n  "), strings.Join(s.logs["bob"], "\n  "))
+	}
+}
+
+func (s *sim) logged(n, text string) bool {
+	for _, l := range s.logs[n] {
+		if strings.Contains(l, text) {
+			return true
+		}
+	}
+	return false
+}
+
+const both = "10.0.0.5=alice svcb=bob"
+
+var modes = []conf.AutoFailback{conf.FailbackLegacy, conf.FailbackOn, conf.FailbackOff}
+
+func TestStartTogether(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second) // the RSCRCVD breaker (min(10s, deadtime))
+			s.want(both)
+			if mode != conf.FailbackLegacy {
+				for _, n := range s.names {
+					if got := s.nodes[n].m.RscStatus(); got != "local" {
+						t.Errorf("%s rscstatus %s", n, got)
+					}
+					if !s.logged(n, "Initial resource acquisition complete") {
+						t.Errorf("%s: no initial acquisition log", n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAloneThenPeerJoins: alice boots alone (bob dead after initdead) and
+// takes everything; then bob starts. legacy and on fail back, off does not.
+func TestAloneThenPeerJoins(t *testing.T) {
+	want := map[conf.AutoFailback]string{
+		conf.FailbackLegacy: both,
+		conf.FailbackOn:     both,
+		conf.FailbackOff:    "10.0.0.5=alice svcb=alice",
+	}
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["bob"] = false
+			s.nodes["alice"].view.status["bob"] = "dead"
+			s.apply("alice", s.nodes["alice"].m.NodeDead("bob", false, s.now))
+			s.drain()
+			s.commUp("alice")
+			s.advance(time.Second)
+			s.want("10.0.0.5=alice svcb=alice")
+			if !s.logged("alice", "Resources being acquired from bob.") || !s.logged("alice", "No STONITH device configured.") {
+				t.Fatalf("takeover logs missing: %v", s.logs["alice"])
+			}
+			// bob starts.
+			s.boot("bob", mode)
+			s.nodes["alice"].view.status["bob"] = "up"
+			s.nodes["alice"].view.heard["bob"] = true
+			s.commUp("bob")
+			s.advance(3 * time.Second)
+			s.want(want[mode])
+		})
+	}
+}
+
+func TestHardFailureTakeover(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			s.want(both)
+			s.kill("alice")
+			s.want("10.0.0.5=alice+bob svcb=bob") // alice's process died, its resources stay in the sim
+			if !s.logged("bob", "Resources being acquired from alice.") ||
+				!s.logged("bob", "Taking over resource group 10.0.0.5") ||
+				!s.logged("bob", "mach_down takeover complete for node alice.") {
+				t.Fatalf("logs: %v", s.logs["bob"])
+			}
+			found := false
+			for _, m := range s.sent["bob"] {
+				if m.Get("t") == "stonith" && m.Get("node") == "alice" && m.Get("result") == "n_stnth" {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("no stonith n_stnth message: %v", s.sent["bob"])
+			}
+		})
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			s.apply("alice", s.nodes["alice"].m.Shutdown(s.now))
+			s.drain()
+			s.want("10.0.0.5=bob svcb=bob")
+			if !s.nodes["alice"].exited {
+				t.Fatal("alice did not reach the final shutdown phase")
+			}
+			for _, l := range []string{"Heartbeat shutdown in progress. (42)", "Giving up all HA resources.", "All HA resources relinquished."} {
+				if !s.logged("alice", l) {
+					t.Errorf("alice did not log %q", l)
+				}
+			}
+			if !s.logged("bob", "Received shutdown notice from 'alice'.") {
+				t.Errorf("bob: %v", s.logs["bob"])
+			}
+			// Later alice's heartbeats stop: no fencing needed.
+			s.nodes["bob"].view.status["alice"] = "dead"
+			s.apply("bob", s.nodes["bob"].m.NodeDead("alice", true, s.now))
+			s.drain()
+			if !s.logged("bob", "Dead node alice gave up resources.") {
+				t.Errorf("bob fenced a node that shut down: %v", s.logs["bob"])
+			}
+			s.want("10.0.0.5=bob svcb=bob")
+		})
+	}
+}
+
+func TestStandbyAndTakeover(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	acts, err := s.nodes["alice"].m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	s.want("10.0.0.5=bob svcb=bob")
+	for _, l := range []string{"alice wants to go standby [all]", "standby: bob can take our all resources", "Local standby process completed [all]."} {
+		if !s.logged("alice", l) {
+			t.Errorf("alice did not log %q: %v", l, s.logs["alice"])
+		}
+	}
+	if !s.logged("bob", "Standby resource acquisition done [all].") {
+		t.Errorf("bob: %v", s.logs["bob"])
+	}
+	if a, b := s.nodes["alice"].m.RscStatus(), s.nodes["bob"].m.RscStatus(); a != "none" || b != "all" {
+		t.Fatalf("rscstatus alice %s bob %s", a, b)
+	}
+	// alice takes her own group back with hb_takeover local (bob runs hb_standby foreign).
+	acts, err = s.nodes["alice"].m.Takeover("local", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	s.want(both)
+}
+
+func TestStandbyRefusedInLegacy(t *testing.T) {
+	s := newSim(t, conf.FailbackLegacy)
+	s.commUp("alice", "bob")
+	if _, err := s.nodes["alice"].m.Standby("all", s.now); err != ErrLegacy {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestAutoFailbackOnAfterHardFailure(t *testing.T) {
+	s := newSim(t, conf.FailbackOn)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.kill("alice")
+	delete(s.nodes["alice"].running, "10.0.0.5") // the box rebooted
+	s.want("10.0.0.5=bob svcb=bob")
+	s.boot("alice", conf.FailbackOn)
+	s.nodes["bob"].view.status["alice"] = "up"
+	s.commUp("alice")
+	s.advance(3 * time.Second)
+	s.want(both)
+}
+
+func TestHealedPartitionHabox(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			// Partition: each side declares the other dead and takes all.
+			s.up["alice"], s.up["bob"] = false, false
+			for _, n := range s.names {
+				p := s.peer(n)
+				s.nodes[n].view.status[p] = "dead"
+				s.up[n] = true
+				s.apply(n, s.nodes[n].m.NodeDead(p, true, s.now))
+				s.up[n] = false
+			}
+			s.drain()
+			s.want("10.0.0.5=alice+bob svcb=alice+bob")
+			s.up["alice"], s.up["bob"] = true, true
+			for _, n := range s.names {
+				s.nodes[n].m.SetHabox(s.peer(n), true)
+				s.nodes[n].view.status[s.peer(n)] = "active"
+			}
+			s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
+			s.apply("bob", s.nodes["bob"].m.PartitionHealed("alice", s.now))
+			s.drain()
+			s.advance(3 * time.Second)
+			s.want(both)
+			if s.logged("alice", "RESTART") || s.nodes["alice"].exited {
+				t.Fatal("habox pair restarted")
+			}
+		})
+	}
+}
+
+func TestHealedPartitionWith306PeerRestarts(t *testing.T) {
+	s := newSim(t, conf.FailbackOn)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
+	s.drain()
+	if !s.logged("alice", "RESTART") || !s.nodes["alice"].exited {
+		t.Fatalf("alice did not give up and restart: %v", s.logs["alice"])
+	}
+	if !s.nodes["alice"].m.Restarting() {
+		t.Fatal("not restarting")
+	}
+}
+
+func TestShutdownDelayedDuringResourceWork(t *testing.T) {
+	s := newSim(t, conf.FailbackLegacy)
+	s.nodes["alice"].hold = true
+	s.commUp("alice", "bob")
+	if len(s.nodes["alice"].jobs) == 0 {
+		t.Fatal("no job held")
+	}
+	if s.nodes["alice"].m.RscStatus() != "transition" {
+		t.Fatalf("rscstatus %s", s.nodes["alice"].m.RscStatus())
+	}
+	s.apply("alice", s.nodes["alice"].m.Shutdown(s.now))
+	if !s.logged("alice", "Shutdown delayed until current resource activity finishes.") {
+		t.Fatalf("%v", s.logs["alice"])
+	}
+	s.nodes["alice"].hold = false
+	for len(s.nodes["alice"].jobs) > 0 {
+		j := s.nodes["alice"].jobs[0]
+		s.nodes["alice"].jobs = s.nodes["alice"].jobs[1:]
+		s.finish(s.nodes["alice"], j)
+		s.drain()
+	}
+	s.drain()
+	if !s.nodes["alice"].exited {
+		t.Fatalf("shutdown did not resume: %v", s.logs["alice"])
+	}
+}
+
+func TestJobFailureClearsHeld(t *testing.T) {
+	v := &fakeView{status: map[string]string{"alice": "init", "bob": "dead"}, heard: map[string]bool{}}
+	m := New(Config{Self: "alice", Nodes: []string{"alice", "bob"}, Groups: groups, Deadtime: time.Second}, v)
+	var job *Job
+	for _, a := range m.NodeDead("bob", false, 0) {
+		if a.Kind == Run {
+			job = a.Job
+		}
+	}
+	if job == nil || job.Steps[0].Key != "svcb" {
+		t.Fatalf("job %+v", job)
+	}
+	m.JobDone(Result{ID: job.ID, Failed: []string{"svcb"}}, 0)
+	held := m.Held()
+	sort.Strings(held)
+	if len(held) != 0 {
+		t.Fatalf("held %v", held)
+	}
+}
+
+func TestHold(t *testing.T) {
+	for _, h := range []Hold{None, Local, Foreign, All} {
+		if p, ok := ParseHold(h.String()); !ok || p != h {
+			t.Errorf("round trip %v", h)
+		}
+	}
+	if _, ok := ParseHold("some"); ok {
+		t.Error("accepted bad hold")
+	}
+}

@@ -1,0 +1,330 @@
+package resources
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrLegacy is returned by Standby in auto_failback legacy mode.
+var ErrLegacy = errors.New("Standby mode only implemented when nice_failback on")
+
+// ErrShutdown is returned by Standby/Takeover during shutdown.
+var ErrShutdown = errors.New("heartbeat is shutting down")
+
+func parseKind(kind string) (Hold, bool) {
+	switch kind {
+	case "", "all":
+		return All, true
+	case "local":
+		return Local, true
+	case "foreign", "failback":
+		return Foreign, true
+	}
+	return None, false
+}
+
+// Standby is hb_standby [all|foreign|local|failback]: ask the peer to take
+// the given set of this node's groups.
+func (m *Manager) Standby(kind string, now time.Duration) ([]Action, error) {
+	h, ok := parseKind(kind)
+	if !ok {
+		return nil, errors.New("invalid standby type " + kind)
+	}
+	if !m.nice {
+		return []Action{logA(Info, ErrLegacy.Error())}, ErrLegacy
+	}
+	if m.ShuttingDown() {
+		return nil, ErrShutdown
+	}
+	return []Action{
+		logA(Info, "Going standby ["+h.String()+"]."),
+		sendA(NewMsg("ask_resources", "rsc_hold", h.String(), "info", "me")),
+	}, nil
+}
+
+// Takeover is hb_takeover [all|foreign|local|failback]: ask the peer to go
+// standby (the peer maps the type, 5.7).
+func (m *Manager) Takeover(kind string, now time.Duration) ([]Action, error) {
+	switch kind {
+	case "":
+		kind = "all"
+	case "all", "local", "foreign", "failback":
+	default:
+		return nil, errors.New("invalid takeover type " + kind)
+	}
+	if m.ShuttingDown() {
+		return nil, ErrShutdown
+	}
+	return []Action{sendA(NewMsg("hb_takeover", "rsc_hold", kind))}, nil
+}
+
+func (m *Manager) sendStandby(s standby) Action {
+	return sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyInfo[s]))
+}
+
+// askForResources is 3.0.6's ask_for_resources (the standby protocol).
+func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Action {
+	if !m.nice {
+		return []Action{logA(Info, ErrLegacy.Error())}
+	}
+	if m.state == rShutdown {
+		return nil
+	}
+	info := msg.Get("info")
+	rtype := All
+	if msg.Has("rsc_hold") {
+		rtype, _ = ParseHold(msg.Get("rsc_hold"))
+	}
+	if info == "" || from == "" {
+		return []Action{logA(Error, "Received standby message without info/from")}
+	}
+	fromMe := from == m.cfg.Self
+	orig := m.going
+	ignored := false
+	var a []Action
+	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
+		left := (int64((m.standbyUntil-now)/time.Millisecond) + 999) / 1000
+		return []Action{logA(Warn, "Standby in progress- new request from "+from+" ignored ["+strconv.FormatInt(left, 10)+" seconds left]")}
+	}
+	switch m.going {
+	case sbNot:
+		if !m.otherStable {
+			return []Action{logA(Warn, "standby message ["+info+"] from "+from+" ignored.  Other side is in flux.")}
+		}
+		if m.state != rStable {
+			return []Action{logA(Warn, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}
+		}
+		m.standbyType = rtype
+		if info == "me" {
+			m.otherStable = false
+			a = append(a, logA(Info, from+" wants to go standby ["+rtype.String()+"]"))
+			if fromMe {
+				m.standbyUntil = now + standbyInitTO
+				m.going = sbMe
+			} else {
+				m.going = sbOther
+				a = append(a, m.sendStandby(sbOther))
+				m.standbyUntil = now + standbyRscTO
+			}
+		} else {
+			ignored = true
+		}
+	case sbMe:
+		if !fromMe {
+			m.standbyType = rtype
+			m.standbyUntil = now + standbyRscTO
+			if info == "other" {
+				a = append(a, logA(Info, "standby: "+from+" can take our "+rtype.String()+" resources"))
+				a = append(a, m.goStandby(sbMe, rtype)...)
+			} else {
+				ignored = true
+			}
+		} else if info == "done" {
+			a = append(a, logA(Info, "Local standby process completed ["+rtype.String()+"]."))
+			m.going = sbDone
+			m.mine &^= m.standbyType
+			m.standbyUntil = now + standbyRscTO
+		} else {
+			ignored = true
+		}
+	case sbOther:
+		m.standbyType = rtype
+		if info == "done" {
+			m.standbyUntil = now + standbyRscTO
+			if !fromMe {
+				a = append(a, logA(Info, "standby: acquire ["+rtype.String()+"] resources from "+from))
+				a = append(a, m.goStandby(sbOther, m.standbyType)...)
+				m.going = sbDone
+			} else {
+				ignored = true
+			}
+		} else if !fromMe || info != "other" {
+			ignored = true
+		}
+	case sbDone:
+		m.standbyType = rtype
+		if info == "done" {
+			m.standbyUntil = 0
+			m.going = sbNot
+			if fromMe {
+				a = append(a, logA(Info, "Standby resource acquisition done ["+rtype.String()+"]."))
+				if m.auto {
+					m.localDone = true
+					a = append(a, m.announce("auto_failback")...)
+				}
+				rup := None
+				switch rtype {
+				case Local:
+					rup = Foreign
+				case Foreign:
+					rup = Local
+				case All:
+					rup = All
+				}
+				m.mine |= rup
+			} else {
+				a = append(a, logA(Info, "Other node completed standby takeover of "+rtype.String()+" resources."))
+			}
+			a = append(a, m.sendHeld(true, "")...)
+			m.going = sbNot
+		} else {
+			ignored = true
+		}
+	}
+	if ignored {
+		a = append(a, logA(Error, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
+	}
+	return a
+}
+
+// goStandby gives up (who == sbMe) or acquires (sbOther) a resource set.
+func (m *Manager) goStandby(who standby, set Hold) []Action {
+	var a []Action
+	op, action := Take, "acquire"
+	if who == sbMe {
+		m.otherStable = false
+		m.mine &^= set
+		a = append(a, m.sendHeld(false, "standby")...)
+		op, action = Give, "give up"
+	}
+	act := set
+	if set == Foreign && who != sbMe {
+		act = Local
+	} else if set == Local && who != sbMe {
+		act = Foreign
+	}
+	if set == None {
+		return append(a, logA(Error, "no resources to "+action))
+	}
+	a = append(a, logA(Info, action+" "+act.String()+" HA resources (standby)."))
+	var steps []Step
+	for _, k := range m.keys(act) {
+		m.held[k] = op == Take
+		steps = append(steps, Step{Op: op, Key: k})
+	}
+	verb := "acquisition"
+	if op == Give {
+		verb = "release"
+	}
+	return append(a, m.enqueue("go_standby", steps, func(Result) []Action {
+		return []Action{logA(Info, act.String()+" HA resource "+verb+" completed (standby)."), m.sendStandby(sbDone)}
+	})...)
+}
+
+// Shutdown starts (or schedules) the graceful shutdown of 5.6: give up
+// every group, then send shutdone. The daemon exits on the Exit action.
+func (m *Manager) Shutdown(now time.Duration) []Action {
+	if !m.commUp {
+		if !m.shutdownWanted {
+			m.shutdownWanted = true
+			return []Action{logA(Info, "Shutdown delayed until Communication is up.")}
+		}
+		return nil
+	}
+	if !m.isStable() {
+		if !m.shutdownWanted {
+			m.shutdownWanted = true
+			return []Action{logA(Warn, "Shutdown delayed until current resource activity finishes.")}
+		}
+		return nil
+	}
+	m.shutdownWanted = false
+	if m.shutdownInProgress {
+		return []Action{logA(Info, "Heartbeat shutdown already underway.")}
+	}
+	m.shutdownInProgress = true
+	m.mine = None
+	m.state = rShutdown
+	var a []Action
+	a = append(a, m.sendHeld(false, "shutdown")...)
+	a = append(a, logA(Info, "Heartbeat shutdown in progress. ("+strconv.Itoa(m.cfg.Pid)+")"))
+	a = append(a, logA(Info, "Giving up all HA resources."))
+	var steps []Step
+	for _, g := range m.cfg.Groups {
+		m.held[g.Key] = false
+		steps = append(steps, Step{Op: Give, Key: g.Key})
+	}
+	return append(a, m.enqueue("hb_giveup_resources", steps, func(Result) []Action {
+		return []Action{logA(Info, "All HA resources relinquished."), sendA(NewMsg("shutdone", "st", "dead"))}
+	})...)
+}
+
+// Restarting reports whether the shutdown in progress ends in a restart.
+func (m *Manager) Restarting() bool { return m.restart }
+
+func (m *Manager) shutdownIfNeeded(now time.Duration) []Action {
+	if m.shutdownWanted && m.commUp && m.isStable() {
+		return m.Shutdown(now)
+	}
+	return nil
+}
+
+// Tick runs the timers: the RSCRCVD deadlock breaker, standby timeouts,
+// auto-failback retries and a pending shutdown.
+func (m *Manager) Tick(now time.Duration) []Action {
+	var a []Action
+	if m.nice && m.state == rRscrcvd && m.rscrcvdAt != 0 && now >= m.rscrcvdAt {
+		m.state = rStable
+		a = append(a, logA(Info, "local resource transition completed."))
+		a = append(a, m.reqOurResources(false)...)
+		a = append(a, m.sendHeld(true, "")...)
+		a = append(a, m.audit()...)
+	}
+	if m.standbyUntil != 0 && now >= m.standbyUntil {
+		if m.going == sbMe {
+			a = append(a, logA(Warn, "No reply to standby request.  Standby request cancelled."))
+		}
+		m.standbyUntil = 0
+		m.going = sbNot
+		m.otherStable = true
+	}
+	if m.failbackAt != 0 && now >= m.failbackAt {
+		a = append(a, m.performAutoFailback(now)...)
+	}
+	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+// PartitionHealed is called when a peer considered dead turns out to be
+// alive with the same generation (5.8). With a 3.0.6 peer habox does what
+// 3.0.6 does: give up everything and restart (the Restart action). With a
+// habox peer both sides resolve in one step without restart: for each
+// group the node named first on its haresources line keeps it (if neither
+// side is that node, the lower node name keeps it); the other releases.
+func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
+	if !m.habox[peer] {
+		m.restart = true
+		return []Action{{Kind: Restart}}
+	}
+	var steps []Step
+	for _, g := range m.cfg.Groups {
+		keeper := g.Node
+		if keeper != m.cfg.Self && keeper != peer {
+			keeper = m.cfg.Self
+			if peer < keeper {
+				keeper = peer
+			}
+		}
+		if keeper != m.cfg.Self && m.held[g.Key] {
+			m.held[g.Key] = false
+			steps = append(steps, Step{Op: Give, Key: g.Key, Note: "Partition with " + peer + " healed: releasing resource group " + g.Key})
+		}
+	}
+	a := []Action{logA(Info, "Healed partition with habox node "+peer+": keeping the groups listed first for this node, releasing the others.")}
+	if m.nice {
+		m.mine = m.heldHold()
+		m.theirs = All &^ m.mine
+		m.otherStable = true
+		m.takeoverInProgress = false
+		if m.state != rShutdown {
+			m.state = rStable
+		}
+		m.going, m.standbyUntil = sbNot, 0
+	}
+	if len(steps) == 0 {
+		return append(a, m.sendHeld(true, "")...)
+	}
+	return append(a, m.enqueue("partition", steps, func(Result) []Action {
+		return m.sendHeld(true, "")
+	})...)
+}
