@@ -162,7 +162,7 @@ func (m *Manager) heldHold() Hold {
 }
 
 func logA(l Level, text string) Action { return Action{Kind: Log, Level: l, Text: text} }
-func sendA(msg Msg) Action            { return Action{Kind: Send, Msg: msg} }
+func sendA(msg Msg) Action             { return Action{Kind: Send, Msg: msg} }
 
 func (m *Manager) isStable() bool {
 	if !m.nice {
