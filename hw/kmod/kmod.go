@@ -7,8 +7,6 @@ package kmod
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -199,24 +197,15 @@ const maxModule = 256 << 20
 
 // Gunzip reads and decompresses a .ko.gz file in memory.
 func Gunzip(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	z, err := gzip.NewReader(bufio.NewReader(f))
+	img, err := gunzip(b, maxModule)
 	if err != nil {
 		return nil, &os.PathError{Op: "gunzip", Path: path, Err: err}
 	}
-	var b bytes.Buffer
-	n, err := io.Copy(&b, io.LimitReader(z, maxModule+1))
-	if err == nil && n > maxModule {
-		err = errors.New("decompressed module larger than 256 MiB")
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "gunzip", Path: path, Err: err}
-	}
-	return b.Bytes(), nil
+	return img, nil
 }
 
 func (l *Loader) modprobe(path, params string) error {

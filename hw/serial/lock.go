@@ -2,7 +2,6 @@ package serial
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -107,7 +106,9 @@ func ReadLock(path string) (int, error) {
 		return pid, nil
 	}
 	if len(b) == 4 && bytes.IndexFunc(b, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-		if pid := int(int32(binary.NativeEndian.Uint32(b))); pid > 0 {
+		// Little-endian: the binary format is native and habox's targets
+		// with such old lock writers are x86 and ARM.
+		if pid := int(int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)); pid > 0 {
 			return pid, nil
 		}
 	}
