@@ -1,7 +1,3 @@
-// Package conf reads heartbeat's three configuration files — ha.cf,
-// haresources and authkeys — exactly as heartbeat 3.0.6 reads them, and
-// validates them. It is pure: it parses what it is given and never touches
-// the system (interface and device checks belong to the daemon).
 package conf
 
 import "time"
@@ -110,6 +106,14 @@ type HaCf struct {
 	// Raw is the value text as written for each directive given (the last
 	// one when repeated), or the default's text otherwise.
 	Raw map[string]string
+
+	// Lines records, for each directive given, the line it was last given
+	// on (for -t output and cross-file messages).
+	Lines map[string]int
+
+	// bad records the directives whose value was rejected, so that the
+	// cross checks of Load do not pile follow-up errors on them.
+	bad map[string]bool
 }
 
 // Resource is one entry of a haresources line.
@@ -165,7 +169,10 @@ type Authkeys struct {
 
 // Config is the whole configuration of one node.
 type Config struct {
-	Dir       string
+	Dir string
+	// LocalNode is this node's name, lower-cased: the first line of
+	// Dir/nodeinfo when that file exists, else the name given to Load.
+	LocalNode string
 	HaCf      *HaCf
 	Resources *Haresources
 	Auth      *Authkeys

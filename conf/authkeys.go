@@ -1,0 +1,173 @@
+package conf
+
+import (
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// MaxAuth is the number of authkeys slots (heartbeat MAXAUTH): indices
+// 0..15.
+const MaxAuth = 16
+
+// ParseAuthkeys reads an authkeys file as heartbeat 3.0.6's parse_authfile
+// does. mode is the file's mode (from stat): if the group- or other-read
+// bit is set (mode & 0044) the file is refused, as heartbeat does. The
+// returned error, if any, is an ErrorList with every problem found; the
+// Authkeys is returned even then (Active is -1 when no active key was
+// selected).
+func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error) {
+	a := &Authkeys{File: name, Active: -1}
+	var errs ErrorList
+	fail := func(ln int, dir, tok, msg string) {
+		errs = append(errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
+	}
+	if mode.Perm()&0o044 != 0 {
+		fail(0, "", "", "mode "+octal4(mode)+": the keys are readable by group or others "+
+			"(heartbeat 3.0.6: Bad permissions on keyfile ["+name+"], 600 recommended.); run: chmod 600 "+name)
+	}
+	authnum, authLine, badAuth := -1, 0, false
+	definedAt := [MaxAuth]int{}
+	err := readLines(r, func(l rawLine) {
+		if l.tooLong > 0 {
+			errs = append(errs, tooLongError(name, l))
+			return
+		}
+		bp := skip(l.text, isWS)
+		if bp == "" || bp[0] == '#' {
+			return
+		}
+		if bp[0] == 'a' {
+			n, ok := scanAuth(bp)
+			if !ok {
+				badAuth = true
+				fail(l.n, "auth", bp, "invalid auth line: write auth <n>, n = 0..15 (heartbeat 3.0.6: Invalid auth line ["+short(l.text)+"]; any line starting with 'a' is read as the auth line)")
+				return
+			}
+			authnum, authLine = n, l.n
+			return
+		}
+		idx, method, key, n := scanEntry(bp)
+		if n < 2 {
+			fail(l.n, "", bp, "invalid line: write <n> <method> [<key>], e.g. 1 sha1 SecretKey (heartbeat 3.0.6: Auth line ["+short(l.text)+"] is invalid.)")
+			return
+		}
+		if idx < 0 || idx >= MaxAuth {
+			fail(l.n, "", strconv.FormatInt(idx, 10), "index out of range 0..15 (heartbeat 3.0.6: Invalid authnum ["+strconv.FormatInt(idx, 10)+"] in "+name+")")
+			return
+		}
+		m := AuthMethod(method)
+		switch m {
+		case AuthCRC, AuthMD5, AuthSHA1:
+		default:
+			fail(l.n, "", method, "unknown method: use sha1, md5 or crc (heartbeat 3.0.6: Invalid authtype ["+method+"])")
+			return
+		}
+		if m == AuthCRC && key != "" {
+			fail(l.n, method, key, "crc takes no key (heartbeat 3.0.6: Auth method [crc] doesn't use a key)")
+			return
+		}
+		if m != AuthCRC && key == "" {
+			fail(l.n, method, "", "a key is required (heartbeat 3.0.6: Auth method ["+method+"] requires a key)")
+			return
+		}
+		k := &AuthKey{Index: int(idx), Method: m}
+		if key != "" {
+			k.Key = []byte(key)
+		}
+		a.Keys[idx] = k
+		definedAt[idx] = l.n
+		if int(idx) == authnum {
+			a.Active = int(idx)
+		}
+	})
+	if err != nil {
+		fail(0, "", "", "read error: "+err.Error())
+	}
+	if a.Active < 0 && !(badAuth && authnum < 0) {
+		switch {
+		case authnum < 0:
+			fail(0, "auth", "", "no auth line: add auth <n> before the entries (heartbeat 3.0.6: Missing auth directive in keyfile ["+name+"])")
+		case authnum < MaxAuth && definedAt[authnum] > 0 && definedAt[authnum] < authLine:
+			fail(authLine, "auth", strconv.Itoa(authnum), "key "+strconv.Itoa(authnum)+" is defined on line "+
+				strconv.Itoa(definedAt[authnum])+", before this auth line; heartbeat 3.0.6 only selects entries that follow the auth line: move the auth line to the top (heartbeat 3.0.6: Auth Key ["+strconv.Itoa(authnum)+"] not found in keyfile ["+name+"])")
+		default:
+			fail(authLine, "auth", strconv.Itoa(authnum), "no entry "+strconv.Itoa(authnum)+" follows the auth line (heartbeat 3.0.6: Auth Key ["+strconv.Itoa(authnum)+"] not found in keyfile ["+name+"])")
+		}
+	}
+	if len(errs) > 0 {
+		return a, errs
+	}
+	return a, nil
+}
+
+// octal4 formats permission bits as "0644".
+func octal4(m fs.FileMode) string {
+	s := strconv.FormatUint(uint64(m.Perm()), 8)
+	for len(s) < 4 {
+		s = "0" + s
+	}
+	return s
+}
+
+// isCSpace is C's isspace in the C locale.
+func isCSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
+
+// scanInt is scanf's %d: skips white space, reads an optional sign and at
+// least one digit. Values beyond int32 saturate (and so fail range checks).
+func scanInt(s string) (v int64, rest string, ok bool) {
+	s = skip(s, isCSpace)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if v <= 1<<31 {
+			v = v*10 + int64(s[i]-'0')
+		}
+		i++
+	}
+	if i == 0 {
+		return 0, s, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, s[i:], true
+}
+
+// scanAuth is sscanf(bp, "auth %d").
+func scanAuth(s string) (int, bool) {
+	if !strings.HasPrefix(s, "auth") {
+		return 0, false
+	}
+	v, _, ok := scanInt(s[4:])
+	if !ok || v < -1<<31 || v >= 1<<31 {
+		return 0, false
+	}
+	return int(v), true
+}
+
+// scanEntry is sscanf(bp, "%d%s%s"); n is the number of items converted.
+func scanEntry(s string) (idx int64, method, key string, n int) {
+	idx, rest, ok := scanInt(s)
+	if !ok {
+		return 0, "", "", 0
+	}
+	word := func() string {
+		rest = skip(rest, isCSpace)
+		var w string
+		w, rest = cut(rest, isCSpace)
+		return w
+	}
+	if method = word(); method == "" {
+		return idx, "", "", 1
+	}
+	if key = word(); key == "" {
+		return idx, method, "", 2
+	}
+	return idx, method, key, 3
+}

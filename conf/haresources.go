@@ -1,0 +1,248 @@
+package conf
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// egrepMeta are the characters, other than '.', that make a group key a
+// different regular expression in ResourceManager's egrep lookups.
+const egrepMeta = `*+?()[]{}|^$\`
+
+// ParseHaresources reads a haresources file the way the R1 scripts see it
+// (ResourceManager's canonicalisation: comments stripped, "\" continuation
+// lines joined, blanks squeezed) and checks it as heartbeat 3.0.6 does
+// (every line's first word is a configured node, compared
+// case-insensitively), plus the traps of its regex-based group lookup:
+// duplicate keys, a key that is also a word of another line, keys with
+// regex characters. nodes are the node names of ha.cf. The returned error,
+// if any, is an ErrorList with every problem found.
+func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, error) {
+	h := &Haresources{File: name}
+	var errs ErrorList
+	fail := func(ln int, dir, tok, msg string) {
+		errs = append(errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
+	}
+
+	// Join physical lines into logical ones as ResourceManager's sed does.
+	type logical struct {
+		n    int
+		text string
+	}
+	var lines []logical
+	var cur *logical
+	contFrom := 0 // line of the "\" awaiting a continuation
+	err := readLines(r, func(l rawLine) {
+		if l.tooLong > 0 {
+			errs = append(errs, tooLongError(name, l))
+			if cur != nil {
+				lines = append(lines, *cur)
+				cur = nil
+			}
+			return
+		}
+		if strings.IndexByte(l.text, '\r') >= 0 {
+			fail(l.n, "", "", "carriage return in line (DOS line ending?): ResourceManager would take it as part of a name; convert the file with dos2unix")
+		}
+		t := l.text
+		if cur == nil {
+			if i := strings.IndexByte(t, '#'); i >= 0 {
+				t = t[:i]
+			}
+			cur = &logical{n: l.n, text: t}
+		} else {
+			if strings.Trim(t, " \t") == "" {
+				fail(l.n, "", "", "empty line after the continuation \"\\\" of line "+strconv.Itoa(contFrom)+": the group ends here; remove the \"\\\" or the empty line")
+			} else if strings.IndexByte(t, '#') >= 0 {
+				fail(l.n, "", "", "'#' in a continuation line: ResourceManager does not strip comments there, so the words after '#' would become resources; move the comment to a line of its own")
+			}
+			cur.text += t
+		}
+		if strings.HasSuffix(cur.text, "\\") {
+			cur.text = cur.text[:len(cur.text)-1]
+			contFrom = l.n
+			return
+		}
+		lines = append(lines, *cur)
+		cur = nil
+	})
+	if err != nil {
+		fail(0, "", "", "read error: "+err.Error())
+	}
+	if cur != nil {
+		fail(contFrom, "", "\\", "continuation \"\\\" on the last line: ResourceManager would keep the backslash as part of a resource; remove it")
+		lines = append(lines, *cur)
+	}
+
+	known := map[string]bool{}
+	for _, n := range nodes {
+		known[strings.ToLower(n)] = true
+	}
+	for _, l := range lines {
+		f := fields(l.text, func(c byte) bool { return c == ' ' || c == '\t' })
+		if len(f) == 0 {
+			continue
+		}
+		g := Group{Node: strings.ToLower(f[0]), Line: l.n}
+		if !known[g.Node] {
+			fail(l.n, "", f[0], "the first word of a line must be a node declared in ha.cf (heartbeat 3.0.6: Bad nodename in "+name+" ["+f[0]+"])")
+		}
+		if len(f) == 1 {
+			fail(l.n, "", f[0], "no resources after the node name")
+		}
+		for _, t := range f[1:] {
+			res, msg := parseResource(t)
+			if msg != "" {
+				fail(l.n, "", t, msg)
+			}
+			g.Resources = append(g.Resources, res)
+		}
+		if len(g.Resources) > 0 {
+			g.Key = g.Resources[0].Text
+		}
+		h.Groups = append(h.Groups, g)
+	}
+
+	checkKeys(h.Groups, fail)
+	checkNodeRegex(nodes, fail)
+	if len(errs) > 0 {
+		return h, errs
+	}
+	return h, nil
+}
+
+// isIPShorthand is ResourceManager's isip: the shell glob
+// [0-9]*.[0-9]*.[0-9]*.[0-9]* (a leading digit, then three dots each
+// followed by a digit).
+func isIPShorthand(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	i := 1
+	for k := 0; k < 3; k++ {
+		for {
+			j := strings.IndexByte(s[i:], '.')
+			if j < 0 {
+				return false
+			}
+			i += j
+			if i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+				i += 2
+				break
+			}
+			i++
+		}
+	}
+	return true
+}
+
+// parseResource splits one resource as ResourceManager's canonname,
+// resource2script and resource2arg do. msg is non-empty for a resource
+// the scripts would mishandle.
+func parseResource(t string) (Resource, string) {
+	r := Resource{Text: t}
+	if strings.IndexByte(t, '#') >= 0 {
+		return Resource{Text: t, Script: t}, "'#' in a resource name (from a continuation line): comments are not stripped there"
+	}
+	if isIPShorthand(t) {
+		r.Script = "IPaddr"
+		r.Args = []string{t}
+		if strings.Contains(t, "::") {
+			return r, "an IP address shorthand cannot take \"::\" arguments (ResourceManager would drop the address); write IPaddr::" + t
+		}
+		return r, ""
+	}
+	i := strings.Index(t, "::")
+	if i < 0 {
+		r.Script = t
+	} else {
+		r.Script = t[:i]
+		for _, a := range strings.Split(t[i+2:], "::") {
+			if a != "" {
+				r.Args = append(r.Args, a)
+			}
+		}
+	}
+	switch {
+	case r.Script == "":
+		return r, "empty script name before \"::\""
+	case strings.IndexByte(r.Script, '/') >= 0:
+		return r, "a script name cannot contain '/': scripts are looked up in /etc/ha.d/resource.d and /etc/init.d"
+	}
+	return r, ""
+}
+
+// wildEq reports whether pattern p, with '.' matching any byte, equals s.
+func wildEq(p, s string) bool {
+	if len(p) != len(s) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '.' && p[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkKeys enforces unique keys that occur nowhere else: ResourceManager
+// finds a group with egrep " key " over every line.
+func checkKeys(groups []Group, fail func(ln int, dir, tok, msg string)) {
+	type ref struct{ group, pos int }
+	byLen := map[int][]ref{}
+	keyAt := map[string]int{}
+	for gi, g := range groups {
+		for ri, r := range g.Resources {
+			byLen[len(r.Text)] = append(byLen[len(r.Text)], ref{gi, ri})
+		}
+	}
+	for gi, g := range groups {
+		if g.Key == "" {
+			continue
+		}
+		if strings.ContainsAny(g.Key, egrepMeta) {
+			fail(g.Line, "", g.Key, "group key contains a regular-expression character ("+egrepMeta+"): ResourceManager looks groups up with egrep and would not find it")
+		}
+		if first, dup := keyAt[g.Key]; dup {
+			fail(g.Line, "", g.Key, "group key already used on line "+strconv.Itoa(groups[first].Line)+": the first resource of a line names its group and must be unique")
+			continue
+		}
+		keyAt[g.Key] = gi
+		dotted := strings.IndexByte(g.Key, '.') >= 0
+		reported := map[int]bool{}
+		for _, c := range byLen[len(g.Key)] {
+			if c.group == gi || reported[c.group] {
+				continue
+			}
+			o := groups[c.group].Resources[c.pos].Text
+			if c.pos == 0 && o == g.Key {
+				continue // a duplicate key, reported on its own line
+			}
+			if o == g.Key {
+				reported[c.group] = true
+				fail(g.Line, "", g.Key, "group key also appears on line "+strconv.Itoa(groups[c.group].Line)+
+					": ResourceManager finds a group by searching \" key \" on every line, so it would take both lines as the group (heartbeat trap: keys must not occur anywhere else)")
+			} else if dotted && wildEq(g.Key, o) {
+				reported[c.group] = true
+				fail(g.Line, "", g.Key, "group key matches ["+o+"] on line "+strconv.Itoa(groups[c.group].Line)+
+					": ResourceManager searches keys with egrep, where '.' matches any character, so it would take both lines as the group")
+			}
+		}
+	}
+}
+
+// checkNodeRegex reports node names that match each other when their dots
+// are read as regex wildcards (ResourceManager's listkeys uses egrep).
+func checkNodeRegex(nodes []string, fail func(ln int, dir, tok, msg string)) {
+	for i, a := range nodes {
+		if strings.IndexByte(a, '.') < 0 {
+			continue
+		}
+		for j, b := range nodes {
+			if i != j && a != b && wildEq(strings.ToLower(a), strings.ToLower(b)) {
+				fail(0, "", a, "node name ["+a+"] also matches node ["+b+"] in ResourceManager's egrep lookups ('.' matches any character): the scripts would mix up their groups")
+			}
+		}
+	}
+}

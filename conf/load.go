@@ -1,0 +1,213 @@
+package conf
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// File names inside the configuration directory.
+const (
+	HaCfFile        = "ha.cf"
+	HaresourcesFile = "haresources"
+	AuthkeysFile    = "authkeys"
+	NodeinfoFile    = "nodeinfo"
+)
+
+// Load reads dir/ha.cf, dir/authkeys and dir/haresources, and runs the
+// cross checks heartbeat 3.0.6 performs before starting (init_config, in
+// its order), then checks haresources against the nodes. localNode is
+// this node's name (uname -n); the first line of dir/nodeinfo, when that
+// file exists, overrides it. Opening and stat-ing these files is the only
+// I/O. Every problem of every file is returned as one ErrorList; warnings
+// are in Config.Warnings. The Config is returned even when there are
+// errors, as far as it could be read.
+func Load(dir, localNode string) (*Config, error) {
+	c := &Config{Dir: dir, LocalNode: strings.ToLower(localNode)}
+	var errs ErrorList
+	add := func(err error) {
+		if l, ok := err.(ErrorList); ok {
+			errs = append(errs, l...)
+		}
+	}
+
+	if n, ok := readNodeinfo(filepath.Join(dir, NodeinfoFile)); ok {
+		c.LocalNode = n
+	}
+
+	// ha.cf (parse_config)
+	hp := filepath.Join(dir, HaCfFile)
+	if f, err := os.Open(hp); err != nil {
+		errs = append(errs, &Error{File: hp, Msg: openMsg(err) + " (heartbeat 3.0.6: Cannot open config file [" + hp + "]); " +
+			"an annotated sample ha.cf is provided in the documentation: copy it to " + hp + ", read it, customize it, and try again"})
+	} else {
+		cf, w, perr := ParseHaCf(hp, f)
+		f.Close()
+		c.HaCf = cf
+		c.Warnings = append(c.Warnings, w...)
+		add(perr)
+	}
+
+	// authkeys (parse_authfile)
+	ap := filepath.Join(dir, AuthkeysFile)
+	if f, err := os.Open(ap); err != nil {
+		errs = append(errs, &Error{File: ap, Msg: openMsg(err) + " (heartbeat 3.0.6: Cannot open keyfile [" + ap + "].  Stop.); create it with: auth 1 / 1 sha1 <secret>, mode 600"})
+	} else {
+		var mode os.FileMode
+		if st, err := f.Stat(); err == nil {
+			mode = st.Mode()
+		}
+		a, perr := ParseAuthkeys(ap, f, mode)
+		f.Close()
+		c.Auth = a
+		add(perr)
+	}
+
+	if c.HaCf != nil {
+		e, w := checkHaCf(c.HaCf, c.LocalNode)
+		errs = append(errs, e...)
+		c.Warnings = append(c.Warnings, w...)
+	}
+
+	// haresources (parse_ha_resources, R1 mode)
+	rp := filepath.Join(dir, HaresourcesFile)
+	if f, err := os.Open(rp); err != nil {
+		errs = append(errs, &Error{File: rp, Msg: openMsg(err) + " (heartbeat 3.0.6: Cannot open resources file [" + rp + "]); " +
+			"an annotated sample haresources file is provided in the documentation: copy it to " + rp + ", read it, customize it, and try again"})
+	} else {
+		var nodes []string
+		if c.HaCf != nil {
+			nodes = c.HaCf.Nodes
+		}
+		h, perr := ParseHaresources(rp, f, nodes)
+		f.Close()
+		c.Resources = h
+		add(perr)
+	}
+
+	if len(errs) > 0 {
+		return c, errs
+	}
+	return c, nil
+}
+
+// openMsg words an open error without the path (the Error carries it).
+func openMsg(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	if os.IsNotExist(err) {
+		return "missing"
+	}
+	return "cannot open: " + err.Error()
+}
+
+// readNodeinfo returns the lower-cased first line of a nodeinfo file.
+func readNodeinfo(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	first, got := "", false
+	readLines(f, func(l rawLine) {
+		if !got {
+			first, got = l.text, true
+		}
+	})
+	first = strings.ToLower(strings.Trim(first, whitespace))
+	return first, first != ""
+}
+
+// checkHaCf runs init_config's checks (3.0.6 order) that need more than
+// one directive or the local node name.
+func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
+	var errs ErrorList
+	var warns []Warning
+	fail := func(dir string, tok, msg string) {
+		errs = append(errs, &Error{File: cf.File, Line: cf.Lines[dir], Directive: dir, Token: tok, Msg: msg})
+	}
+	warn := func(dir, msg string) {
+		warns = append(warns, Warning{File: cf.File, Line: cf.Lines[dir], Msg: msg})
+	}
+	badMedia := false
+	for _, m := range []string{"bcast", "mcast", "ucast", "serial", "ping", "ping6", "ping_group", "mcast6", "ucast6"} {
+		badMedia = badMedia || cf.bad[m]
+	}
+	if len(cf.Media) == 0 && !badMedia {
+		fail("", "", "no heartbeat medium: add a bcast, mcast, ucast or serial line (heartbeat 3.0.6: No heartbeat media defined)")
+	}
+	if len(cf.Nodes) == 0 && !cf.bad["node"] {
+		fail("", "", "no node lines: declare every cluster node with node <name> (heartbeat 3.0.6: no nodes defined)")
+	}
+	if local == "" {
+		fail("node", "", "the local node name is unknown (uname -n is empty and there is no nodeinfo file)")
+	} else if len(cf.Nodes) > 0 && !contains(cf.Nodes, local) {
+		fail("node", local, "this node is not declared (heartbeat 3.0.6: Current node ["+local+"] not in configuration!); "+
+			"by default, cluster nodes are named by `uname -n` and must be declared with a 'node' directive in the ha.cf file "+
+			"(declared: "+strings.Join(cf.Nodes, ", ")+")")
+	}
+	ka, dt := cf.Keepalive.Milliseconds(), cf.Deadtime.Milliseconds()
+	timesOK := !cf.bad["keepalive"] && !cf.bad["deadtime"]
+	if timesOK && dt <= 2*ka {
+		fail("deadtime", "", "deadtime must be more than twice keepalive (heartbeat 3.0.6: Dead time ["+
+			strconv.FormatInt(dt, 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
+	}
+	id := cf.Initdead.Milliseconds()
+	if !cf.bad["initdead"] && !cf.bad["deadtime"] {
+		if id < dt {
+			fail("initdead", "", "initdead must be >= deadtime (heartbeat 3.0.6: Initial dead time ["+
+				strconv.FormatInt(id, 10)+"] is smaller than deadtime ["+strconv.FormatInt(dt, 10)+"])")
+		} else if cf.Initdead < 10*time.Second {
+			warn("initdead", "Initial dead time ["+strconv.FormatInt(id, 10)+" ms] may be too small! "+
+				"Initial dead time accounts for slow network startup time. It should be >= deadtime and >= 10 seconds")
+		}
+	}
+	if cf.Set["deadping"] && !cf.bad["keepalive"] && cf.Deadping.Milliseconds() <= 2*ka {
+		fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
+			strconv.FormatInt(cf.Deadping.Milliseconds(), 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
+	}
+
+	// check_logd_usage
+	syslog := cf.Logfacility != "" && cf.Logfacility != "none" && cf.Logfacility != "kern"
+	if cf.Logfile == "" && cf.Debugfile == "" && !syslog {
+		switch {
+		case !cf.Set["use_logd"]:
+			warn("", "No log entry found in ha.cf: heartbeat 3.0.6 would log through logd, but habox has no logging daemon; add logfile, debugfile or logfacility")
+		case !cf.UseLogd:
+			fail("use_logd", "", "no logfile, debugfile or logfacility and use_logd off: nothing would be logged (heartbeat 3.0.6: No log entry found in ha.cf and use_logd is set to off)")
+		default:
+			warn("use_logd", "use_logd on: habox has no logging daemon; add logfile, debugfile or logfacility")
+		}
+	} else if cf.Set["use_logd"] && cf.UseLogd {
+		warn("use_logd", "use_logd on: habox has no logging daemon and logs to the configured logfile/debugfile/logfacility itself")
+	}
+	if syslog {
+		if cf.Logfile == "" {
+			cf.Logfile = "/dev/null"
+			cf.Raw["logfile"] = "/dev/null"
+		}
+		if cf.Debugfile == "" {
+			cf.Debugfile = "/dev/null"
+			cf.Raw["debugfile"] = "/dev/null"
+		}
+	}
+
+	// r1_style_valid
+	if aj := cf.Raw["autojoin"]; aj != "" && !strings.EqualFold(aj, "none") && !cf.bad["autojoin"] {
+		fail("autojoin", aj, "habox runs R1 (haresources) resource management only: remove autojoin or set it to none "+
+			"(heartbeat 3.0.6: R1 style resource management conflicts with  autojoin set / You need either unset autojoin or enable crm)")
+	}
+	return errs, warns
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
