@@ -1,0 +1,335 @@
+package resources
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"habox/conf"
+)
+
+// Logger is the part of hblog's *Logger the runner uses.
+type Logger interface {
+	Info(msg string)
+	Warn(msg string)
+	Error(msg string)
+	Crit(msg string)
+	Debug(level int, msg string)
+}
+
+// Exec runs one resource script action: argv[0] is the name shown to the
+// program, path the file to execute. It returns the script's stdout and
+// exit code; stderr lines go to the debug log.
+type Exec func(path string, argv, env []string, stderr func(line string)) (stdout string, code int, err error)
+
+// Runner executes Manager jobs: ResourceManager's takegroup and givegroup
+// (spec 2.4-2.8) without a shell. It is safe to call Run from one
+// goroutine at a time (the Manager never runs two jobs at once).
+type Runner struct {
+	// Groups are the haresources groups by key.
+	Groups map[string]conf.Group
+	// ResourceDir is $HA_DIR/resource.d; InitDirs the init script
+	// directories searched after it (default: the first existing of
+	// /etc/init.d, /etc/rc.d/init.d, /sbin/init.d, /usr/local/etc/rc.d,
+	// /etc/rc.d, as 3.0.6's build chose).
+	ResourceDir string
+	InitDirs    []string
+	// Self is the habox executable: IPaddr runs it as argv[0] "IPaddr"
+	// unless ResourceDir holds a user script named IPaddr (which wins).
+	Self string
+	// Env is the environment of every script (the HA_* variables of 5.10).
+	Env []string
+	Log Logger
+	// StopRetries is HA_STOPRETRYMAX (default 10), RetryDelay the pause
+	// between stop attempts (default 1 s).
+	StopRetries int
+	RetryDelay  time.Duration
+	// StopFailed is called when a stop failed and status says the
+	// resource still runs: 3.0.6 reboots here. The daemon fences (see
+	// fence.go). Nil: only logged.
+	StopFailed func(resource string)
+	// Exec runs a script; nil = os.StartProcess (RunProcess).
+	Exec Exec
+}
+
+// DefaultInitDirs are the init directories 3.0.6's configure considered.
+var DefaultInitDirs = []string{"/etc/init.d", "/etc/rc.d/init.d", "/sbin/init.d", "/usr/local/etc/rc.d", "/etc/rc.d"}
+
+// Run executes a job and returns its result: the keys whose step failed.
+func (r *Runner) Run(j *Job) Result {
+	res := Result{ID: j.ID}
+	for _, s := range j.Steps {
+		if s.Note != "" {
+			r.Log.Info(s.Note)
+		}
+		var ok bool
+		if s.Op == Take {
+			ok = r.TakeGroup(s.Key)
+		} else {
+			ok = r.GiveGroup(s.Key)
+		}
+		if !ok {
+			res.Failed = append(res.Failed, s.Key)
+		}
+	}
+	return res
+}
+
+func groupLine(g conf.Group) string {
+	parts := []string{g.Node}
+	for _, rs := range g.Resources {
+		parts = append(parts, rs.Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// TakeGroup starts a group left to right, skipping resources already
+// running. On the first failure the whole group is stopped.
+func (r *Runner) TakeGroup(key string) bool {
+	g, ok := r.Groups[key]
+	if !ok {
+		r.Log.Error("Cannot locate resource group " + key)
+		return false
+	}
+	r.Log.Info("Acquiring resource group: " + groupLine(g))
+	for _, rs := range g.Resources {
+		if r.Owned(rs) {
+			continue
+		}
+		if !r.action(rs, "start") {
+			r.Log.Crit("Giving up resources due to failure of " + rs.Text)
+			r.GiveGroup(key)
+			return false
+		}
+	}
+	return true
+}
+
+// GiveGroup stops a group right to left whatever its state, retrying
+// failed stops.
+func (r *Runner) GiveGroup(key string) bool {
+	g, ok := r.Groups[key]
+	if !ok {
+		r.Log.Error("Cannot locate resource group " + key)
+		return false
+	}
+	r.Log.Info("Releasing resource group: " + groupLine(g))
+	all := true
+	retries, delay := r.StopRetries, r.RetryDelay
+	if retries <= 0 {
+		retries = 10
+	}
+	if delay <= 0 {
+		delay = time.Second
+	}
+	for i := len(g.Resources) - 1; i >= 0; i-- {
+		rs := g.Resources[i]
+		ok := r.action(rs, "stop")
+		for n := 0; !ok && n < retries; n++ {
+			time.Sleep(delay)
+			r.Log.Info("Retrying failed stop operation [" + rs.Text + "]")
+			ok = r.action(rs, "stop")
+		}
+		if ok {
+			continue
+		}
+		if r.Owned(rs) {
+			all = false
+			r.Log.Crit("Resource STOP failure. Reboot required!")
+			r.Log.Crit("Killing heartbeat ungracefully!")
+			if r.StopFailed != nil {
+				r.StopFailed(rs.Text)
+			}
+			continue
+		}
+		r.Log.Error("Resource script for " + rs.Text + " probably not LSB-compliant.")
+		r.Log.Warn("It (" + rs.Text + ") did not report success on stop, but status says it is not running.")
+		r.Log.Info("Continuing with resource release.")
+	}
+	return all
+}
+
+// Owned runs "status" and interprets stdout as ResourceManager does (2.6).
+func (r *Runner) Owned(rs conf.Resource) bool {
+	out, _, err := r.run(rs, "status", false)
+	if err != nil {
+		return false
+	}
+	return StatusOwned(out)
+}
+
+// StatusOwned interprets a status script's stdout (spec 2.6): "not
+// running" (any case of N/O/T, R) means no; "running" or "OK" means yes;
+// anything else no.
+func StatusOwned(out string) bool {
+	if globNotRunning(out) {
+		return false
+	}
+	return containsRunning(out) || strings.Contains(out, "OK")
+}
+
+// containsRunning matches *[Rr]unning*.
+func containsRunning(s string) bool {
+	return strings.Contains(s, "Running") || strings.Contains(s, "running")
+}
+
+// globNotRunning matches *[Nn][Oo][Tt] *[Rr]unning*: "not", then any
+// text beginning with a space, then [Rr]unning.
+func globNotRunning(s string) bool {
+	for i := 0; i+3 <= len(s); i++ {
+		if !(s[i] == 'N' || s[i] == 'n') || !(s[i+1] == 'O' || s[i+1] == 'o') || !(s[i+2] == 'T' || s[i+2] == 't') {
+			continue
+		}
+		rest := s[i+3:]
+		if len(rest) == 0 || rest[0] != ' ' {
+			continue
+		}
+		if containsRunning(rest) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Runner) action(rs conf.Resource, act string) bool {
+	_, code, err := r.run(rs, act, true)
+	return err == nil && code == 0
+}
+
+// Locate finds a resource script: resource.d first, then the init
+// directories. IPaddr without a user script is the habox binary itself.
+func (r *Runner) Locate(script string) (path string, builtin bool, ok bool) {
+	dirs := append([]string{r.ResourceDir}, r.initDirs()...)
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		p := filepath.Join(d, script)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, false, true
+		}
+		if d == r.ResourceDir && script == "IPaddr" && r.Self != "" {
+			return r.Self, true, true
+		}
+	}
+	if script == "IPaddr" && r.Self != "" {
+		return r.Self, true, true
+	}
+	return "", false, false
+}
+
+func (r *Runner) initDirs() []string {
+	if r.InitDirs != nil {
+		return r.InitDirs
+	}
+	for _, d := range DefaultInitDirs {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return []string{d}
+		}
+	}
+	return nil
+}
+
+func (r *Runner) run(rs conf.Resource, act string, logRun bool) (string, int, error) {
+	path, builtin, ok := r.Locate(rs.Script)
+	if !ok {
+		r.Log.Error("Cannot locate resource script " + rs.Script)
+		return "", 1, os.ErrNotExist
+	}
+	argv := []string{path}
+	if builtin {
+		argv[0] = rs.Script
+	}
+	argv = append(argv, rs.Args...)
+	argv = append(argv, act)
+	shown := path
+	if builtin {
+		shown = filepath.Join(r.ResourceDir, rs.Script)
+	}
+	if logRun {
+		r.Log.Info("Running " + shown + " " + strings.Join(append(append([]string(nil), rs.Args...), act), " "))
+	}
+	ex := r.Exec
+	if ex == nil {
+		ex = RunProcess
+	}
+	out, code, err := ex(path, argv, r.Env, func(line string) { r.Log.Debug(1, rs.Script+": "+line) })
+	if err != nil {
+		r.Log.Error("Cannot run " + shown + ": " + err.Error())
+		return out, 1, err
+	}
+	if code != 0 && logRun {
+		r.Log.Error("Return code " + strconv.Itoa(code) + " from " + shown)
+	}
+	return out, code, nil
+}
+
+// RunProcess runs path with os.StartProcess (no shell, no os/exec):
+// stdin /dev/null, stdout captured, stderr lines to the callback. A
+// background child that keeps the pipes open does not block it: after
+// the script exits, output still buffered is read for at most 200 ms.
+func RunProcess(path string, argv, env []string, stderr func(string)) (string, int, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return "", 0, err
+	}
+	defer null.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return "", 0, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return "", 0, err
+	}
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Dir:   "/",
+		Env:   env,
+		Files: []*os.File{null, outW, errW},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	})
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return "", 0, err
+	}
+	var out bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); io.Copy(&out, io.LimitReader(outR, 1<<20)) }()
+	go func() {
+		defer wg.Done()
+		var buf bytes.Buffer
+		io.Copy(&buf, io.LimitReader(errR, 1<<20))
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if l != "" && stderr != nil {
+				stderr(l)
+			}
+		}
+	}()
+	st, werr := p.Wait()
+	deadline := time.Now().Add(200 * time.Millisecond)
+	outR.SetReadDeadline(deadline)
+	errR.SetReadDeadline(deadline)
+	wg.Wait()
+	outR.Close()
+	errR.Close()
+	if werr != nil {
+		return out.String(), 0, werr
+	}
+	code := st.ExitCode()
+	if code < 0 {
+		code = 128 // killed by a signal
+	}
+	return out.String(), code, nil
+}

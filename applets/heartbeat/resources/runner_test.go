@@ -1,0 +1,174 @@
+package resources
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"habox/conf"
+)
+
+type memLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *memLog) add(p, s string)       { l.mu.Lock(); l.lines = append(l.lines, p+s); l.mu.Unlock() }
+func (l *memLog) Info(s string)         { l.add("info: ", s) }
+func (l *memLog) Warn(s string)         { l.add("WARN: ", s) }
+func (l *memLog) Error(s string)        { l.add("ERROR: ", s) }
+func (l *memLog) Crit(s string)         { l.add("CRIT: ", s) }
+func (l *memLog) Debug(n int, s string) { l.add("debug: ", s) }
+func (l *memLog) String() string        { return strings.Join(l.lines, "\n") }
+func (l *memLog) has(s string) bool     { return strings.Contains(l.String(), s) }
+
+func TestStatusOwned(t *testing.T) {
+	for _, c := range []struct {
+		out  string
+		want bool
+	}{
+		{"", false},
+		{"Running OK\n", true},
+		{"INFO:  Running OK", true},
+		{"svc is running", true},
+		{"svc is not running", false},
+		{"svc is NOT Running", false},
+		{"stopped", false},
+		{"OK", true},
+		{"ERROR: OK?", true},
+		{"notrunning", true}, // no space after "not": the glob does not match
+	} {
+		if got := StatusOwned(c.out); got != c.want {
+			t.Errorf("StatusOwned(%q) = %v", c.out, got)
+		}
+	}
+}
+
+// script writes an LSB-ish shell script that records its calls in a
+// state file.
+func script(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const svc = `state=$STATE_DIR/$(basename $0).$1
+case "$2" in
+start) [ -e $STATE_DIR/fail-start-$(basename $0) ] && { echo boom >&2; exit 1; }; touch $state; echo "start $1" >> $STATE_DIR/calls;;
+stop) [ -e $STATE_DIR/fail-stop-$(basename $0) ] && exit 1; rm -f $state; echo "stop $1" >> $STATE_DIR/calls;;
+status) [ -e $state ] && echo running || echo "is not running";;
+esac
+`
+
+func newRunner(t *testing.T) (*Runner, *memLog, string) {
+	dir := t.TempDir()
+	rd := filepath.Join(dir, "resource.d")
+	os.Mkdir(rd, 0o755)
+	script(t, rd, "a", svc)
+	script(t, rd, "b", svc)
+	g := conf.Group{Node: "alice", Key: "a::1", Resources: []conf.Resource{
+		{Script: "a", Args: []string{"1"}, Text: "a::1"},
+		{Script: "b", Args: []string{"2"}, Text: "b::2"},
+	}}
+	l := &memLog{}
+	r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: rd, InitDirs: []string{},
+		Env: []string{"STATE_DIR=" + dir, "PATH=/usr/bin:/bin"}, Log: l, StopRetries: 2, RetryDelay: 1}
+	return r, l, dir
+}
+
+func calls(t *testing.T, dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "calls"))
+	return strings.TrimSuffix(strings.ReplaceAll(string(b), "\n", ","), ",")
+}
+
+func TestTakeGiveOrder(t *testing.T) {
+	r, l, dir := newRunner(t)
+	if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}}); len(res.Failed) != 0 {
+		t.Fatalf("take failed: %s", l)
+	}
+	// Already running resources are not started again.
+	r.Run(&Job{ID: 2, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	r.Run(&Job{ID: 3, Steps: []Step{{Op: Give, Key: "a::1"}}})
+	if got := calls(t, dir); got != "start 1,start 2,stop 2,stop 1" {
+		t.Fatalf("calls %q\n%s", got, l)
+	}
+	for _, want := range []string{"info: Acquiring resource group: alice a::1 b::2",
+		"info: Running " + r.ResourceDir + "/a 1 start", "info: Releasing resource group: alice a::1 b::2"} {
+		if !l.has(want) {
+			t.Errorf("log lacks %q:\n%s", want, l)
+		}
+	}
+}
+
+func TestStartFailureStopsGroup(t *testing.T) {
+	r, l, dir := newRunner(t)
+	os.WriteFile(filepath.Join(dir, "fail-start-b"), nil, 0o644)
+	res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	if len(res.Failed) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := calls(t, dir); got != "start 1,stop 2,stop 1" {
+		t.Fatalf("calls %q", got)
+	}
+	for _, want := range []string{"ERROR: Return code 1 from " + r.ResourceDir + "/b", "CRIT: Giving up resources due to failure of b::2", "debug: b: boom"} {
+		if !l.has(want) {
+			t.Errorf("log lacks %q:\n%s", want, l)
+		}
+	}
+}
+
+func TestStopFailureFences(t *testing.T) {
+	r, l, dir := newRunner(t)
+	r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	os.WriteFile(filepath.Join(dir, "fail-stop-a"), nil, 0o644)
+	var fenced []string
+	r.StopFailed = func(rs string) { fenced = append(fenced, rs) }
+	res := r.Run(&Job{ID: 2, Steps: []Step{{Op: Give, Key: "a::1"}}})
+	if len(res.Failed) != 1 || len(fenced) != 1 || fenced[0] != "a::1" {
+		t.Fatalf("res %+v fenced %v\n%s", res, fenced, l)
+	}
+	if strings.Count(l.String(), "Retrying failed stop operation [a::1]") != 2 || !l.has("CRIT: Resource STOP failure. Reboot required!") {
+		t.Fatalf("log:\n%s", l)
+	}
+}
+
+func TestLocateIPaddr(t *testing.T) {
+	r, _, _ := newRunner(t)
+	r.Self = "/usr/sbin/habox"
+	if p, builtin, ok := r.Locate("IPaddr"); !ok || !builtin || p != "/usr/sbin/habox" {
+		t.Fatalf("builtin IPaddr: %s %v %v", p, builtin, ok)
+	}
+	script(t, r.ResourceDir, "IPaddr", "echo user\n")
+	if p, builtin, ok := r.Locate("IPaddr"); !ok || builtin || p != filepath.Join(r.ResourceDir, "IPaddr") {
+		t.Fatalf("user IPaddr must win: %s %v %v", p, builtin, ok)
+	}
+	if _, _, ok := r.Locate("nosuch"); ok {
+		t.Fatal("found a missing script")
+	}
+}
+
+func TestBuiltinArgv0(t *testing.T) {
+	r, _, _ := newRunner(t)
+	r.Self = "/usr/sbin/habox"
+	var gotArgv []string
+	r.Exec = func(path string, argv, env []string, _ func(string)) (string, int, error) {
+		gotArgv = argv
+		return "Running OK\n", 0, nil
+	}
+	if !r.Owned(conf.Resource{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth0"}}) {
+		t.Fatal("not owned")
+	}
+	if strings.Join(gotArgv, " ") != "IPaddr 10.0.0.5/24/eth0 status" {
+		t.Fatalf("argv %q", gotArgv)
+	}
+}
+
+func TestRunProcessBackgroundChild(t *testing.T) {
+	out, code, err := RunProcess("/bin/sh", []string{"sh", "-c", "echo hi; sleep 5 & exit 3"}, nil, nil)
+	if err != nil || code != 3 || out != "hi\n" {
+		t.Fatalf("out %q code %d err %v", out, code, err)
+	}
+}
