@@ -28,6 +28,7 @@ type Node struct {
 	anchorPid int
 
 	mu     sync.Mutex
+	failed bool // between HardFail and Recover: a dead machine
 	daemon *exec.Cmd
 	done   chan struct{}
 	stderr *syncBuffer
@@ -459,6 +460,9 @@ func (n *Node) HardFail() time.Time {
 	for _, p := range n.Pids() {
 		signal(p, syscall.SIGKILL)
 	}
+	n.mu.Lock()
+	n.failed = true
+	n.mu.Unlock()
 	if err := n.NS.Do(func() error { return linksDown() }); err != nil {
 		t.Fatalf("lab: cut links of %s: %v", n.Name, err)
 	}
@@ -482,6 +486,9 @@ func (n *Node) Recover() {
 	if n.Lab.socat != nil {
 		n.Lab.SerialBlock(false)
 	}
+	n.mu.Lock()
+	n.failed = false
+	n.mu.Unlock()
 }
 
 // Stop stops the daemon gracefully (SIGTERM, like heartbeat -k) and
@@ -514,8 +521,15 @@ func (n *Node) PeerStatus() string {
 	return strings.TrimSpace(out)
 }
 
-// HoldsVIP reports whether the VIP is configured on the node's eth0.
+// HoldsVIP reports whether the VIP is configured on the node's eth0 (a
+// node between HardFail and Recover is a dead machine and holds nothing).
 func (n *Node) HoldsVIP() bool {
+	n.mu.Lock()
+	failed := n.failed
+	n.mu.Unlock()
+	if failed {
+		return false
+	}
 	out, err := exec.Command("ip", "-n", n.NS.Name, "-o", "-4", "addr", "show", "dev", "eth0").Output()
 	return err == nil && strings.Contains(string(out), " "+VIP+"/")
 }
