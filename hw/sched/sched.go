@@ -1,0 +1,98 @@
+// Package sched puts the daemon in the real-time class and locks its
+// memory, as heartbeat 3.0.6 does with `realtime on` (SCHED_RR at rtprio,
+// mlockall). Every call may fail without privileges or under a small
+// RLIMIT_MEMLOCK; callers warn and carry on.
+package sched
+
+import (
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// MinRR returns the minimum SCHED_RR priority (1 on Linux).
+func MinRR() int {
+	p, _, errno := unix.Syscall(unix.SYS_SCHED_GET_PRIORITY_MIN, unix.SCHED_RR, 0, 0)
+	if errno != 0 || int(p) < 1 {
+		return 1
+	}
+	return int(p)
+}
+
+// MaxRR returns the maximum SCHED_RR priority (99 on Linux).
+func MaxRR() int {
+	p, _, errno := unix.Syscall(unix.SYS_SCHED_GET_PRIORITY_MAX, unix.SCHED_RR, 0, 0)
+	if errno != 0 || int(p) < 1 {
+		return 99
+	}
+	return int(p)
+}
+
+// resetOnFork (SCHED_FLAG_RESET_ON_FORK) keeps children (resource
+// scripts) out of the real-time class, as 3.0.6 makes its script children
+// non-realtime.
+const resetOnFork = 0x01
+
+// SetRR switches every thread of the process to SCHED_RR at prio (0: the
+// minimum). Linux scheduling policies are per thread and, with
+// SCHED_RESET_ON_FORK, not inherited by threads the Go runtime creates
+// later: call it again from time to time (it only touches threads not yet
+// switched when called repeatedly, cheaply enough for a 10 s period).
+func SetRR(prio int) error {
+	if prio <= 0 {
+		prio = MinRR()
+	}
+	tids, err := tasks()
+	if err != nil {
+		return &os.SyscallError{Syscall: "sched_setattr", Err: err}
+	}
+	var first error
+	for _, tid := range tids {
+		if p, err := unix.SchedGetAttr(tid, 0); err == nil && p.Policy == unix.SCHED_RR && int(p.Priority) == prio {
+			continue
+		}
+		attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Flags: resetOnFork, Priority: uint32(prio)}
+		if err := unix.SchedSetAttr(tid, attr, 0); err != nil && err != unix.ESRCH && first == nil {
+			first = &os.SyscallError{Syscall: "sched_setattr", Err: err}
+		}
+	}
+	return first
+}
+
+func tasks() ([]int, error) {
+	d, err := os.Open("/proc/self/task")
+	if err != nil {
+		return []int{0}, nil
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for _, n := range names {
+		if id, err := strconv.Atoi(n); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// LockMemory locks the pages mapped now (MCL_CURRENT only: with
+// MCL_FUTURE a Go program under a small RLIMIT_MEMLOCK, 8 MiB on many
+// systems, fails later allocations once the heap grows past the limit).
+func LockMemory() error {
+	if err := unix.Mlockall(unix.MCL_CURRENT); err != nil {
+		return &os.SyscallError{Syscall: "mlockall", Err: err}
+	}
+	return nil
+}
+
+// UnlockMemory undoes LockMemory.
+func UnlockMemory() error {
+	if err := unix.Munlockall(); err != nil {
+		return &os.SyscallError{Syscall: "munlockall", Err: err}
+	}
+	return nil
+}
