@@ -1,0 +1,48 @@
+// Package entropy reads the kernel's cryptographically secure random
+// bytes with getrandom(2), without crypto/rand (which links fmt through
+// math/big). Reads block only until the kernel's pool is first seeded.
+package entropy
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Reader reads from the kernel's random generator.
+var Reader io.Reader = reader{}
+
+type reader struct{}
+
+// Read fills b completely or returns an error.
+func (reader) Read(b []byte) (int, error) { return len(b), Fill(b) }
+
+// Fill fills b with random bytes from getrandom(2), or from /dev/urandom
+// on kernels older than 3.17.
+func Fill(b []byte) error {
+	for n := 0; n < len(b); {
+		// getrandom returns at most 32 MiB per call; short reads are normal.
+		m, err := unix.Getrandom(b[n:], 0)
+		switch err {
+		case nil:
+			n += m
+		case unix.EINTR:
+		case unix.ENOSYS:
+			return urandom(b[n:])
+		default:
+			return os.NewSyscallError("getrandom", err)
+		}
+	}
+	return nil
+}
+
+func urandom(b []byte) error {
+	f, err := os.Open("/dev/urandom")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.ReadFull(f, b)
+	return err
+}
