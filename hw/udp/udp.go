@@ -367,3 +367,21 @@ func closedErr(name string, err error) error {
 	}
 	return err
 }
+
+// IfIndex returns the index of an interface (SIOCGIFINDEX); an error means
+// it does not exist.
+func IfIndex(ifname string) (int, error) {
+	ifr, err := unix.NewIfreq(ifname)
+	if err != nil {
+		return 0, sockErr("SIOCGIFINDEX", ifname, err)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, os.NewSyscallError("socket", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, sockErr("SIOCGIFINDEX", ifname, err)
+	}
+	return int(ifr.Uint32()), nil
+}

@@ -1,0 +1,127 @@
+// Package media moves heartbeat messages over the four transports of
+// heartbeat 3.0.6 (spec 4.1): UDP broadcast, multicast and unicast (one
+// datagram per message, netstring encoding) and a raw serial line (classic
+// text frames ">>>\n...<<<\n", paced writes).
+//
+// A Medium only moves bytes: it never decodes or authenticates. Its reader
+// loop (Run) hands every received datagram or frame to the daemon's event
+// loop over a channel; Send never blocks the caller for long.
+//
+// Open performs 3.0.6's start-up checks and returns their messages as
+// errors (the daemon logs err.Error() at ERROR and refuses to start); it
+// logs the medium's "started" line exactly as 3.0.6 does, with the
+// "glib: " prefix of plugin messages.
+package media
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"habox/applets/heartbeat/hblog"
+	"habox/conf"
+)
+
+// Packet is one received message: a UDP datagram, or one complete classic
+// frame ">>>\n...<<<\n" from a serial line.
+type Packet struct {
+	// Link is the medium's name (interface or device path).
+	Link string
+	Data []byte
+}
+
+// Medium is one open heartbeat path.
+type Medium interface {
+	// Name is the link name: the interface (bcast, mcast, ucast) or the
+	// device path (serial).
+	Name() string
+	// Text reports whether the medium carries classic text (serial)
+	// rather than netstring (UDP).
+	Text() bool
+	// Send transmits one message. It does not block for more than about
+	// a second (serial: it only queues).
+	Send(b []byte) error
+	// Run reads until Close, sending each message to out. A dead serial
+	// line is reopened with backoff instead of returning.
+	Run(out chan<- Packet)
+	// Close stops Run and releases the medium.
+	Close() error
+}
+
+// Stats are a medium's counters.
+type Stats struct {
+	Received  uint64 // messages handed to Run's channel
+	Dropped   uint64 // oversize or malformed input discarded
+	SendFails uint64 // messages not sent (socket error, full queue, line stuck)
+	Reopens   uint64 // serial line reopened after failure
+}
+
+// Statser is implemented by every medium of this package.
+type Statser interface {
+	Stats() Stats
+}
+
+type counters struct {
+	received, dropped, sendFails, reopens atomic.Uint64
+}
+
+func (c *counters) Stats() Stats {
+	return Stats{c.received.Load(), c.dropped.Load(), c.sendFails.Load(), c.reopens.Load()}
+}
+
+// Error is a start-up failure worded as heartbeat 3.0.6 words it, e.g.
+// "IP interface [eth9] does not exist".
+type Error struct {
+	Msg string
+	Err error // the underlying cause, may be nil
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrUnknownType is returned for a medium type habox does not implement.
+var ErrUnknownType = errors.New("unsupported medium type")
+
+// MaxMessage bounds one received message (UDP datagram or serial frame).
+const MaxMessage = 64 * 1024
+
+// Open opens the medium described by an ha.cf line. log may be nil.
+func Open(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	switch m.Type {
+	case conf.Bcast, "udp":
+		return openBcast(m, log)
+	case conf.Mcast:
+		return openMcast(m, log)
+	case conf.Ucast:
+		return openUcast(m, log)
+	case conf.Serial:
+		return openSerial(m, log)
+	}
+	return nil, &Error{Msg: "medium " + string(m.Type) + " on " + m.Dev, Err: ErrUnknownType}
+}
+
+// badLimiter limits the repeated error lines of one medium: 5 per minute
+// per kind.
+func newLimiter() *hblog.Limiter { return hblog.NewLimiter(5, time.Minute) }
+
+// logLimited logs a warning through the limiter, adding the count of lines
+// suppressed since the last one.
+func logLimited(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
+	ok, n := lim.AllowN(key)
+	if !ok {
+		return
+	}
+	if n > 0 {
+		msg += " (" + hblog.SuppressedText(n) + ")"
+	}
+	log.Warn(msg)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

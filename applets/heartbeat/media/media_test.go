@@ -1,0 +1,232 @@
+package media
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"habox/applets/heartbeat/hblog"
+	"habox/conf"
+	"habox/hw/hwtest"
+)
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testLogger(t *testing.T) (*hblog.Logger, *syncBuffer) {
+	buf := &syncBuffer{}
+	l, err := hblog.New(hblog.Options{Stderr: buf, SyslogMsgFmt: true, Node: "n", Pid: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, buf
+}
+
+// doIn runs f on a thread switched into ns and back (see hw/udp tests for
+// why hwtest.Netns.Do is not used).
+func doIn(t testing.TB, ns *hwtest.Netns, f func()) {
+	t.Helper()
+	target, err := unix.Open("/var/run/netns/"+ns.Name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open netns %s: %v", ns.Name, err)
+	}
+	defer unix.Close(target)
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer unix.Close(orig)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		f()
+		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		runtime.UnlockOSThread()
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("in netns %s: %v", ns.Name, err)
+	}
+}
+
+// running opens m in ns and runs its reader into a channel.
+func running(t *testing.T, ns *hwtest.Netns, cm conf.Medium, log *hblog.Logger) (Medium, chan Packet) {
+	t.Helper()
+	var m Medium
+	var err error
+	doIn(t, ns, func() { m, err = Open(cm, log) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan Packet, 16)
+	done := make(chan struct{})
+	go func() { m.Run(ch); close(done) }()
+	t.Cleanup(func() {
+		m.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after Close")
+		}
+	})
+	return m, ch
+}
+
+func recv(t *testing.T, ch chan Packet, link, want string) {
+	t.Helper()
+	select {
+	case p := <-ch:
+		if p.Link != link || string(p.Data) != want {
+			t.Fatalf("got %q on %s, want %q on %s", p.Data, p.Link, want, link)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("nothing received on %s (want %q)", link, want)
+	}
+}
+
+func silent(t *testing.T, ch chan Packet, d time.Duration) {
+	t.Helper()
+	select {
+	case p := <-ch:
+		t.Fatalf("unexpected %q on %s", p.Data, p.Link)
+	case <-time.After(d):
+	}
+}
+
+func pair(t *testing.T) (a, b *hwtest.Netns) {
+	a = hwtest.NewNetns(t, "meda")
+	b = hwtest.NewNetns(t, "medb")
+	hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
+	return a, b
+}
+
+func TestBcastMedium(t *testing.T) {
+	a, b := pair(t)
+	logA, bufA := testLogger(t)
+	ma, cha := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, logA)
+	mb, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil)
+	if !strings.Contains(bufA.String(), "info: glib: UDP Broadcast heartbeat started on port 694 (694) interface eth1\n") {
+		t.Errorf("started line missing: %q", bufA.String())
+	}
+	if ma.Name() != "eth1" || ma.Text() {
+		t.Error("Name/Text")
+	}
+	if err := ma.Send([]byte("###\nfrom-a")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, chb, "eth1", "###\nfrom-a")
+	recv(t, cha, "eth1", "###\nfrom-a") // a node hears itself
+	if err := mb.Send([]byte("from-b")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, cha, "eth1", "from-b")
+	recv(t, chb, "eth1", "from-b")
+	if s := ma.(Statser).Stats(); s.Received != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestMcastMedium(t *testing.T) {
+	for _, loop := range []bool{false, true} {
+		t.Run("loop="+map[bool]string{false: "0", true: "1"}[loop], func(t *testing.T) {
+			a, b := pair(t)
+			log, buf := testLogger(t)
+			cm := conf.Medium{Type: conf.Mcast, Dev: "eth1", Group: "225.0.0.1", Port: 694, TTL: 1, Loop: loop}
+			ma, cha := running(t, a, cm, log)
+			_, chb := running(t, b, cm, nil)
+			l := "0"
+			if loop {
+				l = "1"
+			}
+			if want := "glib: UDP multicast heartbeat started for group 225.0.0.1 port 694 interface eth1 (ttl=1 loop=" + l + ")\n"; !strings.Contains(buf.String(), want) {
+				t.Errorf("started line: %q", buf.String())
+			}
+			ma.Send([]byte("mc"))
+			recv(t, chb, "eth1", "mc")
+			if loop {
+				recv(t, cha, "eth1", "mc")
+			} else {
+				silent(t, cha, 300*time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestUcastMedium(t *testing.T) {
+	a, b := pair(t)
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	os.WriteFile(hosts, []byte("10.7.0.2 nodeb\n"), 0644)
+	old := HostsFile
+	HostsFile = hosts
+	t.Cleanup(func() { HostsFile = old })
+	log, buf := testLogger(t)
+	ma, cha := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "nodeb", Port: 694}, log)
+	mb, chb := running(t, b, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "10.7.0.1", Port: 694}, nil)
+	if !strings.Contains(buf.String(), "info: glib: ucast: started on port 694 interface eth1 to 10.7.0.2\n") {
+		t.Errorf("started line: %q", buf.String())
+	}
+	ma.Send([]byte("u1"))
+	recv(t, chb, "eth1", "u1")
+	mb.Send([]byte("u2"))
+	recv(t, cha, "eth1", "u2")
+}
+
+func TestOpenErrors(t *testing.T) {
+	ns := hwtest.NewNetns(t, "mede")
+	notChar := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notChar, nil, 0644)
+	tests := []struct {
+		m    conf.Medium
+		want string
+	}{
+		{conf.Medium{Type: conf.Bcast, Dev: "eth9", Port: 694}, "IP interface [eth9] does not exist"},
+		{conf.Medium{Type: conf.Bcast, Dev: "lo", Port: 694}, "IP interface [lo] does not exist"},
+		{conf.Medium{Type: conf.Mcast, Dev: "eth9", Group: "225.0.0.1", Port: 694, TTL: 1}, "mcast device [eth9] is invalid or not set up properly"},
+		{conf.Medium{Type: conf.Mcast, Dev: "lo", Group: "10.0.0.1", Port: 694}, "mcast [lo] bad addr [10.0.0.1]"},
+		{conf.Medium{Type: conf.Ucast, Dev: "eth9", Peer: "10.0.0.1"}, "ucast: interface [eth9] does not exist"},
+		{conf.Medium{Type: conf.Ucast, Dev: "lo", Peer: "no-such-host-xyz"}, "ucast: cannot resolve [no-such-host-xyz]"},
+		{conf.Medium{Type: conf.Serial, Dev: "ttyS0"}, "Serial port not full pathname [ttyS0] in config file"},
+		{conf.Medium{Type: conf.Serial, Dev: "/dev/nonexistent-tty"}, "Nonexistent serial port [/dev/nonexistent-tty] in config file"},
+		{conf.Medium{Type: conf.Serial, Dev: notChar}, "Serial port [" + notChar + "] not a char device in config file"},
+		{conf.Medium{Type: "ping", Dev: "10.0.0.1"}, "medium ping on 10.0.0.1"},
+	}
+	for _, tt := range tests {
+		var err error
+		doIn(t, ns, func() { _, err = Open(tt.m, nil) })
+		var me *Error
+		if !errors.As(err, &me) || me.Msg != tt.want {
+			t.Errorf("%s %s: got %v, want %q", tt.m.Type, tt.m.Dev, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package media
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"habox/conf"
+	"habox/hw/hwtest"
+)
+
+// newPty opens a pty master (non-blocking, deadlines work) and returns it
+// with the slave's path.
+func newPty(t *testing.T) (*os.File, string) {
+	t.Helper()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := os.NewFile(uintptr(fd), "ptmx")
+	t.Cleanup(func() { m.Close() })
+	return m, "/dev/pts/" + strconv.Itoa(int(n))
+}
+
+// link points the stable device name at a pty slave (like a udev symlink
+// that comes back when a USB adapter is replugged).
+func link(t *testing.T, dev, target string) {
+	t.Helper()
+	tmp := dev + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dev); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readUntil reads from the master until want has been seen.
+func readUntil(t *testing.T, m *os.File, want string) string {
+	t.Helper()
+	var got []byte
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(string(got), want) {
+		m.SetReadDeadline(deadline)
+		n, err := m.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Fatalf("reading pty master: %v (got %q, want %q)", err, got, want)
+		}
+	}
+	return string(got)
+}
+
+func serialSetup(t *testing.T) {
+	hwtest.RequireRoot(t) // /dev/ptmx and termios on the slave
+	dir := t.TempDir()
+	oldLock, oldMin, oldMax, oldFlow := SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS
+	SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = dir, 20*time.Millisecond, 200*time.Millisecond, false
+	t.Cleanup(func() { SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = oldLock, oldMin, oldMax, oldFlow })
+}
+
+func openSerialRunning(t *testing.T, dev string, baud int) (Medium, chan Packet, *syncBuffer) {
+	t.Helper()
+	log, buf := testLogger(t)
+	m, err := Open(conf.Medium{Type: conf.Serial, Dev: dev, Baud: baud}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan Packet, 16)
+	done := make(chan struct{})
+	go func() { m.Run(ch); close(done) }()
+	t.Cleanup(func() {
+		m.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after Close")
+		}
+	})
+	return m, ch, buf
+}
+
+func TestSerialMedium(t *testing.T) {
+	serialSetup(t)
+	master, slave := newPty(t)
+	m, ch, logbuf := openSerialRunning(t, slave, 115200)
+	if !strings.Contains(logbuf.String(), "info: glib: Starting serial heartbeat on tty "+slave+" (115200 baud)\n") {
+		t.Errorf("started line: %q", logbuf.String())
+	}
+	if !m.Text() || m.Name() != slave {
+		t.Error("Name/Text")
+	}
+	// Receive: garbage, a frame split across writes, CRs.
+	master.Write([]byte("line noise\n\x00\x01\n>>"))
+	time.Sleep(20 * time.Millisecond)
+	master.Write([]byte(">\r\nt=status\r\nsrc=bob\n<<"))
+	time.Sleep(20 * time.Millisecond)
+	master.Write([]byte("<\ntrailing junk\n"))
+	recv(t, ch, slave, ">>>\nt=status\nsrc=bob\n<<<\n")
+
+	// An oversize frame is dropped and the next one still arrives.
+	big := ">>>\n" + strings.Repeat("x=0123456789abcdef0123456789abcdef\n", MaxMessage/35+10) + "<<<\n"
+	go master.Write([]byte(big + frameB))
+	recv(t, ch, slave, frameB)
+	if s := m.(Statser).Stats(); s.Dropped != 1 {
+		t.Errorf("dropped = %d, want 1", s.Dropped)
+	}
+
+	// Send: a message longer than one chunk arrives whole.
+	msg := ">>>\n" + strings.Repeat("k=v\n", 300) + "<<<\n" // 1208 bytes: 3 chunks
+	start := time.Now()
+	if err := m.Send([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 100*time.Millisecond {
+		t.Error("Send blocked")
+	}
+	got := readUntil(t, master, "<<<\n")
+	if got != msg {
+		t.Errorf("master read %d bytes, want %d", len(got), len(msg))
+	}
+	// Two pauses of 512*8/115200 s = 35.5 ms each between three chunks.
+	if el := time.Since(start); el < 60*time.Millisecond {
+		t.Errorf("3 chunks took %v: not paced", el)
+	}
+}
+
+func TestSerialUnplugAndReconnect(t *testing.T) {
+	serialSetup(t)
+	dev := filepath.Join(t.TempDir(), "ttyHB")
+	master, slave := newPty(t)
+	link(t, dev, slave)
+	m, ch, logbuf := openSerialRunning(t, dev, 460800)
+	master.Write([]byte(frameA))
+	recv(t, ch, dev, frameA)
+
+	// Unplug: the other end goes away; reads fail, the device vanishes.
+	master.Close()
+	time.Sleep(100 * time.Millisecond)
+	m.Send([]byte(frameB)) // lost, but no error, no block, no crash
+	time.Sleep(300 * time.Millisecond)
+	if !strings.Contains(logbuf.String(), "line dead, reopening") {
+		t.Errorf("no dead-line log: %q", logbuf.String())
+	}
+
+	// Replug: a new pty appears under the same name.
+	master2, slave2 := newPty(t)
+	link(t, dev, slave2)
+	deadline := time.Now().Add(5 * time.Second)
+	for m.(Statser).Stats().Reopens == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not reopened; log: %q", logbuf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	master2.Write([]byte(frameB))
+	recv(t, ch, dev, frameB)
+	m.Send([]byte(frameA))
+	if got := readUntil(t, master2, "<<<\n"); !strings.HasSuffix(got, frameA) {
+		t.Errorf("after reconnect the master read %q", got)
+	}
+}
+
+func TestSerialMissingAtStartIsDeadLink(t *testing.T) {
+	serialSetup(t)
+	// A char device that cannot be opened as a tty (/dev/null: not a
+	// tty): Open succeeds (3.0.6's start-up checks pass), the line stays
+	// dead and Run keeps retrying without returning.
+	m, _, logbuf := openSerialRunning(t, "/dev/null", 19200)
+	time.Sleep(150 * time.Millisecond)
+	if err := m.Send([]byte(frameA)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logbuf.String(), "ERROR: glib: cannot open /dev/null") {
+		t.Errorf("log: %q", logbuf.String())
+	}
+}
+
+func TestSerialSendQueueBounded(t *testing.T) {
+	serialSetup(t)
+	master, slave := newPty(t)
+	_ = master
+	m, _, _ := openSerialRunning(t, slave, 9600)
+	// At 9600 baud each 512-byte chunk takes 427 ms: the queue fills up
+	// and the oldest messages are dropped instead of blocking.
+	big := []byte(">>>\n" + strings.Repeat("a=b\n", 400) + "<<<\n")
+	start := time.Now()
+	for i := 0; i < SerialQueueMax+20; i++ {
+		if err := m.Send(big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if time.Since(start) > 500*time.Millisecond {
+		t.Errorf("Send blocked: %v", time.Since(start))
+	}
+	if s := m.(Statser).Stats(); s.SendFails < 19 {
+		t.Errorf("SendFails = %d, want >= 19 dropped", s.SendFails)
+	}
+	m.Close()
+	if err := m.Send(big); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Send after Close: %v", err)
+	}
+}

@@ -1,0 +1,198 @@
+package media
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"habox/applets/heartbeat/hblog"
+	"habox/conf"
+	"habox/hw/udp"
+)
+
+// DefaultUDPPort is heartbeat's udpport default.
+const DefaultUDPPort = 694
+
+// HostsFile is where ucast peers given by name are looked up (no DNS).
+var HostsFile = udp.HostsFile
+
+// udpMedium is a bcast, mcast or ucast medium: one sending and one
+// receiving socket.
+type udpMedium struct {
+	counters
+	name   string
+	tx, rx *udp.Conn
+	log    *hblog.Logger
+	lim    *hblog.Limiter
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func newUDP(name string, tx, rx *udp.Conn, log *hblog.Logger) *udpMedium {
+	return &udpMedium{name: name, tx: tx, rx: rx, log: log, lim: newLimiter(), done: make(chan struct{})}
+}
+
+func port(m conf.Medium) int {
+	if m.Port > 0 {
+		return m.Port
+	}
+	return DefaultUDPPort
+}
+
+func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	p := port(m)
+	if _, err := udp.IfBroadcast(m.Dev); err != nil {
+		log.Error("glib: Get broadcast for interface " + m.Dev + " failed: " + errText(err))
+		return nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
+	}
+	tx, err := udp.NewBcastSender(m.Dev, p)
+	if err != nil {
+		return nil, &Error{Msg: "Error setting up broadcast send socket on " + m.Dev, Err: err}
+	}
+	rx, err := udp.NewBcastReceiver(m.Dev, p)
+	if err != nil {
+		tx.Close()
+		return nil, &Error{Msg: "Unable to bind socket. Giving up", Err: err}
+	}
+	log.Info("glib: UDP Broadcast heartbeat started on port " + itoa(p) + " (" + itoa(p) + ") interface " + m.Dev)
+	return newUDP(m.Dev, tx, rx, log), nil
+}
+
+func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	g, err := netip.ParseAddr(m.Group)
+	if err != nil || !g.Is4() || !g.IsMulticast() {
+		return nil, &Error{Msg: "mcast [" + m.Dev + "] bad addr [" + m.Group + "]"}
+	}
+	group := g.As4()
+	p := m.Port
+	if p <= 0 {
+		return nil, &Error{Msg: "mcast [" + m.Dev + "] missing port"}
+	}
+	if _, err := udp.IfAddr(m.Dev); err != nil {
+		log.Error("glib: Unable to retrieve local interface address for interface [" + m.Dev + "] using ioctl(SIOCGIFADDR): " + errText(err))
+		return nil, &Error{Msg: "mcast device [" + m.Dev + "] is invalid or not set up properly", Err: err}
+	}
+	tx, err := udp.NewMcastSender(m.Dev, group, p, m.TTL, m.Loop)
+	if err != nil {
+		return nil, &Error{Msg: "Error setting outbound mcast interface", Err: err}
+	}
+	rx, err := udp.NewMcastReceiver(m.Dev, group, p)
+	if err != nil {
+		tx.Close()
+		return nil, &Error{Msg: "Can't join multicast group " + m.Group + " on interface " + m.Dev, Err: err}
+	}
+	loop := "0"
+	if m.Loop {
+		loop = "1"
+	}
+	log.Info("glib: UDP multicast heartbeat started for group " + m.Group + " port " + itoa(p) +
+		" interface " + m.Dev + " (ttl=" + itoa(m.TTL) + " loop=" + loop + ")")
+	return newUDP(m.Dev, tx, rx, log), nil
+}
+
+func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	p := port(m)
+	if m.Peer == "" {
+		return nil, &Error{Msg: "ucast: [" + m.Dev + "] missing target IP address/hostname"}
+	}
+	if _, err := udp.IfIndex(m.Dev); err != nil {
+		return nil, &Error{Msg: "ucast: interface [" + m.Dev + "] does not exist", Err: err}
+	}
+	peer, err := udp.Resolve(m.Peer, HostsFile)
+	if err != nil {
+		return nil, &Error{Msg: "ucast: cannot resolve [" + m.Peer + "]", Err: err}
+	}
+	tx, err := udp.NewUcastSender(m.Dev, peer, p)
+	if err != nil {
+		return nil, &Error{Msg: "ucast: Error creating write socket", Err: err}
+	}
+	rx, err := udp.NewUcastReceiver(m.Dev, p)
+	if err != nil {
+		tx.Close()
+		return nil, &Error{Msg: "ucast: unable to bind socket. Giving up", Err: err}
+	}
+	log.Info("glib: ucast: started on port " + itoa(p) + " interface " + m.Dev + " to " + netip.AddrFrom4(peer).String())
+	return newUDP(m.Dev, tx, rx, log), nil
+}
+
+// errText is the strerror part of an error (what C's %s of strerror shows).
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return capitalize(pe.Err.Error())
+	}
+	return err.Error()
+}
+
+func capitalize(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+func (u *udpMedium) Name() string { return u.name }
+func (u *udpMedium) Text() bool   { return false }
+
+// Send sends b as one datagram; a failure is counted and returned.
+func (u *udpMedium) Send(b []byte) error {
+	if err := u.tx.Send(b); err != nil {
+		u.sendFails.Add(1)
+		return err
+	}
+	return nil
+}
+
+// Run receives datagrams until Close.
+func (u *udpMedium) Run(out chan<- Packet) {
+	buf := make([]byte, udp.MaxDatagram)
+	for {
+		n, from, err := u.rx.Recv(buf)
+		if err != nil {
+			select {
+			case <-u.done:
+				return
+			default:
+			}
+			if errors.Is(err, os.ErrClosed) {
+				return
+			}
+			if errors.Is(err, udp.ErrTruncated) {
+				u.dropped.Add(1)
+				logLimited(u.log, u.lim, "trunc", "glib: "+u.name+": dropped oversize datagram from "+from.String())
+				continue
+			}
+			logLimited(u.log, u.lim, "recv", "glib: Error receiving from socket: "+errText(err))
+			select { // do not spin on a persistent error
+			case <-u.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		data := make([]byte, n)
+		copy(data, buf[:n])
+		select {
+		case out <- Packet{Link: u.name, Data: data}:
+			u.received.Add(1)
+		case <-u.done:
+			return
+		}
+	}
+}
+
+// Close closes both sockets and stops Run.
+func (u *udpMedium) Close() error {
+	var err error
+	u.closeOnce.Do(func() {
+		close(u.done)
+		err = u.rx.Close()
+		if e := u.tx.Close(); err == nil {
+			err = e
+		}
+	})
+	return err
+}
