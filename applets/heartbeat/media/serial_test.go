@@ -71,7 +71,9 @@ func serialSetup(t *testing.T) {
 	dir := t.TempDir()
 	oldLock, oldMin, oldMax, oldFlow := SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS
 	SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = dir, 20*time.Millisecond, 200*time.Millisecond, false
-	t.Cleanup(func() { SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = oldLock, oldMin, oldMax, oldFlow })
+	t.Cleanup(func() {
+		SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = oldLock, oldMin, oldMax, oldFlow
+	})
 }
 
 func openSerialRunning(t *testing.T, dev string, baud int) (Medium, chan Packet, *syncBuffer) {
