@@ -258,6 +258,8 @@ func (p *hacfParser) defaults() {
 		switch d.name {
 		case "baud":
 			cf.Baud = 19200
+		case "pacemaker":
+			// not given (or refused): nothing to apply
 		case "auto_failback":
 			// set_auto_failback("legacy"): unless nice_failback
 			// already chose off, legacy it is.
@@ -660,6 +662,8 @@ func setMemreserve(p *hacfParser, v string) bool {
 }
 
 func unsupportedLine(p *hacfParser, rest string) bool {
+	// Only the first word is shown: stonith lines carry passwords.
+	rest, _ = cut(rest, isWS)
 	switch p.dir {
 	case "stonith", "stonith_host":
 		p.errorf(rest, "not supported by habox: it has no STONITH (fencing) plugins")
