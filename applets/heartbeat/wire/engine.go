@@ -1,0 +1,693 @@
+package wire
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Node statuses as heartbeat names them.
+const (
+	StInit   = "init"
+	StUp     = "up"
+	StActive = "active"
+	StDead   = "dead"
+	StPing   = "ping"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Node      string   // our node name (lower-cased by NewEngine)
+	UUID      [16]byte // hb_uuid
+	Gen       uint64   // hb_generation, already incremented and synced
+	Nodes     []string // configured normal nodes in ha.cf order, ourselves included
+	PingNodes []string // ping / ping_group pseudo-nodes
+	TTL       int      // hopfudge + len(Nodes) + len(PingNodes)
+	InnerAuth bool     // msgfmt classic (default): inner auth field
+	Keys      *Keyring
+	// MaxRexmitDelay is ha.cf's max_rexmit_delay; 0 means 250ms.
+	MaxRexmitDelay time.Duration
+	// Load supplies the ld field (see Sender.Load).
+	Load func() string
+	// Rand returns a uniform random number in [0, n); nil uses math/rand/v2.
+	// Used for ACK triggers and retransmission request delays.
+	Rand func(n int64) int64
+	// FlowControlOff starts with flow control disabled (never advertise
+	// protocol=1). The default is 3.0.6's: on.
+	FlowControlOff bool
+}
+
+// Engine is the protocol state of one node: the Sender, the per-peer
+// receive tracking of §4.9, retransmission requests (§4.10) and flow
+// control (§4.11, §4.12). The daemon's event loop owns it (not safe for
+// concurrent use) and drives it with:
+//
+//	Send(m, now)     stamp a message of ours; encode and send the result
+//	Receive(m, now)  an authenticated message from any medium -> Verdict
+//	Due(now)         messages whose timers expired (NS_rexmit, reqnodes)
+//	NextDue()        when Due has something next
+//	SetStatus(n, st) membership feedback (at least StDead; statuses heard
+//	                 in status messages are recorded by Receive itself)
+//
+// # Flow control choice
+//
+// habox implements protocol=1 fully, as 3.0.6 does: its statuses carry
+// protocol=1; for every in-order message from a peer whose sequence number
+// modulo 10 equals that peer's random trigger (0..9), with no gap
+// outstanding, it sends NS_ackmsg dest=peer ackseq=<hex seq>, so a 3.0.6
+// peer frees its history and never logs "Message hist queue is filling
+// up"; it answers reqnodes with the exact repnodes (every configured node
+// name followed by a space, delnodelist " "), so a 3.0.6 peer goes active;
+// and at comm-up it runs the reqnodes exchange itself (StartReqNodes). As
+// soon as a status from a normal node arrives without protocol, flow
+// control is switched off for good, like 3.0.6 ("flow control disabled
+// due to different version heartbeat"): no more protocol, ACKs or reqnodes.
+type Engine struct {
+	Sender *Sender
+
+	self     string
+	nodes    []string
+	delNodes []string
+	ping     map[string]bool
+	peers    map[string]*peer
+	rnd      func(n int64) int64
+	maxRx    time.Duration
+	flow     bool
+
+	reqPending bool
+	reqNext    time.Time
+}
+
+type peer struct {
+	name      string
+	gen       uint64
+	last      uint64 // last in-order sequence number; 0 = none
+	missing   []uint64
+	rexmit    map[uint64]time.Time // missing seq -> next NS_rexmit
+	statusSeq uint64
+	status    string
+	uuid      [16]byte
+	hasUUID   bool
+	ackseq    uint64 // highest of OUR seqs this node acknowledged
+	trigger   int64  // ACK trigger 0..9
+}
+
+// NewEngine returns an engine for c.
+func NewEngine(c Config) *Engine {
+	e := &Engine{
+		self:  strings.ToLower(c.Node),
+		ping:  map[string]bool{},
+		peers: map[string]*peer{},
+		rnd:   c.Rand,
+		maxRx: c.MaxRexmitDelay,
+		flow:  !c.FlowControlOff,
+	}
+	if e.rnd == nil {
+		e.rnd = rand.Int64N
+	}
+	if e.maxRx <= 0 {
+		e.maxRx = 250 * time.Millisecond
+	}
+	e.SetNodes(c.Nodes, nil)
+	for _, n := range c.PingNodes {
+		e.ping[strings.ToLower(n)] = true
+	}
+	e.Sender = &Sender{
+		Node: e.self, UUID: c.UUID, Gen: c.Gen, TTL: c.TTL, InnerAuth: c.InnerAuth,
+		Keys: c.Keys, Load: c.Load, MaxRexmitDelay: e.maxRx, DestUUID: e.UUIDOf,
+	}
+	me := e.peer(e.self)
+	me.uuid, me.hasUUID = c.UUID, true
+	return e
+}
+
+// SetNodes replaces the normal node list (ha.cf order) and the deleted
+// node list, e.g. after processing a repnodes. Tracking of nodes that
+// remain is kept.
+func (e *Engine) SetNodes(nodes, deleted []string) {
+	e.nodes = e.nodes[:0]
+	for _, n := range nodes {
+		e.nodes = append(e.nodes, strings.ToLower(n))
+	}
+	e.delNodes = e.delNodes[:0]
+	for _, n := range deleted {
+		e.delNodes = append(e.delNodes, strings.ToLower(n))
+	}
+	for _, n := range e.nodes {
+		e.peer(n)
+	}
+}
+
+func (e *Engine) peer(name string) *peer {
+	p := e.peers[name]
+	if p == nil {
+		p = &peer{name: name, status: StInit, trigger: e.rnd(10)}
+		e.peers[name] = p
+	}
+	return p
+}
+
+func (e *Engine) isNode(name string) bool { return slices.Contains(e.nodes, name) }
+
+// FlowControl reports whether flow control (protocol=1) is still on.
+func (e *Engine) FlowControl() bool { return e.flow }
+
+// UUIDOf returns the UUID of a node in the table: the learned (or SetUUID)
+// one, or the zero UUID for a configured node whose UUID is unknown; ok is
+// false for a node not in the table.
+func (e *Engine) UUIDOf(node string) ([16]byte, bool) {
+	node = strings.ToLower(node)
+	if p := e.peers[node]; p != nil {
+		return p.uuid, true
+	}
+	return [16]byte{}, false
+}
+
+// SetUUID records node's UUID (e.g. from the hostcache).
+func (e *Engine) SetUUID(node string, u [16]byte) {
+	p := e.peer(strings.ToLower(node))
+	p.uuid, p.hasUUID = u, true
+}
+
+// SetStatus records a node's status as membership sees it (StDead when
+// declared dead; init/up/active are also learned from received statuses).
+// A dead node's pending retransmission requests are cancelled.
+func (e *Engine) SetStatus(node, st string) {
+	p := e.peer(strings.ToLower(node))
+	p.status = st
+	if !isUp(st) {
+		clear(p.rexmit)
+	}
+}
+
+// Status returns the recorded status of node ("" if unknown).
+func (e *Engine) Status(node string) string {
+	if p := e.peers[strings.ToLower(node)]; p != nil {
+		return p.status
+	}
+	return ""
+}
+
+func isUp(st string) bool { return st == StUp || st == StActive }
+
+// Send stamps m (see Sender.Stamp) for transmission on every medium. With
+// flow control on, a status gets protocol=1 (appended before the control
+// fields if absent); with it off, protocol is removed. Our own tracking is
+// advanced, so copies of our messages that come back from the network are
+// duplicates. It returns m and the log lines ("Message hist queue is
+// filling up").
+func (e *Engine) Send(m *Msg, now time.Time) (*Msg, []LogLine, error) {
+	if m.Type() == Status {
+		if e.flow {
+			if !m.Has(Protocol) {
+				m.Add(Protocol, "1")
+			}
+		} else {
+			m.Del(Protocol)
+		}
+	}
+	seq, err := e.Sender.Stamp(m, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var logs []LogLine
+	if seq > 0 {
+		me := e.peer(e.self)
+		me.gen, me.last = e.Sender.Gen, seq
+		if m.Type() == Status {
+			me.statusSeq = seq
+		}
+		if span := e.Sender.HistSpan(); e.flow && e.liveNodes() > 1 && span > histWarn {
+			lvl := LevelWarn
+			if span > histErr {
+				lvl = LevelErr
+			}
+			logs = append(logs, LogLine{lvl, "Message hist queue is filling up (" + u10(span) + " messages in queue)"})
+		}
+	}
+	return m, logs, nil
+}
+
+func (e *Engine) liveNodes() int {
+	n := 0
+	for _, name := range e.nodes {
+		if name == e.self || e.peers[name].status != StDead {
+			n++
+		}
+	}
+	return n
+}
+
+// Verdict is what Receive decided about one message.
+type Verdict struct {
+	// Deliver: a new message addressed to us; the daemon processes it.
+	Deliver bool
+	// Link: the message is from a known node and well-formed: refresh the
+	// (src, medium) link, duplicates included.
+	Link bool
+	// ForUs: addressed to us (destuuid, else dest, else broadcast).
+	ForUs bool
+	// Duplicate: seen before (same seq as the last one, or old, or a
+	// stale status from a dead node): not delivered again.
+	Duplicate bool
+	// Restart: the peer restarted (higher generation in a status).
+	Restart bool
+	// Partition: a status from a node we had as dead, same generation:
+	// a healed partition (§5.8).
+	Partition bool
+	// Replay: lower generation than known; dropped.
+	Replay bool
+	// Rexmitted: this was one of the missing packets.
+	Rexmitted bool
+	// Bad: dropped for missing or malformed required fields or an unknown
+	// node.
+	Bad bool
+	// Lost lists the sequence numbers newly found missing.
+	Lost []uint64
+	// Send holds stamped messages to transmit now: NS_ackmsg, repnodes,
+	// retransmitted copies, NS_nak_rexmit.
+	Send []*Msg
+	// Logs are the lines to log, with heartbeat's wording.
+	Logs []LogLine
+}
+
+func (v *Verdict) log(l Level, s string) { v.Logs = append(v.Logs, LogLine{l, s}) }
+
+// Receive applies the receive rules of §4.7 and §4.9 to an authenticated
+// message, including our own messages coming back from the network.
+// NS_rexmit, NS_ackmsg and NS_nak_rexmit are handled here (their answers
+// are in Verdict.Send) and not delivered; reqnodes is answered with
+// repnodes and delivered; a repnodes ends the reqnodes exchange.
+func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
+	var v Verdict
+	typ := m.Type()
+	src := strings.ToLower(m.Get(Src))
+	tsv, hasTs := m.Lookup(Ts)
+	if typ == "" || src == "" || !hasTs {
+		v.Bad = true
+		v.log(LevelErr, "process_clustermsg: node ["+src+"] failed with missing from/ts/type")
+		return v
+	}
+	if ts, ok := parseHex(tsv); !ok || ts == 0 {
+		v.Bad = true // silently dropped by 3.0.6
+		return v
+	}
+	if !e.isNode(src) && !(e.ping[src] && typ == NSSt) {
+		v.Bad = true
+		v.log(LevelErr, "process_status_message: bad node ["+src+"] in message")
+		return v
+	}
+	v.Link = true
+	p := e.peer(src)
+	if u, ok := m.UUID(SrcUUID); ok && u != ([16]byte{}) {
+		if p.hasUUID && p.uuid != u && src != e.self {
+			v.log(LevelInfo, "node "+src+" changed its uuid to "+UUIDString(u))
+		}
+		p.uuid, p.hasUUID = u, true
+	}
+
+	if m.IsNoSeq() {
+		dest := m.Get(Dest)
+		toUs := dest == "" || strings.EqualFold(dest, e.self)
+		if typ == NSNakRexmit {
+			s, err := m.Hex(FirstSeq)
+			if err != nil || s == 0 {
+				v.Bad = true
+				v.log(LevelErr, "should_drop_message: bad nak seq number")
+				return v
+			}
+			if toUs {
+				v.ForUs = true
+				v.log(LevelErr, "Irretrievably lost packet: node "+src+" seq "+u10(s))
+				p.found(s)
+			}
+			return v
+		}
+		if !toUs {
+			return v
+		}
+		v.ForUs = true
+		switch typ {
+		case NSRexmit:
+			if src != e.self {
+				v.Send, v.Logs = e.Sender.Rexmit(m, src, p.ackseq, now)
+			}
+		case NSAckMsg:
+			e.ack(p, m, &v)
+		default:
+			v.Deliver = true
+		}
+		return v
+	}
+
+	seq, err := m.Hex(Seq)
+	if err != nil || seq == 0 {
+		v.Bad = true
+		v.log(LevelErr, "should_drop_message: bad sequence number")
+		return v
+	}
+	var gen uint64
+	if hg, ok := m.Lookup(Hg); ok {
+		if gen, ok = parseHex(hg); !ok {
+			v.Bad = true
+			v.log(LevelErr, "should_drop_message: bad generation number")
+			return v
+		}
+	}
+	v.ForUs = e.forUs(m)
+	isStatus := typ == Status
+
+	if gen < p.gen {
+		v.Replay = true
+		v.log(LevelErr, "should_drop_message: attempted replay attack ["+src+"]? [gen = "+u10(gen)+", curgen = "+u10(p.gen)+"]")
+		return v
+	}
+	if isStatus {
+		if gen == p.gen && gen > 0 && p.status == StDead {
+			if seq <= p.statusSeq {
+				v.Duplicate = true
+				return v
+			}
+			v.Partition = true
+		} else if gen > p.gen {
+			v.Restart = true
+			if p.gen > 0 {
+				v.log(LevelInfo, "Heartbeat restart on node "+src)
+			}
+			p.reset(0)
+			p.statusSeq = 0
+		}
+		p.gen = gen
+	}
+
+	switch {
+	case p.last == 0 || seq == p.last+1:
+		p.last = seq
+		e.maybeAck(p, seq, now, &v)
+	case seq == p.last:
+		v.Duplicate = true
+		return v
+	case seq > p.last:
+		nlost := seq - (p.last + 1)
+		v.log(LevelWarn, u10(nlost)+" lost packet(s) for ["+src+"] ["+u10(p.last)+":"+u10(seq)+"]")
+		if nlost > SeqGap {
+			p.reset(seq)
+			v.log(LevelErr, "lost a lot of packets!")
+			break
+		}
+		for k := p.last + 1; k < seq; k++ {
+			p.addMissing(k, now.Add(e.rexmitDelay()))
+			v.Lost = append(v.Lost, k)
+		}
+		p.last = seq
+	default: // seq < p.last
+		if p.found(seq) {
+			v.Rexmitted = true
+			break
+		}
+		if v.Partition || v.Restart {
+			p.reset(seq)
+			break
+		}
+		v.Duplicate = true
+		return v
+	}
+
+	// Accepted in the sequence space.
+	if isStatus {
+		p.statusSeq = seq
+		if st := m.Get(St); st != "" && src != e.self {
+			p.status = st
+		}
+		if e.flow && src != e.self && !m.Has(Protocol) {
+			e.flow = false
+			e.reqPending = false
+			v.log(LevelInfo, "flow control disabled due to different version heartbeat")
+		}
+	}
+	if !v.ForUs {
+		return v
+	}
+	v.Deliver = true
+	switch typ {
+	case ReqNodes:
+		if src != e.self {
+			e.sendRepNodes(src, now, &v)
+		}
+	case RepNodes:
+		if src != e.self {
+			e.reqPending = false
+		}
+	}
+	return v
+}
+
+// forUs: destuuid when present and non-null, else dest.
+func (e *Engine) forUs(m *Msg) bool {
+	if u, ok := m.UUID(DestUUID); ok && u != ([16]byte{}) {
+		return u == e.Sender.UUID
+	}
+	d, ok := m.Lookup(Dest)
+	return !ok || strings.EqualFold(string(d), e.self)
+}
+
+func (p *peer) reset(last uint64) {
+	p.last = last
+	p.missing = p.missing[:0]
+	clear(p.rexmit)
+}
+
+func (p *peer) addMissing(k uint64, due time.Time) {
+	if p.rexmit == nil {
+		p.rexmit = map[uint64]time.Time{}
+	}
+	if len(p.missing) < MaxMissing-1 {
+		p.missing = append(p.missing, k)
+	} else {
+		lo := 0
+		for i, s := range p.missing {
+			if s < p.missing[lo] {
+				lo = i
+			}
+		}
+		delete(p.rexmit, p.missing[lo])
+		p.missing[lo] = k
+	}
+	p.rexmit[k] = due
+}
+
+// found removes seq from the missing list and reports whether it was there.
+func (p *peer) found(seq uint64) bool {
+	i := slices.Index(p.missing, seq)
+	if i < 0 {
+		return false
+	}
+	p.missing = slices.Delete(p.missing, i, i+1)
+	delete(p.rexmit, seq)
+	return true
+}
+
+func (p *peer) firstMissing() uint64 {
+	if len(p.missing) == 0 {
+		return 0
+	}
+	return slices.Min(p.missing)
+}
+
+func (e *Engine) rexmitDelay() time.Duration {
+	ms := e.maxRx.Milliseconds()
+	lo := int64(50)
+	if ms < 100 {
+		lo = 0
+	}
+	return time.Duration(lo+e.rnd(ms-lo+1)) * time.Millisecond
+}
+
+// maybeAck sends NS_ackmsg for an in-order seq per §4.11.
+func (e *Engine) maybeAck(p *peer, seq uint64, now time.Time, v *Verdict) {
+	if !e.flow || p.name == e.self || !e.isNode(p.name) {
+		return
+	}
+	if fm := p.firstMissing(); fm != 0 && seq > fm {
+		return
+	}
+	if int64(seq%10) != p.trigger {
+		return
+	}
+	a := New(NSAckMsg)
+	a.Add(Dest, p.name)
+	a.SetHex(AckSeq, seq)
+	if m, _, err := e.Send(a, now); err == nil {
+		v.Send = append(v.Send, m)
+	}
+}
+
+// ack processes an NS_ackmsg addressed to us.
+func (e *Engine) ack(p *peer, m *Msg, v *Verdict) {
+	if !e.flow || p.name == e.self {
+		return
+	}
+	a, err := m.Hex(AckSeq)
+	if err != nil || a <= p.ackseq {
+		return
+	}
+	if a > e.Sender.Seq() {
+		v.log(LevelErr, "HBDoMsg_T_ACKMSG: corrupted ackseq")
+		return
+	}
+	p.ackseq = a
+	lo := a
+	for _, n := range e.nodes {
+		q := e.peers[n]
+		if n == e.self || q.status == StDead {
+			continue
+		}
+		lo = min(lo, q.ackseq)
+	}
+	e.Sender.Ack(lo)
+}
+
+func (e *Engine) sendRepNodes(to string, now time.Time, v *Verdict) {
+	var nl, dl strings.Builder
+	for _, n := range e.nodes {
+		nl.WriteString(n)
+		nl.WriteByte(' ')
+	}
+	for _, n := range e.delNodes {
+		dl.WriteString(n)
+		dl.WriteByte(' ')
+	}
+	if dl.Len() == 0 {
+		dl.WriteByte(' ')
+	}
+	r := &Msg{}
+	r.Add(Dest, to)
+	r.Add(T, RepNodes)
+	r.Add(NodeList, nl.String())
+	r.Add(DelNodeList, dl.String())
+	if m, _, err := e.Send(r, now); err == nil {
+		v.Send = append(v.Send, m)
+	}
+}
+
+// StartReqNodes begins the comm-up node list exchange of §4.12: with flow
+// control on, Due sends reqnodes to the first configured live normal node
+// other than us, every second, until a repnodes arrives. It returns false
+// (nothing to wait for) when flow control is off or no live peer remains.
+func (e *Engine) StartReqNodes(now time.Time) bool {
+	if !e.flow {
+		return false
+	}
+	e.reqPending, e.reqNext = true, now
+	return e.ReqNodesPending()
+}
+
+// ReqNodesPending reports whether the node must still wait for repnodes
+// before going active: the exchange runs and a live peer remains.
+func (e *Engine) ReqNodesPending() bool {
+	return e.reqPending && e.flow && e.reqDest() != ""
+}
+
+func (e *Engine) reqDest() string {
+	for _, n := range e.nodes {
+		if n != e.self && e.peers[n].status != StDead {
+			return n
+		}
+	}
+	return ""
+}
+
+// Due returns the stamped messages whose timers expired at now:
+// NS_rexmit requests (one sequence number each, repeated every
+// MaxRexmitDelay while the peer is up or active) and the reqnodes repeat.
+func (e *Engine) Due(now time.Time) ([]*Msg, []LogLine) {
+	var out []*Msg
+	var logs []LogLine
+	for _, name := range e.nodes {
+		p := e.peers[name]
+		if len(p.rexmit) == 0 {
+			continue
+		}
+		if !isUp(p.status) {
+			clear(p.rexmit)
+			continue
+		}
+		seqs := make([]uint64, 0, len(p.rexmit))
+		for s, t := range p.rexmit {
+			if !t.After(now) {
+				seqs = append(seqs, s)
+			}
+		}
+		slices.Sort(seqs)
+		for _, s := range seqs {
+			p.rexmit[s] = now.Add(e.maxRx)
+			r := New(NSRexmit)
+			r.Add(Dest, name)
+			r.SetDec(FirstSeq, s)
+			r.SetDec(LastSeq, s)
+			if m, _, err := e.Send(r, now); err == nil {
+				out = append(out, m)
+			}
+		}
+	}
+	if e.ReqNodesPending() && !e.reqNext.After(now) {
+		r := New(ReqNodes)
+		r.Add(Dest, e.reqDest())
+		if m, l, err := e.Send(r, now); err == nil {
+			out = append(out, m)
+			logs = append(logs, l...)
+		}
+		e.reqNext = now.Add(time.Second)
+	}
+	return out, logs
+}
+
+// NextDue returns the earliest time Due has work, and false when nothing
+// is scheduled.
+func (e *Engine) NextDue() (time.Time, bool) {
+	var t time.Time
+	ok := false
+	upd := func(x time.Time) {
+		if !ok || x.Before(t) {
+			t, ok = x, true
+		}
+	}
+	for _, name := range e.nodes {
+		p := e.peers[name]
+		if !isUp(p.status) {
+			continue
+		}
+		for _, d := range p.rexmit {
+			upd(d)
+		}
+	}
+	if e.ReqNodesPending() {
+		upd(e.reqNext)
+	}
+	return t, ok
+}
+
+// Missing returns the sequence numbers currently missing from node, in
+// ascending order.
+func (e *Engine) Missing(node string) []uint64 {
+	p := e.peers[strings.ToLower(node)]
+	if p == nil {
+		return nil
+	}
+	s := slices.Clone(p.missing)
+	slices.Sort(s)
+	return s
+}
+
+// UUIDString formats a UUID as text (8-4-4-4-12 lower-case hex).
+func UUIDString(u [16]byte) string {
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return string(b)
+}
