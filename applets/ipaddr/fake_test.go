@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -14,6 +15,12 @@ import (
 	"habox/hw/netif"
 	"habox/hw/route"
 )
+
+// Keep the main goroutine on the main thread, so that hwtest's Netns.Do
+// never switches the main thread into a test namespace: a wedged main
+// thread would show the test process in "ip netns pids" and the namespace
+// cleanup would kill it.
+func init() { runtime.LockOSThread() }
 
 // TestMain lets the test binary act as the habox binary when the applet
 // re-executes itself (/proc/self/exe) as the background announcer.

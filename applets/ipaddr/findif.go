@@ -32,7 +32,9 @@ func (c Choice) Mask() netip.Addr { return route.BitsMask(c.Bits) }
 // wins; a more specific route with a higher metric does not replace a less
 // specific one seen earlier, and a less specific route never replaces a more
 // specific one, so the result can depend on table order (in the usual table
-// it is the most specific, lowest-metric route). Prefixes are compared by
+// it is the most specific, lowest-metric route; but a default route with
+// metric 0, listed first, blocks every match with a higher metric).
+// Prefixes are compared by
 // length (findif compares the masks as host-order integers, which orders
 // contiguous masks the same way on little-endian machines). Routes without
 // an interface ("*": unreachable/blackhole) are skipped.

@@ -34,9 +34,17 @@ func (h *HW) Link(name string) (netif.Link, error) { return netif.LinkByName(nam
 // Addrs lists IPv4 addresses.
 func (h *HW) Addrs() ([]netif.Addr, error) { return netif.Addrs(syscall.AF_INET) }
 
-// AddAlias adds an alias through ioctls.
+// AddAlias adds the address with its alias label, netmask and broadcast in
+// one RTM_NEWADDR message. (netif.AddAlias does the same with ifconfig's
+// ioctl sequence, but SIOCSIFNETMASK re-inserts the address, and on an
+// interface without another IPv4 address that flushes all its routes; it
+// also goes through a classful prefix route. Netlink is atomic.)
 func (h *HW) AddAlias(label string, ip, mask, bcast netip.Addr) error {
-	return netif.AddAlias(label, ip, mask, bcast)
+	l, err := netif.LinkByName(label[:strings.IndexByte(label, ':')])
+	if err != nil {
+		return err
+	}
+	return netif.AddAddr(netif.Addr{Index: l.Index, Label: label, Prefix: netip.PrefixFrom(ip, route.MaskBits(mask)), Broadcast: bcast})
 }
 
 // DelAddr removes one address through netlink.

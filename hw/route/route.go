@@ -45,9 +45,18 @@ func (r Route) Prefix() netip.Prefix {
 	return netip.PrefixFrom(r.Dest, r.Bits)
 }
 
-// Read parses the running kernel's table.
+// threadPath is the table of the calling thread's network namespace; Path
+// (through /proc/self) is the main thread's, which differs for a thread
+// switched into another namespace with setns.
+const threadPath = "/proc/thread-self/net/route"
+
+// Read parses the running kernel's table, for the network namespace of the
+// calling thread (falling back to Path before Linux 3.17).
 func Read() ([]Route, error) {
-	f, err := os.Open(Path)
+	f, err := os.Open(threadPath)
+	if err != nil {
+		f, err = os.Open(Path)
+	}
 	if err != nil {
 		return nil, err
 	}
