@@ -174,7 +174,10 @@ func (f *fakeSys) LinkUp(n string) error {
 	}
 	return nil
 }
-func (f *fakeSys) AddAddr(a IfAddr) error { f.rec("addr " + a.If + " " + a.Prefix.String()); return nil }
+func (f *fakeSys) AddAddr(a IfAddr) error {
+	f.rec("addr " + a.If + " " + a.Prefix.String())
+	return nil
+}
 func (f *fakeSys) Reap() (boot.Exit, error) {
 	for !f.stopped.Load() {
 		var ws unix.WaitStatus
