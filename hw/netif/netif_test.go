@@ -1,0 +1,185 @@
+package netif
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"habox/hw/hwtest"
+)
+
+// Keep the main goroutine on the main thread so Netns.Do never moves the
+// main thread into a test namespace (the namespace cleanup would then kill
+// the test process, which "ip netns pids" would list).
+func init() { runtime.LockOSThread() }
+
+func TestLinkByNameErrors(t *testing.T) {
+	for _, n := range []string{"", "eth0:1", "a/b", "averyveryverylongname"} {
+		if _, err := LinkByName(n); !errors.Is(err, ErrNoInterface) {
+			t.Errorf("LinkByName(%q) = %v", n, err)
+		}
+	}
+	if _, err := LinkByName("nosuchif0"); !errors.Is(err, ErrNoInterface) {
+		t.Errorf("missing interface: %v", err)
+	}
+}
+
+func TestParseAttrs(t *testing.T) {
+	m := ifaddrmsg{family: unix.AF_INET, prefixlen: 24, index: 7}
+	b := m.marshal(nil)
+	b = appendAttr(b, unix.IFA_ADDRESS, []byte{192, 0, 2, 5})
+	b = appendAttr(b, unix.IFA_LOCAL, []byte{192, 0, 2, 5})
+	b = appendAttr(b, unix.IFA_LABEL, []byte("eth0:1\x00"))
+	b = appendAttr(b, unix.IFA_BROADCAST, []byte{192, 0, 2, 255})
+	a, ok := parseAddr(b)
+	want := Addr{Index: 7, Label: "eth0:1", Prefix: netip.MustParsePrefix("192.0.2.5/24"), Broadcast: netip.MustParseAddr("192.0.2.255")}
+	if !ok || a != want {
+		t.Errorf("parseAddr = %+v %v, want %+v", a, ok, want)
+	}
+	for _, bad := range [][]byte{nil, b[:7], b[:8], append(b[:8:8], 0xff, 0xff, 1, 0)} {
+		if _, ok := parseAddr(bad); ok {
+			t.Errorf("parsed % x", bad)
+		}
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	m := ifaddrmsg{family: unix.AF_INET6, prefixlen: 64, index: 3}
+	b := appendAttr(m.marshal(nil), unix.IFA_ADDRESS, netip.MustParseAddr("2001:db8::1").AsSlice())
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if a, ok := parseAddr(b); ok && !a.Prefix.IsValid() {
+			t.Fatalf("invalid prefix from % x", b)
+		}
+	})
+}
+
+// inNetns runs f inside a fresh namespace holding a veth pair eth0/peer0
+// (eth0 192.0.2.10/24).
+func inNetns(t *testing.T, f func()) *hwtest.Netns {
+	t.Helper()
+	ns := hwtest.NewNetns(t, "nif")
+	ns.Exec(t, "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+	ns.Exec(t, "ip", "addr", "add", "192.0.2.10/24", "brd", "+", "dev", "eth0")
+	ns.Exec(t, "ip", "link", "set", "eth0", "up")
+	ns.Exec(t, "ip", "link", "set", "peer0", "up")
+	ns.Do(t, f)
+	return ns
+}
+
+func TestLinkAndAddrsNetns(t *testing.T) {
+	hwtest.RequireRoot(t)
+	var l Link
+	var list []Addr
+	var err error
+	ns := inNetns(t, func() {
+		if l, err = LinkByName("eth0"); err != nil {
+			panic(err)
+		}
+		ifi, _ := net.InterfaceByName("eth0")
+		if l.Index != ifi.Index || net.HardwareAddr(l.MAC[:]).String() != ifi.HardwareAddr.String() || !l.Up() {
+			panic("link mismatch: " + ifi.HardwareAddr.String())
+		}
+		if err = AddAlias("eth0:3", netip.MustParseAddr("192.0.2.33"), netip.MustParseAddr("255.255.255.128"), netip.MustParseAddr("192.0.2.127")); err != nil {
+			panic(err)
+		}
+		if err = AddAddr(Addr{Index: l.Index, Label: "eth0:4", Prefix: netip.MustParsePrefix("192.0.2.44/24"), Broadcast: netip.MustParseAddr("192.0.2.255")}); err != nil {
+			panic(err)
+		}
+		if err = AddAddr(Addr{Index: l.Index, Prefix: netip.MustParsePrefix("2001:db8::5/64"), Flags: unix.IFA_F_NODAD}); err != nil {
+			panic(err)
+		}
+		if list, err = Addrs(unix.AF_UNSPEC); err != nil {
+			panic(err)
+		}
+	})
+	find := func(p string) *Addr {
+		for i := range list {
+			if list[i].Prefix.String() == p {
+				return &list[i]
+			}
+		}
+		return nil
+	}
+	for _, c := range []struct{ prefix, label, brd string }{
+		{"192.0.2.10/24", "eth0", "192.0.2.255"},
+		{"192.0.2.33/25", "eth0:3", "192.0.2.127"},
+		{"192.0.2.44/24", "eth0:4", "192.0.2.255"},
+		{"2001:db8::5/64", "", "invalid IP"},
+	} {
+		a := find(c.prefix)
+		if a == nil || a.Label != c.label || a.Broadcast.String() != c.brd || a.Index != l.Index {
+			t.Errorf("%s: %+v", c.prefix, a)
+		}
+	}
+	out := ns.Exec(t, "ip", "-o", "addr", "show", "dev", "eth0")
+	for _, s := range []string{"inet 192.0.2.33/25 brd 192.0.2.127 scope global eth0:3", "inet 192.0.2.44/24 brd 192.0.2.255 scope global secondary eth0:4", "inet6 2001:db8::5/64"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("ip addr lacks %q:\n%s", s, out)
+		}
+	}
+	// DelAddr removes exactly one; DownAlias another; the primary stays
+	ns.Do(t, func() {
+		if err := DelAddr(*find("192.0.2.44/24")); err != nil {
+			panic(err)
+		}
+		if err := DelAddr(*find("192.0.2.44/24")); !errors.Is(err, unix.EADDRNOTAVAIL) {
+			panic("second delete: " + errString(err))
+		}
+		if err := DownAlias("eth0:3"); err != nil {
+			panic(err)
+		}
+		if err := DelAddr(*find("2001:db8::5/64")); err != nil {
+			panic(err)
+		}
+		if err := DownAlias("eth0"); !errors.Is(err, unix.EINVAL) {
+			panic("DownAlias accepted a device name")
+		}
+	})
+	out = ns.Exec(t, "ip", "-o", "addr", "show", "dev", "eth0")
+	if strings.Contains(out, "192.0.2.44") || strings.Contains(out, "192.0.2.33") || strings.Contains(out, "2001:db8::5") || !strings.Contains(out, "inet 192.0.2.10/24") {
+		t.Errorf("after deletes:\n%s", out)
+	}
+	if !strings.Contains(ns.Exec(t, "ip", "link", "show", "eth0"), ",UP") {
+		t.Error("eth0 went down")
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// TestAddAliasRollback makes SIOCSIFNETMASK fail (non-contiguous mask):
+// the alias created by SIOCSIFADDR must be gone again.
+func TestAddAliasRollback(t *testing.T) {
+	hwtest.RequireRoot(t)
+	var err error
+	ns := inNetns(t, func() {
+		err = AddAlias("eth0:1", netip.MustParseAddr("192.0.2.50"), netip.MustParseAddr("255.0.255.0"), netip.MustParseAddr("192.0.2.255"))
+	})
+	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "SIOCSIFNETMASK") {
+		t.Errorf("err = %v, want SIOCSIFNETMASK EINVAL", err)
+	}
+	if out := ns.Exec(t, "ip", "-o", "addr", "show", "dev", "eth0"); strings.Contains(out, "192.0.2.50") || !strings.Contains(out, "192.0.2.10/24") {
+		t.Errorf("half-applied alias left:\n%s", out)
+	}
+	ns.Do(t, func() {
+		err = AddAlias("eth0", netip.MustParseAddr("192.0.2.50"), netip.MustParseAddr("255.255.255.0"), netip.MustParseAddr("192.0.2.255"))
+	})
+	if !errors.Is(err, unix.EINVAL) {
+		t.Errorf("AddAlias on a device name: %v", err)
+	}
+	ns.Do(t, func() { _, err = LinkByName("eth9") })
+	if !errors.Is(err, ErrNoInterface) || !os.IsNotExist(err) && !strings.Contains(err.Error(), "eth9") {
+		t.Errorf("unknown interface: %v", err)
+	}
+}
