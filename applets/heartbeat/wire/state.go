@@ -1,0 +1,169 @@
+package wire
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// DefaultStateDir is where heartbeat keeps hb_generation and hb_uuid.
+const DefaultStateDir = "/var/lib/heartbeat"
+
+// State file names in the state directory.
+const (
+	GenerationFile = "hb_generation"
+	UUIDFile       = "hb_uuid"
+)
+
+// genLen is the size of hb_generation: 15 columns and a LF.
+const genLen = 16
+
+// NextGeneration reads dir/hb_generation, adds one, and writes the new value
+// back durably (temporary file opened O_SYNC, fsync, rename, fsync of the
+// directory) before returning it, so it must be called before anything is
+// sent. Missing or unreadable file: the base is now's Unix time (warning
+// "No Previous generation - starting at N"); present but unparsable: the
+// generation is 1 ("BROKEN previous generation - starting at 1"). The
+// caller logs "Heartbeat generation: N". dir "" means DefaultStateDir.
+func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	path := filepath.Join(dir, GenerationFile)
+	var logs []LogLine
+	var gen uint64
+	b, err := readSmall(path, genLen)
+	switch {
+	case err != nil || len(b) == 0:
+		gen = uint64(max(now.Unix(), 0)) + 1
+		logs = append(logs, LogLine{LevelWarn, "No Previous generation - starting at " + u10(gen)})
+	default:
+		old, ok := parseGeneration(b)
+		if ok {
+			gen = old + 1
+		} else {
+			gen = 1
+			logs = append(logs, LogLine{LevelWarn, "BROKEN previous generation - starting at " + u10(gen)})
+		}
+	}
+	if err := WriteFileAtomic(path, FormatGeneration(gen), 0o644); err != nil {
+		return 0, logs, err
+	}
+	return gen, logs, nil
+}
+
+// FormatGeneration returns the 16-byte hb_generation content for gen: the
+// decimal number right-aligned in 15 columns, then LF.
+func FormatGeneration(gen uint64) []byte {
+	d := strconv.FormatUint(gen, 10)
+	b := make([]byte, 0, genLen)
+	for i := len(d); i < genLen-1; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, d...)
+	return append(b, '\n')
+}
+
+// parseGeneration reads a number like sscanf("%lu"): leading blanks, then
+// decimal digits; anything after them is ignored.
+func parseGeneration(b []byte) (uint64, bool) {
+	p := 0
+	for p < len(b) && isSpace(b[p]) {
+		p++
+	}
+	q := p
+	for q < len(b) && b[q] >= '0' && b[q] <= '9' {
+		q++
+	}
+	return parseDec(b[p:q])
+}
+
+// TimeGeneration is the generation for "hbgenmethod time": the Unix time,
+// nothing stored.
+func TimeGeneration(now time.Time) uint64 { return uint64(max(now.Unix(), 0)) }
+
+// LoadUUID returns the node UUID from dir/hb_uuid (exactly 16 raw bytes).
+// When the file is missing or not 16 bytes long, a random UUID is drawn
+// from rnd (nil: /dev/urandom; crypto/rand would link fmt), written atomically, and the info line "No
+// uuid found for current node - generating a new uuid." is returned.
+func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	var u [16]byte
+	path := filepath.Join(dir, UUIDFile)
+	if b, err := readSmall(path, 17); err == nil && len(b) == 16 {
+		copy(u[:], b)
+		return u, nil, nil
+	}
+	logs := []LogLine{{LevelInfo, "No uuid found for current node - generating a new uuid."}}
+	if rnd == nil {
+		f, err := os.Open("/dev/urandom")
+		if err != nil {
+			return u, logs, err
+		}
+		defer f.Close()
+		rnd = f
+	}
+	if _, err := io.ReadFull(rnd, u[:]); err != nil {
+		return u, logs, &os.PathError{Op: "generate uuid", Path: path, Err: err}
+	}
+	// A version-4 style UUID, as uuid_generate() gives.
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return u, logs, WriteFileAtomic(path, u[:], 0o644)
+}
+
+// readSmall reads at most n bytes of path.
+func readSmall(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:k], err
+}
+
+// WriteFileAtomic replaces path with data so that a crash leaves either the
+// old or the new content: a temporary file in the same directory opened
+// O_SYNC, written, fsynced, renamed over path, then the directory is
+// fsynced. The directory is created if missing.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_SYNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return &os.PathError{Op: "fsync", Path: dir, Err: err}
+		}
+	}
+	return nil
+}
