@@ -16,7 +16,8 @@ const egrepMeta = `*+?()[]{}|^$\`
 // (every line's first word is a configured node, compared
 // case-insensitively), plus the traps of its regex-based group lookup:
 // duplicate keys, a key that is also a word of another line, keys with
-// regex characters. nodes are the node names of ha.cf. The returned error,
+// regex characters. nodes are the node names of ha.cf (when there are
+// none, the node check is skipped: ha.cf's own error says so). The returned error,
 // if any, is an ErrorList with every problem found.
 func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, error) {
 	h := &Haresources{File: name}
@@ -85,7 +86,7 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 			continue
 		}
 		g := Group{Node: strings.ToLower(f[0]), Line: l.n}
-		if !known[g.Node] {
+		if len(known) > 0 && !known[g.Node] {
 			fail(l.n, "", f[0], "the first word of a line must be a node declared in ha.cf (heartbeat 3.0.6: Bad nodename in "+name+" ["+f[0]+"])")
 		}
 		if len(f) == 1 {
