@@ -340,3 +340,55 @@ func captureLoop(fd, port, count int, d time.Duration) ([]Captured, error) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// StartFirstPacket opens an AF_PACKET capture in ns now and returns a
+// function waiting up to d for the first heartbeat packet from src: a UDP
+// datagram to port 694 or a VRRP packet (IP protocol 112). It returns the
+// capture instant.
+func StartFirstPacket(ns *NS, src string) (wait func(d time.Duration) (time.Time, error), err error) {
+	ip := net.ParseIP(src).To4()
+	if ip == nil {
+		return nil, fmt.Errorf("bad IPv4 address %q", src)
+	}
+	var fd int
+	err = ns.Do(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(d time.Duration) (time.Time, error) {
+		defer unix.Close(fd)
+		deadline := time.Now().Add(d)
+		buf := make([]byte, 65536)
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return time.Time{}, fmt.Errorf("no heartbeat packet from %s within %v", src, d)
+			}
+			tv := unix.NsecToTimeval(left.Nanoseconds())
+			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+			n, _, err := unix.Recvfrom(fd, buf, 0)
+			now := time.Now()
+			if err != nil {
+				if err == unix.EAGAIN || err == unix.EINTR {
+					continue
+				}
+				return time.Time{}, err
+			}
+			p := buf[:n]
+			if len(p) < 20 || p[0]>>4 != 4 || !net.IP(p[12:16]).Equal(ip) {
+				continue
+			}
+			ihl := int(p[0]&15) * 4
+			switch {
+			case p[9] == 112:
+				return now, nil
+			case p[9] == syscall.IPPROTO_UDP && len(p) >= ihl+4 && binary.BigEndian.Uint16(p[ihl+2:]) == 694:
+				return now, nil
+			}
+		}
+	}, nil
+}

@@ -87,6 +87,7 @@ type peer struct {
 	rexmit    map[uint64]time.Time // missing seq -> next NS_rexmit
 	statusSeq uint64
 	status    string
+	heard     bool // a status was accepted from this node
 	uuid      [16]byte
 	hasUUID   bool
 	ackseq    uint64 // highest of OUR seqs this node acknowledged
@@ -229,10 +230,17 @@ func (e *Engine) Send(m *Msg, now time.Time) (*Msg, []LogLine, error) {
 	return m, logs, nil
 }
 
+// live reports whether node counts as live for flow control: ourselves,
+// or a node heard from (a status) and not declared dead.
+func (e *Engine) live(name string) bool {
+	p := e.peers[name]
+	return name == e.self || (p.heard && p.status != StDead)
+}
+
 func (e *Engine) liveNodes() int {
 	n := 0
 	for _, name := range e.nodes {
-		if name == e.self || e.peers[name].status != StDead {
+		if e.live(name) {
 			n++
 		}
 	}
@@ -286,7 +294,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	tsv, hasTs := m.Lookup(Ts)
 	if typ == "" || src == "" || !hasTs {
 		v.Bad = true
-		v.log(LevelErr, "process_clustermsg: node ["+src+"] failed with missing from/ts/type")
+		v.log(LevelErr, "process_clustermsg: missing from/ts/type: from "+src)
 		return v
 	}
 	if ts, ok := parseHex(tsv); !ok || ts == 0 {
@@ -417,6 +425,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	// Accepted in the sequence space.
 	if isStatus {
 		p.statusSeq = seq
+		p.heard = true
 		if st := m.Get(St); st != "" && src != e.self {
 			p.status = st
 		}
@@ -539,11 +548,10 @@ func (e *Engine) ack(p *peer, m *Msg, v *Verdict) {
 	p.ackseq = a
 	lo := a
 	for _, n := range e.nodes {
-		q := e.peers[n]
-		if n == e.self || q.status == StDead {
+		if n == e.self || !e.live(n) {
 			continue
 		}
-		lo = min(lo, q.ackseq)
+		lo = min(lo, e.peers[n].ackseq)
 	}
 	e.Sender.Ack(lo)
 }

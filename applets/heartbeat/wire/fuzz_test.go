@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"habox/conf"
 )
@@ -122,6 +123,42 @@ func FuzzClassic(f *testing.F) {
 		}
 		if total > 2*len(data)+8 {
 			t.Fatalf("frames total %d for %d input bytes", total, len(data))
+		}
+	})
+}
+
+// FuzzEngine feeds arbitrary (unauthenticated) netstring messages to an
+// engine: it must never panic, and its answers must stay bounded.
+func FuzzEngine(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(vecDir, "udp", "*.bin"))
+	for _, p := range files {
+		b, _ := os.ReadFile(p)
+		f.Add(b, int64(0))
+	}
+	f.Add([]byte("###\n12:(0)t=NS_rexmit,16:(0)src=linuxha1,11:(0)ts=1,19:(0)firstseq=1,28:(0)lastseq=999999999999,%%%\n"), int64(5))
+	kr := fuzzKeyring()
+	f.Fuzz(func(t *testing.T, data []byte, dt int64) {
+		e := NewEngine(Config{Node: "linuxha2", Nodes: []string{"linuxha1", "linuxha2"}, Keys: kr, InnerAuth: true,
+			Rand: func(n int64) int64 { return n / 2 }})
+		now := time.Unix(0x6b06e310, 0)
+		for i := 0; i < 3; i++ {
+			e.Send(New(Status), now)
+		}
+		for i := 0; len(data) > 0 && i < 8; i++ {
+			m, n, err := ParseNetstring(data)
+			if err != nil {
+				return
+			}
+			data = data[n:]
+			v := e.Receive(m, now)
+			if len(v.Send) > MaxRexmitBatch+1 || len(v.Lost) > SeqGap {
+				t.Fatalf("unbounded verdict: %d sends, %d lost", len(v.Send), len(v.Lost))
+			}
+			now = now.Add(time.Duration(dt&0xffff) * time.Millisecond)
+			out, _ := e.Due(now)
+			if len(out) > 2*MaxMissing {
+				t.Fatalf("%d due", len(out))
+			}
 		}
 	})
 }

@@ -1,0 +1,347 @@
+// Package heartbeat is the heartbeat applet: a drop-in heartbeat 3.0.6
+// node in R1 (haresources) mode. cmd.go is the command line (spec 5.9),
+// daemon.go the event loop that ties media, wire, membership, resources,
+// the watchdog and the control socket together.
+//
+// Paths and names, and how tests override them:
+//
+//	-c DIR / $HA_DIR        configuration directory (default /etc/ha.d)
+//	-l DIR / $HA_VARLIB     state directory: hb_generation, hb_uuid (default /var/lib/heartbeat)
+//	-p FILE                 pid file (default /var/run/heartbeat.pid)
+//	-S PATH / $HA_CTLSOCK   control socket for cl_status, hb_standby, hb_takeover
+//	$HA_NODENAME            node name instead of uname -n (lower-cased; nodeinfo still wins)
+package heartbeat
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"habox/applets/cli"
+	"habox/applets/heartbeat/control"
+	"habox/conf"
+)
+
+const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
+Run a heartbeat 3.0.6 compatible cluster node (R1 mode: ha.cf, haresources,
+authkeys). Without -f it detaches once the node started.
+	-f		stay in the foreground (log lines also on stderr)
+	-d		raise the debug level (repeatable)
+	-c DIR		configuration directory (default $HA_DIR or /etc/ha.d)
+	-l DIR		state directory (default $HA_VARLIB or /var/lib/heartbeat)
+	-p FILE		pid file (default /var/run/heartbeat.pid)
+	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
+	-t, --check	validate the configuration, print the effective one; exit 0/1
+	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
+	-s		report whether heartbeat runs (exit 0) or not (exit 1)
+	-r		validate the configuration and make the running heartbeat reread it
+	-V		print the version
+	-D		print the table of ha.cf defaults
+The node name is uname -n lower-cased ($HA_NODENAME overrides it, for tests),
+unless DIR/nodeinfo exists.`
+
+// Applet is the heartbeat applet.
+var Applet = cli.Applet{Name: "heartbeat", Usage: usage, Run: run}
+
+// Version is what -V prints: the heartbeat release habox is compatible
+// with, as the Debian binary prints it.
+const Version = "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)"
+
+// Defaults of the paths.
+const (
+	DefaultVarLib  = "/var/lib/heartbeat"
+	DefaultPidFile = "/var/run/heartbeat.pid"
+	daemonMarker   = "HABOX_HEARTBEAT_DAEMON=1"
+)
+
+type options struct {
+	dir, varlib, pidfile, ctlsock string
+	node                          string
+	foreground                    bool
+	debug                         int
+	restart                       bool // -R: re-exec after a restart (resources kept)
+}
+
+func run(env *cli.Env, args []string) int {
+	o := options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}
+	if d := env.Getenv(conf.DirEnv); d != "" {
+		o.dir = d
+	}
+	if d := env.Getenv("HA_VARLIB"); d != "" {
+		o.varlib = d
+	}
+	if s := env.Getenv("HA_CTLSOCK"); s != "" {
+		o.ctlsock = s
+	}
+	mode := ""
+	a := cli.NewArgs(args)
+	for a.Next() {
+		var err error
+		switch a.Opt() {
+		case "-f":
+			o.foreground = a.Flag()
+		case "-d":
+			if a.Flag() {
+				o.debug++
+			}
+		case "-c":
+			o.dir, err = a.Value()
+		case "-l":
+			o.varlib, err = a.Value()
+		case "-p":
+			o.pidfile, err = a.Value()
+		case "-S":
+			o.ctlsock, err = a.Value()
+		case "-R":
+			o.restart = a.Flag()
+		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
+			if !a.Flag() {
+				break
+			}
+			if mode != "" {
+				return cli.UsageError(env, usage, "only one of -t -k -s -r -V -D")
+			}
+			mode = a.Opt()
+		default:
+			return cli.UsageError(env, usage, a.Unknown())
+		}
+		if err != nil {
+			return cli.UsageError(env, usage, err.Error())
+		}
+	}
+	if err := a.Err(); err != nil {
+		return cli.UsageError(env, usage, err.Error())
+	}
+	if len(a.Rest()) > 0 {
+		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
+	}
+	o.node = nodeName(env)
+	switch mode {
+	case "-V", "--version":
+		env.Out(Version, "\n")
+		return 0
+	case "-D":
+		if err := conf.DefaultsTable(env.Stdout); err != nil {
+			return cli.Fail(env, "heartbeat", err, 1)
+		}
+		return 0
+	case "-t", "--check":
+		c, ok := check(env, o)
+		if ok {
+			c.WriteEffective(env.Stdout)
+			return 0
+		}
+		return 1
+	case "-k":
+		return kill(env, o)
+	case "-s":
+		return status(env, o)
+	case "-r":
+		return reload(env, o)
+	}
+	return start(env, o, args)
+}
+
+// nodeName is uname -n lower-cased, or $HA_NODENAME.
+func nodeName(env *cli.Env) string {
+	if n := env.Getenv("HA_NODENAME"); n != "" {
+		return strings.ToLower(n)
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(h)
+}
+
+// check loads and validates the configuration; errors go to stderr.
+func check(env *cli.Env, o options) (*conf.Config, bool) {
+	c, err := conf.Load(o.dir, o.node)
+	if c != nil {
+		for _, w := range c.Warnings {
+			env.Err(w.String(), "\n")
+		}
+	}
+	if err != nil {
+		env.Err(err.Error(), "\n")
+		env.Err("heartbeat: Heartbeat not started: configuration error.\n")
+		return c, false
+	}
+	return c, true
+}
+
+// readPid returns the pid in the pid file if that process runs.
+func readPid(file string) int {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return 0
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return 0
+	}
+	// A recycled pid belonging to some other program is not heartbeat.
+	if cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil {
+		s := string(cmd)
+		if !strings.Contains(s, "heartbeat") && !strings.Contains(s, "habox") {
+			return 0
+		}
+	}
+	return pid
+}
+
+func kill(env *cli.Env, o options) int {
+	pid := readPid(o.pidfile)
+	if pid == 0 {
+		env.Err("INFO: Heartbeat already stopped.\n")
+		return 0
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return cli.Fail(env, "heartbeat", cli.Wrap("kill "+strconv.Itoa(pid), err), 1)
+	}
+	for syscall.Kill(pid, 0) == nil {
+		if isZombie(pid) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return 0
+}
+
+func isZombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+func status(env *cli.Env, o options) int {
+	pid := readPid(o.pidfile)
+	if pid == 0 {
+		env.Out("heartbeat is stopped. No process\n")
+		return 1
+	}
+	h, _ := os.Hostname()
+	env.Out("heartbeat OK [pid ", strconv.Itoa(pid), " et al] is running on ", h, " [", o.node, "]...\n")
+	return 0
+}
+
+func reload(env *cli.Env, o options) int {
+	if _, ok := check(env, o); !ok {
+		return 1
+	}
+	pid := readPid(o.pidfile)
+	if pid == 0 {
+		env.Err("heartbeat: not running.\n")
+		return 1
+	}
+	env.Err("heartbeat: Signalling heartbeat pid ", strconv.Itoa(pid), " to reread config files\n")
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return cli.Fail(env, "heartbeat", err, 1)
+	}
+	return 0
+}
+
+// start validates, refuses a second instance, daemonizes (unless -f) and
+// runs the node.
+func start(env *cli.Env, o options, args []string) int {
+	c, ok := check(env, o)
+	if !ok {
+		return 1
+	}
+	if pid := readPid(o.pidfile); pid != 0 && pid != os.Getpid() {
+		env.Err("heartbeat: already running [pid ", strconv.Itoa(pid), "].\n")
+		return 0
+	}
+	child := env.Getenv(strings.SplitN(daemonMarker, "=", 2)[0]) != ""
+	if !o.foreground && !child {
+		return daemonize(env, args)
+	}
+	var ready io.WriteCloser
+	if child {
+		ready = os.NewFile(3, "ready")
+	}
+	d, err := newDaemon(env, o, c)
+	if err == nil {
+		err = writePid(o.pidfile)
+	}
+	if err != nil {
+		if ready != nil {
+			io.WriteString(ready, err.Error()+"\n")
+			ready.Close()
+		}
+		env.Err("heartbeat: ", err.Error(), "\n")
+		if d != nil {
+			d.close()
+		}
+		return 1
+	}
+	defer os.Remove(o.pidfile)
+	if ready != nil {
+		io.WriteString(ready, "ok\n")
+		ready.Close()
+	}
+	return d.run()
+}
+
+func writePid(file string) error {
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// daemonize re-executes the binary in a new session (Go cannot fork) with
+// a marker in the environment and waits until the child wrote its pid
+// file (it then prints "ok" on fd 3) or failed.
+func daemonize(env *cli.Env, args []string) int {
+	exe, err := os.Executable()
+	if err != nil {
+		return cli.Fail(env, "heartbeat", err, 1)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return cli.Fail(env, "heartbeat", err, 1)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return cli.Fail(env, "heartbeat", err, 1)
+	}
+	envv := append(append([]string(nil), env.Environ...), daemonMarker)
+	p, err := os.StartProcess(exe, append([]string{"heartbeat"}, args...), &os.ProcAttr{
+		Dir:   "/",
+		Env:   envv,
+		Files: []*os.File{null, null, null, w},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	w.Close()
+	null.Close()
+	if err != nil {
+		r.Close()
+		return cli.Fail(env, "heartbeat", err, 1)
+	}
+	b, _ := io.ReadAll(io.LimitReader(r, 4096))
+	r.Close()
+	msg := strings.TrimSpace(string(b))
+	if msg == "ok" {
+		p.Release()
+		return 0
+	}
+	if msg == "" {
+		msg = "daemon exited during start-up"
+	}
+	env.Err("heartbeat: ", msg, "\n")
+	p.Wait()
+	return 1
+}

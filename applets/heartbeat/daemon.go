@@ -1,0 +1,721 @@
+package heartbeat
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"habox/applets/cli"
+	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/media"
+	"habox/applets/heartbeat/membership"
+	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/wire"
+	"habox/conf"
+	"habox/hw/reboot"
+	"habox/hw/sched"
+	"habox/hw/watchdog"
+)
+
+// watchdogDev is the part of *watchdog.Watchdog the daemon uses.
+type watchdogDev interface {
+	Feed() error
+	SetTimeout(d time.Duration) error
+	MagicClose() error
+	Close() error
+}
+
+// daemon is one running node. Everything below is owned by the event loop
+// goroutine (run); other goroutines talk to it over channels only.
+type daemon struct {
+	env  *cli.Env
+	o    options
+	cfg  *conf.Config
+	hc   *conf.HaCf
+	self string
+	log  *hblog.Logger
+
+	keys   *wire.Keyring
+	eng    *wire.Engine
+	mem    *membership.Membership
+	rsc    *resources.Manager
+	runner *resources.Runner
+	media  []media.Medium
+	serial bool
+	wd     watchdogDev
+	wdPath string
+	fenced bool
+	ctl    interface{ Close() error }
+
+	t0          time.Time
+	pkts        chan media.Packet
+	jobs        chan resources.Result
+	reqs        chan func()
+	sigs        chan os.Signal
+	local       string        // own status: init, up, active
+	boostUntil  time.Duration // dt = deadtime+2000 until then
+	boosted     bool
+	waitRep     bool // comm up, waiting for repnodes
+	active      bool
+	loopback    []*wire.Msg
+	exiting     bool
+	exitAt      time.Duration
+	exitCode    int
+	restartExec bool
+	lastRR      time.Duration
+	badLimit    *hblog.Limiter
+	badCount    uint64
+	shutdownReq bool
+}
+
+// now is the monotonic time since start.
+func (d *daemon) now() time.Duration { return time.Since(d.t0) }
+
+func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
+	hc := c.HaCf
+	debug := hc.Debug + o.debug
+	var stderr = env.Stderr
+	if !o.foreground {
+		stderr = nil
+	}
+	lg, err := hblog.New(hblog.Options{Logfile: hc.Logfile, Debugfile: hc.Debugfile, Facility: hc.Logfacility,
+		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr})
+	if err != nil {
+		return nil, err
+	}
+	self := o.node
+	if len(c.HaCf.Nodes) > 0 {
+		// conf resolved nodeinfo; find ourselves among the nodes.
+		if n := c.LocalNode; n != "" {
+			self = n
+		}
+	}
+	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
+		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
+		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
+		badLimit: hblog.NewLimiter(5, time.Minute)}
+	for _, w := range c.Warnings {
+		lg.Warn(w.Msg)
+	}
+	lg.Info("**************************")
+	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
+	lg.Info("heartbeat: version 3.0.6")
+
+	gen, note, err := loadGeneration(o.varlib, hc.HbGenMethod, time.Now())
+	if err != nil {
+		lg.Error("Cannot write generation file: " + err.Error())
+		return d, err
+	}
+	if note != "" {
+		lg.Warn(note)
+	}
+	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
+	uuid, created, err := loadUUID(o.varlib)
+	if created {
+		lg.Info("No uuid found for current node - generating a new uuid.")
+	}
+	if err != nil {
+		lg.Error("Cannot write uuid file: " + err.Error())
+		return d, err
+	}
+	if d.keys, err = wire.NewKeyring(c.Auth); err != nil {
+		return d, err
+	}
+	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
+		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg})
+
+	var links []string
+	for _, m := range hc.Media {
+		links = append(links, m.Name())
+	}
+	d.mem = membership.New(membership.Config{Self: self, Nodes: hc.Nodes, Links: links,
+		Deadtime: hc.Deadtime, Warntime: hc.Warntime, Initdead: hc.Initdead, Keepalive: hc.Keepalive}, 0)
+	d.rsc = resources.New(resources.Config{Self: self, Nodes: hc.Nodes, Groups: c.Resources.Groups,
+		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid()}, d.mem)
+	d.runner = d.newRunner()
+
+	for _, m := range hc.Media {
+		md, err := media.Open(m, lg)
+		if err != nil {
+			lg.Error(err.Error())
+			return d, err
+		}
+		d.media = append(d.media, md)
+		if md.Text() {
+			d.serial = true
+		}
+	}
+	d.openWatchdog()
+	d.realtime()
+	if err := d.serveControl(); err != nil {
+		lg.Error("Cannot open control socket " + o.ctlsock + ": " + err.Error())
+		return d, err
+	}
+	return d, nil
+}
+
+// newRunner builds the resource runner with the script environment of
+// spec 5.10.
+func (d *daemon) newRunner() *resources.Runner {
+	hc := d.hc
+	groups := map[string]conf.Group{}
+	for _, g := range d.cfg.Resources.Groups {
+		groups[g.Key] = g
+	}
+	self, _ := os.Executable()
+	env := []string{
+		"HA_CURHOST=" + d.self,
+		"HA_DIR=" + d.o.dir,
+		"HA_FUNCS=" + filepath.Join(d.o.dir, "shellfuncs"),
+		"HA_DATEFMT=%Y/%m/%d_%T\t",
+		"HA_LOGFILE=" + hc.Logfile,
+		"HA_DEBUGLOG=" + hc.Debugfile,
+		"HA_LOGFACILITY=" + hc.Logfacility,
+		"HA_LOGD=no",
+		"OCF_ROOT=/usr/lib/ocf",
+		"HA_NODENAME=" + d.self,
+	}
+	if hc.AutoFailback != conf.FailbackLegacy {
+		env = append(env, "HA_NICEFAILBACK=yes")
+	}
+	if hc.Debug > 0 {
+		env = append(env, "HA_debug="+strconv.Itoa(hc.Debug))
+	}
+	for _, kv := range d.env.Environ {
+		k := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			k = kv[:i]
+		}
+		switch {
+		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME":
+			env = append(env, kv)
+		}
+	}
+	if d.env.Getenv("PATH") == "" {
+		env = append(env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed}
+}
+
+// stopFailed is called (from the runner goroutine) when a resource could
+// not be stopped and still runs: 3.0.6 reboots (reboot -nf). habox fences
+// with the watchdog when one is configured (stops feeding it: the board
+// resets within the watchdog timeout); otherwise it reboots only when
+// HA_REBOOT_ON_STOP_FAILURE=yes, else it logs and carries on.
+func (d *daemon) stopFailed(rsc string) {
+	done := make(chan struct{})
+	d.reqs <- func() {
+		defer close(done)
+		if d.wd != nil {
+			d.fenced = true
+			d.log.Crit("Fencing this node: no longer feeding watchdog " + d.wdPath + " (resource " + rsc + " could not be stopped)")
+			return
+		}
+		if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
+			d.log.Crit("Rebooting: resource " + rsc + " could not be stopped")
+			d.log.Close()
+			if err := reboot.Now(); err != nil {
+				d.log.Error("reboot: " + err.Error())
+			}
+			return
+		}
+		d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
+	}
+	<-done
+}
+
+func (d *daemon) openWatchdog() {
+	if d.hc.Watchdog == "" {
+		return
+	}
+	w, err := watchdog.Open(d.hc.Watchdog)
+	if err != nil {
+		d.log.Error("Cannot open watchdog device: " + d.hc.Watchdog)
+		return
+	}
+	d.wd, d.wdPath = w, d.hc.Watchdog
+	d.log.Notice("Using watchdog device: " + d.hc.Watchdog)
+	secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
+	if err := w.SetTimeout(secs * time.Second); err != nil {
+		d.log.Error("Cannot set watchdog timeout: " + err.Error())
+	}
+	d.feedWatchdog()
+}
+
+func (d *daemon) feedWatchdog() {
+	if d.wd == nil || d.fenced {
+		return
+	}
+	if err := d.wd.Feed(); err != nil {
+		d.log.Error("Watchdog write failure: closing " + d.wdPath + "!")
+		d.wd.Close()
+		d.wd = nil
+	}
+}
+
+func (d *daemon) closeWatchdog() {
+	if d.wd == nil || d.fenced {
+		return
+	}
+	d.wd.MagicClose()
+	d.wd = nil
+}
+
+func (d *daemon) realtime() {
+	if !d.hc.Realtime {
+		return
+	}
+	if err := sched.SetRR(d.hc.Rtprio); err != nil {
+		d.log.Warn("Cannot set realtime scheduling (SCHED_RR): " + err.Error())
+	}
+	if err := sched.LockMemory(); err != nil {
+		d.log.Warn("Cannot lock ourselves into memory: " + err.Error())
+	}
+}
+
+func (d *daemon) close() {
+	for _, m := range d.media {
+		m.Close()
+	}
+	if d.ctl != nil {
+		d.ctl.Close()
+	}
+	d.closeWatchdog()
+	d.log.Close()
+}
+
+// run is the event loop.
+func (d *daemon) run() int {
+	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(d.sigs)
+	for _, m := range d.media {
+		go m.Run(d.pkts)
+	}
+	ka := d.hc.Keepalive
+	tickIv := ka / 4
+	if tickIv > 250*time.Millisecond {
+		tickIv = 250 * time.Millisecond
+	}
+	if tickIv < 10*time.Millisecond {
+		tickIv = 10 * time.Millisecond
+	}
+	status := time.NewTicker(ka)
+	tick := time.NewTicker(tickIv)
+	defer status.Stop()
+	defer tick.Stop()
+
+	// Start-up (5.2): st=init with dt = deadtime+2000 for 5 s, then up.
+	d.boostUntil, d.boosted = d.now()+5*time.Second, true
+	d.sendStatus()
+	d.setLocal(membership.Up)
+	d.sendStatus()
+	d.drain()
+	for {
+		select {
+		case p := <-d.pkts:
+			d.packet(p)
+		case r := <-d.jobs:
+			d.rscActs(d.rsc.JobDone(r, d.now()))
+		case f := <-d.reqs:
+			f()
+		case s := <-d.sigs:
+			d.signal(s)
+		case <-status.C:
+			d.sendStatus()
+		case <-tick.C:
+			d.tick()
+		}
+		d.drain()
+		if d.exiting && d.now() >= d.exitAt {
+			return d.finish()
+		}
+	}
+}
+
+func (d *daemon) finish() int {
+	d.log.Info(d.self + " Heartbeat shutdown complete.")
+	restart := d.restartExec
+	d.close()
+	if restart {
+		exe, err := os.Executable()
+		if err == nil {
+			args := append([]string{"heartbeat"}, os.Args[1:]...)
+			if len(os.Args) > 1 && os.Args[1] == "heartbeat" {
+				args = append([]string{"heartbeat"}, os.Args[2:]...)
+			}
+			os.Remove(d.o.pidfile)
+			envv := append([]string(nil), d.env.Environ...)
+			syscall.Exec(exe, args, envv)
+		}
+	}
+	return d.exitCode
+}
+
+func (d *daemon) signal(s os.Signal) {
+	switch s {
+	case syscall.SIGTERM, syscall.SIGINT:
+		d.shutdown()
+	case syscall.SIGHUP:
+		d.reload()
+	case syscall.SIGUSR1:
+		d.log.SetDebug(d.log.DebugLevel() + 1)
+		d.log.Info("debug now set to " + strconv.Itoa(d.log.DebugLevel()))
+	case syscall.SIGUSR2:
+		if l := d.log.DebugLevel(); l > 0 {
+			d.log.SetDebug(l - 1)
+		}
+		d.log.Info("debug now set to " + strconv.Itoa(d.log.DebugLevel()))
+	}
+}
+
+// shutdown starts the graceful shutdown of 5.6.
+func (d *daemon) shutdown() {
+	if d.shutdownReq {
+		return
+	}
+	d.shutdownReq = true
+	d.sendStatus()
+	acts := d.rsc.Shutdown(d.now())
+	for _, a := range acts {
+		if a.Kind == resources.Run {
+			d.closeWatchdog() // a long resource stop must not reset the box
+		}
+	}
+	d.rscActs(acts)
+}
+
+// reload handles SIGHUP: authkeys are reread when changed; other changes
+// are reported (apply them with a restart: heartbeat -k, then start).
+func (d *daemon) reload() {
+	c, err := conf.Load(d.o.dir, d.o.node)
+	if err != nil {
+		d.log.Error("Configuration reload failed: " + strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	keys, err := wire.NewKeyring(c.Auth)
+	if err != nil {
+		d.log.Error("Authentication reparsing error: " + err.Error())
+		return
+	}
+	changed := false
+	for i := range c.Auth.Keys {
+		a, b := c.Auth.Keys[i], d.cfg.Auth.Keys[i]
+		if (a == nil) != (b == nil) || a != nil && (a.Method != b.Method || string(a.Key) != string(b.Key)) {
+			changed = true
+		}
+	}
+	if changed || c.Auth.Active != d.cfg.Auth.Active {
+		d.log.Info("Rereading authentication file.")
+		d.keys = keys
+		d.eng.Sender.Keys = keys
+		d.cfg.Auth = c.Auth
+		return
+	}
+	d.log.Info("Configuration unchanged.")
+}
+
+func (d *daemon) setLocal(st string) {
+	if d.local == st {
+		return
+	}
+	d.local = st
+	d.mem.SetLocal(st)
+	d.log.Info("Local status now set to: '" + st + "'")
+}
+
+func (d *daemon) deadtimeAdvertised() time.Duration {
+	if d.boosted {
+		return d.hc.Deadtime + 2*time.Second
+	}
+	return d.hc.Deadtime
+}
+
+func (d *daemon) sendStatus() {
+	m := wire.New(wire.Status)
+	m.Add(wire.St, d.local)
+	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
+	m.Add("habox", "1")
+	d.send(m)
+}
+
+// send stamps, encodes and transmits m on every medium, then loops it
+// back for local processing.
+func (d *daemon) send(m *wire.Msg) {
+	m, logs, err := d.eng.Send(m, time.Now())
+	d.wireLogs(logs)
+	if err != nil {
+		d.log.Error("Cannot send " + m.Type() + " message: " + err.Error())
+		return
+	}
+	d.transmit(m)
+	d.loopback = append(d.loopback, m)
+}
+
+// transmit encodes an already stamped message and sends it on every
+// medium (netstring on UDP, classic text on serial).
+func (d *daemon) transmit(m *wire.Msg) {
+	ns, err := d.keys.AppendNetstring(nil, m)
+	if err != nil {
+		d.log.Error("Cannot encode " + m.Type() + " message: " + err.Error())
+		return
+	}
+	var cl []byte
+	if d.serial {
+		if cl, err = d.keys.AppendClassic(nil, m); err != nil {
+			d.log.Error("Cannot encode " + m.Type() + " message: " + err.Error())
+		}
+	}
+	for _, md := range d.media {
+		b := ns
+		if md.Text() {
+			b = cl
+		}
+		if b == nil {
+			continue
+		}
+		if err := md.Send(b); err != nil {
+			d.log.Debug(1, "send on "+md.Name()+": "+err.Error())
+		}
+	}
+}
+
+func (d *daemon) wireLogs(logs []wire.LogLine) {
+	for _, l := range logs {
+		switch l.Level {
+		case wire.LevelDebug:
+			d.log.Debug(1, l.Text)
+		case wire.LevelInfo:
+			d.log.Info(l.Text)
+		case wire.LevelNotice:
+			d.log.Notice(l.Text)
+		case wire.LevelWarn:
+			d.log.Warn(l.Text)
+		case wire.LevelErr:
+			d.log.Error(l.Text)
+		default:
+			d.log.Crit(l.Text)
+		}
+	}
+}
+
+// drain processes our own messages (loop-back) until none is left.
+func (d *daemon) drain() {
+	for i := 0; len(d.loopback) > 0 && i < 10000; i++ {
+		m := d.loopback[0]
+		d.loopback = d.loopback[1:]
+		d.deliver(d.self, m, wire.Verdict{Deliver: true, ForUs: true})
+	}
+}
+
+// packet is the receive path: decode + authenticate, sequence tracking,
+// link and node liveness, then delivery.
+func (d *daemon) packet(p media.Packet) {
+	now := d.now()
+	m, _, err := d.keys.Decode(p.Data)
+	if err != nil {
+		d.bad(p.Link, err.Error())
+		return
+	}
+	v := d.eng.Receive(m, time.Now())
+	d.wireLogs(v.Logs)
+	for _, out := range v.Send {
+		d.transmit(out)
+	}
+	if v.Bad || v.Replay {
+		d.badCount++
+		return
+	}
+	src := strings.ToLower(m.Get(wire.Src))
+	if v.Link {
+		d.memEvents(d.mem.Packet(src, p.Link, now))
+	}
+	if src == d.self || v.Duplicate || !v.Deliver {
+		return
+	}
+	d.memEvents(d.mem.Accepted(src, now))
+	d.deliver(src, m, v)
+}
+
+// bad counts a dropped packet and logs it, rate-limited per link.
+func (d *daemon) bad(link, why string) {
+	d.badCount++
+	if !d.hc.LogBadPack {
+		return
+	}
+	if ok, n := d.badLimit.AllowN(link); ok {
+		msg := "Dropped bad packet on " + link + ": " + why
+		if n > 0 {
+			msg += " (" + hblog.SuppressedText(n) + ")"
+		}
+		d.log.Warn(msg)
+	}
+}
+
+// deliver processes a new message from src (possibly ourselves).
+func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
+	now := d.now()
+	switch t := m.Type(); t {
+	case wire.Status:
+		var dt time.Duration
+		if x, err := m.Hex(wire.Dt); err == nil {
+			dt = time.Duration(x) * time.Millisecond
+		}
+		if src == d.self {
+			d.mem.Status(src, m.Get(wire.St), dt, now)
+			d.feedWatchdog()
+			return
+		}
+		d.rsc.SetHabox(src, m.Get("habox") == "1")
+		wasDead := d.mem.NodeStatus(src) == membership.Dead
+		d.memEvents(d.mem.Status(src, m.Get(wire.St), dt, now))
+		if wasDead && v.Partition {
+			d.log.Crit("Cluster node " + src + " returning after partition.")
+			d.log.Info("For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain")
+			d.log.Warn("Deadtime value may be too small.")
+			d.log.Info("See FAQ for information on tuning deadtime.")
+			d.log.Info("URL: http://linux-ha.org/wiki/FAQ#Heavy_Load")
+			d.rscActs(d.rsc.PartitionHealed(src, now))
+		}
+	case wire.RepNodes:
+		if src != d.self && d.waitRep {
+			d.commNowUp()
+		}
+	case "starting", "resource", "ask_resources", "ip-request", "ip-request-resp", "hb_takeover", "shutdone":
+		d.rscActs(d.rsc.Message(src, toRsc(m), now))
+	}
+}
+
+func toRsc(m *wire.Msg) resources.Msg {
+	var r resources.Msg
+	for _, f := range m.Fields {
+		if f.Type == wire.String {
+			r = append(r, resources.Field{Name: f.Name, Value: string(f.Value)})
+		}
+	}
+	return r
+}
+
+func fromRsc(r resources.Msg) *wire.Msg {
+	m := wire.New(r.Get("t"))
+	for _, f := range r {
+		if f.Name != "t" {
+			m.Add(f.Name, f.Value)
+		}
+	}
+	return m
+}
+
+// memEvents acts on membership events.
+func (d *daemon) memEvents(ev []membership.Event) {
+	for _, e := range ev {
+		if e.Text != "" {
+			d.logAt(int(e.Level), e.Text)
+		}
+		switch e.Kind {
+		case membership.NodeDead:
+			d.eng.SetStatus(e.Node, wire.StDead)
+			d.rscActs(d.rsc.NodeDead(e.Node, e.Heard, d.now()))
+		case membership.StatusChange:
+			d.eng.SetStatus(e.Node, e.Status)
+		case membership.CommUp:
+			if d.eng.StartReqNodes(time.Now()) {
+				d.waitRep = true
+				d.sendDue()
+			} else {
+				d.commNowUp()
+			}
+		}
+	}
+}
+
+func (d *daemon) logAt(level int, text string) {
+	switch level {
+	case 0:
+		d.log.Debug(1, text)
+	case 1:
+		d.log.Info(text)
+	case 2:
+		d.log.Notice(text)
+	case 3:
+		d.log.Warn(text)
+	case 4:
+		d.log.Error(text)
+	default:
+		d.log.Crit(text)
+	}
+}
+
+// commNowUp: communications are up (and the node list exchange is done).
+func (d *daemon) commNowUp() {
+	if d.active {
+		return
+	}
+	d.waitRep = false
+	d.active = true
+	d.log.Info("Comm_now_up(): updating status to active")
+	d.setLocal(membership.Active)
+	d.sendStatus()
+	d.rscActs(d.rsc.CommUp(d.now()))
+}
+
+func (d *daemon) sendDue() {
+	out, logs := d.eng.Due(time.Now())
+	d.wireLogs(logs)
+	for _, m := range out {
+		d.transmit(m)
+	}
+}
+
+// tick runs the timers: dead detection, resource timers, retransmission
+// requests, the end of the start-up dt boost, real-time upkeep.
+func (d *daemon) tick() {
+	now := d.now()
+	if d.boosted && now >= d.boostUntil {
+		d.boosted = false
+		d.sendStatus()
+	}
+	d.memEvents(d.mem.Tick(now))
+	d.rscActs(d.rsc.Tick(now))
+	d.sendDue()
+	if d.waitRep && !d.eng.ReqNodesPending() {
+		d.commNowUp()
+	}
+	if d.hc.Realtime && now-d.lastRR > 10*time.Second {
+		d.lastRR = now
+		sched.SetRR(d.hc.Rtprio) // new runtime threads
+	}
+}
+
+// rscActs performs the resource manager's actions.
+func (d *daemon) rscActs(acts []resources.Action) {
+	for _, a := range acts {
+		switch a.Kind {
+		case resources.Log:
+			d.logAt(int(a.Level), a.Text)
+		case resources.Send:
+			d.send(fromRsc(a.Msg))
+		case resources.Run:
+			job := a.Job
+			go func() { d.jobs <- d.runner.Run(job) }()
+		case resources.Exit:
+			d.exiting = true
+			d.restartExec = a.Restart
+			// 3.0.6 waits 1 s, sends a status, waits 1 s more; habox keeps
+			// heartbeating for two keepalives so the peer hears shutdone.
+			d.exitAt = d.now() + 2*d.hc.Keepalive + a.Delay
+		case resources.Restart:
+			d.log.Info("Giving up all resources and restarting heartbeat after the healed partition.")
+			d.closeWatchdog()
+			d.rscActs(d.rsc.Shutdown(d.now()))
+		}
+	}
+}
+
+var errNoControl = errors.New("control socket not available")
