@@ -135,7 +135,13 @@ func FuzzEngine(f *testing.F) {
 		b, _ := os.ReadFile(p)
 		f.Add(b, int64(0))
 	}
-	f.Add([]byte("###\n12:(0)t=NS_rexmit,16:(0)src=linuxha1,11:(0)ts=1,19:(0)firstseq=1,28:(0)lastseq=999999999999,%%%\n"), int64(5))
+	r := New(NSRexmit)
+	r.Add(Src, "linuxha1")
+	r.Add(Ts, "1")
+	r.Add(FirstSeq, "1")
+	r.Add(LastSeq, "999999999999")
+	seed, _ := AppendNetstring(nil, r)
+	f.Add(seed, int64(5))
 	kr := fuzzKeyring()
 	f.Fuzz(func(t *testing.T, data []byte, dt int64) {
 		e := NewEngine(Config{Node: "linuxha2", Nodes: []string{"linuxha1", "linuxha2"}, Keys: kr, InnerAuth: true,
