@@ -541,12 +541,15 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 	}
 	if t == "shutdone" {
 		if !self {
+			// 3.0.6 starts a standby-style acquisition here (going_standby
+			// DONE), which keeps the audit below quiet; habox takes over
+			// through takeoverFromNode only, so it skips the audit.
 			m.otherStable = true
 			m.theirs = None
-		} else {
-			newState = rShutdown
-			m.mine = None
+			return a
 		}
+		newState = rShutdown
+		m.mine = None
 	}
 	m.state = newState
 	if m.state == rRscrcvd && m.rscrcvdAt == 0 {
