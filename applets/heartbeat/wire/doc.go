@@ -45,9 +45,34 @@
 //
 // # Protocol engine
 //
-// Sender (control fields of §4.7, sequence numbers, the 500-message history
-// and NS_rexmit answers), Tracker (the per-peer receive rules of §4.9 and
-// the retransmission requests of §4.10) and Flow (NS_ackmsg,
-// reqnodes/repnodes of §4.11-4.12) are combined by Engine, which the daemon
-// drives from its single event loop with an injected clock. See their docs.
+// Sender stamps outgoing messages with the control fields of §4.7 in
+// 3.0.6's order (destuuid, src, srcuuid, seq, hg, ts, ld, ttl, auth; NS_
+// rules), numbers the sequenced ones, keeps the last 500 for
+// retransmission and answers NS_rexmit (copies unchanged, NS_nak_rexmit
+// "seqno too low"/"seqno not found", at most 50 per request). Engine wraps
+// a Sender with the per-peer receive rules of §4.9 (generations, replay,
+// restart, healed partition, duplicates, gaps with a bounded missing list),
+// the retransmission requests of §4.10 and flow control (§4.11 NS_ackmsg,
+// §4.12 reqnodes/repnodes; see Engine for the choice made). It is driven
+// from one event loop with an injected clock and random source:
+//
+//	e := NewEngine(Config{...})
+//	m, logs, err := e.Send(msg, now)   // stamp ours; encode m for every medium
+//	v := e.Receive(decoded, now)       // Verdict: Deliver, Duplicate, Restart,
+//	                                   // Partition, Replay, Lost, Send, Logs...
+//	out, logs := e.Due(now)            // NS_rexmit / reqnodes whose time came
+//	t, ok := e.NextDue()
+//	e.SetStatus(node, StDead)          // membership feedback
+//	e.StartReqNodes(now); e.ReqNodesPending()
+//
+// Log lines come back as LogLine values with 3.0.6's wording; the caller
+// logs them.
+//
+// # State files
+//
+// NextGeneration (hb_generation: read, +1, durable atomic write before the
+// first send), TimeGeneration (hbgenmethod time) and LoadUUID (hb_uuid, 16
+// raw bytes, generated when missing) work in a state directory that
+// defaults to DefaultStateDir (/var/lib/heartbeat). These are the only
+// functions of the package that touch files.
 package wire
