@@ -133,4 +133,3 @@ func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
 	}
 	return exitOK
 }
-
