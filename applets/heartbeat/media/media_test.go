@@ -230,3 +230,14 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// The usual shared ha.cf lists a ucast line for every node, so each node
+// also has one aimed at itself: it must hear its own packets on that
+// link (the kernel delivers them locally with the bound device as the
+// incoming interface), as 3.0.6 does.
+func TestUcastToSelf(t *testing.T) {
+	a, _ := pair(t)
+	m, ch := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "10.7.0.1", Port: 694}, nil)
+	m.Send([]byte("me"))
+	recv(t, ch, "eth1", "me")
+}

@@ -105,6 +105,10 @@ func (s *serialMedium) openPort() error {
 	p, err := serial.Open(s.dev, serial.Config{Baud: s.baud, RTSCTS: SerialRTSCTS, VMin: 1, VTime: 1})
 	if err != nil {
 		lk.Unlock()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
 		return &Error{Msg: "cannot open " + s.dev, Err: err}
 	}
 	p.SendBreak()
