@@ -73,6 +73,11 @@ func (c *Config) WriteEffective(w io.Writer) error {
 				line("# ", pad(d.name, 24), " (not set)")
 				continue
 			}
+			if d.name == "warntime" && cf.Warntime <= 0 {
+				// deadtime/2 rounded to 0: not writable as a directive
+				line("# ", pad(d.name, 24), " ", v, " (deadtime/2)")
+				continue
+			}
 			note := ""
 			if !cf.Set[d.name] {
 				note = "# default"

@@ -76,7 +76,7 @@ func FuzzHaCf(f *testing.F) {
 				}
 			}
 		}
-		if cf.Keepalive <= 0 || cf.Deadtime < 0 || cf.Warntime <= 0 || cf.Initdead < 0 || len(cf.Media) > MaxMedia || len(cf.Nodes) > MaxNodes {
+		if cf.Keepalive <= 0 || cf.Deadtime < 0 || cf.Warntime < 0 || cf.Initdead < 0 || len(cf.Media) > MaxMedia || len(cf.Nodes) > MaxNodes {
 			t.Fatalf("bad values %+v", cf)
 		}
 		for _, n := range cf.Nodes {

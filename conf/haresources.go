@@ -10,6 +10,9 @@ import (
 // different regular expression in ResourceManager's egrep lookups.
 const egrepMeta = `*+?()[]{}|^$\`
 
+// maxLogical bounds a line joined from "\" continuations.
+const maxLogical = 1 << 16
+
 // ParseHaresources reads a haresources file the way the R1 scripts see it
 // (ResourceManager's canonicalisation: comments stripped, "\" continuation
 // lines joined, blanks squeezed) and checks it as heartbeat 3.0.6 does
@@ -28,8 +31,10 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 
 	// Join physical lines into logical ones as ResourceManager's sed does.
 	type logical struct {
-		n    int
-		text string
+		n       int
+		text    string
+		buf     []byte
+		tooLong bool
 	}
 	var lines []logical
 	var cur *logical
@@ -38,6 +43,7 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 		if l.tooLong > 0 {
 			errs = append(errs, tooLongError(name, l))
 			if cur != nil {
+				cur.text = string(cur.buf)
 				lines = append(lines, *cur)
 				cur = nil
 			}
@@ -51,20 +57,28 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 			if i := strings.IndexByte(t, '#'); i >= 0 {
 				t = t[:i]
 			}
-			cur = &logical{n: l.n, text: t}
+			cur = &logical{n: l.n, buf: []byte(t)}
 		} else {
 			if strings.Trim(t, " \t") == "" {
 				fail(l.n, "", "", "empty line after the continuation \"\\\" of line "+strconv.Itoa(contFrom)+": the group ends here; remove the \"\\\" or the empty line")
 			} else if strings.IndexByte(t, '#') >= 0 {
 				fail(l.n, "", "", "'#' in a continuation line: ResourceManager does not strip comments there, so the words after '#' would become resources; move the comment to a line of its own")
 			}
-			cur.text += t
+			if len(cur.buf)+len(t) > maxLogical {
+				if !cur.tooLong {
+					fail(l.n, "", "", "group continued over more than "+strconv.Itoa(maxLogical)+" bytes: split it into several groups")
+				}
+				cur.tooLong = true
+				t = ""
+			}
+			cur.buf = append(cur.buf, t...)
 		}
-		if strings.HasSuffix(cur.text, "\\") {
-			cur.text = cur.text[:len(cur.text)-1]
+		if n := len(cur.buf); n > 0 && cur.buf[n-1] == '\\' {
+			cur.buf = cur.buf[:n-1]
 			contFrom = l.n
 			return
 		}
+		cur.text = string(cur.buf)
 		lines = append(lines, *cur)
 		cur = nil
 	})
@@ -73,6 +87,7 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 	}
 	if cur != nil {
 		fail(contFrom, "", "\\", "continuation \"\\\" on the last line: ResourceManager would keep the backslash as part of a resource; remove it")
+		cur.text = string(cur.buf)
 		lines = append(lines, *cur)
 	}
 
@@ -191,13 +206,16 @@ func wildEq(p, s string) bool {
 // finds a group with egrep " key " over every line.
 func checkKeys(groups []Group, fail func(ln int, dir, tok, msg string)) {
 	type ref struct{ group, pos int }
+	byText := map[string][]ref{}
 	byLen := map[int][]ref{}
 	keyAt := map[string]int{}
 	for gi, g := range groups {
 		for ri, r := range g.Resources {
+			byText[r.Text] = append(byText[r.Text], ref{gi, ri})
 			byLen[len(r.Text)] = append(byLen[len(r.Text)], ref{gi, ri})
 		}
 	}
+	budget := 1 << 24 // wildcard comparisons, so that huge files stay fast
 	for gi, g := range groups {
 		if g.Key == "" {
 			continue
@@ -210,25 +228,29 @@ func checkKeys(groups []Group, fail func(ln int, dir, tok, msg string)) {
 			continue
 		}
 		keyAt[g.Key] = gi
-		dotted := strings.IndexByte(g.Key, '.') >= 0
 		reported := map[int]bool{}
+		for _, c := range byText[g.Key] {
+			if c.group == gi || reported[c.group] || c.pos == 0 {
+				continue // duplicate keys are reported on their own line
+			}
+			reported[c.group] = true
+			fail(g.Line, "", g.Key, "group key also appears on line "+strconv.Itoa(groups[c.group].Line)+
+				": ResourceManager finds a group by searching \" key \" on every line, so it would take both lines as the group (heartbeat trap: keys must not occur anywhere else)")
+		}
+		if strings.IndexByte(g.Key, '.') < 0 {
+			continue
+		}
 		for _, c := range byLen[len(g.Key)] {
-			if c.group == gi || reported[c.group] {
-				continue
+			if budget--; budget < 0 {
+				break
 			}
 			o := groups[c.group].Resources[c.pos].Text
-			if c.pos == 0 && o == g.Key {
-				continue // a duplicate key, reported on its own line
+			if c.group == gi || reported[c.group] || o == g.Key || !wildEq(g.Key, o) {
+				continue
 			}
-			if o == g.Key {
-				reported[c.group] = true
-				fail(g.Line, "", g.Key, "group key also appears on line "+strconv.Itoa(groups[c.group].Line)+
-					": ResourceManager finds a group by searching \" key \" on every line, so it would take both lines as the group (heartbeat trap: keys must not occur anywhere else)")
-			} else if dotted && wildEq(g.Key, o) {
-				reported[c.group] = true
-				fail(g.Line, "", g.Key, "group key matches ["+o+"] on line "+strconv.Itoa(groups[c.group].Line)+
-					": ResourceManager searches keys with egrep, where '.' matches any character, so it would take both lines as the group")
-			}
+			reported[c.group] = true
+			fail(g.Line, "", g.Key, "group key matches ["+o+"] on line "+strconv.Itoa(groups[c.group].Line)+
+				": ResourceManager searches keys with egrep, where '.' matches any character, so it would take both lines as the group")
 		}
 	}
 }
