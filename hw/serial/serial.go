@@ -51,7 +51,14 @@ type Config struct {
 	// package's own reads are driven by the poller and deadlines. VMin 0
 	// is raised to 1: with VMIN=0 an empty line would read as end of file.
 	VMin, VTime uint8
+	// Iflag holds input flags set on top of raw mode, e.g. HeartbeatIflag.
+	Iflag uint32
 }
+
+// HeartbeatIflag is the input processing heartbeat 3.0.6 asks for on its
+// serial medium: parity check, strip the 8th bit, ignore CR, break
+// interrupts.
+const HeartbeatIflag = unix.INPCK | unix.ISTRIP | unix.IGNCR | unix.BRKINT
 
 // Port is an open serial line.
 type Port struct {
@@ -114,6 +121,7 @@ func MakeRaw(t *unix.Termios, speed uint32, c Config) {
 	if c.RTSCTS {
 		t.Cflag |= unix.CRTSCTS
 	}
+	t.Iflag |= c.Iflag
 	t.Cc[unix.VMIN] = max(c.VMin, 1)
 	t.Cc[unix.VTIME] = c.VTime
 }

@@ -109,6 +109,26 @@ func TestOpenRawAndRestore(t *testing.T) {
 	}
 }
 
+func TestHeartbeatIflag(t *testing.T) {
+	m, path := newPty(t)
+	p, err := Open(path, Config{Iflag: HeartbeatIflag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, _ := p.Attrs()
+	if a.Iflag&HeartbeatIflag != HeartbeatIflag || a.Lflag&unix.ICANON != 0 {
+		t.Errorf("iflag %#x lflag %#x", a.Iflag, a.Lflag)
+	}
+	// IGNCR drops CR, ISTRIP clears the 8th bit.
+	m.Write([]byte("a\r\xe2\n"))
+	got := make([]byte, 3)
+	p.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(p, got); err != nil || string(got) != "ab\n" {
+		t.Errorf("read %q, %v; want \"ab\\n\"", got, err)
+	}
+}
+
 func TestReadWriteDeadlineAndClose(t *testing.T) {
 	m, path := newPty(t)
 	p, err := Open(path, Config{Baud: 38400})
