@@ -10,12 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"habox/applets/cli"
+	"habox/hw/hwtest"
 	"habox/hw/serial"
 )
 
@@ -592,4 +594,37 @@ func TestChildApplet(t *testing.T) {
 		t.Skip("only as a child of TestSignalRestores")
 	}
 	os.Exit(Applet.Run(cli.OSEnv(), strings.Split(args, "\x1f")))
+}
+
+// TestPermissionDenied opens a root-owned pty as user nobody in a child
+// process.
+func TestPermissionDenied(t *testing.T) {
+	hwtest.RequireRoot(t)
+	p := newPty(t)
+	if err := os.Chmod(p.path, 0600); err != nil {
+		t.Fatal(err)
+	}
+	// The test binary must be reachable by nobody.
+	dir, err := os.MkdirTemp("", "serialtest-perm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0755)
+	bin := filepath.Join(dir, "serialtest.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestChildApplet$")
+	cmd.Dir = dir
+	cmd.Env = []string{"SERIALTEST_CHILD=-r\x1f-t\x1f1\x1f--no-lock\x1f" + p.path}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitErr || !strings.Contains(string(out), p.path+": permission denied (run as root or join") {
+		t.Errorf("exit %d: %s", code, out)
+	}
 }
