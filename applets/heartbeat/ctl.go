@@ -1,6 +1,99 @@
 package heartbeat
 
-// serveControl opens the control socket (cl_status, hb_standby,
-// hb_takeover). The control package is being written; until its Serve
-// exists the daemon runs without a socket.
-func (d *daemon) serveControl() error { return nil }
+import (
+	"errors"
+	"time"
+
+	"habox/applets/heartbeat/control"
+)
+
+// ctlTimeout bounds how long a control request waits for the event loop.
+const ctlTimeout = 3 * time.Second
+
+var errStopped = errors.New("heartbeat is stopping")
+
+// serveControl opens the control socket of cl_status, hb_standby and
+// hb_takeover; requests are executed by the event loop.
+func (d *daemon) serveControl() error {
+	s, err := control.Serve(d.o.ctlsock, d)
+	if err != nil {
+		return err
+	}
+	d.ctl = s
+	return nil
+}
+
+// inLoop runs f on the event loop goroutine and waits for it.
+func (d *daemon) inLoop(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case d.reqs <- func() { f(); close(done) }:
+	case <-d.stopped:
+		return false
+	case <-time.After(ctlTimeout):
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-d.stopped:
+		return false
+	}
+}
+
+// Snapshot implements control.Daemon.
+func (d *daemon) Snapshot() control.Snapshot {
+	var s control.Snapshot
+	d.inLoop(func() { s = d.snapshot() })
+	return s
+}
+
+func (d *daemon) snapshot() control.Snapshot {
+	s := control.Snapshot{Node: d.self, Version: Version, Rsc: d.rsc.RscStatus(), Params: map[string]string{}}
+	for k, v := range d.hc.Raw {
+		s.Params[k] = v
+	}
+	for _, n := range d.mem.Nodes() {
+		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
+		for _, l := range d.mem.LinkNames(n) {
+			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: d.mem.LinkStatus(n, l)})
+		}
+		s.Nodes = append(s.Nodes, ni)
+	}
+	return s
+}
+
+// Standby implements control.Daemon (hb_standby).
+func (d *daemon) Standby(kind string) error {
+	var err error
+	if !d.inLoop(func() {
+		err = d.rscStandby(kind)
+	}) {
+		return errStopped
+	}
+	return err
+}
+
+func (d *daemon) rscStandby(kind string) error {
+	acts, err := d.rsc.Standby(kind, d.now())
+	d.rscActs(acts)
+	if err != nil {
+		return &control.RefusedError{Reason: err.Error()}
+	}
+	return nil
+}
+
+// Takeover implements control.Daemon (hb_takeover).
+func (d *daemon) Takeover(kind string) error {
+	var err error
+	if !d.inLoop(func() {
+		acts, e := d.rsc.Takeover(kind, d.now())
+		d.rscActs(acts)
+		if e != nil {
+			err = &control.RefusedError{Reason: e.Error()}
+		}
+	}) {
+		return errStopped
+	}
+	return err
+}

@@ -1,7 +1,6 @@
 package heartbeat
 
 import (
-	"errors"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,6 +70,7 @@ type daemon struct {
 	badLimit    *hblog.Limiter
 	badCount    uint64
 	shutdownReq bool
+	stopped     chan struct{} // closed when the event loop ended
 }
 
 // now is the monotonic time since start.
@@ -98,6 +98,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
 		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
+		stopped: make(chan struct{}),
 		badLimit: hblog.NewLimiter(5, time.Minute)}
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
@@ -211,7 +212,7 @@ func (d *daemon) newRunner() *resources.Runner {
 // HA_REBOOT_ON_STOP_FAILURE=yes, else it logs and carries on.
 func (d *daemon) stopFailed(rsc string) {
 	done := make(chan struct{})
-	d.reqs <- func() {
+	f := func() {
 		defer close(done)
 		if d.wd != nil {
 			d.fenced = true
@@ -228,7 +229,11 @@ func (d *daemon) stopFailed(rsc string) {
 		}
 		d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
 	}
-	<-done
+	select {
+	case d.reqs <- f:
+		<-done
+	case <-d.stopped:
+	}
 }
 
 func (d *daemon) openWatchdog() {
@@ -340,6 +345,7 @@ func (d *daemon) run() int {
 }
 
 func (d *daemon) finish() int {
+	close(d.stopped)
 	d.log.Info(d.self + " Heartbeat shutdown complete.")
 	restart := d.restartExec
 	d.close()
@@ -524,13 +530,18 @@ func (d *daemon) packet(p media.Packet) {
 		return
 	}
 	v := d.eng.Receive(m, time.Now())
+	if v.Bad || v.Replay {
+		// Forged, replayed or malformed: counted, logged rate-limited.
+		why := "dropped"
+		if len(v.Logs) > 0 {
+			why = v.Logs[0].Text
+		}
+		d.bad(p.Link, why)
+		return
+	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
 		d.transmit(out)
-	}
-	if v.Bad || v.Replay {
-		d.badCount++
-		return
 	}
 	src := strings.ToLower(m.Get(wire.Src))
 	if v.Link {
@@ -550,7 +561,7 @@ func (d *daemon) bad(link, why string) {
 		return
 	}
 	if ok, n := d.badLimit.AllowN(link); ok {
-		msg := "Dropped bad packet on " + link + ": " + why
+		msg := "Dropped bad packet on " + link + " (" + strconv.FormatUint(d.badCount, 10) + " so far): " + why
 		if n > 0 {
 			msg += " (" + hblog.SuppressedText(n) + ")"
 		}
@@ -718,4 +729,3 @@ func (d *daemon) rscActs(acts []resources.Action) {
 	}
 }
 
-var errNoControl = errors.New("control socket not available")

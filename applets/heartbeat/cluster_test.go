@@ -1,0 +1,364 @@
+package heartbeat
+
+// Root tests: two habox nodes and a client in network namespaces (the lab
+// package: veth, a bridge LAN, a private heartbeat link, a pty pair as
+// serial link), real IPaddr, real UDP/serial, ms timings.
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"habox/applets/heartbeat/lab"
+	"habox/hw/hwtest"
+)
+
+const (
+	tKeepalive = 100 * time.Millisecond
+	tDeadtime  = time.Second
+)
+
+func newLab(t *testing.T, o lab.Options) *lab.Lab {
+	t.Helper()
+	hwtest.RequireRoot(t)
+	hwtest.RequireCmd(t, "socat")
+	if o.Keepalive == 0 {
+		o.Keepalive, o.Deadtime, o.Warntime, o.Initdead = tKeepalive, tDeadtime, 500*time.Millisecond, 2*time.Second
+	}
+	if ok, msg := lab.HaboxDaemonReady(t); !ok {
+		t.Fatalf("habox heartbeat not usable: %s", msg)
+	}
+	return lab.New(t, o)
+}
+
+func holders(l *lab.Lab) string {
+	var s []string
+	for _, i := range l.Holders() {
+		s = append(s, l.Nodes[i].Name)
+	}
+	return strings.Join(s, "+")
+}
+
+// arpWatch captures ARP on the client's bridge and reports whether a
+// gratuitous ARP for the VIP (sender IP = VIP) was seen.
+type arpWatch struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	seen bool
+	done chan struct{}
+}
+
+func watchGARP(t *testing.T, l *lab.Lab) *arpWatch {
+	hwtest.RequireCmd(t, "tcpdump")
+	w := &arpWatch{done: make(chan struct{})}
+	w.cmd = l.Client.Command("tcpdump", "-l", "-n", "-i", "br0", "arp")
+	out, err := w.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.cmd.Process.Kill(); w.cmd.Wait() })
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			// "Request who-has 10.77.0.3 tell 10.77.0.3" or "Reply 10.77.0.3 is-at ..."
+			if strings.Contains(line, "tell "+lab.VIP+",") || strings.Contains(line, "Reply "+lab.VIP+" is-at") {
+				w.mu.Lock()
+				w.seen = true
+				w.mu.Unlock()
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // let tcpdump attach
+	return w
+}
+
+func (w *arpWatch) Seen(d time.Duration) bool {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		w.mu.Lock()
+		s := w.seen
+		w.mu.Unlock()
+		if s {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// TestFailover runs, for each auto_failback mode, on bcast + serial: the
+// start-up negotiation, a hard failure (SIGKILL + links cut) with the VIP
+// answering from node 2 and a GARP on the LAN, the failback per mode, and
+// a graceful stop that hands over without waiting for deadtime.
+func TestFailover(t *testing.T) {
+	for _, mode := range []string{"legacy", "on", "off"} {
+		t.Run(mode, func(t *testing.T) {
+			l := newLab(t, lab.Options{AutoFailback: mode, Serial: true})
+			l.Start()
+			l.WaitOwner(0, 10*time.Second)
+			n1, n2 := l.Nodes[0], l.Nodes[1]
+			if got := l.ClientReaches(2 * time.Second); got != 0 {
+				t.Fatalf("client reaches node %d before failure", got)
+			}
+			p, err := lab.StartProber(l.Client, 10*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			garp := watchGARP(t, l)
+			limit := 5 * time.Second
+			if mode == "on" {
+				// Past the start-up dt boost (deadtime+2 s for 5 s, as
+				// 3.0.6): the outage is then deadtime plus the takeover.
+				time.Sleep(5 * time.Second)
+				limit = tDeadtime + 1500*time.Millisecond
+			}
+			time.Sleep(200 * time.Millisecond)
+
+			at := n1.HardFail()
+			l.WaitOwner(1, 10*time.Second)
+			out, err := p.Outage(0, 1, at)
+			if err != nil {
+				t.Fatalf("no answer from node 2 after the failure: %v\n%s", err, l.LogTails(30))
+			}
+			t.Logf("%s: hard failure outage %v", mode, out)
+			if out > limit {
+				t.Errorf("hard failure outage %v > %v", out, limit)
+			}
+			if !garp.Seen(3 * time.Second) {
+				t.Errorf("no gratuitous ARP for %s seen by the client", lab.VIP)
+			}
+			n2.WaitLog(`Resources being acquired from `+n1.Name, 2*time.Second)
+			n2.WaitLog(`node `+n1.Name+`: is dead`, time.Second)
+
+			// node 1 comes back.
+			n1.Recover()
+			n1.Start()
+			l.WaitBothActive(10 * time.Second)
+			back := 0
+			if mode == "off" {
+				back = 1
+				time.Sleep(3 * time.Second)
+				if h := holders(l); h != n2.Name {
+					t.Fatalf("auto_failback off: holders %q, want %s\n%s", h, n2.Name, l.LogTails(30))
+				}
+			} else {
+				l.WaitOwner(0, 10*time.Second)
+			}
+
+			// Graceful stop of the owner: the peer takes over at once.
+			owner, other := l.Nodes[back], l.Nodes[1-back]
+			time.Sleep(300 * time.Millisecond)
+			at = owner.Stop(10 * time.Second)
+			l.WaitOwner(1-back, 5*time.Second)
+			out, err = p.Outage(back, 1-back, at)
+			if err != nil {
+				t.Fatalf("graceful: %v\n%s", err, l.LogTails(30))
+			}
+			t.Logf("%s: graceful stop outage %v", mode, out)
+			other.WaitLog(`Received shutdown notice from '`+owner.Name+`'`, time.Second)
+			log := other.Log()
+			i := strings.Index(log, "Received shutdown notice from '"+owner.Name+"'")
+			if j := strings.LastIndex(log, "node "+owner.Name+": is dead"); j > i {
+				// A death after the notice is normal later, but the takeover
+				// must come from the notice: "Resources being acquired" right
+				// after it.
+				k := strings.Index(log[i:], "Resources being acquired from "+owner.Name)
+				if k < 0 || i+k > j {
+					t.Errorf("graceful takeover waited for deadtime:\n%s", log[i:])
+				}
+			}
+			if !owner.Wait(5 * time.Second) {
+				t.Errorf("stopped node did not exit")
+			}
+			if !strings.Contains(owner.Log(), owner.Name+" Heartbeat shutdown complete.") {
+				t.Errorf("no shutdown complete line")
+			}
+		})
+	}
+}
+
+// TestOneMediumLost: with bcast + serial, losing the UDP link leaves the
+// cluster intact (serial carries on) and logs the dead link.
+func TestOneMediumLost(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on", Serial: true})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if err := n1.NS.Run("ip", "link", "set", "eth1", "down"); err != nil {
+		t.Fatal(err)
+	}
+	n2.WaitLog(`Link `+n1.Name+`:eth1 dead\.`, 5*time.Second)
+	time.Sleep(2 * tDeadtime)
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("holders %q after losing one medium\n%s", h, l.LogTails(20))
+	}
+	if n2.CountLog(`is dead`) != 0 || n2.PeerStatus() != "active" {
+		t.Fatalf("node declared dead with the serial link alive\n%s", l.LogTails(20))
+	}
+	n1.NS.Run("ip", "link", "set", "eth1", "up")
+	n2.WaitLog(`Link `+n1.Name+`:eth1 up\.`, 5*time.Second)
+}
+
+// TestSerialOnly: a cluster whose only medium is the pty pair.
+func TestSerialOnly(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, NoBcast: true, Baud: 115200})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	l.Nodes[0].HardFail()
+	l.WaitOwner(1, 10*time.Second)
+	l.Nodes[1].WaitLog(`Link `+l.Nodes[0].Name+`:.*tty.* dead\.`, 5*time.Second)
+}
+
+// TestHealedPartition: both sides take everything during a partition;
+// when it heals, two habox nodes resolve to exactly one owner (the node
+// named in haresources) in one step, without restarting.
+func TestHealedPartition(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	l.Partition(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.Holders()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(l.Holders()) != 2 {
+		t.Fatalf("partition: holders %q\n%s", holders(l), l.LogTails(20))
+	}
+	l.Partition(false)
+	l.WaitOwner(0, 10*time.Second)
+	time.Sleep(3 * tDeadtime)
+	if h := holders(l); h != l.Nodes[0].Name {
+		t.Fatalf("after healing: holders %q\n%s", h, l.LogTails(30))
+	}
+	for _, n := range l.Nodes {
+		if !n.Running() || strings.Contains(n.Log(), "Heartbeat shutdown complete") {
+			t.Fatalf("%s restarted after the partition\n%s", n.Name, l.LogTails(30))
+		}
+		n.WaitLog(`returning after partition`, time.Second)
+	}
+}
+
+// TestScriptFailure: a resource whose start fails makes the node give the
+// whole group up (the VIP started before it is stopped again).
+func TestScriptFailure(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "legacy", Script: true})
+	n1 := l.Nodes[0]
+	if err := os.WriteFile(n1.Path("state", "fail-start"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	n1.WaitLog(`CRIT: Giving up resources due to failure of hatest`, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if n1.HoldsVIP() || n1.ScriptRunning() {
+		t.Fatalf("group not released after the start failure\n%s", l.LogTails(30))
+	}
+	n1.WaitLog(`ERROR: Return code 1 from .*hatest`, time.Second)
+}
+
+// TestStandbyTakeover drives hb_standby and hb_takeover through the
+// control socket.
+func TestStandbyTakeover(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1 := l.Nodes[0]
+	if out, rc := n1.Ctl("hb_standby"); rc != 0 {
+		t.Fatalf("hb_standby: %d %s", rc, out)
+	}
+	l.WaitOwner(1, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) != "none" {
+		t.Errorf("rscstatus on node 1 after standby: %q", out)
+	}
+	if out, rc := n1.Ctl("hb_takeover", "local"); rc != 0 {
+		t.Fatalf("hb_takeover: %d %s", rc, out)
+	}
+	l.WaitOwner(0, 10*time.Second)
+}
+
+// TestForgedAndReplayed: 1,000 packets signed with a wrong key and the
+// replayed captures of a real 3.0.6 run are dropped: no failover, the
+// peer stays active, the log is rate-limited.
+func TestForgedAndReplayed(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	forged, err := lab.WrongKeyPayloads()
+	if err != nil {
+		t.Skipf("vectors: %v", err)
+	}
+	replay, err := lab.ReplayPayloads("sha1")
+	if err != nil {
+		t.Skipf("vectors: %v", err)
+	}
+	var all [][]byte
+	for len(all) < 1000 {
+		all = append(all, forged...)
+	}
+	all = append(all[:1000], replay...)
+	dst := lab.HBPrefix + "2:694"
+	n, err := lab.Flood(l.Nodes[0].NS, dst, 2000, time.Second, all)
+	if err != nil || n < len(all) {
+		t.Fatalf("flood sent %d/%d: %v", n, len(all), err)
+	}
+	time.Sleep(2 * tDeadtime)
+	if h := holders(l); h != l.Nodes[0].Name {
+		t.Fatalf("holders %q after forged packets\n%s", h, l.LogTails(30))
+	}
+	n2 := l.Nodes[1]
+	if n2.PeerStatus() != "active" || n2.CountLog(`is dead`) != 0 {
+		t.Fatalf("peer lost\n%s", l.LogTails(30))
+	}
+	if c := n2.CountLog(`Dropped bad packet`); c == 0 || c > 20 {
+		t.Fatalf("%d bad-packet log lines (want rate-limited, > 0)", c)
+	}
+}
+
+// TestConfigErrors: start is refused with the errors on stderr, exit 1,
+// and -t prints the effective configuration of a good one (no root).
+func TestConfigErrors(t *testing.T) {
+	bin := lab.HaboxBin(t)
+	dir := t.TempDir()
+	write := func(name, s string, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ha.cf", "keepalive 1\ndeadtime 1\nbcast eth9\nnode alice bob\nbogus 1\n", 0o644)
+	write("authkeys", "auth 1\n1 sha1 k\n", 0o644) // group/other readable: refused
+	write("haresources", "carol 10.0.0.5\n", 0o644)
+	cmd := exec.Command(bin, "heartbeat", "-f", "-c", dir, "-l", t.TempDir(), "-p", filepath.Join(dir, "pid"))
+	cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, out)
+	}
+	for _, want := range []string{"bogus", "Dead time", "Bad permissions on keyfile", "carol", "Heartbeat not started: configuration error."} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	write("ha.cf", "keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth9\nnode alice bob\n", 0o644)
+	os.Chmod(filepath.Join(dir, "authkeys"), 0o600)
+	write("haresources", "alice 10.0.0.5\n", 0o644)
+	cmd = exec.Command(bin, "heartbeat", "-t", "-c", dir)
+	cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
+	out, err = cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "keepalive") {
+		t.Fatalf("-t on a good configuration: %v\n%s", err, out)
+	}
+	cmd = exec.Command(bin, "heartbeat", "-V")
+	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != Version {
+		t.Fatalf("-V: %q", out)
+	}
+}
