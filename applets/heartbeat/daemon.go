@@ -98,7 +98,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
 		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
-		stopped: make(chan struct{}),
+		stopped:  make(chan struct{}),
 		badLimit: hblog.NewLimiter(5, time.Minute)}
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
@@ -728,4 +728,3 @@ func (d *daemon) rscActs(acts []resources.Action) {
 		}
 	}
 }
-
