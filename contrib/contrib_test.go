@@ -616,3 +616,74 @@ install
 }
 
 func sum(data []byte) []byte { h := sha256.Sum256(data); return h[:] }
+
+// TestSysVRealDaemon runs the SysV script against the built habox in a
+// network namespace: start takes the service address, status/reload work,
+// restart keeps it, stop releases it.
+func TestSysVRealDaemon(t *testing.T) {
+	ns := hwtest.NewNetns(t, "sysv")
+	ns.Exec(t, "ip", "link", "add", "hb0", "type", "veth", "peer", "name", "hb1")
+	ns.Exec(t, "ip", "addr", "add", "10.99.0.1/24", "brd", "+", "dev", "hb0")
+	ns.Exec(t, "ip", "link", "set", "hb0", "up")
+	ns.Exec(t, "ip", "link", "set", "hb1", "up")
+	dir := t.TempDir()
+	hadir := dir + "/ha.d"
+	os.MkdirAll(hadir, 0o755)
+	os.WriteFile(hadir+"/ha.cf", []byte("logfile "+dir+"/ha-log\nlogfacility none\nuse_logd no\n"+
+		"keepalive 200ms\ndeadtime 1\ninitdead 2\nudpport 694\nbcast hb0\nauto_failback off\nnode alpha beta\ncrm no\n"), 0o644)
+	os.WriteFile(hadir+"/haresources", []byte("alpha 10.99.0.50/24/hb0\n"), 0o644)
+	os.WriteFile(hadir+"/authkeys", []byte("auth 1\n1 sha1 sysv-test-key\n"), 0o600)
+	os.Symlink(bin, dir+"/heartbeat")
+	env := []string{"HEARTBEAT=" + dir + "/heartbeat", "HA_DIR=" + hadir, "PIDFILE=" + dir + "/hb.pid",
+		"HA_DEFAULTS=/nonexistent", "HA_NODENAME=alpha", "HA_VARLIB=" + dir, "HA_CTLSOCK=" + dir + "/ctl.sock", "STOP_WAIT=20"}
+	initd := func(action string) (string, int) {
+		return run(t, env, "ip", "netns", "exec", ns.Name, "sh", "init.d/heartbeat", action)
+	}
+	t.Cleanup(func() { initd("stop") })
+	hasVIP := func() bool {
+		out, _ := run(t, nil, "ip", "-n", ns.Name, "-4", "addr", "show", "dev", "hb0")
+		return strings.Contains(out, "10.99.0.50/24")
+	}
+	waitVIP := func(want bool) {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			if hasVIP() == want {
+				return
+			}
+		}
+		b, _ := os.ReadFile(dir + "/ha-log")
+		t.Fatalf("service address present = %v, want %v; log:\n%s", !want, want, b)
+	}
+	for _, s := range []struct {
+		action string
+		rc     int
+		vip    int // 1: must hold the address afterwards, 0: must not, -1: don't check
+	}{
+		{"status", 3, 0},
+		{"start", 0, 1},
+		{"status", 0, 1},
+		{"start", 0, 1},
+		{"reload", 0, 1},
+		{"restart", 0, 1},
+		{"stop", 0, 0},
+		{"status", 3, 0},
+		{"reload", 7, 0},
+	} {
+		out, rc := initd(s.action)
+		if rc != s.rc {
+			b, _ := os.ReadFile(dir + "/ha-log")
+			t.Fatalf("%s: exit %d, want %d\n%s\nlog:\n%s", s.action, rc, s.rc, out, b)
+		}
+		if strings.Contains(out, "effective configuration") {
+			t.Errorf("%s: heartbeat -t output not silenced:\n%s", s.action, out)
+		}
+		if s.vip >= 0 {
+			waitVIP(s.vip == 1)
+		}
+	}
+	// A broken configuration is refused with LSB 6 (not configured).
+	os.WriteFile(hadir+"/ha.cf", []byte("bogus directive\n"), 0o644)
+	if out, rc := initd("start"); rc != 6 {
+		t.Errorf("start with a bad ha.cf: exit %d, want 6\n%s", rc, out)
+	}
+}
