@@ -408,6 +408,16 @@ func (in *Init) reap() {
 	}
 }
 
+func (in *Init) allPids() []int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var p []int
+	for pid := range in.procs {
+		p = append(p, pid)
+	}
+	return p
+}
+
 func (in *Init) running(name string) bool {
 	for _, c := range in.procs {
 		if c.name == name {
@@ -470,11 +480,11 @@ func (in *Init) control(dev string) (int, bool) {
 func (in *Init) shutdown(cmd int) int {
 	in.logf("stopping all processes")
 	in.sys.Kill(-1, syscall.SIGTERM)
-	for i := 0; i < 30; i++ {
-		if errors.Is(in.sys.Kill(-1, 0), syscall.ESRCH) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	// Give init's own children up to 3 s to end (heartbeat releases its
+	// resources on TERM); kill(-1, 0) cannot tell, kernel threads count.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && len(in.allPids()) > 0 {
+		time.Sleep(50 * time.Millisecond)
 	}
 	in.sys.Kill(-1, syscall.SIGKILL)
 	switch cmd {

@@ -205,16 +205,6 @@ func (f *fakeSys) Kill(pid int, sig syscall.Signal) error {
 }
 func (f *fakeSys) Reboot(cmd int) error { f.rec("reboot " + itoa(cmd)); return nil }
 
-func (in *Init) allPids() []int {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	var p []int
-	for pid := range in.procs {
-		p = append(p, pid)
-	}
-	return p
-}
-
 // newTest returns an init over a fake system whose applets are
 // /bin/echo (so "heartbeat -f" prints "-f"), with its console in a buffer.
 func newTest(t *testing.T, cmdline string) (*Init, *fakeSys, *syncBuf) {
@@ -294,7 +284,7 @@ echo end
 	f.mu.Lock()
 	calls := strings.Join(f.calls, "\n")
 	f.mu.Unlock()
-	wantCalls := "mount\ninsmod kernel/a.ko \ninsmod kernel/loaded.ko \ninsmod kernel/b.ko opt=1 x=2\nhostname node1\nup lo\nup eth1\naddr eth1 10.78.0.1/24\nup nope\nkillall terminated\nkillall signal 0\nkillall killed\nreboot " + itoa(boot.PowerOff)
+	wantCalls := "mount\ninsmod kernel/a.ko \ninsmod kernel/loaded.ko \ninsmod kernel/b.ko opt=1 x=2\nhostname node1\nup lo\nup eth1\naddr eth1 10.78.0.1/24\nup nope\nkillall terminated\nkillall killed\nreboot " + itoa(boot.PowerOff)
 	if calls != wantCalls {
 		t.Errorf("calls:\n%s\nwant:\n%s", calls, wantCalls)
 	}
