@@ -73,11 +73,7 @@ func run(env *cli.Env, args []string) int {
 		case "--findif":
 			findif = a.Flag()
 		case repeatFlag:
-			r := a.Rest()
-			if len(r) != 4 {
-				return 2
-			}
-			if err := runRepeat(runDir(env), r[0], r[1], r[2], r[3]); err != nil {
+			if err := runRepeat(runDir(env), a.Rest()); err != nil {
 				return 1
 			}
 			return 0
@@ -90,9 +86,11 @@ func run(env *cli.Env, args []string) int {
 	}
 	rest := a.Rest()
 	dir := runDir(env)
+	hw := &HW{RunDir: dir}
+	defer hw.Close()
 	ag := &Agent{
-		Sys:      &HW{RunDir: dir},
-		Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ},
+		Sys:      hw,
+		Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw},
 		Count:    count,
 		Interval: interval,
 	}

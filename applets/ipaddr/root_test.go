@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -112,7 +113,7 @@ func mac(t *testing.T, ns *hwtest.Netns, dev string) net.HardwareAddr {
 // capture is an AF_PACKET socket receiving ARP frames on one interface.
 type capture struct{ fd int }
 
-func newCapture(t *testing.T, ns *hwtest.Netns, dev string) *capture {
+func newCapture(t testing.TB, ns *hwtest.Netns, dev string) *capture {
 	t.Helper()
 	c := &capture{fd: -1}
 	ns.Do(t, func() {
@@ -145,12 +146,14 @@ type frame struct {
 	at time.Time
 }
 
-// arpFor collects up to n ARP frames whose sender IP is ip, until timeout.
+// arpFor collects up to n ARP frames whose sender IP is ip, until
+// timeout, with their kernel receive times.
 func (c *capture) arpFor(ip string, n int, timeout time.Duration) []frame {
 	want := netip.MustParseAddr(ip).As4()
+	unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	var out []frame
 	deadline := time.Now().Add(timeout)
-	buf := make([]byte, 2048)
+	buf, oob := make([]byte, 2048), make([]byte, 512)
 	for len(out) < n {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -158,13 +161,19 @@ func (c *capture) arpFor(ip string, n int, timeout time.Duration) []frame {
 		}
 		tv := unix.NsecToTimeval(left.Nanoseconds())
 		unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		k, _, err := unix.Recvfrom(c.fd, buf, 0)
-		if err != nil {
+		k, oobn, _, _, err := unix.Recvmsg(c.fd, buf, oob, 0)
+		if err != nil || k < 42 || !bytes.Equal(buf[28:32], want[:]) {
 			continue
 		}
-		if k >= 42 && bytes.Equal(buf[28:32], want[:]) {
-			out = append(out, frame{append([]byte(nil), buf[:k]...), time.Now()})
+		at := time.Now()
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, m := range msgs {
+			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+				ts := *(*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+				at = time.Unix(ts.Unix())
+			}
 		}
+		out = append(out, frame{append([]byte(nil), buf[:k]...), at})
 	}
 	return out
 }

@@ -20,9 +20,36 @@ import (
 // announcers; the environment variable HABOX_RUNDIR overrides it.
 const DefaultRunDir = "/run/habox"
 
-// HW is the System of the running machine.
+// HW is the System of the running machine. It keeps the AF_PACKET socket
+// of the last announcement open for a ProcessRepeater to inherit; Close
+// releases it.
 type HW struct {
 	RunDir string
+	conn   *arp.Conn
+	connIf int
+}
+
+// Close releases the announcement socket, if any.
+func (h *HW) Close() error {
+	if h.conn == nil {
+		return nil
+	}
+	err := h.conn.Close()
+	h.conn = nil
+	return err
+}
+
+func (h *HW) dial(l netif.Link) (*arp.Conn, error) {
+	if h.conn != nil && h.connIf == l.Index {
+		return h.conn, nil
+	}
+	h.Close()
+	c, err := arp.Dial(l.Index)
+	if err != nil {
+		return nil, err
+	}
+	h.conn, h.connIf = c, l.Index
+	return c, nil
 }
 
 // Routes reads /proc/net/route.
@@ -60,7 +87,11 @@ func (h *HW) Lock() (func(), error) {
 
 // Announce sends a gratuitous ARP request and reply back to back.
 func (h *HW) Announce(l netif.Link, ip netip.Addr) error {
-	return sendPairs(l, ip, 1, 0, nil, 0)
+	c, err := h.dial(l)
+	if err != nil {
+		return err
+	}
+	return sendPairs(c, l, ip, 1, 0, nil, 0)
 }
 
 // sendPairs sends the request+reply pairs from..count-1 of an
@@ -68,12 +99,7 @@ func (h *HW) Announce(l netif.Link, ip netip.Addr) error {
 // to back; pair i >= 1 is a request sent i*interval after pair 0, then a
 // reply interval/2 later. A send with from > 0 assumes pair 0 was sent just
 // before. Closing stop ends it early.
-func sendPairs(l netif.Link, ip netip.Addr, count int, interval time.Duration, stop <-chan struct{}, from int) error {
-	c, err := arp.Dial(l.Index)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+func sendPairs(c *arp.Conn, l netif.Link, ip netip.Addr, count int, interval time.Duration, stop <-chan struct{}, from int) error {
 	req, err := arp.Gratuitous(arp.OperationRequest, l.MAC, ip)
 	if err != nil {
 		return err
@@ -117,11 +143,13 @@ func sendPairs(l netif.Link, ip netip.Addr, count int, interval time.Duration, s
 // that a start run by the daemon exits at once: Exe (normally
 // /proc/self/exe) is started as "IPaddr --garp-repeat IFACE IP COUNT MS" in
 // its own session with stdio on /dev/null, and its pid is kept in
-// RunDir/garp-<ip>.pid for Cancel.
+// RunDir/garp-<ip>.pid for Cancel. When HW holds the socket of the first
+// announcement, the child inherits it as fd 3 (argument "fd3").
 type ProcessRepeater struct {
 	Exe     string
 	RunDir  string
 	Environ []string
+	HW      *HW
 }
 
 func (r *ProcessRepeater) pidFile(ip netip.Addr) string {
@@ -139,10 +167,18 @@ func (r *ProcessRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interva
 	}
 	defer null.Close()
 	argv := []string{"IPaddr", repeatFlag, l.Name, ip.String(), strconv.Itoa(count), strconv.FormatInt(interval.Milliseconds(), 10)}
+	files := []*os.File{null, null, null}
+	if r.HW != nil && r.HW.conn != nil && r.HW.connIf == l.Index {
+		if f, err := r.HW.conn.File(); err == nil {
+			defer f.Close()
+			files = append(files, f)
+			argv = append(argv, "fd3")
+		}
+	}
 	p, err := os.StartProcess(r.Exe, argv, &os.ProcAttr{
 		Dir:   "/",
 		Env:   r.Environ,
-		Files: []*os.File{null, null, null},
+		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
@@ -196,7 +232,11 @@ func writeFileAtomic(name, data string) error {
 
 // runRepeat is the child's body: pairs 2..count, then it removes its pid
 // file if the file still names it.
-func runRepeat(runDir, iface, ipText, countText, msText string) error {
+func runRepeat(runDir string, args []string) error {
+	if len(args) < 4 || len(args) > 5 {
+		return syscall.EINVAL
+	}
+	iface, ipText, countText, msText := args[0], args[1], args[2], args[3]
 	ip, err := netip.ParseAddr(ipText)
 	if err != nil {
 		return err
@@ -213,7 +253,17 @@ func runRepeat(runDir, iface, ipText, countText, msText string) error {
 	if err != nil {
 		return err
 	}
-	err = sendPairs(l, ip, count, time.Duration(ms)*time.Millisecond, nil, 1)
+	var c *arp.Conn
+	if len(args) == 5 && args[4] == "fd3" {
+		c, err = arp.NewConn(3, l.Index)
+	} else {
+		c, err = arp.Dial(l.Index)
+	}
+	if err != nil {
+		return err
+	}
+	err = sendPairs(c, l, ip, count, time.Duration(ms)*time.Millisecond, nil, 1)
+	c.Close()
 	r := &ProcessRepeater{RunDir: runDir}
 	if b, e := os.ReadFile(r.pidFile(ip)); e == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
 		os.Remove(r.pidFile(ip))
@@ -241,7 +291,10 @@ func (g *GoRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interval tim
 	ch := make(chan struct{})
 	g.stop[ip] = ch
 	go func() {
-		sendPairs(l, ip, count, interval, ch, 1)
+		if c, err := arp.Dial(l.Index); err == nil {
+			sendPairs(c, l, ip, count, interval, ch, 1)
+			c.Close()
+		}
 		g.mu.Lock()
 		if g.stop[ip] == ch {
 			delete(g.stop, ip)
