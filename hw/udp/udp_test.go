@@ -3,6 +3,7 @@ package udp
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ func pair(t *testing.T) (a, b *hwtest.Netns) {
 	a = hwtest.NewNetns(t, "udpa")
 	b = hwtest.NewNetns(t, "udpb")
 	hwtest.Veth(t, a, "ha0", "10.9.0.1/24", b, "hb0", "10.9.0.2/24")
+	waitUp(t, a, "ha0")
+	waitUp(t, b, "hb0")
 	return a, b
 }
 
@@ -221,5 +224,23 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve("x", filepath.Join(t.TempDir(), "none")); err == nil {
 		t.Error("missing hosts file accepted")
+	}
+}
+
+// waitUp waits until the kernel reports ifname operationally up: until
+// linkwatch has run after "ip link set up" (which can take a while on a
+// loaded machine) the device's queue drops every packet sent.
+func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", ifname).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "state UP") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s not up: %s %v", ifname, ns.Name, out, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

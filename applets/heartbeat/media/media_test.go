@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -128,6 +129,8 @@ func pair(t *testing.T) (a, b *hwtest.Netns) {
 	a = hwtest.NewNetns(t, "meda")
 	b = hwtest.NewNetns(t, "medb")
 	hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
+	waitUp(t, a, "eth1")
+	waitUp(t, b, "eth1")
 	return a, b
 }
 
@@ -240,4 +243,22 @@ func TestUcastToSelf(t *testing.T) {
 	m, ch := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "10.7.0.1", Port: 694}, nil)
 	m.Send([]byte("me"))
 	recv(t, ch, "eth1", "me")
+}
+
+// waitUp waits until the kernel reports ifname operationally up: until
+// linkwatch has run after "ip link set up" (which can take a while on a
+// loaded machine) the device's queue drops every packet sent.
+func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", ifname).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "state UP") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s not up: %s %v", ifname, ns.Name, out, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
