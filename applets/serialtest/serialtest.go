@@ -105,7 +105,17 @@ type options struct {
 }
 
 func run(ctx context.Context, env *cli.Env, args []string) int {
-	o := options{baud: serial.DefaultBaud, count: 10, length: 32, lockDir: serial.LockDir}
+	o, code := parse(env, args)
+	if o == nil {
+		return code
+	}
+	return runMode(ctx, env, o)
+}
+
+// parse reads the command line; on error it prints it and returns nil and
+// the exit code.
+func parse(env *cli.Env, args []string) (*options, int) {
+	o := &options{baud: serial.DefaultBaud, count: 10, length: 32, lockDir: serial.LockDir}
 	setMode := func(m mode) bool {
 		if o.mode != modeNone && o.mode != m {
 			return false
@@ -113,74 +123,84 @@ func run(ctx context.Context, env *cli.Env, args []string) int {
 		o.mode = m
 		return true
 	}
-	a := cli.NewArgs(args)
-	for a.Next() {
-		var err error
-		ok := true
-		switch a.Opt() {
-		case "-r":
-			ok = a.Flag() && setMode(modeRecv)
-		case "-s":
-			ok = a.Flag() && setMode(modeSend)
-		case "--echo":
-			ok = a.Flag() && setMode(modeEcho)
-		case "--ping":
-			ok = a.Flag() && setMode(modePing)
-		case "--pair":
-			ok = a.Flag() && setMode(modePair)
-		case "--watch":
-			ok = a.Flag() && setMode(modeWatch)
-		case "-b":
-			o.baud, err = a.Int()
-		case "-t":
-			var v string
-			if v, err = a.Value(); err == nil {
-				f, perr := strconv.ParseFloat(v, 64)
-				if perr != nil || f < 0 || f > 1e6 {
-					return cli.UsageError(env, usage, "-t: not a number of seconds: "+v)
+	// Options may come before and after the operands (TEXT, DEVICE), as
+	// GNU getopt allows; "--" ends them.
+	var rest []string
+	for {
+		a := cli.NewArgs(args)
+		for a.Next() {
+			var err error
+			ok := true
+			switch a.Opt() {
+			case "-r":
+				ok = a.Flag() && setMode(modeRecv)
+			case "-s":
+				ok = a.Flag() && setMode(modeSend)
+			case "--echo":
+				ok = a.Flag() && setMode(modeEcho)
+			case "--ping":
+				ok = a.Flag() && setMode(modePing)
+			case "--pair":
+				ok = a.Flag() && setMode(modePair)
+			case "--watch":
+				ok = a.Flag() && setMode(modeWatch)
+			case "-b":
+				o.baud, err = a.Int()
+			case "-t":
+				var v string
+				if v, err = a.Value(); err == nil {
+					f, perr := strconv.ParseFloat(v, 64)
+					if perr != nil || f < 0 || f > 1e6 {
+						return nil, cli.UsageError(env, usage, "-t: not a number of seconds: "+v)
+					}
+					o.timeout, o.timeoutSet = time.Duration(f*float64(time.Second)), true
 				}
-				o.timeout, o.timeoutSet = time.Duration(f*float64(time.Second)), true
+			case "-n":
+				if o.count, err = a.Int(); err == nil && (o.count < 1 || o.count > 1000000) {
+					return nil, cli.UsageError(env, usage, "-n: count must be 1..1000000")
+				}
+			case "-l":
+				if o.length, err = a.Int(); err == nil && (o.length < 1 || o.length > maxPayload) {
+					return nil, cli.UsageError(env, usage, "-l: length must be 1..1000")
+				}
+			case "-k":
+				o.keys, err = a.Value()
+			case "--rtscts":
+				o.rtscts = a.Flag()
+			case "--lockdir":
+				o.lockDir, err = a.Value()
+			case "--no-lock":
+				o.noLock = a.Flag()
+			default:
+				return nil, cli.UsageError(env, usage, a.Unknown())
 			}
-		case "-n":
-			if o.count, err = a.Int(); err == nil && (o.count < 1 || o.count > 1000000) {
-				return cli.UsageError(env, usage, "-n: count must be 1..1000000")
+			if err != nil {
+				return nil, cli.UsageError(env, usage, err.Error())
 			}
-		case "-l":
-			if o.length, err = a.Int(); err == nil && (o.length < 1 || o.length > maxPayload) {
-				return cli.UsageError(env, usage, "-l: length must be 1..1000")
+			if a.Err() != nil {
+				return nil, cli.UsageError(env, usage, a.Err().Error())
 			}
-		case "-k":
-			o.keys, err = a.Value()
-		case "--rtscts":
-			o.rtscts = a.Flag()
-		case "--lockdir":
-			o.lockDir, err = a.Value()
-		case "--no-lock":
-			o.noLock = a.Flag()
-		default:
-			return cli.UsageError(env, usage, a.Unknown())
-		}
-		if err != nil {
-			return cli.UsageError(env, usage, err.Error())
+			if !ok {
+				return nil, cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair or --watch")
+			}
 		}
 		if a.Err() != nil {
-			return cli.UsageError(env, usage, a.Err().Error())
+			return nil, cli.UsageError(env, usage, a.Err().Error())
 		}
-		if !ok {
-			return cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair or --watch")
+		more := a.Rest()
+		if i := len(args) - len(more); len(more) == 0 || i > 0 && args[i-1] == "--" {
+			rest = append(rest, more...)
+			break
 		}
-	}
-	if a.Err() != nil {
-		return cli.UsageError(env, usage, a.Err().Error())
+		rest, args = append(rest, more[0]), more[1:]
 	}
 	if !validBaud(o.baud) {
-		return cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
+		return nil, cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
 	}
-	rest := a.Rest()
 	want := 1
 	switch o.mode {
 	case modeNone:
-		return cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair or --watch")
+		return nil, cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair or --watch")
 	case modeSend:
 		if len(rest) == 2 {
 			o.text, rest = rest[0], rest[1:]
@@ -193,16 +213,16 @@ func run(ctx context.Context, env *cli.Env, args []string) int {
 	}
 	if len(rest) != want {
 		if want == 2 {
-			return cli.UsageError(env, usage, "--pair needs two devices")
+			return nil, cli.UsageError(env, usage, "--pair needs two devices")
 		}
-		return cli.UsageError(env, usage, "need exactly one DEVICE")
+		return nil, cli.UsageError(env, usage, "need exactly one DEVICE")
 	}
 	o.devs = rest
 	if o.mode == modePair && o.devs[0] == o.devs[1] {
-		return cli.UsageError(env, usage, "--pair needs two different devices")
+		return nil, cli.UsageError(env, usage, "--pair needs two different devices")
 	}
 	if o.keys != "" && o.mode != modeWatch {
-		return cli.UsageError(env, usage, "-k applies to --watch only")
+		return nil, cli.UsageError(env, usage, "-k applies to --watch only")
 	}
 	if !o.timeoutSet {
 		switch o.mode {
@@ -213,9 +233,14 @@ func run(ctx context.Context, env *cli.Env, args []string) int {
 		}
 	}
 	if (o.mode == modePing || o.mode == modePair) && o.timeout == 0 {
-		return cli.UsageError(env, usage, "-t: --ping and --pair need a probe timeout above 0")
+		return nil, cli.UsageError(env, usage, "-t: --ping and --pair need a probe timeout above 0")
 	}
 
+	return o, exitOK
+}
+
+// runMode opens the ports and runs the mode.
+func runMode(ctx context.Context, env *cli.Env, o *options) int {
 	var ports []*line
 	defer func() {
 		for _, p := range ports {
@@ -225,7 +250,7 @@ func run(ctx context.Context, env *cli.Env, args []string) int {
 		}
 	}()
 	for _, d := range o.devs {
-		p, code := open(env, &o, d)
+		p, code := open(env, o, d)
 		if p == nil {
 			return code
 		}
@@ -233,17 +258,17 @@ func run(ctx context.Context, env *cli.Env, args []string) int {
 	}
 	switch o.mode {
 	case modeRecv:
-		return receive(ctx, env, &o, ports[0])
+		return receive(ctx, env, o, ports[0])
 	case modeSend:
-		return send(ctx, env, &o, ports[0])
+		return send(ctx, env, o, ports[0])
 	case modeEcho:
-		return echo(ctx, env, &o, ports[0])
+		return echo(ctx, env, o, ports[0])
 	case modePing:
-		return ping(ctx, env, &o, ports[0])
+		return ping(ctx, env, o, ports[0])
 	case modePair:
-		return pair(ctx, env, &o, ports[0], ports[1])
+		return pair(ctx, env, o, ports[0], ports[1])
 	}
-	return watch(ctx, env, &o, ports[0])
+	return watch(ctx, env, o, ports[0])
 }
 
 func validBaud(b int) bool {

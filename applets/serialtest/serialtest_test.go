@@ -204,6 +204,7 @@ func TestSend(t *testing.T) {
 	}{
 		{[]string{"-s", "ping from A"}, "ping from A\n"},
 		{[]string{"-s"}, "hello from "},
+		{[]string{"-s", "options after TEXT", "-b", "57600"}, "options after TEXT\n"},
 	} {
 		r := runApplet(t, append(append([]string{"--lockdir", lockDir(t)}, tc.args...), p.path)...)
 		if r.code != 0 {
@@ -486,6 +487,22 @@ func TestOpenErrors(t *testing.T) {
 		if r.code != exitErr || !strings.Contains(r.errout, tc.want) {
 			t.Errorf("%s: exit %d: %s", tc.dev, r.code, r.errout)
 		}
+	}
+}
+
+func TestOperandsAndOptionsMixed(t *testing.T) {
+	p := newPty(t)
+	wait := start(context.Background(), p.path, "-r", "-t", "0.2", "-b", "230400", "--no-lock")
+	p.waitRaw(t)
+	if c := p.termios(t).Cflag & unix.CBAUD; c != unix.B230400 {
+		t.Errorf("speed %#x, want B230400", c)
+	}
+	if r := wait(); r.code != exitNoData {
+		t.Errorf("exit %d: %s", r.code, r.errout)
+	}
+	// After "--" everything is an operand, even "-r".
+	if r := runApplet(t, "-r", "--no-lock", "--", "-r"); r.code != exitErr || !strings.Contains(r.errout, "-r: no such device") {
+		t.Errorf("exit %d: %s", r.code, r.errout)
 	}
 }
 
