@@ -177,7 +177,12 @@ func load(env *cli.Env, o *options, sys system) (int, error) {
 	dir := o.path(filepath.Join(kmod.ModulesDir, rel))
 	m, err := kmod.Find(dir, o.module)
 	if err != nil {
-		return 0, cli.Wrap("no watchdog driver registered in "+o.path("/proc/misc")+" and cannot load "+o.module, err)
+		err = cli.Wrap("no watchdog driver registered in "+o.path("/proc/misc")+" and cannot load "+o.module, err)
+		if errors.Is(err, os.ErrNotExist) {
+			err = cli.Wrap(err.Error(), errors.New("no module tree for kernel "+rel+
+				" (-k RELEASE); a kernel without loadable modules needs the driver built in, e.g. CONFIG_SOFT_WATCHDOG=y"))
+		}
+		return 0, err
 	}
 	params := o.params()
 	desc := m.Path
