@@ -554,3 +554,63 @@ func TestReplayCapture(t *testing.T) {
 	}
 	t.Logf("delivered %d, duplicates %d, restarts %d", delivered, dups, restarts)
 }
+
+func TestMissingBounded(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	a := newEngine(t, "linuxha1", nil)
+	b := newEngine(t, "linuxha2", nil)
+	for i := 0; i < 4; i++ {
+		m := must(a.Send(status(StActive), t0))
+		b.Receive(wireCopy(t, a, m), t0)
+		a.Sender.seq += 200 // 200 lost each time
+	}
+	miss := b.Missing("linuxha1")
+	if len(miss) != MaxMissing-1 {
+		t.Fatalf("%d missing, want %d", len(miss), MaxMissing-1)
+	}
+	// The lowest were replaced by the newest.
+	if miss[0] != 2+101 || miss[len(miss)-1] != 603 {
+		t.Fatalf("missing %d..%d", miss[0], miss[len(miss)-1])
+	}
+	if len(b.peers["linuxha1"].rexmit) != MaxMissing-1 {
+		t.Fatalf("%d timers", len(b.peers["linuxha1"].rexmit))
+	}
+}
+
+func TestUUIDTable(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	a := newEngine(t, "linuxha1", nil)
+	b := newEngine(t, "linuxha2", nil)
+	if u, ok := b.UUIDOf("LINUXHA1"); !ok || u != ([16]byte{}) {
+		t.Fatal("configured node without uuid")
+	}
+	if _, ok := b.UUIDOf("nobody"); ok {
+		t.Fatal("unknown node in table")
+	}
+	b.Receive(wireCopy(t, a, must(a.Send(status(StUp), t0))), t0)
+	if u, _ := b.UUIDOf("linuxha1"); !bytes.Equal(u[:], vecUUID["linuxha1"]) {
+		t.Fatalf("learned uuid %x", u)
+	}
+	if b.Status("linuxha1") != StUp {
+		t.Fatalf("status %q", b.Status("linuxha1"))
+	}
+	// destuuid is added from the table.
+	m := New(IPRequestResp)
+	m.Add(Dest, "linuxha1")
+	b.Send(m, t0)
+	if u, ok := m.UUID(DestUUID); !ok || !bytes.Equal(u[:], vecUUID["linuxha1"]) {
+		t.Fatalf("destuuid %x", u)
+	}
+	b.SetUUID("linuxha1", [16]byte{1})
+	v := b.Receive(wireCopy(t, a, must(a.Send(status(StUp), t0))), t0)
+	if !hasLog(v.Logs, "node linuxha1 changed its uuid to 1a5e1d01-4b1a-4c3b-9d00-000000000001") {
+		t.Fatalf("logs %v", v.Logs)
+	}
+	if LevelWarn.String() != "WARN" || LevelErr.String() != "ERROR" || LevelInfo.String() != "info" {
+		t.Fatal("level names")
+	}
+	_, err := New("x").Hex(Seq)
+	if err == nil || err.Error() != "seq: field missing" {
+		t.Fatalf("error text %v", err)
+	}
+}
