@@ -119,3 +119,13 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkFramer(b *testing.B) {
+	stream := []byte(strings.Repeat("noise\n"+frameA, 16))
+	b.SetBytes(int64(len(stream)))
+	var f Framer
+	n := 0
+	for i := 0; i < b.N; i++ {
+		f.Feed(stream, func([]byte) { n++ })
+	}
+}
