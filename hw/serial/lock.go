@@ -15,9 +15,21 @@ import (
 // minicom, pppd).
 const LockDir = "/var/lock"
 
-// LockName returns the lock file name of a device: "LCK.." and the
-// device's base name, e.g. LCK..ttyS0 for /dev/ttyS0.
-func LockName(dev string) string { return "LCK.." + filepath.Base(dev) }
+// LockName returns the lock file name of a device as heartbeat 3.0.6
+// (cluster-glue's ttylock) names it: "LCK.." and the absolute path without
+// its first five characters ("/dev/") and without slashes. For /dev/ttyS0
+// that is LCK..ttyS0, the FHS name; /dev/pts/3 gives LCK..pts3.
+func LockName(dev string) string {
+	if !filepath.IsAbs(dev) {
+		if abs, err := filepath.Abs(dev); err == nil {
+			dev = abs
+		}
+	}
+	if len(dev) > 5 {
+		dev = dev[5:]
+	}
+	return "LCK.." + strings.ReplaceAll(dev, "/", "")
+}
 
 // LockedError reports a device locked by a live process.
 type LockedError struct {
@@ -40,9 +52,12 @@ func (l *Lock) Path() string { return l.path }
 
 // LockDevice creates the lock file of dev in dir (LockDir when empty),
 // holding this process's pid in the HDB UUCP format: ten characters, right
-// aligned, and a newline. A lock left by a dead process is removed; a live
-// holder gives a *LockedError. The file is written under a temporary name
-// and linked into place, so other programs never see it half written.
+// aligned, and a newline. A lock left by a dead process, or holding no
+// pid, is removed; a live holder gives a *LockedError. A lock holding this
+// process's own pid is taken over, as cluster-glue does (after a reboot a
+// stale lock may carry the pid the same program gets again). The file is
+// written under a temporary name and linked into place, so other programs
+// never see it half written.
 func LockDevice(dir, dev string) (*Lock, error) {
 	if dir == "" {
 		dir = LockDir
@@ -67,6 +82,12 @@ func LockDevice(dir, dev string) (*Lock, error) {
 		holder, err := ReadLock(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // released meanwhile
+		}
+		if err == nil && holder == pid {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, cliWrap("lock "+dev, err)
+			}
+			continue
 		}
 		if err == nil && holder > 0 && Alive(holder) {
 			return nil, &LockedError{Path: path, PID: holder}

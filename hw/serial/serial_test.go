@@ -245,11 +245,10 @@ func TestLockFiles(t *testing.T) {
 	if want := string(bytes.Repeat([]byte{' '}, 10-len(pid))) + pid + "\n"; string(b) != want {
 		t.Errorf("lock content %q, want %q", b, want)
 	}
-	// A second locker sees the live holder.
-	_, err = LockDevice(dir, "/dev/ttyS0")
-	var le *LockedError
-	if !errors.As(err, &le) || le.PID != os.Getpid() {
-		t.Fatalf("second lock: %v, want LockedError with our pid", err)
+	// A lock holding our own pid is taken over (cluster-glue semantics).
+	l2, err := LockDevice(dir, "/dev/ttyS0")
+	if err != nil || l2.Path() != path {
+		t.Fatalf("relock by the same process: %v", err)
 	}
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
@@ -314,9 +313,27 @@ func TestLockStaleAndForeign(t *testing.T) {
 	}
 }
 
+func TestLockName(t *testing.T) {
+	for dev, want := range map[string]string{
+		"/dev/ttyS0":                      "LCK..ttyS0",
+		"/dev/ttyUSB1":                    "LCK..ttyUSB1",
+		"/dev/pts/77":                     "LCK..pts77",
+		"/dev/serial/by-id/usb-FTDI_x-if": "LCK..serialby-idusb-FTDI_x-if",
+		"/tmp/hblab/ttyA":                 "LCK..hblabttyA",
+	} {
+		if got := LockName(dev); got != want {
+			t.Errorf("LockName(%q) = %q, want %q", dev, got, want)
+		}
+	}
+	wd, _ := os.Getwd()
+	if got, want := LockName("ttyX"), LockName(filepath.Join(wd, "ttyX")); got != want {
+		t.Errorf("relative name %q, want %q", got, want)
+	}
+}
+
 func TestUnlockLeavesForeignLock(t *testing.T) {
 	dir := t.TempDir()
-	l, err := LockDevice(dir, "ttyS1")
+	l, err := LockDevice(dir, "/dev/ttyS1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +347,7 @@ func TestUnlockLeavesForeignLock(t *testing.T) {
 }
 
 func TestLockDirMissing(t *testing.T) {
-	_, err := LockDevice(filepath.Join(t.TempDir(), "nope"), "ttyS0")
+	_, err := LockDevice(filepath.Join(t.TempDir(), "nope"), "/dev/ttyS0")
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("got %v, want ErrNotExist", err)
 	}
