@@ -208,7 +208,9 @@ func stoppedResult(env *cli.Env, action string) int {
 
 // fail prints err and returns its exit code: 2 for bad input and for
 // missing privileges, 1 otherwise.
-func fail(env *cli.Env, err error) int {
+func fail(env *cli.Env, err error) int { return failAs(env, name, err) }
+
+func failAs(env *cli.Env, name string, err error) int {
 	var ie *InputError
 	switch {
 	case errors.As(err, &ie):

@@ -132,3 +132,31 @@ func (r *fakeRepeater) Cancel(ip netip.Addr) error {
 }
 
 var errBoom = errors.New("boom")
+
+func (f *fakeSys) Addrs6() ([]netif.Addr, error) {
+	all, _ := f.Addrs()
+	var out []netif.Addr
+	for _, a := range all {
+		if a.Prefix.Addr().Is6() {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+func (f *fakeSys) AddAddr6(l netif.Link, p netip.Prefix) error {
+	if f.addErr != nil {
+		return f.addErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addrs = append(f.addrs, netif.Addr{Index: l.Index, Prefix: p})
+	return nil
+}
+func (f *fakeSys) LinkByIndex(index int) (netif.Link, error) {
+	for _, l := range f.links {
+		if l.Index == index {
+			return l, nil
+		}
+	}
+	return netif.Link{}, netif.ErrNoInterface
+}

@@ -1,11 +1,318 @@
 package ipaddr
 
-import "habox/applets/cli"
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
 
-const usage6 = "IPv6addr IPV6/BITS/IFACE start|stop|status|monitor\n\t(not implemented yet)"
+	"habox/applets/cli"
+	"habox/hw/netif"
+)
+
+const usage6 = `IPv6addr [-c COUNT] [-i MS] IPV6[/BITS[/IFACE]] start|stop|status|monitor
+Take over (start), release (stop) or check a service IPv6 address (heartbeat's
+IPv6addr): added through rtnetlink without duplicate address detection, then
+announced with unsolicited neighbour advertisements (override flag) to ff02::1.
+Without IFACE (or BITS) the interface (and prefix length) is the first one
+holding a global address in the same prefix.
+	-c COUNT	neighbour advertisements sent on start (default 5; 0: none)
+	-i MS		interval between advertisements in milliseconds (default 1000)
+status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
+monitor exits 0 when the address is configured and IFACE is up, else 7.
+Bad input exits 2. Pid files: $HABOX_RUNDIR (default /run/habox).`
 
 // IPv6Applet is the IPv6addr applet.
-var IPv6Applet = cli.Applet{Name: "IPv6addr", Usage: usage6, Run: func(env *cli.Env, args []string) int {
-	env.Err("IPv6addr: not implemented yet\n")
-	return 1
-}}
+var IPv6Applet = cli.Applet{Name: "IPv6addr", Usage: usage6, Run: run6}
+
+// IPv6addr defaults, as resource-agents' IPv6addr: 5 advertisements 1 s apart.
+const (
+	DefaultCount6    = 5
+	DefaultInterval6 = time.Second
+)
+
+// Spec6 is a parsed IPv6addr argument: ip[/bits[/iface]].
+type Spec6 struct {
+	IP    netip.Addr
+	Bits  int    // -1 when not given
+	Iface string // "" when not given
+}
+
+// ParseSpec6 parses an IPv6addr argument.
+func ParseSpec6(s string) (Spec6, error) {
+	sp := Spec6{Bits: -1}
+	parts := strings.Split(s, "/")
+	ip, err := netip.ParseAddr(parts[0])
+	if err != nil || !ip.Is6() || ip.Is4In6() || ip.Zone() != "" {
+		return sp, badInput("malformed IPv6 address [", parts[0], "]")
+	}
+	if !ip.IsGlobalUnicast() {
+		return sp, badInput("not a global unicast IPv6 address [", parts[0], "]")
+	}
+	sp.IP = ip
+	if len(parts) > 3 {
+		return sp, badInput("too many components in [", s, "]: want ipv6[/bits[/iface]]")
+	}
+	if len(parts) > 1 {
+		n, err := strconv.Atoi(parts[1])
+		if err != nil || parts[1][0] == '+' || parts[1][0] == '-' {
+			return sp, badInput("malformed prefix length [", parts[1], "]")
+		}
+		if n < 1 || n > 128 {
+			return sp, badInput("prefix length out of range (1..128) [", parts[1], "]")
+		}
+		sp.Bits = n
+	}
+	if len(parts) > 2 {
+		if err := checkIfName(parts[2]); err != nil {
+			return sp, err
+		}
+		sp.Iface = parts[2]
+	}
+	return sp, nil
+}
+
+// System6 is what IPv6addr needs from the machine (HW implements it).
+type System6 interface {
+	Link(name string) (netif.Link, error)
+	LinkByIndex(index int) (netif.Link, error)
+	Addrs6() ([]netif.Addr, error)
+	AddAddr6(l netif.Link, p netip.Prefix) error
+	DelAddr(a netif.Addr) error
+	Announce(l netif.Link, ip netip.Addr) error
+}
+
+// Agent6 runs the IPv6addr actions.
+type Agent6 struct {
+	Sys      System6
+	Repeater Repeater
+	Count    int
+	Interval time.Duration
+}
+
+// ChooseIf6 picks the interface and prefix length for sp from the
+// configured addresses, like IPv6addr's scan_if: the first global-scope
+// address (scope 0) whose own prefix contains sp.IP, and whose prefix
+// length equals sp.Bits when that is given. It returns the interface index
+// and prefix length.
+func ChooseIf6(addrs []netif.Addr, sp Spec6, ifindex int) (index, bits int, err error) {
+	for _, a := range addrs {
+		if a.Scope != 0 || !a.Prefix.Addr().Is6() || (ifindex > 0 && a.Index != ifindex) {
+			continue
+		}
+		if sp.Bits > 0 && a.Prefix.Bits() != sp.Bits {
+			continue
+		}
+		if a.Prefix.Masked().Contains(sp.IP) {
+			return a.Index, a.Prefix.Bits(), nil
+		}
+	}
+	return 0, 0, badInput("no interface has a global address in the prefix of ", sp.IP.String(), "; give ipv6/bits/iface")
+}
+
+// Resolve6 finds the interface and prefix length of sp.
+func (a *Agent6) Resolve6(sp Spec6) (Target, error) {
+	var l netif.Link
+	var err error
+	if sp.Iface != "" {
+		if l, err = a.Sys.Link(sp.Iface); err != nil {
+			if errors.Is(err, netif.ErrNoInterface) {
+				return Target{}, badInput(sp.Iface, ": unknown interface")
+			}
+			return Target{}, err
+		}
+		if sp.Bits > 0 {
+			return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, sp.Bits), Explicit: true}, nil
+		}
+	}
+	addrs, err := a.Sys.Addrs6()
+	if err != nil {
+		return Target{}, err
+	}
+	index, bits, err := ChooseIf6(addrs, sp, l.Index)
+	if err != nil {
+		return Target{}, err
+	}
+	if l.Name == "" {
+		if l, err = a.Sys.LinkByIndex(index); err != nil {
+			return Target{}, err
+		}
+	}
+	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, bits), Explicit: sp.Iface != ""}, nil
+}
+
+// Start adds and announces the address unless it is already on the
+// interface; on another interface it is an error.
+func (a *Agent6) Start(t Target) (changed bool, err error) {
+	ip := t.Prefix.Addr()
+	addrs, err := a.Sys.Addrs6()
+	if err != nil {
+		return false, err
+	}
+	p := Locate(addrs, ip, t.Link.Index)
+	if p.Here != nil {
+		return false, nil
+	}
+	if p.Other != nil {
+		return false, errors.New(ip.String() + " is already configured on interface #" + strconv.Itoa(p.Other.Index) + ", not on " + t.Link.Name)
+	}
+	if err := a.Sys.AddAddr6(t.Link, t.Prefix); err != nil {
+		return false, err
+	}
+	if a.Count > 0 {
+		if a.Repeater != nil {
+			a.Repeater.Cancel(ip)
+		}
+		if err := a.Sys.Announce(t.Link, ip); err != nil {
+			return true, &announceError{err}
+		}
+		if a.Count > 1 && a.Repeater != nil {
+			if err := a.Repeater.Repeat(t.Link, ip, a.Count, a.Interval); err != nil {
+				return true, &announceError{err}
+			}
+		}
+	}
+	return true, nil
+}
+
+// Stop removes the address from the interface (not configured: success).
+func (a *Agent6) Stop(t Target) (bool, error) {
+	ip := t.Prefix.Addr()
+	if a.Repeater != nil {
+		a.Repeater.Cancel(ip)
+	}
+	addrs, err := a.Sys.Addrs6()
+	if err != nil {
+		return false, err
+	}
+	p := Locate(addrs, ip, t.Link.Index)
+	if p.Here == nil {
+		return false, nil
+	}
+	return true, a.Sys.DelAddr(*p.Here)
+}
+
+// Status is Running, Stopped or Misplaced (on another interface).
+func (a *Agent6) Status(t Target) (State, error) {
+	addrs, err := a.Sys.Addrs6()
+	if err != nil {
+		return Misplaced, err
+	}
+	p := Locate(addrs, t.Prefix.Addr(), t.Link.Index)
+	switch {
+	case p.Here != nil:
+		return Running, nil
+	case p.Other != nil:
+		return Misplaced, nil
+	}
+	return Stopped, nil
+}
+
+const name6 = "IPv6addr"
+
+func run6(env *cli.Env, args []string) int {
+	count, interval := DefaultCount6, DefaultInterval6
+	a := cli.NewArgs(args)
+	for a.Next() {
+		switch a.Opt() {
+		case "-c", "--count":
+			n, err := a.Int()
+			if err != nil {
+				return cli.UsageError(env, usage6, err.Error())
+			}
+			if n < 0 || n > 1000 {
+				return cli.UsageError(env, usage6, "-c: count out of range (0..1000)")
+			}
+			count = n
+		case "-i", "--interval":
+			n, err := a.Int()
+			if err != nil {
+				return cli.UsageError(env, usage6, err.Error())
+			}
+			if n < 0 || n > 60000 {
+				return cli.UsageError(env, usage6, "-i: interval out of range (0..60000 ms)")
+			}
+			interval = time.Duration(n) * time.Millisecond
+		default:
+			return cli.UsageError(env, usage6, a.Unknown())
+		}
+	}
+	if err := a.Err(); err != nil {
+		return cli.UsageError(env, usage6, err.Error())
+	}
+	rest := a.Rest()
+	if len(rest) != 2 {
+		return cli.UsageError(env, usage6, "")
+	}
+	dir := runDir(env)
+	hw := &HW{RunDir: dir}
+	defer hw.Close()
+	ag := &Agent6{Sys: hw, Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw},
+		Count: count, Interval: interval}
+	return Action6(env, ag, rest[0], rest[1])
+}
+
+// Action6 runs an IPv6addr action and returns the exit code.
+func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
+	switch action {
+	case "start", "stop", "status", "monitor":
+	default:
+		return cli.UsageError(env, usage6, "unknown action "+strconv.Quote(action))
+	}
+	fail6 := func(err error) int { return failAs(env, name6, err) }
+	sp, err := ParseSpec6(arg)
+	if err != nil {
+		return fail6(err)
+	}
+	t, err := ag.Resolve6(sp)
+	if err != nil {
+		var ie *InputError
+		if action == "start" || !errors.As(err, &ie) || sp.Iface != "" {
+			return fail6(err)
+		}
+		return stoppedResult(env, action) // no matching prefix: the address cannot be here
+	}
+	switch action {
+	case "start":
+		changed, err := ag.Start(t)
+		if err != nil && !IsAnnounceError(err) {
+			return fail6(err)
+		}
+		if err != nil {
+			env.Err(name6, ": warning: ", err.Error(), "\n")
+		}
+		if changed {
+			env.Err(name6, ": ", t.Prefix.String(), " added on ", t.Link.Name, "\n")
+		}
+		return 0
+	case "stop":
+		removed, err := ag.Stop(t)
+		if err != nil {
+			return fail6(err)
+		}
+		if removed {
+			env.Err(name6, ": ", sp.IP.String(), " released\n")
+		}
+		return 0
+	}
+	st, err := ag.Status(t)
+	if err != nil {
+		return fail6(err)
+	}
+	if action == "monitor" {
+		if st == Running && t.Link.Up() {
+			return 0
+		}
+		return int(Stopped)
+	}
+	switch st {
+	case Running:
+		env.Out("Running OK\n")
+	case Stopped:
+		env.Out("stopped\n")
+	default:
+		env.Out("error: ", sp.IP.String(), " is configured on another interface than ", t.Link.Name, "\n")
+	}
+	return int(st)
+}

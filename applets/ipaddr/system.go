@@ -58,6 +58,11 @@ func (h *HW) Routes() ([]route.Route, error) { return route.Read() }
 // Link looks an interface up by name.
 func (h *HW) Link(name string) (netif.Link, error) { return netif.LinkByName(name) }
 
+// LinkByIndex returns the interface with the given index.
+func (h *HW) LinkByIndex(index int) (netif.Link, error) {
+	return netif.LinkByIndex(index)
+}
+
 // Addrs lists IPv4 addresses.
 func (h *HW) Addrs() ([]netif.Addr, error) { return netif.Addrs(syscall.AF_INET) }
 
@@ -85,7 +90,17 @@ func (h *HW) Lock() (func(), error) {
 	return lockfile.Lock(filepath.Join(h.RunDir, "ipaddr.lock"))
 }
 
-// Announce sends a gratuitous ARP request and reply back to back.
+// Addrs6 lists IPv6 addresses.
+func (h *HW) Addrs6() ([]netif.Addr, error) { return netif.Addrs(syscall.AF_INET6) }
+
+// AddAddr6 adds an IPv6 address without duplicate address detection, so it
+// is usable (and can be announced) at once.
+func (h *HW) AddAddr6(l netif.Link, p netip.Prefix) error {
+	return netif.AddAddr(netif.Addr{Index: l.Index, Prefix: p, Flags: netif.FlagNoDAD})
+}
+
+// Announce sends a gratuitous ARP request and reply back to back (IPv4),
+// or one unsolicited neighbour advertisement (IPv6).
 func (h *HW) Announce(l netif.Link, ip netip.Addr) error {
 	c, err := h.dial(l)
 	if err != nil {
@@ -94,17 +109,25 @@ func (h *HW) Announce(l netif.Link, ip netip.Addr) error {
 	return sendPairs(c, l, ip, 1, 0, nil, 0)
 }
 
-// sendPairs sends the request+reply pairs from..count-1 of an
-// announcement (spec 7.4). Pair 0 goes out at once, request and reply back
-// to back; pair i >= 1 is a request sent i*interval after pair 0, then a
-// reply interval/2 later. A send with from > 0 assumes pair 0 was sent just
-// before. Closing stop ends it early.
+// sendPairs sends the announcements from..count-1 for ip. For IPv4 each
+// is a gratuitous ARP request+reply pair (spec 7.4): pair 0 goes out at
+// once, request and reply back to back; pair i >= 1 is a request sent
+// i*interval after pair 0, then a reply interval/2 later. For IPv6 each is
+// one unsolicited neighbour advertisement, interval apart. A send with
+// from > 0 assumes announcement 0 was sent just before. Closing stop ends
+// it early.
 func sendPairs(c *arp.Conn, l netif.Link, ip netip.Addr, count int, interval time.Duration, stop <-chan struct{}, from int) error {
-	req, err := arp.Gratuitous(arp.OperationRequest, l.MAC, ip)
+	var first, second []byte
+	var err error
+	if ip.Is4() {
+		first, err = arp.Gratuitous(arp.OperationRequest, l.MAC, ip)
+		second, _ = arp.Gratuitous(arp.OperationReply, l.MAC, ip)
+	} else {
+		first, err = arp.UnsolicitedNA(l.MAC, ip)
+	}
 	if err != nil {
 		return err
 	}
-	rep, _ := arp.Gratuitous(arp.OperationReply, l.MAC, ip)
 	wait := func(d time.Duration) bool {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -115,28 +138,31 @@ func sendPairs(c *arp.Conn, l netif.Link, ip netip.Addr, count int, interval tim
 			return false
 		}
 	}
-	var first error
+	var werr error
 	for i := from; i < count; i++ {
 		if i > 0 {
 			d := interval - interval/2
-			if i == 1 || i == from {
+			if second == nil || i == 1 || i == from {
 				d = interval
 			}
 			if !wait(d) {
 				return nil
 			}
 		}
-		if err := c.WriteFrame(req); err != nil && first == nil {
-			first = err
+		if err := c.WriteFrame(first); err != nil && werr == nil {
+			werr = err
+		}
+		if second == nil {
+			continue
 		}
 		if i > 0 && !wait(interval/2) {
 			return nil
 		}
-		if err := c.WriteFrame(rep); err != nil && first == nil {
-			first = err
+		if err := c.WriteFrame(second); err != nil && werr == nil {
+			werr = err
 		}
 	}
-	return first
+	return werr
 }
 
 // ProcessRepeater sends the repetitions from a detached child process so

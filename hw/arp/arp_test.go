@@ -77,3 +77,41 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestUnsolicitedNA(t *testing.T) {
+	mac := [6]byte{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}
+	ip := netip.MustParseAddr("2001:db8::77")
+	f, err := UnsolicitedNA(mac, ip)
+	if err != nil || len(f) != UnsolicitedNALen {
+		t.Fatalf("%v len %d", err, len(f))
+	}
+	a := ip.As16()
+	want := []byte{0x33, 0x33, 0, 0, 0, 1, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x86, 0xdd,
+		0x60, 0, 0, 0, 0, 32, 58, 255}
+	want = append(want, a[:]...)
+	want = append(want, 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)
+	want = append(want, 136, 0, f[56], f[57], 0x20, 0, 0, 0)
+	want = append(want, a[:]...)
+	want = append(want, 2, 1, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55)
+	if !bytes.Equal(f, want) {
+		t.Errorf("NA\n got % x\nwant % x", f, want)
+	}
+	// The checksum over the pseudo-header, summed with the message, folds to 0xffff.
+	if c := ICMPv6Checksum(a, AllNodes.As16(), f[54:]); c != 0 {
+		t.Errorf("checksum does not verify: %#x", c)
+	}
+	if _, err := UnsolicitedNA(mac, netip.MustParseAddr("192.0.2.1")); err != ErrInvalidIP {
+		t.Errorf("IPv4: %v", err)
+	}
+}
+
+func TestICMPv6ChecksumKnown(t *testing.T) {
+	// RFC 1071 style example: all-zero addresses, message {0x01,0x02}:
+	// sum = len 2 + next header 58 + 0x0102 = 0x013e, complement 0xfec1.
+	if c := ICMPv6Checksum([16]byte{}, [16]byte{}, []byte{1, 2}); c != 0xfec1 {
+		t.Errorf("checksum = %#x, want 0xfec1", c)
+	}
+	if c := ICMPv6Checksum([16]byte{}, [16]byte{}, []byte{1}); c != ^uint16(0x0100+1+58) {
+		t.Errorf("odd length checksum = %#x", c)
+	}
+}

@@ -20,6 +20,10 @@ type Addr struct {
 	Scope     uint8        // RT_SCOPE_*
 }
 
+// FlagNoDAD (IFA_F_NODAD) adds an IPv6 address without duplicate address
+// detection: usable at once instead of "tentative" for a second or more.
+const FlagNoDAD = unix.IFA_F_NODAD
+
 // Addrs lists the addresses of every interface: family is unix.AF_INET,
 // unix.AF_INET6 or unix.AF_UNSPEC for both. It sees alias labels, which
 // SIOCGIFCONF would too, and IPv6, which it would not.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -87,6 +88,22 @@ func LinkByName(name string) (Link, error) {
 		copy(l.MAC[:], hw.data[:6])
 	}
 	return l, nil
+}
+
+// LinkByIndex returns the interface with index index.
+func LinkByIndex(index int) (Link, error) {
+	fd, err := inetSocket()
+	if err != nil {
+		return Link{}, err
+	}
+	ifr, _ := unix.NewIfreq("")
+	ifr.SetUint32(uint32(index))
+	err = unix.IoctlIfreq(fd, unix.SIOCGIFNAME, ifr)
+	unix.Close(fd)
+	if err != nil {
+		return Link{}, ifErr("SIOCGIFNAME", "#"+strconv.Itoa(index), err)
+	}
+	return LinkByName(ifr.Name())
 }
 
 // AddAlias configures the IPv4 address ip on the alias label (e.g.
