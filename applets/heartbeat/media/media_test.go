@@ -262,3 +262,46 @@ func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A NIC that disappears and comes back (USB replug, recreated VLAN) makes
+// the medium recreate its sockets instead of failing forever.
+func TestBcastInterfaceReplugged(t *testing.T) {
+	old := ReopenInterval
+	ReopenInterval = 50 * time.Millisecond
+	t.Cleanup(func() { ReopenInterval = old })
+	a, b := pair(t)
+	log, buf := testLogger(t)
+	ma, _ := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, log)
+	mb, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil)
+	ma.Send([]byte("before"))
+	recv(t, chb, "eth1", "before")
+
+	a.Exec(t, "ip", "link", "del", "eth1") // deletes both ends of the veth
+	if err := ma.Send([]byte("lost")); err == nil {
+		t.Error("send over a deleted interface succeeded")
+	}
+	hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
+	waitUp(t, a, "eth1")
+	waitUp(t, b, "eth1")
+	// Both nodes keep sending heartbeats; each send may recreate sockets
+	// (in the sender's network namespace, as a daemon runs in one).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		time.Sleep(60 * time.Millisecond)
+		doIn(t, b, func() { mb.Send([]byte("keepalive-b")) })
+		doIn(t, a, func() { ma.Send([]byte("after")) })
+		select {
+		case p := <-chb:
+			if string(p.Data) == "after" {
+				if ma.(Statser).Stats().Reopens == 0 || !strings.Contains(buf.String(), "sockets reopened") {
+					t.Errorf("no reopen recorded: %q", buf.String())
+				}
+				return
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no traffic after the interface came back; log %q", buf.String())
+		}
+	}
+}

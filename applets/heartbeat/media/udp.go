@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"habox/applets/heartbeat/hblog"
@@ -22,17 +23,32 @@ var HostsFile = udp.HostsFile
 // receiving socket.
 type udpMedium struct {
 	counters
-	name   string
-	tx, rx *udp.Conn
-	log    *hblog.Logger
-	lim    *hblog.Limiter
+	name string
+	log  *hblog.Logger
+	lim  *hblog.Limiter
+	// mk creates the socket pair again after the interface vanished
+	// (a USB NIC replugged, a VLAN recreated): sockets bound to a deleted
+	// device never work again.
+	mk func() (tx, rx *udp.Conn, err error)
+
+	mu       sync.Mutex
+	tx, rx   *udp.Conn
+	lastMake time.Time
 
 	closeOnce sync.Once
 	done      chan struct{}
 }
 
-func newUDP(name string, tx, rx *udp.Conn, log *hblog.Logger) *udpMedium {
-	return &udpMedium{name: name, tx: tx, rx: rx, log: log, lim: newLimiter(), done: make(chan struct{})}
+// ReopenInterval bounds how often a medium whose interface vanished tries
+// to recreate its sockets.
+var ReopenInterval = time.Second
+
+func newUDP(name string, mk func() (*udp.Conn, *udp.Conn, error), log *hblog.Logger) (*udpMedium, error) {
+	tx, rx, err := mk()
+	if err != nil {
+		return nil, err
+	}
+	return &udpMedium{name: name, mk: mk, tx: tx, rx: rx, log: log, lim: newLimiter(), done: make(chan struct{}), lastMake: time.Now()}, nil
 }
 
 func port(m conf.Medium) int {
@@ -48,17 +64,23 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 		log.Error("glib: Get broadcast for interface " + m.Dev + " failed: " + errText(err))
 		return nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
 	}
-	tx, err := udp.NewBcastSender(m.Dev, p)
+	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+		tx, err := udp.NewBcastSender(m.Dev, p)
+		if err != nil {
+			return nil, nil, &Error{Msg: "Error setting up broadcast send socket on " + m.Dev, Err: err}
+		}
+		rx, err := udp.NewBcastReceiver(m.Dev, p)
+		if err != nil {
+			tx.Close()
+			return nil, nil, &Error{Msg: "Unable to bind socket. Giving up", Err: err}
+		}
+		return tx, rx, nil
+	}, log)
 	if err != nil {
-		return nil, &Error{Msg: "Error setting up broadcast send socket on " + m.Dev, Err: err}
-	}
-	rx, err := udp.NewBcastReceiver(m.Dev, p)
-	if err != nil {
-		tx.Close()
-		return nil, &Error{Msg: "Unable to bind socket. Giving up", Err: err}
+		return nil, err
 	}
 	log.Info("glib: UDP Broadcast heartbeat started on port " + itoa(p) + " (" + itoa(p) + ") interface " + m.Dev)
-	return newUDP(m.Dev, tx, rx, log), nil
+	return u, nil
 }
 
 func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
@@ -75,14 +97,20 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 		log.Error("glib: Unable to retrieve local interface address for interface [" + m.Dev + "] using ioctl(SIOCGIFADDR): " + errText(err))
 		return nil, &Error{Msg: "mcast device [" + m.Dev + "] is invalid or not set up properly", Err: err}
 	}
-	tx, err := udp.NewMcastSender(m.Dev, group, p, m.TTL, m.Loop)
+	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+		tx, err := udp.NewMcastSender(m.Dev, group, p, m.TTL, m.Loop)
+		if err != nil {
+			return nil, nil, &Error{Msg: "Error setting outbound mcast interface", Err: err}
+		}
+		rx, err := udp.NewMcastReceiver(m.Dev, group, p)
+		if err != nil {
+			tx.Close()
+			return nil, nil, &Error{Msg: "Can't join multicast group " + m.Group + " on interface " + m.Dev, Err: err}
+		}
+		return tx, rx, nil
+	}, log)
 	if err != nil {
-		return nil, &Error{Msg: "Error setting outbound mcast interface", Err: err}
-	}
-	rx, err := udp.NewMcastReceiver(m.Dev, group, p)
-	if err != nil {
-		tx.Close()
-		return nil, &Error{Msg: "Can't join multicast group " + m.Group + " on interface " + m.Dev, Err: err}
+		return nil, err
 	}
 	loop := "0"
 	if m.Loop {
@@ -90,7 +118,7 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	}
 	log.Info("glib: UDP multicast heartbeat started for group " + m.Group + " port " + itoa(p) +
 		" interface " + m.Dev + " (ttl=" + itoa(m.TTL) + " loop=" + loop + ")")
-	return newUDP(m.Dev, tx, rx, log), nil
+	return u, nil
 }
 
 func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
@@ -105,17 +133,23 @@ func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	if err != nil {
 		return nil, &Error{Msg: "ucast: cannot resolve [" + m.Peer + "]", Err: err}
 	}
-	tx, err := udp.NewUcastSender(m.Dev, peer, p)
+	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+		tx, err := udp.NewUcastSender(m.Dev, peer, p)
+		if err != nil {
+			return nil, nil, &Error{Msg: "ucast: Error creating write socket", Err: err}
+		}
+		rx, err := udp.NewUcastReceiver(m.Dev, p)
+		if err != nil {
+			tx.Close()
+			return nil, nil, &Error{Msg: "ucast: unable to bind socket. Giving up", Err: err}
+		}
+		return tx, rx, nil
+	}, log)
 	if err != nil {
-		return nil, &Error{Msg: "ucast: Error creating write socket", Err: err}
-	}
-	rx, err := udp.NewUcastReceiver(m.Dev, p)
-	if err != nil {
-		tx.Close()
-		return nil, &Error{Msg: "ucast: unable to bind socket. Giving up", Err: err}
+		return nil, err
 	}
 	log.Info("glib: ucast: started on port " + itoa(p) + " interface " + m.Dev + " to " + netip.AddrFrom4(peer).String())
-	return newUDP(m.Dev, tx, rx, log), nil
+	return u, nil
 }
 
 // errText is the strerror part of an error (what C's %s of strerror shows).
@@ -137,20 +171,66 @@ func capitalize(s string) string {
 func (u *udpMedium) Name() string { return u.name }
 func (u *udpMedium) Text() bool   { return false }
 
-// Send sends b as one datagram; a failure is counted and returned.
+// Send sends b as one datagram; a failure is counted and returned. When
+// the interface has vanished (ENODEV, ENXIO), the sockets are recreated
+// (at most once per ReopenInterval) and the send retried once.
 func (u *udpMedium) Send(b []byte) error {
-	if err := u.tx.Send(b); err != nil {
-		u.sendFails.Add(1)
-		return err
+	u.mu.Lock()
+	tx := u.tx
+	u.mu.Unlock()
+	err := tx.Send(b)
+	if err != nil && deviceGone(err) && u.remake() {
+		u.mu.Lock()
+		tx = u.tx
+		u.mu.Unlock()
+		err = tx.Send(b)
 	}
-	return nil
+	if err != nil {
+		u.sendFails.Add(1)
+	}
+	return err
+}
+
+func deviceGone(err error) bool {
+	return errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENXIO)
+}
+
+// remake recreates both sockets (in the network namespace of the calling
+// thread: the daemon's); the reader notices its socket was replaced. It
+// reports whether new sockets are in place.
+func (u *udpMedium) remake() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	select {
+	case <-u.done:
+		return false
+	default:
+	}
+	if time.Since(u.lastMake) < ReopenInterval {
+		return false
+	}
+	u.lastMake = time.Now()
+	tx, rx, err := u.mk()
+	if err != nil {
+		logLimited(u.log, u.lim, "remake", "glib: "+u.name+": cannot reopen sockets: "+err.Error())
+		return false
+	}
+	u.tx.Close()
+	u.rx.Close() // wakes Run, which picks up the new socket
+	u.tx, u.rx = tx, rx
+	u.reopens.Add(1)
+	u.log.Info("glib: " + u.name + ": interface reappeared, sockets reopened")
+	return true
 }
 
 // Run receives datagrams until Close.
 func (u *udpMedium) Run(out chan<- Packet) {
 	buf := make([]byte, udp.MaxDatagram)
 	for {
-		n, from, err := u.rx.Recv(buf)
+		u.mu.Lock()
+		rx := u.rx
+		u.mu.Unlock()
+		n, from, err := rx.Recv(buf)
 		if err != nil {
 			select {
 			case <-u.done:
@@ -158,7 +238,7 @@ func (u *udpMedium) Run(out chan<- Packet) {
 			default:
 			}
 			if errors.Is(err, os.ErrClosed) {
-				return
+				continue // replaced by remake (Close would have closed done first)
 			}
 			if errors.Is(err, udp.ErrTruncated) {
 				u.dropped.Add(1)
@@ -188,6 +268,8 @@ func (u *udpMedium) Run(out chan<- Packet) {
 func (u *udpMedium) Close() error {
 	var err error
 	u.closeOnce.Do(func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
 		close(u.done)
 		err = u.rx.Close()
 		if e := u.tx.Close(); err == nil {
