@@ -210,6 +210,26 @@ kernel/x/unused.ko:
 		t.Errorf("dev/console %+v", c)
 	}
 
+	// Without a script of its own, an image with a configuration runs
+	// heartbeat (and mkwatchdog when ha.cf names a watchdog).
+	delete(o.Files, "etc/hainit.rc")
+	for _, tc := range []struct{ cf, want string }{
+		{"node a\n#watchdog /dev/watchdog\n", "bg heartbeat -f\n"},
+		{"node a\nwatchdog /dev/watchdog # softdog\n", "mkwatchdog\nbg heartbeat -f\n"},
+	} {
+		os.WriteFile(hadir+"/ha.cf", []byte(tc.cf), 0o644)
+		a, err := Build(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		a.WriteCpio(&b)
+		rc := parseNewc(t, b.Bytes())["etc/hainit.rc"].data
+		if !strings.HasSuffix(rc, "\n"+tc.want) || strings.Count(rc, "mkwatchdog") != strings.Count(tc.want, "mkwatchdog") {
+			t.Errorf("ha.cf %q: default script\n%s\nwant it to end with\n%s", tc.cf, rc, tc.want)
+		}
+	}
+
 	// Errors: a readable authkeys, an unknown module.
 	os.Chmod(hadir+"/authkeys", 0o644)
 	if _, err := Build(o); err == nil || !strings.Contains(err.Error(), "authkeys") {

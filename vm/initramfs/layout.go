@@ -69,7 +69,25 @@ func Build(o *Options) (*Archive, error) {
 			return nil, err
 		}
 	}
+	if o.HaDir != "" && !a.Has("etc/hainit.rc") {
+		a.Bytes("etc/hainit.rc", 0o644, []byte(defaultScript(o.HaDir)))
+	}
 	return a, nil
+}
+
+// defaultScript is the boot script of an image with a configuration and
+// no script of its own: run heartbeat, with the watchdog if ha.cf names one.
+func defaultScript(haDir string) string {
+	s := "# /etc/hainit.rc, written by mkinitramfs: the boot script of habox init\n" +
+		"# (one applet a line; see `habox init --help`).\n"
+	cf, _ := os.ReadFile(filepath.Join(haDir, "ha.cf"))
+	for _, l := range strings.Split(string(cf), "\n") {
+		if f := strings.Fields(strings.SplitN(l, "#", 2)[0]); len(f) > 1 && f[0] == "watchdog" {
+			s += "mkwatchdog\n"
+			break
+		}
+	}
+	return s + "bg heartbeat -f\n"
 }
 
 // appletLinks returns the names `habox --install -s` links (every applet

@@ -70,8 +70,12 @@ func main() {
 			o.KDir = defaultKDir()
 		}
 		if o.KDir == "" {
-			fmt.Fprintln(os.Stderr, "mkinitramfs: no /lib/modules/*/modules.dep: install a kernel (linux-image-amd64) or pass -load '' -carry ''")
-			os.Exit(1)
+			if *kdir != "" || len(o.Load) > 0 {
+				fmt.Fprintln(os.Stderr, "mkinitramfs: no /lib/modules/*/modules.dep: install the kernel's modules, or pass -kdir")
+				os.Exit(1)
+			}
+			fmt.Fprintln(os.Stderr, "mkinitramfs: warning: no kernel module tree here; image without", strings.Join(o.Carry, ", "))
+			o.Carry = nil
 		}
 	}
 	a, err := initramfs.Build(o)
