@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -360,5 +361,71 @@ func TestConfigErrors(t *testing.T) {
 	cmd = exec.Command(bin, "heartbeat", "-V")
 	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != Version {
 		t.Fatalf("-V: %q", out)
+	}
+}
+
+// TestCommandLine: -s and -k without a daemon, and the refusal of a
+// second instance (the pid file names a live process whose command line
+// says heartbeat: this test binary).
+func TestCommandLine(t *testing.T) {
+	bin := lab.HaboxBin(t)
+	dir := t.TempDir()
+	pid := filepath.Join(dir, "pid")
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"heartbeat"}, args...)...)
+		cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("-s", "-p", pid); code != 1 || !strings.Contains(out, "heartbeat is stopped. No process") {
+		t.Fatalf("-s: %d %q", code, out)
+	}
+	if out, code := run("-k", "-p", pid); code != 0 || !strings.Contains(out, "Heartbeat already stopped.") {
+		t.Fatalf("-k: %d %q", code, out)
+	}
+	os.WriteFile(filepath.Join(dir, "ha.cf"), []byte("keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth9\nnode alice bob\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "authkeys"), []byte("auth 1\n1 sha1 k\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "haresources"), []byte("alice 10.0.0.5\n"), 0o644)
+	os.WriteFile(pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	want := "heartbeat: already running [pid " + strconv.Itoa(os.Getpid()) + "]."
+	if out, code := run("-f", "-c", dir, "-l", dir, "-p", pid); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("second instance: %d %q", code, out)
+	}
+	if out, code := run("-s", "-p", pid); code != 0 || !strings.Contains(out, "heartbeat OK [pid "+strconv.Itoa(os.Getpid())+" et al] is running on") {
+		t.Fatalf("-s running: %d %q", code, out)
+	}
+	if out, code := run("-D"); code != 0 || !strings.Contains(out, "keepalive") {
+		t.Fatalf("-D: %d %q", code, out)
+	}
+	if _, code := run("-x"); code != 2 {
+		t.Fatalf("bad option: exit %d", code)
+	}
+}
+
+// TestWatchdog: with `watchdog FILE` the daemon feeds 0x00 every
+// keepalive and writes the magic 'V' on a clean stop.
+func TestWatchdog(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on", Watchdog: true})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1 := l.Nodes[0]
+	wd := n1.Path("watchdog")
+	b1, _ := os.ReadFile(wd)
+	time.Sleep(10 * tKeepalive)
+	b2, _ := os.ReadFile(wd)
+	if len(b2)-len(b1) < 5 || strings.Trim(string(b2), "\x00") != "" {
+		t.Fatalf("watchdog fed %d bytes in 10 keepalives: %q", len(b2)-len(b1), b2)
+	}
+	n1.WaitLog(`Using watchdog device: `, time.Second)
+	n1.Stop(10 * time.Second)
+	b3, _ := os.ReadFile(wd)
+	if !strings.Contains(string(b3), "V") {
+		t.Fatalf("no magic close: %q", b3[len(b3)-min(len(b3), 16):])
 	}
 }

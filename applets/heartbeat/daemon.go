@@ -350,15 +350,30 @@ func (d *daemon) finish() int {
 	restart := d.restartExec
 	d.close()
 	if restart {
-		exe, err := os.Executable()
-		if err == nil {
-			args := append([]string{"heartbeat"}, os.Args[1:]...)
+		// 3.0.6 re-executes itself after giving everything up (healed
+		// partition): same arguments, in the foreground of the process
+		// that already detached, with a fresh generation.
+		if exe, err := os.Executable(); err == nil {
+			args := []string{"heartbeat", "-f"}
+			skip := 1
 			if len(os.Args) > 1 && os.Args[1] == "heartbeat" {
-				args = append([]string{"heartbeat"}, os.Args[2:]...)
+				skip = 2
+			}
+			for _, a := range os.Args[skip:] {
+				if a != "-f" {
+					args = append(args, a)
+				}
+			}
+			var envv []string
+			for _, kv := range d.env.Environ {
+				if kv != daemonMarker {
+					envv = append(envv, kv)
+				}
 			}
 			os.Remove(d.o.pidfile)
-			envv := append([]string(nil), d.env.Environ...)
-			syscall.Exec(exe, args, envv)
+			err = syscall.Exec(exe, args, envv)
+			d.env.Err("heartbeat: restart failed: ", err.Error(), "\n")
+			return 1
 		}
 	}
 	return d.exitCode
