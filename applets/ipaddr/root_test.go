@@ -114,6 +114,11 @@ func mac(t *testing.T, ns *hwtest.Netns, dev string) net.HardwareAddr {
 type capture struct{ fd int }
 
 func newCapture(t testing.TB, ns *hwtest.Netns, dev string) *capture {
+	return newCaptureProto(t, ns, dev, unix.ETH_P_ARP)
+}
+
+// newCaptureProto receives frames of one EtherType on dev in ns.
+func newCaptureProto(t testing.TB, ns *hwtest.Netns, dev string, etherType uint16) *capture {
 	t.Helper()
 	c := &capture{fd: -1}
 	ns.Do(t, func() {
@@ -121,7 +126,7 @@ func newCapture(t testing.TB, ns *hwtest.Netns, dev string) *capture {
 		if err != nil {
 			panic(err)
 		}
-		proto := int(htons(unix.ETH_P_ARP))
+		proto := int(htons(etherType))
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
 		if err != nil {
 			panic(err)
