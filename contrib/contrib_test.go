@@ -687,3 +687,42 @@ func TestSysVRealDaemon(t *testing.T) {
 		t.Errorf("start with a bad ha.cf: exit %d, want 6\n%s", rc, out)
 	}
 }
+
+// TestInitramfsToolsReal runs the hook through Debian's own mkinitramfs
+// when initramfs-tools and a kernel's modules are installed (make vmtest
+// installs linux-image-amd64, which brings them), and lists the image.
+func TestInitramfsToolsReal(t *testing.T) {
+	hwtest.RequireRoot(t)
+	mk, err := exec.LookPath("mkinitramfs")
+	if err != nil {
+		t.Skip("initramfs-tools not installed")
+	}
+	deps, _ := filepath.Glob("/lib/modules/*/modules.dep")
+	if len(deps) == 0 {
+		t.Skip("no kernel module tree")
+	}
+	kver := filepath.Base(filepath.Dir(deps[0]))
+	conf := t.TempDir()
+	os.MkdirAll(conf+"/hooks", 0o755)
+	os.WriteFile(conf+"/initramfs.conf", []byte("MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\nUMASK=0077\n"), 0o644)
+	os.WriteFile(conf+"/modules", nil, 0o644)
+	hook, _ := os.ReadFile("initramfs-tools/hooks/habox")
+	os.WriteFile(conf+"/hooks/habox", hook, 0o755)
+	img := filepath.Join(t.TempDir(), "initrd.img")
+	out, rc := run(t, []string{"HABOX=" + bin, "HA_DIR=" + haDir(t, true)}, mk, "-d", conf, "-o", img, kver)
+	if rc != 0 {
+		t.Fatalf("mkinitramfs: %d\n%s", rc, out)
+	}
+	if fi, err := os.Stat(img); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("image %v %v: the secret in authkeys must not be readable by others", fi, err)
+	}
+	list, rc := run(t, nil, "lsinitramfs", img)
+	if rc != 0 {
+		t.Fatalf("lsinitramfs: %s", list)
+	}
+	for _, want := range []string{"usr/sbin/habox", "usr/sbin/heartbeat", "usr/sbin/IPaddr", "etc/ha.d/authkeys", "etc/ha.d/ha.cf", "softdog.ko"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("image lacks %s", want)
+		}
+	}
+}
