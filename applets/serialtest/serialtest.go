@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/applets/heartbeat/wire"
 	"habox/hw/serial"
 )
 
@@ -97,6 +98,7 @@ type options struct {
 	count      int
 	length     int
 	keys       string
+	keyring    *wire.Keyring // loaded from keys
 	rtscts     bool
 	lockDir    string
 	noLock     bool
@@ -241,6 +243,12 @@ func parse(env *cli.Env, args []string) (*options, int) {
 
 // runMode opens the ports and runs the mode.
 func runMode(ctx context.Context, env *cli.Env, o *options) int {
+	if o.keys != "" {
+		var err error
+		if o.keyring, err = loadKeys(o.keys); err != nil {
+			return cli.Fail(env, name, err, exitErr)
+		}
+	}
 	var ports []*line
 	defer func() {
 		for _, p := range ports {

@@ -430,8 +430,13 @@ func TestWatchNoTraffic(t *testing.T) {
 	// Bad authkeys file: a clear error before touching the port.
 	keys := writeKeys(t, "auth 1\n1 sha1 k\n")
 	os.Chmod(keys, 0644)
-	if r := runApplet(t, "--watch", "-k", keys, "--no-lock", p.path); r.code != exitErr || !strings.Contains(r.errout, "chmod 600") {
+	locks := lockDir(t)
+	if r := runApplet(t, "--watch", "-k", keys, "--lockdir", locks, p.path); r.code != exitErr || !strings.Contains(r.errout, "chmod 600") ||
+		strings.Contains(r.errout, "watching") {
 		t.Errorf("readable authkeys: exit %d: %s", r.code, r.errout)
+	}
+	if ents, _ := os.ReadDir(locks); len(ents) != 0 {
+		t.Error("lock taken before the keys were checked")
 	}
 }
 

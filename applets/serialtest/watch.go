@@ -65,13 +65,7 @@ func loadKeys(path string) (*wire.Keyring, error) {
 
 // watch prints one line per heartbeat message on the line.
 func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
-	var keys *wire.Keyring
-	if o.keys != "" {
-		var err error
-		if keys, err = loadKeys(o.keys); err != nil {
-			return cli.Fail(env, name, err, exitErr)
-		}
-	}
+	keys := o.keyring
 	env.Err(name, ": watching heartbeat traffic on ", p.Path(), " at ", strconv.Itoa(o.baud), " baud")
 	if keys == nil {
 		env.Err(" (not verifying: no -k authkeys)")
