@@ -158,6 +158,10 @@ func TestBcastMedium(t *testing.T) {
 	if s := ma.(Statser).Stats(); s.Received != 2 {
 		t.Errorf("stats %+v", s)
 	}
+	ma.Close()
+	if !strings.Contains(bufA.String(), "info: glib: UDP Broadcast heartbeat closed on port 694 interface eth1 - Status: 1\n") {
+		t.Errorf("closed line missing: %q", bufA.String())
+	}
 }
 
 func TestMcastMedium(t *testing.T) {

@@ -30,6 +30,8 @@ type udpMedium struct {
 	// (a USB NIC replugged, a VLAN recreated): sockets bound to a deleted
 	// device never work again.
 	mk func() (tx, rx *udp.Conn, err error)
+	// closedMsg is logged by Close when set (3.0.6's bcast plugin does).
+	closedMsg string
 
 	mu       sync.Mutex
 	tx, rx   *udp.Conn
@@ -80,6 +82,7 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 		return nil, err
 	}
 	log.Info("glib: UDP Broadcast heartbeat started on port " + itoa(p) + " (" + itoa(p) + ") interface " + m.Dev)
+	u.closedMsg = "glib: UDP Broadcast heartbeat closed on port " + itoa(p) + " interface " + m.Dev + " - Status: "
 	return u, nil
 }
 
@@ -274,6 +277,13 @@ func (u *udpMedium) Close() error {
 		err = u.rx.Close()
 		if e := u.tx.Close(); err == nil {
 			err = e
+		}
+		if u.closedMsg != "" {
+			status := "1" // HA_OK
+			if err != nil {
+				status = "0" // HA_FAIL
+			}
+			u.log.Info(u.closedMsg + status)
 		}
 	})
 	return err
