@@ -594,7 +594,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			dt = time.Duration(x) * time.Millisecond
 		}
 		if src == d.self {
-			d.mem.Status(src, m.Get(wire.St), dt, now)
+			d.memEvents(d.mem.Status(src, m.Get(wire.St), dt, now))
 			d.feedWatchdog()
 			return
 		}

@@ -1,0 +1,75 @@
+package heartbeat
+
+// # How habox's heartbeat differs from (or pins down) heartbeat 3.0.6
+//
+// One process. Media readers, timers, the resource runner and the control
+// socket feed one event loop goroutine that owns all cluster state
+// (membership, resources, the wire engine); nothing blocks it: resource
+// scripts run in goroutines and report back as events. Clocks are
+// monotonic. Timeouts are checked every min(250 ms, keepalive/4) (3.0.6:
+// every 250 ms), so millisecond timings are honoured.
+//
+// On the wire habox is 3.0.6: netstring on UDP with the trailing auth,
+// classic text on serial, control fields in 3.0.6's order, protocol=1 with
+// ACKs, reqnodes/repnodes, retransmissions, st init→up→active and
+// dt = deadtime+2000 for the first 5 s. Its status messages carry one
+// extra field, habox=1, which 3.0.6 ignores (an unknown field; it is
+// inside the authenticated bytes like every field). It tells a habox node
+// that its peer is habox (used for healed partitions, below).
+//
+// Resources. The work of ResourceManager, req_resource, mach_down,
+// rc.d/ip-request(-resp) and hb_standby is done in Go with the same
+// messages and log texts; /etc/ha.d/harc and rc.d/* are not run. A script
+// is looked up in DIR/resource.d, then in the first existing init
+// directory (/etc/init.d on Debian), as 3.0.6 does. IPaddr (and the IP
+// shorthand of haresources) runs the habox binary itself with argv[0]
+// "IPaddr" — no shell, ifconfig or send_arp needed — unless
+// DIR/resource.d/IPaddr exists: a user script of that name always wins.
+// Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
+// HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
+// HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT), stdout is read for status
+// (running/OK/not running, spec 2.6), stderr goes to the debug log.
+//
+// Decisions where 3.0.6 leaves room or is slow:
+//
+//   - The nice_failback deadlock breaker (RSCRCVD → STABLE) is 3.0.6's
+//     10 s, or the local deadtime when that is shorter, so that ms timings
+//     do not wait 10 s when both nodes boot together.
+//   - A node alone at comm-up in auto_failback on/off (its peer declared
+//     dead after initdead) is STABLE at once; 3.0.6 stays STARTING until a
+//     peer appears. rscstatus, standby and shutdown therefore work alone.
+//   - cl_status rscstatus reports the groups actually held in legacy mode
+//     too (3.0.6 always says "none" there).
+//   - A failed start stops the whole group (3.0.6), but the "hb_standby
+//     foreign after 30 s" that 3.0.6's ResourceManager schedules is not
+//     done.
+//   - A failed stop whose resource still runs: 3.0.6 reboots (reboot -nf).
+//     habox fences with the watchdog when `watchdog` is configured (it
+//     stops feeding it and logs CRIT; the board resets within the watchdog
+//     timeout); otherwise it reboots only when the environment has
+//     HA_REBOOT_ON_STOP_FAILURE=yes, else it logs CRIT and carries on.
+//   - Healed partition (spec 5.8). With a 3.0.6 peer habox does what 3.0.6
+//     does: give up every group, send shutdone, and re-execute itself after
+//     deadtime+1 s. Between two habox nodes (both sent habox=1) each side
+//     resolves at once, without restart: for every group, the node named
+//     on its haresources line keeps it (if neither node is named, the
+//     lower node name keeps it) and the other one releases it. Both sides
+//     apply the same rule, so exactly one owner remains and nothing flaps.
+//   - SIGHUP rereads authkeys when it changed (as 3.0.6); other changes
+//     are validated and reported, and take effect at the next start (3.0.6
+//     re-executes itself keeping its resources).
+//   - realtime: SCHED_RR at rtprio (default: the minimum) for every thread,
+//     with reset-on-fork so scripts run in the normal class, re-applied
+//     every 10 s for threads the Go runtime adds; mlockall(MCL_CURRENT)
+//     only (MCL_FUTURE would make later allocations fail under a small
+//     RLIMIT_MEMLOCK). Failures are warnings.
+//   - Watchdog: opened at start, WDIOC_SETTIMEOUT ⌈(deadtime+10ms)/1s⌉,
+//     fed with 0x00 on every loop-back of our own status, magic 'V' close
+//     when resource release starts at a clean shutdown, never otherwise.
+//
+// Names and paths for tests and embedded layouts: the node name is
+// uname -n lower-cased, or $HA_NODENAME (DIR/nodeinfo still wins); the
+// configuration directory is -c DIR or $HA_DIR; the state directory
+// (hb_generation, hb_uuid) -l DIR or $HA_VARLIB; the pid file -p FILE; the
+// control socket -S PATH or $HA_CTLSOCK. IPaddr's lock and pid files go
+// to $HABOX_RUNDIR (default /run/habox), inherited by the scripts.
