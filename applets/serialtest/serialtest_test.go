@@ -462,7 +462,6 @@ func TestLocked(t *testing.T) {
 	// The holder dies: its lock is stale and taken over.
 	sleeper.Process.Kill()
 	sleeper.Wait()
-	p.m.Write(nil)
 	r = runApplet(t, "-r", "-t", "0.1", "--lockdir", locks, p.path)
 	if r.code != exitNoData {
 		t.Errorf("stale lock: exit %d: %s", r.code, r.errout)
