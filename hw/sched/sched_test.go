@@ -1,6 +1,9 @@
 package sched
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -34,12 +37,32 @@ func TestSetRRAndLock(t *testing.T) {
 	if a.Policy != unix.SCHED_RR || int(a.Priority) != MinRR() {
 		t.Fatalf("policy %#x prio %d", a.Policy, a.Priority)
 	}
+	before := vmRSS(t)
 	if err := LockMemory(); err != nil {
 		t.Logf("mlockall refused (RLIMIT_MEMLOCK?): %v", err)
 	} else {
+		// ONFAULT: locking must not fault in the runtime's whole heap arena.
+		if grown := vmRSS(t) - before; grown > 16<<10 {
+			t.Errorf("VmRSS grew by %d KiB when locking", grown)
+		}
 		UnlockMemory()
 	}
 	// Allocation still works after locking and unlocking.
 	b := make([]byte, 32<<20)
 	b[len(b)-1] = 1
+}
+
+func vmRSS(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
 }
