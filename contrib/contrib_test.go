@@ -314,6 +314,32 @@ func TestInstallPrefixAndInit(t *testing.T) {
 	}
 }
 
+// TestInstallCross installs a binary that cannot run here (as a cross
+// build for a router): the applet names come from HOST_HABOX.
+func TestInstallCross(t *testing.T) {
+	dir := t.TempDir()
+	foreign := filepath.Join(dir, "habox-mipsle")
+	elf := append([]byte("\x7fELF\x01\x02\x01"), make([]byte, 200)...)
+	os.WriteFile(foreign, elf, 0o755)
+	dest := t.TempDir()
+	out, rc := run(t, []string{"DESTDIR=" + dest, "HOST_HABOX=" + bin}, "sh", "install.sh", foreign)
+	if rc != 0 {
+		t.Fatalf("install.sh: %d\n%s", rc, out)
+	}
+	if got, _ := os.ReadFile(dest + "/usr/sbin/habox"); !bytes.Equal(got, elf) {
+		t.Error("installed binary is not the cross-built one")
+	}
+	for _, n := range linkNames(t) {
+		if l, _ := os.Readlink(dest + "/usr/sbin/" + n); l != "habox" {
+			t.Errorf("usr/sbin/%s -> %q", n, l)
+		}
+	}
+	out, rc = run(t, []string{"DESTDIR=" + t.TempDir(), "HOST_HABOX=/nonexistent"}, "sh", "install.sh", foreign)
+	if rc == 0 || !strings.Contains(out, "HOST_HABOX") {
+		t.Errorf("no runnable habox: exit %d\n%s", rc, out)
+	}
+}
+
 func TestInittab(t *testing.T) {
 	data, err := os.ReadFile("inittab")
 	if err != nil {

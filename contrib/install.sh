@@ -8,6 +8,8 @@
 #   DESTDIR  staging root (packages, images); links never contain it
 #   PREFIX   installation prefix (default /usr); the binary goes to $PREFIX/sbin
 #   INIT     also install an init file: sysv, systemd, openwrt or none (default)
+#   HOST_HABOX  a habox that runs on this machine, to list the applets when
+#            BINARY is cross-built for another CPU (default: ./habox)
 #
 # Safe to run again: links already right are left alone, stale links are
 # replaced, and existing files that are not links (a user's ha.cf, another
@@ -63,7 +65,14 @@ mv -f "$DESTDIR$sbin/.habox.new" "$DESTDIR$sbin/habox"
 # themselves are made here, relative, so they stay right under DESTDIR.
 names=$(mktemp -d)
 trap 'rm -rf "$names"' EXIT
-"$DESTDIR$sbin/habox" --install -s "$names" || die "habox --install failed"
+if ! "$DESTDIR$sbin/habox" --install -s "$names" 2>/dev/null; then
+	# A cross-built binary does not run here: ask a native build of the
+	# same source.
+	host=${HOST_HABOX:-./habox}
+	"$host" --install -s "$names" ||
+		die "$bin does not run here (cross-built?) and neither does HOST_HABOX=$host: build it with make"
+	note "applet list taken from $host"
+fi
 for l in "$names"/*; do
 	[ -L "$l" ] || continue
 	link "$sbin/${l##*/}" habox
