@@ -17,8 +17,9 @@ var ClientTimeout = 5 * time.Second
 
 // Client errors.
 var (
-	// ErrNotRunning: no daemon listens on the socket.
-	ErrNotRunning = errors.New("heartbeat is not running")
+	// ErrNotRunning: no daemon listens on the socket. Its text is the
+	// reason 3.0.6's cl_status prints in that case.
+	ErrNotRunning = errors.New("hb_api_signon: Can't initiate connection to heartbeat")
 	// ErrPermission: the socket exists but we may not connect (not root).
 	ErrPermission = errors.New("permission denied")
 	// ErrTimeout: the daemon did not answer within ClientTimeout.
@@ -46,7 +47,7 @@ func Query(path string, req Request) (Snapshot, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOTDIR):
-			return Snapshot{}, cli.Wrap(err.Error(), ErrNotRunning)
+			return Snapshot{}, ErrNotRunning
 		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 			return Snapshot{}, cli.Wrap(err.Error(), ErrPermission)
 		case errors.Is(err, syscall.ETIMEDOUT):
