@@ -206,6 +206,14 @@ func run() (code int) {
 	default:
 		pass("client reaches %s on node1 (%s) %.1fs after heartbeat start", vip, mac, time.Since(t0).Seconds())
 	}
+	// Exactly one owner.
+	out1, rc1 := node1.ctl("IPaddr " + vip + "/24/eth0 status")
+	out2, rc2 := node2.ctl("IPaddr " + vip + "/24/eth0 status")
+	if rc1 == 0 && strings.Contains(out1, "Running") && rc2 == 7 {
+		pass("IPaddr status: node1 holds %s, node2 does not", vip)
+	} else {
+		fail("IPaddr status: node1 %q (%d), node2 %q (%d)", out1, rc1, out2, rc2)
+	}
 	if arp.sawGARP(node1.mac, 20*time.Second) {
 		pass("client saw node1's gratuitous ARP for %s", vip)
 	} else {
@@ -268,9 +276,9 @@ func other(v *vm) *vm { return v.peer }
 // summary returns serialtest's result line (the one counting lost probes).
 func summary(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for _, l := range lines {
-		if strings.Contains(l, "lost") {
-			return strings.TrimSpace(l)
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "lost") {
+			return strings.TrimSpace(lines[i])
 		}
 	}
 	return strings.TrimSpace(lines[len(lines)-1])
