@@ -1,13 +1,10 @@
 package wire
 
 import (
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha1"
 	"errors"
-	"hash"
 	"strconv"
 
+	"habox/applets/heartbeat/wire/digest"
 	"habox/conf"
 )
 
@@ -100,21 +97,18 @@ func (k *Keyring) AppendAuthValue(dst, data []byte) []byte {
 
 // appendToken appends the lower-case token of data.
 func appendToken(dst []byte, method conf.AuthMethod, key, data []byte) []byte {
-	var h func() hash.Hash
+	var kind digest.Kind
 	switch method {
 	case conf.AuthCRC:
 		return strconv.AppendUint(dst, uint64(CRC(data)), 16)
 	case conf.AuthMD5:
-		h = md5.New
+		kind = digest.MD5
 	case conf.AuthSHA1:
-		h = sha1.New
+		kind = digest.SHA1
 	default:
 		return dst
 	}
-	mac := hmac.New(h, key)
-	mac.Write(data)
-	var sum [sha1.Size]byte
-	for _, c := range mac.Sum(sum[:0]) {
+	for _, c := range digest.HMAC(kind, key, data) {
 		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return dst
