@@ -61,17 +61,17 @@ func TestIPv6Netns(t *testing.T) {
 	capt := newCapture6(t, l.cli, "eth0")
 
 	t0 := time.Now()
-	if code, _, e := l.run6(t, "-c", "3", "-i", "100", "2001:db8::77", "start"); code != 0 {
+	if code, _, e := l.run6(t, "-c", "3", "-i", "400", "2001:db8::77", "start"); code != 0 {
 		t.Fatalf("start: %d %s", code, e)
 	}
-	if d := time.Since(t0); d > 150*time.Millisecond {
+	if d := time.Since(t0); d > 600*time.Millisecond { // the repetitions take 800 ms
 		t.Errorf("start took %v", d)
 	}
 	out := l.srv.Exec(t, "ip", "-6", "-o", "addr", "show", "dev", "eth0")
 	if !strings.Contains(out, "inet6 2001:db8::77/64 scope global nodad") {
 		t.Fatalf("after start:\n%s", out)
 	}
-	frames := capt.naFor("2001:db8::77", 4, 2*time.Second)
+	frames := capt.naFor("2001:db8::77", 4, 3*time.Second)
 	if len(frames) != 3 {
 		t.Fatalf("got %d neighbour advertisements, want 3", len(frames))
 	}

@@ -134,6 +134,10 @@ func newCaptureProto(t testing.TB, ns *hwtest.Netns, dev string, etherType uint1
 		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifi.Index}); err != nil {
 			panic(err)
 		}
+		// kernel receive times, from the first frame on
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			panic(err)
+		}
 		c.fd = fd
 	})
 	t.Cleanup(func() { unix.Close(c.fd) })
@@ -155,7 +159,6 @@ type frame struct {
 // timeout, with their kernel receive times.
 func (c *capture) arpFor(ip string, n int, timeout time.Duration) []frame {
 	want := netip.MustParseAddr(ip).As4()
-	unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	var out []frame
 	deadline := time.Now().Add(timeout)
 	buf, oob := make([]byte, 2048), make([]byte, 512)
@@ -229,27 +232,27 @@ func TestStartStatusStopNetns(t *testing.T) {
 	capCli := newCapture(t, l.cli, "eth0")
 
 	t0 := time.Now()
-	code, _, e := l.run(t, "-c", "3", "-i", "200", "192.0.2.77", "start")
+	code, _, e := l.run(t, "-c", "3", "-i", "400", "192.0.2.77", "start")
 	took := time.Since(t0)
 	if code != 0 {
 		t.Fatalf("start: %d %s", code, e)
 	}
-	if took > 150*time.Millisecond {
+	if took > 600*time.Millisecond { // the repetitions take 1 s
 		t.Errorf("start took %v: the repetitions must not block it", took)
 	}
 	got := findAddr(addrs(t, l.srv, "eth0"), "192.0.2.77")
 	if len(got) != 1 || got[0] != (ifAddr{"192.0.2.77/24", "192.0.2.255", "eth0:0"}) {
 		t.Fatalf("after start: %+v", got)
 	}
-	frames := capCli.arpFor("192.0.2.77", 7, 2*time.Second)
+	frames := capCli.arpFor("192.0.2.77", 7, 3*time.Second)
 	if len(frames) != 6 {
 		t.Fatalf("client received %d GARP frames, want 6 (3 request+reply pairs)", len(frames))
 	}
 	for i, f := range frames {
 		wantGARP(t, f.b, uint16(1+i%2), srvMAC, "192.0.2.77")
 	}
-	// 7.4 timing: pair i starts ~i*200ms after the first, reply ~100ms after its request.
-	for i, lo := range []time.Duration{0, 0, 150, 250, 350, 450} {
+	// 7.4 timing: pair i starts ~i*400ms after the first, reply ~200ms after its request.
+	for i, lo := range []time.Duration{0, 0, 350, 550, 750, 950} {
 		if d := frames[i].at.Sub(frames[0].at); d < lo*time.Millisecond || d > (lo+400)*time.Millisecond {
 			t.Errorf("frame %d at +%v, want about +%dms", i, d, lo)
 		}
