@@ -2,7 +2,9 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# -gcflags=all=-l (no inlining) saves ~200 KB (7%) of the stripped binary;
+# nothing in habox is hot enough to miss it (see README, Size).
+GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -gcflags=all=-l -ldflags '$(LDFLAGS)'
 FUZZTIME ?= 30s
 PREFIX   ?= /usr
 DESTDIR  ?=
