@@ -235,17 +235,21 @@ func NewMcastSender(ifname string, group [4]byte, port, ttl int, loop bool) (*Co
 }
 
 // NewMcastReceiver returns a socket bound to group:port and joined to the
-// group on ifname's address.
+// group on ifname's address. Unlike 3.0.6 it is also bound to the device,
+// so two mcast lines for the same group on two interfaces do not hear
+// each other's traffic (which would report a dead link as up).
 func NewMcastReceiver(ifname string, group [4]byte, port int) (*Conn, error) {
 	local, err := IfAddr(ifname)
 	if err != nil {
 		return nil, err
 	}
-	c, err := newReceiver("", group, port, false)
+	c, err := newReceiver(ifname, group, port, false)
 	if err != nil {
-		return nil, sockErr("bind", ifname, errors.Unwrap(err))
+		return nil, err
 	}
-	c.name = ifname
+	// IP_MULTICAST_ALL off: only the group joined here, not every group
+	// some other socket joined on this port.
+	c.control(func(fd int) { unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0) })
 	mreq := &unix.IPMreq{Multiaddr: group, Interface: local}
 	var serr error
 	if err := c.control(func(fd int) { serr = unix.SetsockoptIPMreq(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq) }); err != nil {

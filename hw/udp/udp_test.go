@@ -244,3 +244,23 @@ func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Two mcast lines for one group on two interfaces keep their traffic
+// apart, so each link's status is its own.
+func TestMcastPerInterface(t *testing.T) {
+	a, b := pair(t)
+	hwtest.Veth(t, a, "ha1", "10.9.1.1/24", b, "hb1", "10.9.1.2/24")
+	waitUp(t, a, "ha1")
+	waitUp(t, b, "hb1")
+	group := [4]byte{239, 0, 0, 44}
+	r0 := open(t, a, func() (*Conn, error) { return NewMcastReceiver("ha0", group, 6945) })
+	r1 := open(t, a, func() (*Conn, error) { return NewMcastReceiver("ha1", group, 6945) })
+	s0 := open(t, b, func() (*Conn, error) { return NewMcastSender("hb0", group, 6945, 1, false) })
+	s1 := open(t, b, func() (*Conn, error) { return NewMcastSender("hb1", group, 6945, 1, false) })
+	s0.Send([]byte("on link 0"))
+	expect(t, r0, "on link 0")
+	expectNothing(t, r1, 300*time.Millisecond)
+	s1.Send([]byte("on link 1"))
+	expect(t, r1, "on link 1")
+	expectNothing(t, r0, 300*time.Millisecond)
+}
