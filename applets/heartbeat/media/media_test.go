@@ -198,6 +198,7 @@ func TestUcastMedium(t *testing.T) {
 	HostsFile = hosts
 	t.Cleanup(func() { HostsFile = old })
 	log, buf := testLogger(t)
+	log.SetDebug(4)
 	ma, cha := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "nodeb", Port: 694}, log)
 	mb, chb := running(t, b, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "10.7.0.1", Port: 694}, nil)
 	if !strings.Contains(buf.String(), "info: glib: ucast: started on port 694 interface eth1 to 10.7.0.2\n") {
@@ -207,6 +208,9 @@ func TestUcastMedium(t *testing.T) {
 	recv(t, chb, "eth1", "u1")
 	mb.Send([]byte("u2"))
 	recv(t, cha, "eth1", "u2")
+	if !strings.Contains(buf.String(), "debug: glib: ucast: received 2 byte packet from 10.7.0.2\n") {
+		t.Errorf("no packet debug line: %q", buf.String())
+	}
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -32,6 +32,9 @@ type udpMedium struct {
 	mk func() (tx, rx *udp.Conn, err error)
 	// closedMsg is logged by Close when set (3.0.6's bcast plugin does).
 	closedMsg string
+	// gotPrefix starts the debug line for a received packet, as the
+	// plugin words it ("got", or "ucast: received").
+	gotPrefix string
 
 	mu       sync.Mutex
 	tx, rx   *udp.Conn
@@ -40,6 +43,9 @@ type udpMedium struct {
 	closeOnce sync.Once
 	done      chan struct{}
 }
+
+// debugPkt is 3.0.6's DEBUGPKT level: per-packet debug lines.
+const debugPkt = 4
 
 // ReopenInterval bounds how often a medium whose interface vanished tries
 // to recreate its sockets.
@@ -82,6 +88,7 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 		return nil, err
 	}
 	log.Info("glib: UDP Broadcast heartbeat started on port " + itoa(p) + " (" + itoa(p) + ") interface " + m.Dev)
+	u.gotPrefix = "glib: got "
 	u.closedMsg = "glib: UDP Broadcast heartbeat closed on port " + itoa(p) + " interface " + m.Dev + " - Status: "
 	return u, nil
 }
@@ -121,6 +128,7 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	}
 	log.Info("glib: UDP multicast heartbeat started for group " + m.Group + " port " + itoa(p) +
 		" interface " + m.Dev + " (ttl=" + itoa(m.TTL) + " loop=" + loop + ")")
+	u.gotPrefix = "glib: got "
 	return u, nil
 }
 
@@ -152,6 +160,7 @@ func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 		return nil, err
 	}
 	log.Info("glib: ucast: started on port " + itoa(p) + " interface " + m.Dev + " to " + netip.AddrFrom4(peer).String())
+	u.gotPrefix = "glib: ucast: received "
 	return u, nil
 }
 
@@ -255,6 +264,9 @@ func (u *udpMedium) Run(out chan<- Packet) {
 			case <-time.After(100 * time.Millisecond):
 			}
 			continue
+		}
+		if u.log.DebugLevel() >= debugPkt {
+			u.log.Debug(debugPkt, u.gotPrefix+itoa(n)+" byte packet from "+from.Addr().String())
 		}
 		data := make([]byte, n)
 		copy(data, buf[:n])
