@@ -107,7 +107,7 @@ func Open(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	return nil, &Error{Msg: "medium " + string(m.Type) + " on " + m.Dev, Err: ErrUnknownType}
 }
 
-// badLimiter limits the repeated error lines of one medium: 5 per minute
+// newLimiter limits the repeated error lines of one medium: 5 per minute
 // per kind.
 func newLimiter() *hblog.Limiter { return hblog.NewLimiter(5, time.Minute) }
 
