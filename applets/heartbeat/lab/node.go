@@ -192,7 +192,9 @@ func KeepalivedAdvert(keepalive time.Duration) string {
 }
 
 // KeepalivedConf returns keepalived's configuration for this node: VRRPv3
-// over eth1, the VIP on eth0, node1 preferred (priority 150, preempting).
+// on the service LAN (eth0, as VRRP is deployed: over the private veth a
+// cut link would put the survivor in FAULT state), the VIP on eth0, node1
+// preferred (priority 150, preempting).
 func (n *Node) KeepalivedConf() string {
 	prio := 150 - 50*n.Index
 	return fmt.Sprintf(`global_defs {
@@ -205,7 +207,7 @@ func (n *Node) KeepalivedConf() string {
 }
 vrrp_instance VI_1 {
 	state BACKUP
-	interface eth1
+	interface eth0
 	virtual_router_id 51
 	priority %d
 	advert_int %s
@@ -372,16 +374,17 @@ func (n *Node) forget() {
 	n.mu.Unlock()
 }
 
-// Pids lists the node's daemon processes (everything in its mount
-// namespace but the anchor), including resource scripts being run.
+// Pids lists the node's processes: everything in its network namespace
+// but the anchor (daemons, their children even in mount namespaces of
+// their own, as keepalived's VRRP child, and resource scripts).
 func (n *Node) Pids() []int {
-	want := mntNS(n.anchorPid)
+	want := nsID(n.anchorPid, "net")
 	if want == "" {
 		return nil
 	}
 	var pids []int
 	for _, p := range allPids() {
-		if p != n.anchorPid && mntNS(p) == want {
+		if p != n.anchorPid && nsID(p, "net") == want {
 			pids = append(pids, p)
 		}
 	}
@@ -426,6 +429,9 @@ func (n *Node) killAll() {
 			break
 		}
 		for _, p := range pids {
+			signal(p, syscall.SIGSTOP)
+		}
+		for _, p := range pids {
 			signal(p, syscall.SIGKILL)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -450,16 +456,20 @@ func (n *Node) SetLinks(up bool) error {
 	return n.NS.Run("sh", "-c", "ip link set eth0 "+state+" && ip link set eth1 "+state)
 }
 
-// HardFail SIGKILLs the daemon and cuts the node's links at the same
-// instant (the serial link too, when configured, by blocking it), and
-// returns that instant.
+// HardFail takes the node down like a power loss: every process of the
+// node is frozen (SIGSTOP, so none can react, e.g. keepalived's VRRP child
+// to its parent's death), its links are cut (and the serial link blocked
+// when configured), then everything is SIGKILLed. It returns the instant
+// the freeze began.
 func (n *Node) HardFail() time.Time {
 	t := n.Lab.T
 	t.Helper()
 	t0 := time.Now()
-	for _, p := range n.Pids() {
-		signal(p, syscall.SIGKILL)
+	pids := n.Pids()
+	for _, p := range pids {
+		signal(p, syscall.SIGSTOP)
 	}
+	waitStopped(pids, 200*time.Millisecond)
 	n.mu.Lock()
 	n.failed = true
 	n.mu.Unlock()
@@ -473,6 +483,34 @@ func (n *Node) HardFail() time.Time {
 	return t0
 }
 
+// waitStopped waits until every process is stopped (state T) or gone.
+func waitStopped(pids []int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for _, p := range pids {
+		for time.Now().Before(deadline) {
+			st := procState(p)
+			if st == "" || st == "T" || st == "t" || st == "Z" {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+// procState returns the one-letter state of a process ("" if gone).
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+3 > len(s) {
+		return ""
+	}
+	return s[i+2 : i+3]
+}
+
 // Recover undoes HardFail as a reboot would: stale VIP and test-resource
 // state removed, links up, serial unblocked. The daemon is not started.
 func (n *Node) Recover() {
@@ -480,6 +518,12 @@ func (n *Node) Recover() {
 	t.Helper()
 	n.NS.Run("ip", "addr", "del", VIP+"/24", "dev", "eth0")
 	os.Remove(n.Path("state", "running"))
+	// A reboot empties /run (tmpfs): stale pid files go.
+	if m, _ := filepath.Glob(n.Path("run", "*.pid")); len(m) > 0 {
+		for _, f := range m {
+			os.Remove(f)
+		}
+	}
 	if err := n.SetLinks(true); err != nil {
 		t.Fatalf("lab: %v", err)
 	}

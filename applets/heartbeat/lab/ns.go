@@ -138,9 +138,10 @@ func vethPair(a *NS, ifA, addrA string, b *NS, ifB, addrB string) error {
 	return nil
 }
 
-// mntNS returns the mount namespace identity of pid ("" if gone).
-func mntNS(pid int) string {
-	s, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/mnt")
+// nsID returns the identity of pid's namespace of the kind (net, mnt...),
+// "" if the process is gone.
+func nsID(pid int, kind string) string {
+	s, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/" + kind)
 	return s
 }
 

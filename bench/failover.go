@@ -1,0 +1,213 @@
+package main
+
+import (
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"habox/applets/heartbeat/lab"
+)
+
+// setting is one keepalive/deadtime pair of the failover runs.
+type setting struct {
+	name                string
+	keepalive, deadtime time.Duration
+	peers               []lab.Kind // nil: every configured peer
+}
+
+// runType is what happens to the owner.
+type runType string
+
+const (
+	hard     runType = "hard failure"
+	graceful runType = "graceful stop"
+	failback runType = "failback"
+)
+
+var runTypes = []runType{hard, graceful, failback}
+
+type caseKey struct {
+	setting string
+	peer    lab.Kind
+	typ     runType
+}
+
+// timeline is one run's probes relative to the event.
+type timeline struct {
+	points   []point       // probe sent offset and answering node (1, 2) or 0 lost
+	takeover time.Duration // first answer from the new owner
+}
+
+type point struct {
+	at   time.Duration
+	node int
+}
+
+func (c *config) settings() []setting {
+	fast := setting{"fastest (10ms/40ms; keepalived advert 0.01s)", 10 * time.Millisecond, 40 * time.Millisecond, []lab.Kind{lab.Habox, lab.Keepalived}}
+	mid := setting{"200ms/1s", 200 * time.Millisecond, time.Second, nil}
+	slow := setting{"2s/10s", 2 * time.Second, 10 * time.Second, nil}
+	switch {
+	case c.smoke:
+		return []setting{mid}
+	case c.quick:
+		return []setting{mid, fast}
+	}
+	return []setting{slow, mid, fast}
+}
+
+// failovers measures every (setting, peer): n hard failures and n graceful
+// stops of the owner, each followed by its return (failback).
+func (r *report) failovers() {
+	for _, s := range r.cfg.settings() {
+		for _, p := range r.cfg.peers {
+			if s.peers != nil && !contains(s.peers, p) {
+				continue
+			}
+			if r.cfg.smoke && p != r.cfg.peers[0] {
+				continue
+			}
+			logf("failover: %s at %s, n=%d", p, s.name, r.cfg.n)
+			err := try(string(p)+" "+s.name, func(t *runT) { r.cycle(t, s, p) })
+			if err != nil {
+				r.fail(err)
+			}
+		}
+	}
+}
+
+func contains(ks []lab.Kind, k lab.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// masterDown is the time after which a peer declares the owner dead: the
+// heartbeat deadtime, or VRRP's Master_Down_Interval for keepalived's
+// backup (priority 100).
+func masterDown(p lab.Kind, s setting) time.Duration {
+	if p != lab.Keepalived {
+		return s.deadtime
+	}
+	adv := advertDur(s.keepalive)
+	return 3*adv + adv*(256-100)/256
+}
+
+func advertDur(keepalive time.Duration) time.Duration {
+	cs := (keepalive + 5*time.Millisecond) / (10 * time.Millisecond)
+	return max(cs, 1) * 10 * time.Millisecond
+}
+
+func (r *report) cycle(t *runT, s setting, p lab.Kind) {
+	l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{p, p}, Keepalive: s.keepalive, Deadtime: s.deadtime,
+		Initdead: max(s.deadtime, 2*time.Second)})
+	l.Start()
+	l.WaitOwner(0, 60*time.Second)
+	pr, err := lab.StartProber(l.Client, 10*time.Millisecond)
+	if err != nil {
+		t.Fatalf("prober: %v", err)
+	}
+	defer pr.Stop()
+	down := masterDown(p, s)
+	settle := func() {
+		if p != lab.Keepalived {
+			l.WaitBothActive(60 * time.Second)
+		}
+		l.WaitOwner(0, 30*time.Second)
+		time.Sleep(max(time.Second, 2*s.keepalive, down/2))
+		if _, ok := pr.WaitAnswer(0, time.Now(), 5*time.Second); !ok {
+			t.Fatalf("client does not reach node1 before the run")
+		}
+		// A random phase against the heartbeat interval.
+		time.Sleep(time.Duration(rand.Int64N(int64(s.keepalive) + 1)))
+	}
+	for _, typ := range []runType{hard, graceful} {
+		for i := 0; i < r.cfg.n; i++ {
+			settle()
+			var t0 time.Time
+			if typ == hard {
+				t0 = l.Nodes[0].HardFail()
+			} else {
+				t0 = l.Nodes[0].Stop(60 * time.Second)
+			}
+			if _, ok := pr.WaitAnswer(1, t0, 3*down+20*time.Second); !ok {
+				t.Fatalf("%s: node2 never answered\n%s", typ, l.LogTails(30))
+			}
+			out, err := pr.Outage(0, 1, t0)
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			r.add(caseKey{s.name, p, typ}, out, pr, t0)
+			t.Logf("%s #%d: %v", typ, i+1, out)
+			if typ == hard {
+				l.Nodes[0].Recover()
+			}
+			if p != lab.Keepalived {
+				l.WaitOwner(1, 10*time.Second)
+			}
+			t1 := time.Now()
+			l.Nodes[0].Start()
+			if _, ok := pr.WaitAnswer(0, t1, 90*time.Second); !ok {
+				t.Fatalf("failback: node1 never answered again\n%s", l.LogTails(30))
+			}
+			fb, err := pr.Outage(1, 0, t1)
+			if err != nil {
+				t.Fatalf("failback: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			r.add(caseKey{s.name, p, failback}, fb, pr, t1)
+			t.Logf("failback #%d: %v", i+1, fb)
+		}
+	}
+}
+
+// add records one outage and, for the first sample of a case, its timeline.
+func (r *report) add(k caseKey, d time.Duration, pr *lab.Prober, t0 time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.samples == nil {
+		r.samples = map[caseKey][]time.Duration{}
+		r.timelines = map[caseKey]timeline{}
+	}
+	r.samples[k] = append(r.samples[k], d)
+	if _, ok := r.timelines[k]; ok {
+		return
+	}
+	var tl timeline
+	for _, x := range pr.Probes() {
+		if x.Sent.Before(t0.Add(-time.Second)) {
+			continue
+		}
+		tl.points = append(tl.points, point{x.Sent.Sub(t0), x.Node + 1})
+	}
+	tl.takeover = takeoverOffset(pr.Probes(), t0)
+	r.timelines[k] = tl
+}
+
+// takeoverOffset finds the first answer after t0 following a gap (the new
+// owner), relative to t0.
+func takeoverOffset(ps []lab.Probe, t0 time.Time) time.Duration {
+	var a []lab.Probe
+	for _, x := range ps {
+		if x.Node >= 0 && x.Recv.After(t0) {
+			a = append(a, x)
+		}
+	}
+	sort.Slice(a, func(i, j int) bool { return a[i].Recv.Before(a[j].Recv) })
+	prevNode := -1
+	for _, x := range ps {
+		if x.Node >= 0 && !x.Recv.After(t0) {
+			prevNode = x.Node
+		}
+	}
+	for _, x := range a {
+		if x.Node != prevNode {
+			return x.Recv.Sub(t0)
+		}
+	}
+	return 0
+}
