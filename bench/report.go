@@ -19,7 +19,7 @@ type report struct {
 	cfg       *config
 	started   time.Time
 	loadStart string
-	elapsed time.Duration
+	elapsed   time.Duration
 
 	mu          sync.Mutex
 	samples     map[caseKey][]time.Duration
