@@ -40,7 +40,7 @@ func TestMeasure(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		at := l.Nodes[0].HardFail()
 		l.WaitOwner(1, 10*time.Second)
-		o, err := p.Outage(0, 1, at)
+		o, err := outage(p, 0, 1, at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestMeasure(t *testing.T) {
 		time.Sleep(6 * time.Second)
 		at = l.Nodes[1].Stop(10 * time.Second)
 		l.WaitOwner(0, 10*time.Second)
-		o, err = p.Outage(1, 0, at)
+		o, err = outage(p, 1, 0, at)
 		if err != nil {
 			t.Fatal(err)
 		}
