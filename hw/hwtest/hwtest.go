@@ -106,7 +106,10 @@ func (ns *Netns) Command(name string, args ...string) *exec.Cmd {
 }
 
 // Do runs f on an OS thread switched into the namespace, for in-process
-// code that opens sockets there. The thread is discarded afterwards.
+// code that opens sockets there. The thread is switched back afterwards;
+// if that fails it stays locked and dies with its goroutine (never the
+// main thread: a thread left in the namespace would make its cleanup list
+// and kill the test binary).
 func (ns *Netns) Do(t testing.TB, f func()) {
 	t.Helper()
 	fd, err := unix.Open("/var/run/netns/"+ns.Name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -114,18 +117,26 @@ func (ns *Netns) Do(t testing.TB, f func()) {
 		t.Fatalf("open netns %s: %v", ns.Name, err)
 	}
 	defer unix.Close(fd)
-	done := make(chan any)
+	done := make(chan any, 1)
 	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer unix.Close(orig)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			done <- err
 			return
 		}
 		defer func() {
-			if r := recover(); r != nil {
-				done <- r
+			r := recover()
+			if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+				runtime.UnlockOSThread()
 			}
+			done <- r
 		}()
 		f()
 	}()
