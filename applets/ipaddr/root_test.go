@@ -566,3 +566,41 @@ func TestBadInputNetns(t *testing.T) {
 		t.Errorf("bad input changed addresses:\n%s\n%s", before, after)
 	}
 }
+
+// TestGoRepeater runs the package API the way a long-running daemon would:
+// the repetitions come from a goroutine, and Stop cancels them.
+func TestGoRepeater(t *testing.T) {
+	l := newLab(t)
+	capCli := newCapture(t, l.cli, "eth0")
+	hw := &HW{RunDir: l.runDir}
+	defer hw.Close()
+	rep := &GoRepeater{}
+	ag := &Agent{Sys: hw, Repeater: rep, Count: 50, Interval: 100 * time.Millisecond}
+	sp, err := ParseSpec("192.0.2.77/24/eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tg Target
+	l.srv.Do(t, func() {
+		if tg, err = ag.Resolve(sp); err != nil {
+			panic(err)
+		}
+		if _, _, err = ag.Start(tg); err != nil {
+			panic(err)
+		}
+	})
+	// The goroutine keeps its sockets: the AF_PACKET socket was opened in
+	// the namespace, so sending works from any thread.
+	if f := capCli.arpFor("192.0.2.77", 6, 2*time.Second); len(f) != 6 {
+		t.Fatalf("got %d frames, want 6", len(f))
+	}
+	l.srv.Do(t, func() {
+		if _, err = ag.Stop(tg); err != nil {
+			panic(err)
+		}
+	})
+	capCli.arpFor("192.0.2.77", 100, 50*time.Millisecond) // drain
+	if f := capCli.arpFor("192.0.2.77", 1, 400*time.Millisecond); len(f) != 0 {
+		t.Errorf("frames after Stop: %d", len(f))
+	}
+}

@@ -298,7 +298,8 @@ func runRepeat(runDir string, args []string) error {
 }
 
 // GoRepeater sends the repetitions from a goroutine, for a long-running
-// caller (the daemon) that uses Agent in-process.
+// caller (the daemon) that uses Agent in-process. Repeat opens the socket
+// in the calling thread's network namespace.
 type GoRepeater struct {
 	mu   sync.Mutex
 	stop map[netip.Addr]chan struct{}
@@ -314,13 +315,17 @@ func (g *GoRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interval tim
 	if old := g.stop[ip]; old != nil {
 		close(old)
 	}
+	// The socket is opened here, in the caller's network namespace (the
+	// goroutine may run on any thread).
+	c, err := arp.Dial(l.Index)
+	if err != nil {
+		return err
+	}
 	ch := make(chan struct{})
 	g.stop[ip] = ch
 	go func() {
-		if c, err := arp.Dial(l.Index); err == nil {
-			sendPairs(c, l, ip, count, interval, ch, 1)
-			c.Close()
-		}
+		sendPairs(c, l, ip, count, interval, ch, 1)
+		c.Close()
 		g.mu.Lock()
 		if g.stop[ip] == ch {
 			delete(g.stop, ip)
