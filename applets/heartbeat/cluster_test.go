@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -441,4 +442,44 @@ func outage(p *lab.Prober, from, to int, at time.Time) (time.Duration, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestReloadKeepsResources: SIGHUP after an ha.cf change re-executes the
+// daemon (same pid, new generation) without touching the resources; the
+// peer sees a restart, not a death.
+func TestReloadKeepsResources(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	pid := n1.Pid()
+	f, err := os.OpenFile(n1.Path("etc", "ha.cf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("# changed\n")
+	f.Close()
+	future := time.Now().Add(2 * time.Second)
+	os.Chtimes(n1.Path("etc", "ha.cf"), future, future)
+	if err := n1.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	n1.WaitLog(`ha.cf changed: restarting heartbeat, keeping resources`, 3*time.Second)
+	n2.WaitLog(`Heartbeat restart on node `+n1.Name, 5*time.Second)
+	l.WaitBothActive(10 * time.Second)
+	time.Sleep(2 * tDeadtime)
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("holders %q after reload\n%s", h, l.LogTails(30))
+	}
+	if n1.Pid() != pid || !n1.Running() {
+		t.Fatalf("daemon did not re-execute in place")
+	}
+	if c := n1.CountLog(`Releasing resource group`); c != 0 {
+		t.Fatalf("resources released during reload\n%s", n1.Log())
+	}
+	if c := n2.CountLog(`is dead|Resources being acquired`); c != 0 {
+		t.Fatalf("peer took over during reload\n%s", n2.Log())
+	}
+	n1.Signal(syscall.SIGHUP)
+	n1.WaitLog(`Configuration unchanged\.`, 3*time.Second)
 }

@@ -64,7 +64,8 @@ type options struct {
 	node                          string
 	foreground                    bool
 	debug                         int
-	restart                       bool // -R: re-exec after a restart (resources kept)
+	restart                       bool   // -R: re-executed after SIGHUP, resources kept
+	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 }
 
 func run(env *cli.Env, args []string) int {
@@ -99,6 +100,8 @@ func run(env *cli.Env, args []string) int {
 			o.ctlsock, err = a.Value()
 		case "-R":
 			o.restart = a.Flag()
+		case "-C":
+			o.held, err = a.Value()
 		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
 			if !a.Flag() {
 				break

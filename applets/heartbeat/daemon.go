@@ -71,6 +71,7 @@ type daemon struct {
 	badCount    uint64
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
+	mtimes      map[string]time.Time
 }
 
 // now is the monotonic time since start.
@@ -137,8 +138,10 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	d.mem = membership.New(membership.Config{Self: self, Nodes: hc.Nodes, Links: links,
 		Deadtime: hc.Deadtime, Warntime: hc.Warntime, Initdead: hc.Initdead, Keepalive: hc.Keepalive}, 0)
+	held, _ := resources.ParseHold(o.held)
 	d.rsc = resources.New(resources.Config{Self: self, Nodes: hc.Nodes, Groups: c.Resources.Groups,
-		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid()}, d.mem)
+		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid(), Restarted: o.restart, Held: held}, d.mem)
+	d.mtimes = configTimes(o.dir)
 	d.runner = d.newRunner()
 
 	for _, m := range hc.Media {
@@ -412,13 +415,38 @@ func (d *daemon) shutdown() {
 	d.rscActs(acts)
 }
 
-// reload handles SIGHUP: authkeys are reread when changed; other changes
-// are reported (apply them with a restart: heartbeat -k, then start).
+// configTimes returns the modification times of ha.cf and haresources.
+func configTimes(dir string) map[string]time.Time {
+	t := map[string]time.Time{}
+	for _, f := range []string{conf.HaCfFile, "haresources"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t[f] = fi.ModTime()
+		}
+	}
+	return t
+}
+
+// reload handles SIGHUP as 3.0.6 (5.9): when ha.cf (or haresources)
+// changed, heartbeat re-executes itself keeping its resources (-R -C
+// HOLD); else when authkeys changed it is reread; else nothing changed.
+// An invalid new configuration is logged and ignored.
 func (d *daemon) reload() {
 	c, err := conf.Load(d.o.dir, d.o.node)
 	if err != nil {
 		d.log.Error("Configuration reload failed: " + strings.ReplaceAll(err.Error(), "\n", "; "))
 		return
+	}
+	now := configTimes(d.o.dir)
+	for f, t := range now {
+		if !t.Equal(d.mtimes[f]) {
+			if d.shutdownReq || d.rsc.Busy() || !d.active {
+				d.log.Warn("Configuration change (" + f + ") not applied now: resource activity or shutdown in progress; send SIGHUP again later")
+				return
+			}
+			d.log.Info("Configuration file " + f + " changed: restarting heartbeat, keeping resources.")
+			d.restartKeeping()
+			return
+		}
 	}
 	keys, err := wire.NewKeyring(c.Auth)
 	if err != nil {
@@ -440,6 +468,51 @@ func (d *daemon) reload() {
 		return
 	}
 	d.log.Info("Configuration unchanged.")
+}
+
+// restartKeeping re-executes heartbeat at once with -R -C HOLD: the new
+// process (same pid, new generation) starts holding what we hold and
+// does not touch the resources.
+func (d *daemon) restartKeeping() {
+	exe, err := os.Executable()
+	if err != nil {
+		d.log.Error("restart: " + err.Error())
+		return
+	}
+	args := []string{"heartbeat", "-f", "-R", "-C", d.rsc.Holding().String()}
+	skip := 1
+	if len(os.Args) > 1 && os.Args[1] == "heartbeat" {
+		skip = 2
+	}
+	rest := os.Args[skip:]
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case "-f", "-R":
+			continue
+		case "-C":
+			i++
+			continue
+		}
+		args = append(args, rest[i])
+	}
+	var envv []string
+	for _, kv := range d.env.Environ {
+		if kv != daemonMarker {
+			envv = append(envv, kv)
+		}
+	}
+	for _, m := range d.media {
+		m.Close()
+	}
+	if d.ctl != nil {
+		d.ctl.Close()
+	}
+	d.closeWatchdog()
+	d.log.Close()
+	os.Remove(d.o.pidfile)
+	err = syscall.Exec(exe, args, envv)
+	d.env.Err("heartbeat: restart failed: ", err.Error(), "\n")
+	d.exiting, d.exitAt, d.exitCode = true, 0, 1
 }
 
 func (d *daemon) setLocal(st string) {

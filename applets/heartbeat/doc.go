@@ -55,9 +55,12 @@ package heartbeat
 //     on its haresources line keeps it (if neither node is named, the
 //     lower node name keeps it) and the other one releases it. Both sides
 //     apply the same rule, so exactly one owner remains and nothing flaps.
-//   - SIGHUP rereads authkeys when it changed (as 3.0.6); other changes
-//     are validated and reported, and take effect at the next start (3.0.6
-//     re-executes itself keeping its resources).
+//   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
+//     (errors are logged, the running node carries on); when ha.cf or
+//     haresources changed, heartbeat re-executes itself in place (same
+//     pid, new generation) with -R -C HOLD and keeps its resources — the
+//     peer logs a restart, not a death; when only authkeys changed it is
+//     reread; otherwise "Configuration unchanged.".
 //   - realtime: SCHED_RR at rtprio (default: the minimum) for every thread,
 //     with reset-on-fork so scripts run in the normal class, re-applied
 //     every 10 s for threads the Go runtime adds; mlockall(MCL_CURRENT)

@@ -15,6 +15,11 @@ type Config struct {
 	Mode     conf.AutoFailback
 	Deadtime time.Duration
 	Pid      int
+	// Restarted is set after a re-execution that kept the resources
+	// (3.0.6's -R with -C Held): the node starts holding Held and does not
+	// request resources at comm-up.
+	Restarted bool
+	Held      Hold
 	// RscrcvdDelay is the nice_failback deadlock breaker (3.0.6: a fixed
 	// 10 s). Zero means: min(10 s, Deadtime), so fast ms timings are not
 	// stuck for 10 s while slow second timings behave exactly as 3.0.6.
@@ -109,6 +114,13 @@ func New(cfg Config, view View) *Manager {
 	for _, n := range cfg.Nodes {
 		m.hasResources[n] = true
 	}
+	if cfg.Restarted {
+		m.requestedYet = true
+		for _, k := range m.keys(cfg.Held) {
+			m.held[k] = true
+		}
+		m.mine = cfg.Held
+	}
 	return m
 }
 
@@ -132,6 +144,16 @@ func (m *Manager) Busy() bool { return m.running != nil || len(m.queue) > 0 }
 
 // ShuttingDown reports whether a graceful shutdown started or is pending.
 func (m *Manager) ShuttingDown() bool { return m.shutdownInProgress || m.shutdownWanted }
+
+// Holding returns what this node holds (for a restart that keeps the
+// resources): its own holding in nice_failback modes, else derived from
+// the groups held.
+func (m *Manager) Holding() Hold {
+	if m.nice {
+		return m.mine
+	}
+	return m.heldHold()
+}
 
 // RscStatus is cl_status rscstatus: none, local, foreign, all, or
 // transition while resource work runs. In nice_failback modes it is
@@ -286,6 +308,11 @@ func (m *Manager) CommUp(now time.Duration) []Action {
 	if m.nice {
 		a = append(a, sendA(NewMsg("starting")))
 		m.state = rStarting
+		if m.cfg.Restarted {
+			// 3.0.6: "if (first_time && WeAreRestarting) state = STABLE".
+			m.state = rStable
+			m.localDone, m.foreignDone = true, true
+		}
 		if dead > 0 && dead == len(m.cfg.Nodes)-1 && m.otherStable {
 			// Alone: the peers' groups were taken when they were declared
 			// dead. 3.0.6 would stay STARTING until a peer shows up;

@@ -500,3 +500,34 @@ func TestHold(t *testing.T) {
 		t.Error("accepted bad hold")
 	}
 }
+
+func TestRestartKeepsResources(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			s.want(both)
+			h := s.nodes["alice"].m.Holding()
+			if h != Local {
+				t.Fatalf("holding %v", h)
+			}
+			// alice re-executes itself keeping her resources.
+			v := &fakeView{status: map[string]string{"alice": "init", "bob": "active"}, heard: map[string]bool{"bob": true}}
+			cfg := Config{Self: "alice", Nodes: s.names, Groups: groups, Mode: mode, Deadtime: time.Second, Restarted: true, Held: h}
+			s.nodes["alice"].m = New(cfg, v)
+			s.nodes["alice"].view = v
+			s.commUp("alice")
+			s.advance(3 * time.Second)
+			s.want(both)
+			for _, l := range s.logs["alice"] {
+				if strings.Contains(l, "received ip-request-resp") && strings.Count(strings.Join(s.logs["alice"], "\n"), "received ip-request-resp") > 1 {
+					t.Fatalf("resources requested again after the restart: %v", s.logs["alice"])
+				}
+			}
+			if got := s.nodes["alice"].m.RscStatus(); got != "local" {
+				t.Fatalf("rscstatus after restart %s", got)
+			}
+		})
+	}
+}
