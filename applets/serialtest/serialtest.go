@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,7 +43,8 @@ Options:
 	-b BAUD		9600 19200 38400 57600 115200 230400 460800 (default 19200)
 	-t SECONDS	-r: give up without data (default 10); --ping/--pair: wait
 			per probe (default 2); --echo/--watch: stop when idle
-	-n COUNT	Probes for --ping/--pair (default 10)
+	-n COUNT	Probes for --ping/--pair (default 10); --watch: stop
+			after COUNT messages
 	-l LENGTH	Probe payload bytes, 1..1000 (default 32)
 	-k FILE		--watch: authkeys to verify messages with (mode 0600)
 	--rtscts	Hardware flow control (heartbeat uses it; needs a cable
@@ -53,7 +55,7 @@ Options:
 Exit status: 0 ok (link clean), 1 error (no such device, not a tty,
 permission, I/O), 2 usage, 3 link not clean (lost or corrupted probes,
 --watch: messages failing authentication), 4 no data within the timeout,
-5 device locked by another process, 130 interrupted (--ping, --pair, -s;
+5 device locked or opened by heartbeat, 130 interrupted (--ping, --pair, -s;
 -r, --echo and --watch stop normally on SIGINT/SIGTERM).`
 
 // Exit codes.
@@ -96,6 +98,7 @@ type options struct {
 	timeout    time.Duration
 	timeoutSet bool
 	count      int
+	countSet   bool
 	length     int
 	keys       string
 	keyring    *wire.Keyring // loaded from keys
@@ -161,6 +164,7 @@ func parse(env *cli.Env, args []string) (*options, int) {
 				if o.count, err = a.Int(); err == nil && (o.count < 1 || o.count > 1000000) {
 					return nil, cli.UsageError(env, usage, "-n: count must be 1..1000000")
 				}
+				o.countSet = true
 			case "-l":
 				if o.length, err = a.Int(); err == nil && (o.length < 1 || o.length > maxPayload) {
 					return nil, cli.UsageError(env, usage, "-l: length must be 1..1000")
@@ -322,6 +326,21 @@ func open(env *cli.Env, o *options, dev string) (*line, int) {
 			env.Err(name, ": cannot lock ", dev, ": ", err.Error(), " (--lockdir DIR, or --no-lock)\n")
 			return nil, exitErr
 		}
+	}
+	// heartbeat 3.0.6 drops its lock file once the port is open: look for
+	// it among the port's users too.
+	users, _ := serial.Users(dev)
+	for _, u := range users {
+		if strings.HasPrefix(u.Comm, "heartbeat") {
+			lock.Unlock()
+			env.Err(name, ": ", dev, " is in use by heartbeat (pid ", strconv.Itoa(u.PID),
+				"): stop it first, or use another port\n")
+			return nil, exitLocked
+		}
+	}
+	for _, u := range users {
+		env.Err(name, ": warning: ", dev, " is also open by pid ", strconv.Itoa(u.PID), " (", u.Comm,
+			"), which may read part of the data\n")
 	}
 	p, err := serial.Open(dev, serial.Config{Baud: o.baud, RTSCTS: o.rtscts, VMin: 1, VTime: 1})
 	if err != nil {

@@ -476,6 +476,48 @@ func TestLocked(t *testing.T) {
 	}
 }
 
+// holdOpen runs sleep, renamed name, with the port open, as heartbeat's
+// serial children hold theirs (without a lock file, in 3.0.6).
+func holdOpen(t *testing.T, p *pty, name string) int {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	data, err := os.ReadFile("/bin/sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bin, data, 0755)
+	f, err := os.OpenFile(p.path, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(bin, "30")
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+func TestInUseByHeartbeat(t *testing.T) {
+	p := newPty(t)
+	before := p.termios(t)
+	pid := holdOpen(t, p, "heartbeat")
+	r := runApplet(t, "-r", "-t", "0.1", "--lockdir", lockDir(t), p.path)
+	if r.code != exitLocked || !strings.Contains(r.errout, "in use by heartbeat (pid "+strconv.Itoa(pid)+")") {
+		t.Errorf("exit %d: %s", r.code, r.errout)
+	}
+	p.expectRestored(t, before)
+	// Any other program holding the port: a warning, and the test runs.
+	q := newPty(t)
+	pid = holdOpen(t, q, "minicom")
+	r = runApplet(t, "-r", "-t", "0.1", "--lockdir", lockDir(t), q.path)
+	if r.code != exitNoData || !strings.Contains(r.errout, "also open by pid "+strconv.Itoa(pid)+" (minicom)") {
+		t.Errorf("exit %d: %s", r.code, r.errout)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	reg := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(reg, nil, 0600)

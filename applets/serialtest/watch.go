@@ -74,6 +74,7 @@ func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
 	var fr wire.Framer
 	buf := make([]byte, 4096)
 	msgs, bad, malformed := 0, 0, 0
+read:
 	for {
 		n, err := readSome(ctx, p, buf, deadlineAfter(o.timeout))
 		if err != nil {
@@ -102,6 +103,9 @@ func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
 				line += " AUTH-FAILED (" + derr.Error() + ")"
 			}
 			env.Out(line, "\n")
+			if o.countSet && msgs >= o.count {
+				break read
+			}
 		}
 	}
 	summary := strconv.Itoa(msgs) + " messages"

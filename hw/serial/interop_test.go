@@ -18,9 +18,20 @@ import (
 // python3 child: it prints st_ttylock's result, holds the lock until its
 // stdin closes, then unlocks.
 const ttylocker = `
-import ctypes, sys
+import ctypes, sys, os
 lib = ctypes.CDLL("libstonith.so.1")
 dev = sys.argv[1].encode()
+if dev == b"names":
+    # Print the lock file st_ttylock creates for each path on stdin.
+    for p in sys.stdin.read().split("\n"):
+        if not p:
+            continue
+        before = set(os.listdir("/var/lock"))
+        r = lib.st_ttylock(p.encode())
+        new = set(os.listdir("/var/lock")) - before
+        print(r, " ".join(new), flush=True)
+        lib.st_ttyunlock(p.encode())
+    sys.exit(0)
 r = lib.st_ttylock(dev)
 print(r, flush=True)
 sys.stdin.read()
@@ -74,6 +85,34 @@ func (g *glueLocker) stop() {
 		g.stdin.Close()
 		g.stdin = nil
 		g.cmd.Wait()
+	}
+}
+
+// TestInteropLockNames compares LockName with the file st_ttylock creates.
+func TestInteropLockNames(t *testing.T) {
+	startGlueLocker(t, "/dev/"+hwtest.UniqueName("probe")).stop() // skips when unavailable
+	u := hwtest.UniqueName("n")
+	paths := []string{
+		"/dev/ttyZZ" + u,
+		"/dev/pts/9" + u,
+		"/dev/serial/by-id/usb-FTDI_FT232R-if00-port0." + u,
+		"/tmp/hblab-1234/tty_A." + u,
+		"/dev/" + strings.Repeat("abcdefghij", 8) + u,
+	}
+	cmd := exec.Command("python3", "-c", ttylocker, "names")
+	cmd.Stdin = strings.NewReader(strings.Join(paths, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(paths) {
+		t.Fatalf("output %q", out)
+	}
+	for i, p := range paths {
+		if want := "0 " + LockName(p); lines[i] != want {
+			t.Errorf("%s: st_ttylock made %q, LockName says %q", p, lines[i], want)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package serial
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,20 +14,25 @@ import (
 // minicom, pppd).
 const LockDir = "/var/lock"
 
-// LockName returns the lock file name of a device as heartbeat 3.0.6
-// (cluster-glue's ttylock) names it: "LCK.." and the absolute path without
-// its first five characters ("/dev/") and without slashes. For /dev/ttyS0
-// that is LCK..ttyS0, the FHS name; /dev/pts/3 gives LCK..pts3.
+// LockName returns the lock file name of a device exactly as heartbeat
+// 3.0.6 names it (cluster-glue's st_ttylock): "LCK.." and the letters and
+// digits of the absolute path after its first five characters ("/dev/"),
+// at most 63 of them. /dev/ttyS0 gives LCK..ttyS0 (the FHS name),
+// /dev/pts/3 LCK..pts3, /dev/ttyUSB-gps LCK..ttyUSBgps.
 func LockName(dev string) string {
 	if !filepath.IsAbs(dev) {
 		if abs, err := filepath.Abs(dev); err == nil {
 			dev = abs
 		}
 	}
-	if len(dev) > 5 {
-		dev = dev[5:]
+	raw := make([]byte, 0, 63)
+	for i := min(5, len(dev)); i < len(dev) && len(raw) < 63; i++ {
+		c := dev[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			raw = append(raw, c)
+		}
 	}
-	return "LCK.." + strings.ReplaceAll(dev, "/", "")
+	return "LCK.." + string(raw)
 }
 
 // LockedError reports a device locked by a live process.
@@ -126,9 +130,9 @@ func ReadLock(path string) (int, error) {
 	if pid, err := strconv.Atoi(s); err == nil && pid > 0 {
 		return pid, nil
 	}
-	if len(b) == 4 && bytes.IndexFunc(b, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-		// Little-endian: the binary format is native and habox's targets
-		// with such old lock writers are x86 and ARM.
+	// The binary format: a little-endian int; pids are below 2^22, so its
+	// last byte is 0, which a text file never holds.
+	if len(b) == 4 && b[3] == 0 {
 		if pid := int(int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)); pid > 0 {
 			return pid, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -318,8 +319,9 @@ func TestLockName(t *testing.T) {
 		"/dev/ttyS0":                      "LCK..ttyS0",
 		"/dev/ttyUSB1":                    "LCK..ttyUSB1",
 		"/dev/pts/77":                     "LCK..pts77",
-		"/dev/serial/by-id/usb-FTDI_x-if": "LCK..serialby-idusb-FTDI_x-if",
+		"/dev/serial/by-id/usb-FTDI_x-if": "LCK..serialbyidusbFTDIxif",
 		"/tmp/hblab/ttyA":                 "LCK..hblabttyA",
+		"/dev/" + strings.Repeat("x", 70): "LCK.." + strings.Repeat("x", 63),
 	} {
 		if got := LockName(dev); got != want {
 			t.Errorf("LockName(%q) = %q, want %q", dev, got, want)
@@ -350,5 +352,63 @@ func TestLockDirMissing(t *testing.T) {
 	_, err := LockDevice(filepath.Join(t.TempDir(), "nope"), "/dev/ttyS0")
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("got %v, want ErrNotExist", err)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	_, path := newPty(t) // newPty keeps a descriptor: ours, not reported
+	users, err := Users(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 0 {
+		t.Fatalf("users %v, want none", users)
+	}
+	// A child holding the port open is reported with its name.
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "30")
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	users, err = Users(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 || users[0].PID != cmd.Process.Pid || users[0].Comm != "sleep" {
+		t.Errorf("users %+v, want sleep pid %d", users, cmd.Process.Pid)
+	}
+	for _, p := range []string{os.Args[0], os.DevNull} {
+		if _, err := Users(p); !errors.Is(err, ErrNotTTY) {
+			t.Errorf("Users(%s) = %v, want ErrNotTTY", p, err)
+		}
+	}
+}
+
+func TestReadLockFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		content string
+		pid     int
+	}{
+		{"     31033\n", 31033},
+		{"31033", 31033},
+		{"1234", 1234},               // four ASCII digits: text, not binary
+		{"\x39\x79\x00\x00", 0x7939}, // binary, with a digit byte
+		{"\x01\x00\x00\x00", 1},      // binary
+		{"\xff\xff\xff\xff", 0},      // binary -1: invalid
+		{"pid\n", 0},
+	} {
+		p := filepath.Join(dir, "LCK..x")
+		os.WriteFile(p, []byte(tc.content), 0644)
+		pid, err := ReadLock(p)
+		if pid != tc.pid || (err == nil) != (tc.pid > 0) {
+			t.Errorf("ReadLock(%q) = %d, %v; want %d", tc.content, pid, err, tc.pid)
+		}
 	}
 }
