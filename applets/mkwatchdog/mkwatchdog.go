@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"habox/applets/cli"
@@ -287,6 +288,10 @@ func test(env *cli.Env, o *options) int {
 		timeout = o.margin
 	}
 	w, err := watchdog.Open(dev)
+	if errors.Is(err, syscall.EBUSY) {
+		env.Err(name, ": ", dev, ": busy: heartbeat or another watchdog daemon has it open (a watchdog allows one user)\n")
+		return 1
+	}
 	if err != nil {
 		return cli.Fail(env, name, err, 1)
 	}
