@@ -412,3 +412,19 @@ func TestReadLockFormats(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkUsers(b *testing.B) {
+	fd, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fd.Close()
+	unix.IoctlSetPointerInt(int(fd.Fd()), unix.TIOCSPTLCK, 0)
+	n, _ := unix.IoctlGetUint32(int(fd.Fd()), unix.TIOCGPTN)
+	path := "/dev/pts/" + strconv.Itoa(int(n))
+	for i := 0; i < b.N; i++ {
+		if _, err := Users(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
