@@ -332,6 +332,19 @@ func TestStartStatusStopNetns(t *testing.T) {
 	if code, _, _ := l.run(t, "-c", "0", "192.0.2.81", "start"); code != 0 || findAddr(addrs(t, l.srv, "eth0"), "192.0.2.81")[0].label != "eth0:0" {
 		t.Errorf("freed label not reused: %+v", addrs(t, l.srv, "eth0"))
 	}
+	// two aliases in a subnet of their own: the first is that subnet's
+	// primary; stopping it must not take the second with it
+	for _, a := range []string{"203.0.113.5/24/eth0", "203.0.113.6/24/eth0"} {
+		if code, _, e := l.run(t, "-c", "0", a, "start"); code != 0 {
+			t.Fatalf("start %s: %d %s", a, code, e)
+		}
+	}
+	if code, _, e := l.run(t, "203.0.113.5/24/eth0", "stop"); code != 0 {
+		t.Fatalf("stop 203.0.113.5: %d %s", code, e)
+	}
+	if got := addrs(t, l.srv, "eth0"); len(findAddr(got, "203.0.113.5")) != 0 || len(findAddr(got, "203.0.113.6")) != 1 {
+		t.Errorf("stopping a subnet's first alias removed the others: %+v", got)
+	}
 	// monitor on a down interface
 	l.srv.Exec(t, "ip", "link", "set", "eth0", "down")
 	if code, _, _ := l.run(t, "192.0.2.78/25/eth0", "monitor"); code != 7 {

@@ -46,7 +46,17 @@ func Addrs(family int) ([]Addr, error) {
 // DelAddr removes exactly the address a (matched by interface, local
 // address, prefix length and, for IPv4, label) through RTM_DELADDR; other
 // addresses of the interface stay. A missing address gives EADDRNOTAVAIL.
+//
+// Deleting a primary IPv4 address (a.Flags without IFA_F_SECONDARY) makes
+// the kernel delete the secondaries of its subnet too, unless the
+// interface's promote_secondaries sysctl is set: DelAddr sets it for the
+// deletion and restores it afterwards, so the other aliases survive.
 func DelAddr(a Addr) error {
+	if a.Prefix.Addr().Is4() && a.Flags&unix.IFA_F_SECONDARY == 0 {
+		if restore := promoteSecondaries(a.Index); restore != nil {
+			defer restore()
+		}
+	}
 	body := addrBody(a)
 	if _, err := request(unix.RTM_DELADDR, unix.NLM_F_ACK, body); err != nil {
 		return nlErr("delete address "+a.Prefix.String(), err)
@@ -251,4 +261,23 @@ func request(typ uint16, flags uint16, body []byte) ([][]byte, error) {
 			return out, nil
 		}
 	}
+}
+
+// promoteSecondaries turns promote_secondaries on for the interface with
+// index and returns the function that turns it off again; nil when it was
+// on already or cannot be changed.
+func promoteSecondaries(index int) func() {
+	l, err := LinkByIndex(index)
+	if err != nil {
+		return nil
+	}
+	p := "/proc/sys/net/ipv4/conf/" + l.Name + "/promote_secondaries"
+	old, err := os.ReadFile(p)
+	if err != nil || strings.TrimSpace(string(old)) != "0" {
+		return nil
+	}
+	if os.WriteFile(p, []byte("1\n"), 0o644) != nil {
+		return nil
+	}
+	return func() { os.WriteFile(p, []byte("0\n"), 0o644) }
 }

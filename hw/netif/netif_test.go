@@ -151,6 +151,40 @@ func TestLinkAndAddrsNetns(t *testing.T) {
 	}
 }
 
+// TestDelPrimaryKeepsSecondaries deletes the primary address of a subnet
+// that has a secondary: the secondary must survive (promoted) and the
+// interface's promote_secondaries must be back to 0.
+func TestDelPrimaryKeepsSecondaries(t *testing.T) {
+	hwtest.RequireRoot(t)
+	ns := inNetns(t, func() {})
+	ns.Exec(t, "sysctl", "-qw", "net.ipv4.conf.eth0.promote_secondaries=0")
+	ns.Exec(t, "ip", "addr", "add", "198.51.100.77/24", "dev", "eth0", "label", "eth0:5")
+	ns.Exec(t, "ip", "addr", "add", "198.51.100.78/24", "dev", "eth0", "label", "eth0:6")
+	ns.Do(t, func() {
+		list, err := Addrs(unix.AF_INET)
+		if err != nil {
+			panic(err)
+		}
+		for _, a := range list {
+			if a.Prefix.Addr() == netip.MustParseAddr("198.51.100.77") {
+				if a.Flags&unix.IFA_F_SECONDARY != 0 {
+					panic("198.51.100.77 is not primary")
+				}
+				if err := DelAddr(a); err != nil {
+					panic(err)
+				}
+			}
+		}
+	})
+	out := ns.Exec(t, "ip", "-o", "-4", "addr", "show", "dev", "eth0")
+	if strings.Contains(out, "198.51.100.77") || !strings.Contains(out, "198.51.100.78/24") || !strings.Contains(out, "192.0.2.10/24") {
+		t.Errorf("after deleting the primary:\n%s", out)
+	}
+	if v := strings.TrimSpace(ns.Exec(t, "cat", "/proc/sys/net/ipv4/conf/eth0/promote_secondaries")); v != "0" {
+		t.Errorf("promote_secondaries left at %s", v)
+	}
+}
+
 func errString(err error) string {
 	if err == nil {
 		return "<nil>"
