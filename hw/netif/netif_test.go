@@ -157,7 +157,7 @@ func TestLinkAndAddrsNetns(t *testing.T) {
 func TestDelPrimaryKeepsSecondaries(t *testing.T) {
 	hwtest.RequireRoot(t)
 	ns := inNetns(t, func() {})
-	ns.Exec(t, "sysctl", "-qw", "net.ipv4.conf.eth0.promote_secondaries=0")
+	ns.Exec(t, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/conf/eth0/promote_secondaries")
 	ns.Exec(t, "ip", "addr", "add", "198.51.100.77/24", "dev", "eth0", "label", "eth0:5")
 	ns.Exec(t, "ip", "addr", "add", "198.51.100.78/24", "dev", "eth0", "label", "eth0:6")
 	ns.Do(t, func() {
