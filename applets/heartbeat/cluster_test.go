@@ -483,3 +483,45 @@ func TestReloadKeepsResources(t *testing.T) {
 	n1.Signal(syscall.SIGHUP)
 	n1.WaitLog(`Configuration unchanged\.`, 3*time.Second)
 }
+
+// TestHealedPartition306: with a heartbeat 3.0.6 peer habox does what
+// 3.0.6 does after a partition (both give up everything and restart);
+// the cluster ends with exactly one owner.
+func TestHealedPartition306(t *testing.T) {
+	if _, err := os.Stat(lab.HB306); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
+		}
+		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
+	}
+	l := newLab(t, lab.Options{AutoFailback: "on", Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
+	l.Start()
+	l.WaitOwner(0, 20*time.Second)
+	time.Sleep(5 * time.Second) // past the start-up dt boost
+	l.Partition(true)
+	deadline := time.Now().Add(15 * time.Second)
+	for len(l.Holders()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(l.Holders()) != 2 {
+		t.Fatalf("partition: holders %q\n%s", holders(l), l.LogTails(20))
+	}
+	l.Partition(false)
+	n1 := l.Nodes[0]
+	n1.WaitLog(`Cluster node `+l.Nodes[1].Name+` returning after partition\.`, 5*time.Second)
+	n1.WaitLog(`Heartbeat shutdown complete\.`, 10*time.Second)
+	stable := 0
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && stable < 20; time.Sleep(100 * time.Millisecond) {
+		if len(l.Holders()) == 1 {
+			stable++
+		} else {
+			stable = 0
+		}
+	}
+	if stable < 20 {
+		t.Fatalf("no single owner after the healed partition: %q\n%s", holders(l), l.LogTails(40))
+	}
+	if !n1.Running() {
+		t.Fatal("habox did not restart")
+	}
+}
