@@ -20,8 +20,9 @@ type System interface {
 	Link(name string) (netif.Link, error)
 	// Addrs lists the IPv4 addresses of all interfaces with their labels.
 	Addrs() ([]netif.Addr, error)
-	// AddAlias configures ip/mask/bcast on the alias label, all or nothing.
-	AddAlias(label string, ip, mask, bcast netip.Addr) error
+	// AddAlias configures p (address and prefix length) with broadcast
+	// bcast on interface l under the alias label, all or nothing.
+	AddAlias(l netif.Link, label string, p netip.Prefix, bcast netip.Addr) error
 	// DelAddr removes exactly one address.
 	DelAddr(a netif.Addr) error
 	// Lock serialises label choice between processes.
@@ -61,8 +62,6 @@ type Target struct {
 	Link   netif.Link
 	Prefix netip.Prefix // service address and netmask bits
 	Bcast  netip.Addr
-	// Explicit is false when the interface came from the routing table.
-	Explicit bool
 }
 
 // Resolve chooses interface, netmask and broadcast for sp and checks that
@@ -86,7 +85,7 @@ func (a *Agent) Resolve(sp Spec) (Target, error) {
 		}
 		return Target{}, err
 	}
-	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, c.Bits), Bcast: c.Bcast, Explicit: sp.Iface != ""}, nil
+	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, c.Bits), Bcast: c.Bcast}, nil
 }
 
 // Placement says where an address currently is.
@@ -198,7 +197,7 @@ func (a *Agent) add(t Target) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	if err := a.Sys.AddAlias(label, ip, route.BitsMask(t.Prefix.Bits()), t.Bcast); err != nil {
+	if err := a.Sys.AddAlias(t.Link, label, t.Prefix, t.Bcast); err != nil {
 		return "", false, err
 	}
 	return label, true, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -75,21 +76,16 @@ func (f *fakeSys) Addrs() ([]netif.Addr, error) {
 	defer f.mu.Unlock()
 	return append([]netif.Addr(nil), f.addrs...), nil
 }
-func (f *fakeSys) AddAlias(label string, ip, mask, bcast netip.Addr) error {
+func (f *fakeSys) AddAlias(l netif.Link, label string, p netip.Prefix, bcast netip.Addr) error {
 	if f.addErr != nil {
 		return f.addErr
 	}
-	name := label[:len(label)-len(filepath.Ext(label))]
-	for i := range label {
-		if label[i] == ':' {
-			name = label[:i]
-			break
-		}
+	if !strings.HasPrefix(label, l.Name+":") {
+		return errors.New("label " + label + " not an alias of " + l.Name)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.addrs = append(f.addrs, netif.Addr{Index: f.links[name].Index, Label: label,
-		Prefix: netip.PrefixFrom(ip, route.MaskBits(mask)), Broadcast: bcast})
+	f.addrs = append(f.addrs, netif.Addr{Index: l.Index, Label: label, Prefix: p, Broadcast: bcast})
 	return nil
 }
 func (f *fakeSys) DelAddr(a netif.Addr) error {

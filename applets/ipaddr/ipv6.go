@@ -123,7 +123,7 @@ func (a *Agent6) Resolve6(sp Spec6) (Target, error) {
 			return Target{}, err
 		}
 		if sp.Bits > 0 {
-			return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, sp.Bits), Explicit: true}, nil
+			return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, sp.Bits)}, nil
 		}
 	}
 	addrs, err := a.Sys.Addrs6()
@@ -139,7 +139,7 @@ func (a *Agent6) Resolve6(sp Spec6) (Target, error) {
 			return Target{}, err
 		}
 	}
-	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, bits), Explicit: sp.Iface != ""}, nil
+	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, bits)}, nil
 }
 
 // Start adds and announces the address unless it is already on the

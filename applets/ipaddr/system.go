@@ -71,12 +71,8 @@ func (h *HW) Addrs() ([]netif.Addr, error) { return netif.Addrs(syscall.AF_INET)
 // ioctl sequence, but SIOCSIFNETMASK re-inserts the address, and on an
 // interface without another IPv4 address that flushes all its routes; it
 // also goes through a classful prefix route. Netlink is atomic.)
-func (h *HW) AddAlias(label string, ip, mask, bcast netip.Addr) error {
-	l, err := netif.LinkByName(label[:strings.IndexByte(label, ':')])
-	if err != nil {
-		return err
-	}
-	return netif.AddAddr(netif.Addr{Index: l.Index, Label: label, Prefix: netip.PrefixFrom(ip, route.MaskBits(mask)), Broadcast: bcast})
+func (h *HW) AddAlias(l netif.Link, label string, p netip.Prefix, bcast netip.Addr) error {
+	return netif.AddAddr(netif.Addr{Index: l.Index, Label: label, Prefix: p, Broadcast: bcast})
 }
 
 // DelAddr removes one address through netlink.
