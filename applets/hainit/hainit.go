@@ -534,4 +534,3 @@ func baseName(p string) string {
 	return p
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }

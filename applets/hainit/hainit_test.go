@@ -98,7 +98,7 @@ poweroff
 	}
 	var got []string
 	for _, c := range cmds {
-		got = append(got, itoa(c.Line)+" "+c.Op+" "+strings.Join(c.Args, " "))
+		got = append(got, cli.Itoa(c.Line)+" "+c.Op+" "+strings.Join(c.Args, " "))
 	}
 	want := []string{"2 run mkwatchdog -t", "3 bg heartbeat -f", "5 sleep 1500ms", "6 kill STOP heartbeat",
 		"7 wait heartbeat", "8 echo done", "9 ip eth1 10.0.0.1/24", "10 poweroff "}
@@ -203,7 +203,7 @@ func (f *fakeSys) Kill(pid int, sig syscall.Signal) error {
 	}
 	return nil
 }
-func (f *fakeSys) Reboot(cmd int) error { f.rec("reboot " + itoa(cmd)); return nil }
+func (f *fakeSys) Reboot(cmd int) error { f.rec("reboot " + cli.Itoa(cmd)); return nil }
 
 // newTest returns an init over a fake system whose applets are
 // /bin/echo (so "heartbeat -f" prints "-f"), with its console in a buffer.
@@ -284,7 +284,7 @@ echo end
 	f.mu.Lock()
 	calls := strings.Join(f.calls, "\n")
 	f.mu.Unlock()
-	wantCalls := "mount\ninsmod kernel/a.ko \ninsmod kernel/loaded.ko \ninsmod kernel/b.ko opt=1 x=2\nhostname node1\nup lo\nup eth1\naddr eth1 10.78.0.1/24\nup nope\nkillall terminated\nkillall killed\nreboot " + itoa(boot.PowerOff)
+	wantCalls := "mount\ninsmod kernel/a.ko \ninsmod kernel/loaded.ko \ninsmod kernel/b.ko opt=1 x=2\nhostname node1\nup lo\nup eth1\naddr eth1 10.78.0.1/24\nup nope\nkillall terminated\nkillall killed\nreboot " + cli.Itoa(boot.PowerOff)
 	if calls != wantCalls {
 		t.Errorf("calls:\n%s\nwant:\n%s", calls, wantCalls)
 	}

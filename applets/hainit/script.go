@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"habox/applets/cli"
 )
 
 // Boot is what the kernel command line asks of init.
@@ -147,7 +149,7 @@ func ParseScript(text string) ([]Cmd, error) {
 	for i, line := range strings.Split(text, "\n") {
 		c, ok, err := ParseLine(line)
 		if err != nil {
-			errs = append(errs, errors.New("line "+itoa(i+1)+": "+err.Error()))
+			errs = append(errs, errors.New("line "+cli.Itoa(i+1)+": "+err.Error()))
 			continue
 		}
 		if ok {
