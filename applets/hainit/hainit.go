@@ -533,4 +533,3 @@ func baseName(p string) string {
 	}
 	return p
 }
-
