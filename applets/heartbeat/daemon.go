@@ -16,6 +16,7 @@ import (
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
+	"habox/hw/entropy"
 	"habox/hw/reboot"
 	"habox/hw/sched"
 	"habox/hw/watchdog"
@@ -108,19 +109,21 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
-	gen, note, err := loadGeneration(o.varlib, hc.HbGenMethod, time.Now())
-	if err != nil {
-		lg.Error("Cannot write generation file: " + err.Error())
-		return d, err
-	}
-	if note != "" {
-		lg.Warn(note)
+	var gen uint64
+	if hc.HbGenMethod == "time" {
+		gen = wire.TimeGeneration(time.Now())
+	} else {
+		var logs []wire.LogLine
+		gen, logs, err = wire.NextGeneration(o.varlib, time.Now())
+		d.wireLogs(logs)
+		if err != nil {
+			lg.Error("Cannot write generation file: " + err.Error())
+			return d, err
+		}
 	}
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
-	uuid, created, err := loadUUID(o.varlib)
-	if created {
-		lg.Info("No uuid found for current node - generating a new uuid.")
-	}
+	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
+	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())
 		return d, err
