@@ -617,3 +617,59 @@ func TestGoRepeater(t *testing.T) {
 		t.Errorf("frames after Stop: %d", len(f))
 	}
 }
+
+// TestConcurrentStartsInProcess releases 16 starts of different addresses
+// at the same instant (each on its own thread in the namespace, each with
+// its own lock file description): labels must still be distinct. Then 16
+// concurrent stops must leave only the primary. Several rounds, as a race
+// does not show every time.
+func TestConcurrentStartsInProcess(t *testing.T) {
+	l := newLab(t)
+	const n = 16
+	all := func(action string) []int {
+		var ready, done sync.WaitGroup
+		gate := make(chan struct{})
+		codes := make([]int, n)
+		for i := 0; i < n; i++ {
+			ready.Add(1)
+			done.Add(1)
+			go func(i int) {
+				defer done.Done()
+				l.srv.Do(t, func() {
+					ready.Done()
+					<-gate
+					codes[i] = Applet.Run(&cli.Env{Environ: l.environ()}, []string{"-c", "0", fmt.Sprintf("192.0.2.%d/24/eth0", 100+i), action})
+				})
+			}(i)
+		}
+		ready.Wait()
+		close(gate)
+		done.Wait()
+		return codes
+	}
+	for round := 0; round < 8; round++ {
+		for i, c := range all("start") {
+			if c != 0 {
+				t.Errorf("round %d: start %d: exit %d", round, i, c)
+			}
+		}
+		seen := map[string]string{}
+		for _, a := range addrs(t, l.srv, "eth0") {
+			if prev, dup := seen[a.label]; dup {
+				t.Errorf("round %d: label %s used twice: %s and %s", round, a.label, prev, a.prefix)
+			}
+			seen[a.label] = a.prefix
+		}
+		if len(seen) != n+1 {
+			t.Errorf("round %d: %d labels, want %d: %v", round, len(seen), n+1, seen)
+		}
+		for i, c := range all("stop") {
+			if c != 0 {
+				t.Errorf("round %d: stop %d: exit %d", round, i, c)
+			}
+		}
+		if got := addrs(t, l.srv, "eth0"); len(got) != 1 || got[0].label != "eth0" {
+			t.Fatalf("round %d: after the stops: %+v", round, got)
+		}
+	}
+}
