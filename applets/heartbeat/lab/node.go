@@ -229,6 +229,11 @@ func (n *Node) startAnchor() {
 	for _, b := range binds {
 		fmt.Fprintf(&sh, " && mount --bind %s %s", b[0], b[1])
 	}
+	// Safety: a resource STOP failure makes 3.0.6's ResourceManager run
+	// `reboot -nf` (systemctl on Debian): neutralised inside the node.
+	if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
+		sh.WriteString(" && mount --bind /bin/true /usr/bin/systemctl")
+	}
 	sh.WriteString(" && echo ready $$ && exec sleep 2147483647")
 	cmd := n.NS.Command("unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", sh.String())
 	out, err := cmd.StdoutPipe()
@@ -303,6 +308,12 @@ func (n *Node) Start() {
 			"-f", n.Path("etc", "keepalived.conf"), "-p", "/run/keepalived.pid", "-r", "/run/keepalived_vrrp.pid")
 	default:
 		t.Fatalf("lab: unknown kind %q", n.Kind)
+	}
+	// Never let a daemon reboot the machine on a stop failure.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HA_REBOOT_ON_STOP_FAILURE=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
 	}
 	n.stderr = &syncBuffer{}
 	cmd.Stdout = n.stderr
@@ -582,6 +593,25 @@ func (n *Node) HoldsVIP() bool {
 func (n *Node) ScriptRunning() bool {
 	_, err := os.Stat(n.Path("state", "running"))
 	return err == nil
+}
+
+// FailScript makes the node's test resource fail on "start" or "stop"
+// (fail true) or work again. A stop failure is refused for 3.0.6 nodes,
+// whose ResourceManager answers it with a reboot.
+func (n *Node) FailScript(action string, fail bool) {
+	t := n.Lab.T
+	t.Helper()
+	if action == "stop" && fail && n.Kind == Heartbeat {
+		t.Fatalf("lab: refusing a stop failure on a 3.0.6 node (it reboots)")
+	}
+	f := n.Path("state", "fail-"+action)
+	if fail {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+		return
+	}
+	os.Remove(f)
 }
 
 // WaitScript waits up to d for the test resource to be running (or
