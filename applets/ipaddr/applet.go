@@ -20,7 +20,7 @@ import (
 	"habox/applets/cli"
 )
 
-const usage = `IPaddr [-c COUNT] [-i MS] IP[/BITS|/MASK[/IFACE][/BROADCAST]] start|stop|status|monitor
+const usage = `IPaddr [-c COUNT] [-i MS] IP[/BITS|/MASK[/IFACE][/BROADCAST]] start|stop|status|monitor | --findif IP[/...]
 Take over (start), release (stop) or check a service IPv4 address as heartbeat's
 IPaddr does: alias IFACE:N with the lowest free N, gratuitous ARP on start.
 Without IFACE the interface and netmask come from /proc/net/route (findif).
