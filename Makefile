@@ -13,7 +13,7 @@ DESTDIR  ?=
 CROSS := amd64:GOARCH=amd64 386:GOARCH=386 armv5:GOARCH=arm,GOARM=5 armv7:GOARCH=arm,GOARM=7 \
          arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat
 
-.PHONY: all habox cross size test vet unit fuzz bench demo install clean
+.PHONY: all habox cross size test vet fuzz bench demo install initramfs vmtest clean
 all: habox
 
 habox:
@@ -49,10 +49,21 @@ bench:
 demo: habox
 	@echo "make demo: the two-node failover demo arrives with the heartbeat daemon."
 
+# make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt] [BIN=dist/habox-armv7]
+BIN     ?= ./habox
+INIT    ?= none
+HA_DIR  ?=
+MODULES ?=
 install: habox
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 habox $(DESTDIR)$(PREFIX)/sbin/habox
-	./habox --install -s $(DESTDIR)$(PREFIX)/sbin
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' INIT='$(INIT)' HOST_HABOX=./habox sh contrib/install.sh $(BIN)
+
+# make initramfs [HA_DIR=/etc/ha.d] [MODULES="softdog"]: habox-initramfs.cpio.gz
+initramfs: habox
+	$(GO) run ./vm/mkinitramfs -o habox-initramfs.cpio.gz -habox ./habox $(if $(HA_DIR),-ha-dir $(HA_DIR)) $(if $(MODULES),-load $(MODULES))
+
+# Two qemu VMs on a real kernel: softdog, UART, heartbeat, failover, watchdog reset.
+vmtest: habox
+	$(GO) run ./vm/vmtest -habox ./habox -install
 
 clean:
-	rm -rf habox dist
+	rm -rf habox dist habox-initramfs.cpio.gz

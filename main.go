@@ -15,6 +15,7 @@ import (
 
 	"habox/applets/authkeygen"
 	"habox/applets/cli"
+	"habox/applets/hainit"
 	"habox/applets/heartbeat"
 	"habox/applets/heartbeat/control"
 	"habox/applets/ipaddr"
@@ -37,6 +38,7 @@ func allApplets() []cli.Applet {
 		control.ClStatus,
 		control.HbStandby,
 		control.HbTakeover,
+		hainit.Applet,
 	}
 }
 
