@@ -673,3 +673,28 @@ func TestConcurrentStartsInProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestGARPMatchesSendArp compares our frames with those of heartbeat's own
+// send_arp (libnet), sent from the same interface: byte for byte.
+func TestGARPMatchesSendArp(t *testing.T) {
+	sendArp := "/usr/libexec/heartbeat/send_arp"
+	if _, err := os.Stat(sendArp); err != nil {
+		hwtest.RequireCmd(t, "send_arp") // skips, or fails under CI
+	}
+	l := newLab(t)
+	capCli := newCapture(t, l.cli, "eth0")
+	l.srv.Exec(t, sendArp, "-i", "100", "-r", "1", "eth0", "192.0.2.77", "auto", "192.0.2.77", "ffffffffffff")
+	theirs := capCli.arpFor("192.0.2.77", 2, 3*time.Second)
+	if code, _, e := l.run(t, "-c", "1", "192.0.2.77/24/eth0", "start"); code != 0 {
+		t.Fatalf("start: %d %s", code, e)
+	}
+	ours := capCli.arpFor("192.0.2.77", 2, 3*time.Second)
+	if len(theirs) != 2 || len(ours) != 2 {
+		t.Fatalf("send_arp sent %d frames, habox %d; want 2 each", len(theirs), len(ours))
+	}
+	for i := range ours {
+		if !bytes.Equal(ours[i].b, theirs[i].b) {
+			t.Errorf("frame %d\nhabox    % x\nsend_arp % x", i, ours[i].b, theirs[i].b)
+		}
+	}
+}
