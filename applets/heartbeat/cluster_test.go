@@ -525,3 +525,37 @@ func TestHealedPartition306(t *testing.T) {
 		t.Fatal("habox did not restart")
 	}
 }
+
+// TestStopFailureFences: a resource that cannot be stopped during a
+// graceful stop makes the node fence itself with the watchdog (3.0.6
+// reboots): it goes silent without shutdone, stops feeding the watchdog,
+// and the peer takes over after deadtime.
+func TestStopFailureFences(t *testing.T) {
+	t.Setenv("HA_STOPRETRYMAX", "1")
+	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	os.WriteFile(n1.Path("state", "fail-stop"), nil, 0o644)
+	n1.Signal(syscall.SIGTERM)
+	n1.WaitLog(`Retrying failed stop operation \[hatest\]`, 5*time.Second)
+	n1.WaitLog(`CRIT: Resource STOP failure\. Reboot required!`, 5*time.Second)
+	n1.WaitLog(`Fencing this node`, 2*time.Second)
+	n2.WaitLog(`node `+n1.Name+`: is dead`, 5*time.Second)
+	l.WaitOwner(1, 10*time.Second)
+	if n2.CountLog(`Received shutdown notice`) != 0 {
+		t.Fatalf("a fenced node sent shutdone\n%s", n2.Log())
+	}
+	b1, _ := os.ReadFile(n1.Path("watchdog"))
+	time.Sleep(5 * tKeepalive)
+	b2, _ := os.ReadFile(n1.Path("watchdog"))
+	if len(b2) != len(b1) {
+		t.Fatalf("fenced node still feeds its watchdog")
+	}
+	if !n1.Running() {
+		t.Fatal("fenced node exited (it must wait for the reset)")
+	}
+}

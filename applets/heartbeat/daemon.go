@@ -207,8 +207,9 @@ func (d *daemon) newRunner() *resources.Runner {
 	if d.env.Getenv("PATH") == "" {
 		env = append(env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
 	}
+	retries, _ := strconv.Atoi(d.env.Getenv("HA_STOPRETRYMAX"))
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries}
 }
 
 // stopFailed is called (from the runner goroutine) when a resource could
@@ -220,9 +221,23 @@ func (d *daemon) stopFailed(rsc string) {
 	done := make(chan struct{})
 	f := func() {
 		defer close(done)
+		if d.wd == nil && d.hc.Watchdog != "" {
+			// Closed with the magic character when the shutdown began:
+			// arm it again to fence.
+			if w, err := watchdog.Open(d.hc.Watchdog); err == nil {
+				secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
+				w.SetTimeout(secs * time.Second)
+				w.Feed()
+				d.wd, d.wdPath = w, d.hc.Watchdog
+			}
+		}
 		if d.wd != nil {
+			// Like 3.0.6's "kill -9 heartbeat; reboot -nf": go silent (the
+			// peer declares us dead after deadtime, no shutdone) and let
+			// the watchdog reset the machine (its timeout is deadtime+10ms
+			// rounded up to seconds).
 			d.fenced = true
-			d.log.Crit("Fencing this node: no longer feeding watchdog " + d.wdPath + " (resource " + rsc + " could not be stopped)")
+			d.log.Crit("Fencing this node: heartbeats stopped, watchdog " + d.wdPath + " no longer fed (resource " + rsc + " could not be stopped)")
 			return
 		}
 		if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
@@ -558,6 +573,9 @@ func (d *daemon) send(m *wire.Msg) {
 // transmit encodes an already stamped message and sends it on every
 // medium (netstring on UDP, classic text on serial).
 func (d *daemon) transmit(m *wire.Msg) {
+	if d.fenced {
+		return
+	}
 	ns, err := d.keys.AppendNetstring(nil, m)
 	if err != nil {
 		d.log.Error("Cannot encode " + m.Type() + " message: " + err.Error())
@@ -807,6 +825,9 @@ func (d *daemon) rscActs(acts []resources.Action) {
 			job := a.Job
 			go func() { d.jobs <- d.runner.Run(job) }()
 		case resources.Exit:
+			if d.fenced {
+				continue // wait silently for the watchdog reset
+			}
 			d.exiting = true
 			d.restartExec = a.Restart
 			// 3.0.6 waits 1 s, sends a status, waits 1 s more; habox keeps

@@ -43,11 +43,16 @@ package heartbeat
 //   - A failed start stops the whole group (3.0.6), but the "hb_standby
 //     foreign after 30 s" that 3.0.6's ResourceManager schedules is not
 //     done.
-//   - A failed stop whose resource still runs: 3.0.6 reboots (reboot -nf).
-//     habox fences with the watchdog when `watchdog` is configured (it
-//     stops feeding it and logs CRIT; the board resets within the watchdog
-//     timeout); otherwise it reboots only when the environment has
-//     HA_REBOOT_ON_STOP_FAILURE=yes, else it logs CRIT and carries on.
+//   - A failed stop (after HA_STOPRETRYMAX retries, default 10, 1 s
+//     apart) whose resource still runs: 3.0.6 kills itself and reboots
+//     (reboot -nf). habox fences with the watchdog when `watchdog` is
+//     configured: it logs CRIT, goes silent (no more heartbeats, no
+//     shutdone: the peer takes over after deadtime) and stops feeding the
+//     watchdog (re-armed if a clean shutdown had closed it), so the board
+//     resets within ⌈deadtime+10ms⌉ s. Without a watchdog it reboots at
+//     once (sync + reboot(2)) only when the environment has
+//     HA_REBOOT_ON_STOP_FAILURE=yes, because ha.cf has no directive for
+//     it; otherwise it logs CRIT and carries on.
 //   - Healed partition (spec 5.8). With a 3.0.6 peer habox does what 3.0.6
 //     does: give up every group, send shutdone, and re-execute itself after
 //     deadtime+1 s. Between two habox nodes (both sent habox=1) each side
