@@ -85,7 +85,7 @@ warntime 500ms
 initdead 3
 udpport 694
 bcast eth1          # heartbeat over UDP broadcast on eth1
-baud 19200
+baud 115200         # serial speed (19200 is too slow for 100 ms heartbeats)
 serial $tty         # ... and over a serial line
 auto_failback on    # the service returns to alice when she is back
 node alice

@@ -192,7 +192,9 @@ func TestFailover(t *testing.T) {
 // TestOneMediumLost: with bcast + serial, losing the UDP link leaves the
 // cluster intact (serial carries on) and logs the dead link.
 func TestOneMediumLost(t *testing.T) {
-	l := newLab(t, lab.Options{AutoFailback: "on", Serial: true})
+	// 115200 baud: at 19200 a 100 ms keepalive (~250-byte statuses) would
+	// fill the line.
+	l := newLab(t, lab.Options{AutoFailback: "on", Serial: true, Baud: 115200})
 	l.Start()
 	l.WaitOwner(0, 10*time.Second)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
