@@ -3,6 +3,7 @@ package ipaddr
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,40 @@ func TestIPv6Netns(t *testing.T) {
 	}
 	if code, _, _ := l.run6(t, "2001:db8::77", "stop"); code != 0 {
 		t.Errorf("second stop: %d", code)
+	}
+}
+
+// TestNAMatchesIPv6addr compares our neighbour advertisement with the one
+// resource-agents' IPv6addr agent (libnet) sends for the same address from
+// the same interface. Only the IPv6 flow label differs: the kernel fills in
+// one for the agent's raw socket, we send 0.
+func TestNAMatchesIPv6addr(t *testing.T) {
+	agent := "/usr/lib/ocf/resource.d/heartbeat/IPv6addr"
+	if _, err := os.Stat(agent); err != nil {
+		hwtest.RequireCmd(t, "IPv6addr-ocf-agent") // skips, or fails under CI
+	}
+	l := newLab(t)
+	l.srv.Exec(t, "ip", "-6", "addr", "add", "2001:db8::10/64", "dev", "eth0", "nodad")
+	l.cli.Exec(t, "ip", "-6", "addr", "add", "2001:db8::20/64", "dev", "eth0", "nodad")
+	capt := newCapture6(t, l.cli, "eth0")
+	cmd := l.srv.Command(agent, "start")
+	cmd.Env = append(os.Environ(), "OCF_ROOT=/usr/lib/ocf", "OCF_RESKEY_ipv6addr=2001:db8::77/64", "OCF_RESKEY_nic=eth0")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	theirs := capt.naFor("2001:db8::77", 1, 8*time.Second)
+	cmd.Process.Kill()
+	cmd.Wait()
+	l.srv.Exec(t, "ip", "-6", "addr", "del", "2001:db8::77/64", "dev", "eth0")
+	if code, _, e := l.run6(t, "-c", "1", "2001:db8::77/64/eth0", "start"); code != 0 {
+		t.Fatalf("start: %d %s", code, e)
+	}
+	ours := capt.naFor("2001:db8::77", 1, 3*time.Second)
+	if len(theirs) != 1 || len(ours) != 1 {
+		t.Fatalf("IPv6addr sent %d advertisements, habox %d", len(theirs), len(ours))
+	}
+	a, b := ours[0].b, theirs[0].b
+	if len(a) != len(b) || !bytes.Equal(a[:15], b[:15]) || a[15]&0xf0 != b[15]&0xf0 || !bytes.Equal(a[18:], b[18:]) {
+		t.Errorf("neighbour advertisement\nhabox    % x\nIPv6addr % x", a, b)
 	}
 }
