@@ -154,23 +154,32 @@ func (a *Agent) Start(t Target) (label string, changed bool, err error) {
 		if a.Repeater != nil {
 			a.Repeater.Cancel(ip)
 		}
-		if err := a.Sys.Announce(t.Link, ip); err != nil {
-			return label, true, &announceError{err}
-		}
-		if a.Count > 1 && a.Repeater != nil {
-			if err := a.Repeater.Repeat(t.Link, ip, a.Count, a.Interval); err != nil {
-				return label, true, &announceError{err}
-			}
-		}
+		return label, true, announce(a.Sys.Announce, a.Repeater, t.Link, ip, a.Count, a.Interval)
 	}
 	return label, true, nil
+}
+
+// announce sends the first announcement now and leaves the others to r.
+// The repetitions start even when the first send fails (the link may be
+// down now and up later).
+func announce(first func(netif.Link, netip.Addr) error, r Repeater, l netif.Link, ip netip.Addr, count int, interval time.Duration) error {
+	err := first(l, ip)
+	if count > 1 && r != nil {
+		if rerr := r.Repeat(l, ip, count, interval); err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return &announceError{err}
+	}
+	return nil
 }
 
 // announceError is a failed announcement after the address was added:
 // start still succeeded, the caller warns.
 type announceError struct{ err error }
 
-func (e *announceError) Error() string { return "gratuitous ARP: " + e.err.Error() }
+func (e *announceError) Error() string { return "announcement: " + e.err.Error() }
 func (e *announceError) Unwrap() error { return e.err }
 
 // IsAnnounceError reports whether err only concerns the gratuitous ARP of

@@ -41,6 +41,7 @@ type fakeSys struct {
 	addErr    error // returned by AddAlias
 	delErr    error
 	announced []netip.Addr
+	annErr    error // returned by Announce
 	locks     int
 }
 
@@ -110,7 +111,7 @@ func (f *fakeSys) Lock() (func(), error) {
 }
 func (f *fakeSys) Announce(l netif.Link, ip netip.Addr) error {
 	f.announced = append(f.announced, ip)
-	return nil
+	return f.annErr
 }
 
 type fakeRepeater struct {

@@ -322,3 +322,15 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+func TestAnnounceFailureWarns(t *testing.T) {
+	f, r := newFake(), &fakeRepeater{}
+	f.annErr = syscall.ENETDOWN
+	code, _, e := runFake(f, r, "192.0.2.77/24/eth0", "start")
+	if code != 0 || !strings.Contains(e, "warning: announcement: network is down") {
+		t.Errorf("code %d stderr %q", code, e)
+	}
+	if Locate(f.addrs, netip.MustParseAddr("192.0.2.77"), 2).Here == nil || len(r.repeats) != 1 {
+		t.Errorf("address %+v, repeats %v: want added and repeating", f.addrs, r.repeats)
+	}
+}

@@ -164,14 +164,7 @@ func (a *Agent6) Start(t Target) (changed bool, err error) {
 		if a.Repeater != nil {
 			a.Repeater.Cancel(ip)
 		}
-		if err := a.Sys.Announce(t.Link, ip); err != nil {
-			return true, &announceError{err}
-		}
-		if a.Count > 1 && a.Repeater != nil {
-			if err := a.Repeater.Repeat(t.Link, ip, a.Count, a.Interval); err != nil {
-				return true, &announceError{err}
-			}
-		}
+		return true, announce(a.Sys.Announce, a.Repeater, t.Link, ip, a.Count, a.Interval)
 	}
 	return true, nil
 }
