@@ -109,6 +109,18 @@ func TestFailover(t *testing.T) {
 			l.Start()
 			l.WaitOwner(0, 10*time.Second)
 			n1, n2 := l.Nodes[0], l.Nodes[1]
+			// The start-up negotiation of the mode (5.4).
+			n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK (yes|no)`, 2*time.Second)
+			if mode == "legacy" {
+				if n1.CountLog(`transition completed`) != 0 {
+					t.Errorf("nice_failback messages in legacy mode")
+				}
+			} else {
+				for _, n := range l.Nodes {
+					n.WaitLog(`(remote|local) resource transition completed\.`, 3*time.Second)
+					n.WaitLog(`Initial resource acquisition complete`, 3*time.Second)
+				}
+			}
 			if got := l.ClientReaches(2 * time.Second); got != 0 {
 				t.Fatalf("client reaches node %d before failure", got)
 			}
