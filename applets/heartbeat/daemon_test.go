@@ -1,0 +1,82 @@
+package heartbeat
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"habox/applets/cli"
+	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/wire"
+)
+
+func TestNodeName(t *testing.T) {
+	env := &cli.Env{Environ: []string{"HA_NODENAME=Alice"}}
+	if n := nodeName(env); n != "alice" {
+		t.Fatalf("HA_NODENAME: %q", n)
+	}
+	h, _ := os.Hostname()
+	if n := nodeName(&cli.Env{}); n == "" || n != lower(h) {
+		t.Fatalf("hostname: %q vs %q", n, h)
+	}
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
+func TestRscMsgRoundTrip(t *testing.T) {
+	r := resources.NewMsg("resource", "rsc_hold", "local", "rtype", "full", "isstable", "1")
+	m := fromRsc(r)
+	if m.Type() != "resource" || m.Get("rsc_hold") != "local" || len(m.Fields) != 4 {
+		t.Fatalf("fromRsc: %+v", m)
+	}
+	m.SetBinary(wire.SrcUUID, make([]byte, 16))
+	back := toRsc(m)
+	if back.String() != "t=resource rsc_hold=local rtype=full isstable=1" {
+		t.Fatalf("toRsc: %s", back)
+	}
+}
+
+func TestReadPid(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "pid")
+	for _, c := range []struct {
+		content string
+		want    int
+	}{
+		{"", 0},
+		{"garbage\n", 0},
+		{"1\n", 0}, // init is never heartbeat
+		{strconv.Itoa(os.Getpid()) + "\n", os.Getpid()}, // this test binary: heartbeat.test
+		{"999999999\n", 0},
+	} {
+		os.WriteFile(f, []byte(c.content), 0o644)
+		if got := readPid(f); got != c.want {
+			t.Errorf("readPid(%q) = %d, want %d", c.content, got, c.want)
+		}
+	}
+	if readPid(filepath.Join(dir, "missing")) != 0 {
+		t.Error("missing pid file")
+	}
+}
+
+func TestConfigTimes(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ha.cf"), nil, 0o644)
+	a := configTimes(dir)
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(dir, "ha.cf"), later, later)
+	b := configTimes(dir)
+	if len(a) != 1 || a["ha.cf"].Equal(b["ha.cf"]) {
+		t.Fatalf("mtimes %v %v", a, b)
+	}
+}
