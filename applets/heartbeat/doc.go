@@ -66,6 +66,9 @@ package heartbeat
 //     pid, new generation) with -R -C HOLD and keeps its resources — the
 //     peer logs a restart, not a death; when only authkeys changed it is
 //     reread; otherwise "Configuration unchanged.".
+//   - Without logfile, debugfile and logfacility 3.0.6 logs through
+//     ha_logd; habox has no logd and writes logd's defaults itself:
+//     /var/log/ha-log, /var/log/ha-debug and syslog facility daemon.
 //   - realtime: SCHED_RR at rtprio (default: the minimum) for every thread,
 //     with reset-on-fork so scripts run in the normal class, re-applied
 //     every 10 s for threads the Go runtime adds; mlockall(MCL_CURRENT)
