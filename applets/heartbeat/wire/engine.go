@@ -412,6 +412,9 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	default: // seq < p.last
 		if p.found(seq) {
 			v.Rexmitted = true
+			if len(p.missing) == 0 {
+				v.log(LevelDebug, "No pkts missing from "+src+"!")
+			}
 			break
 		}
 		if v.Partition || v.Restart {

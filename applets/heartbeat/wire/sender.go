@@ -182,7 +182,8 @@ func (s *Sender) Lookup(seq uint64) (*Msg, bool) {
 // low") or missing from it ("seqno not found"), warning about sequence
 // numbers never sent, not resending a copy sent less than
 // MaxRexmitDelay-10ms ago, and at most MaxRexmitBatch messages per
-// request. It returns the messages to send — stored copies unchanged, and
+// request. Debug lines name the request and each retransmission, as 3.0.6
+// does with debugging on. It returns the messages to send — stored copies unchanged, and
 // stamped NS_nak_rexmit messages — and the log lines.
 func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*Msg, []LogLine) {
 	var out []*Msg
@@ -192,6 +193,7 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 	if err1 != nil || err2 != nil || first == 0 || last == 0 || first > last {
 		return nil, []LogLine{{LevelErr, "Invalid rexmit seqnos"}}
 	}
+	logs = append(logs, LogLine{LevelDebug, "rexmit request from node " + peer + " for msg(" + u10(first) + "-" + u10(last) + ")"})
 	guard := s.MaxRexmitDelay - 10*time.Millisecond
 	if s.MaxRexmitDelay == 0 {
 		guard = 240 * time.Millisecond
@@ -216,6 +218,7 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 		}
 		e.last = now
 		out = append(out, e.msg)
+		logs = append(logs, LogLine{LevelDebug, "Retransmitting pkt " + u10(q)})
 	}
 	return out, logs
 }
