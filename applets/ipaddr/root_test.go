@@ -244,6 +244,10 @@ func TestStartStatusStopNetns(t *testing.T) {
 	if len(got) != 1 || got[0] != (ifAddr{"192.0.2.77/24", "192.0.2.255", "eth0:0"}) {
 		t.Fatalf("after start: %+v", got)
 	}
+	pidText, err := os.ReadFile(filepath.Join(l.runDir, "garp-192.0.2.77.pid"))
+	if err != nil {
+		t.Fatalf("no announcer pid file: %v", err)
+	}
 	frames := capCli.arpFor("192.0.2.77", 7, 3*time.Second)
 	if len(frames) != 6 {
 		t.Fatalf("client received %d GARP frames, want 6 (3 request+reply pairs)", len(frames))
@@ -257,7 +261,23 @@ func TestStartStatusStopNetns(t *testing.T) {
 			t.Errorf("frame %d at +%v, want about +%dms", i, d, lo)
 		}
 	}
+	// the announcer has finished: gone, reaped (not a zombie of ours),
+	// and its pid file removed
+	pid := strings.TrimSpace(string(pidText))
 	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := os.Stat("/proc/" + pid)
+		_, perr := os.Stat(filepath.Join(l.runDir, "garp-192.0.2.77.pid"))
+		if os.IsNotExist(err) && os.IsNotExist(perr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			st, _ := os.ReadFile("/proc/" + pid + "/stat")
+			t.Fatalf("announcer %s not gone after its last frame: %q, pid file: %v", pid, st, perr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	deadline = time.Now().Add(2 * time.Second)
 	for neighMAC(t, l.cli, "192.0.2.77") != srvMAC.String() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

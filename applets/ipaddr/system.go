@@ -207,7 +207,10 @@ func (r *ProcessRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interva
 		return err
 	}
 	pid := p.Pid
-	p.Release()
+	// Reap it when it ends, should this process live that long (an
+	// in-process caller); a short-lived start exits first and leaves the
+	// child to init.
+	go p.Wait()
 	return writeFileAtomic(r.pidFile(ip), strconv.Itoa(pid)+"\n")
 }
 
