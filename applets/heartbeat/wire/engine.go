@@ -259,7 +259,8 @@ type Verdict struct {
 	// Duplicate: seen before (same seq as the last one, or old, or a
 	// stale status from a dead node): not delivered again.
 	Duplicate bool
-	// Restart: the peer restarted (higher generation in a status).
+	// Restart: the peer restarted (a status with a higher generation than
+	// the known non-zero one; "Heartbeat restart on node N" is logged).
 	Restart bool
 	// Partition: a status from a node we had as dead, same generation:
 	// a healed partition (§5.8).
@@ -365,6 +366,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 	v.ForUs = e.forUs(m)
 	isStatus := typ == Status
+	restart := false
 
 	if gen < p.gen {
 		v.Replay = true
@@ -379,10 +381,12 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			}
 			v.Partition = true
 		} else if gen > p.gen {
-			v.Restart = true
+			// A new generation: tracking restarts (also at first contact).
 			if p.gen > 0 {
+				v.Restart = true
 				v.log(LevelInfo, "Heartbeat restart on node "+src)
 			}
+			restart = true
 			p.reset(0)
 			p.statusSeq = 0
 		}
@@ -417,7 +421,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			}
 			break
 		}
-		if v.Partition || v.Restart {
+		if v.Partition || restart {
 			p.reset(seq)
 			break
 		}

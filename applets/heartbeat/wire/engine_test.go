@@ -129,7 +129,7 @@ func TestReceiveSequence(t *testing.T) {
 	}
 	// In order, then the same message again on a second medium.
 	v := b.Receive(sent[0], t0)
-	if !v.Deliver || v.Duplicate || !v.Restart || len(v.Logs) != 0 {
+	if !v.Deliver || v.Duplicate || v.Restart || len(v.Logs) != 0 {
 		t.Fatalf("first: %+v", v)
 	}
 	v = b.Receive(sent[0], t0)
@@ -549,7 +549,7 @@ func TestReplayCapture(t *testing.T) {
 	if lost != 1 || len(e.Missing("linuxha1")) != 0 {
 		t.Errorf("lost %d, still missing %v", lost, e.Missing("linuxha1"))
 	}
-	if dups < 70 || restarts != 2 {
+	if dups < 70 || restarts != 1 {
 		t.Errorf("delivered %d, duplicates %d, restarts %d", delivered, dups, restarts)
 	}
 	t.Logf("delivered %d, duplicates %d, restarts %d", delivered, dups, restarts)
