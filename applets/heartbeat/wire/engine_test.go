@@ -614,3 +614,46 @@ func TestUUIDTable(t *testing.T) {
 		t.Fatalf("error text %v", err)
 	}
 }
+
+func TestStampRules(t *testing.T) {
+	t0 := time.Unix(0x6b06e310, 0)
+	kr, _ := NewKeyringFor(1, conf.AuthCRC, "")
+	s := &Sender{Node: "linuxha1", Gen: 7, TTL: 3, Keys: kr}
+	// NS_: a given src/srcuuid is kept, no seq, no ld.
+	m := New(NSSt)
+	m.Add(Src, "10.0.0.1")
+	m.AddBinary(SrcUUID, []byte{9})
+	if seq, err := s.Stamp(m, t0); err != nil || seq != 0 {
+		t.Fatal(seq, err)
+	}
+	if m.Get(Src) != "10.0.0.1" || m.Get(SrcUUID) != "\x09" || m.Has(Seq) || m.Has(Ld) || m.Has(Auth) {
+		t.Fatalf("NS_ stamp %v", m.Fields)
+	}
+	if m.Get(Hg) != "7" || m.Get(Ts) != "6b06e310" || m.Get(TTL) != "3" {
+		t.Fatalf("NS_ stamp %v", m.Fields)
+	}
+	// Sequenced: src replaced in place, ld "n/a" without a supplier, no
+	// inner auth with msgfmt netstring.
+	m = New(Resource)
+	m.Add(Src, "someone")
+	m.Add(RscHold, "all")
+	if seq, _ := s.Stamp(m, t0); seq != 1 {
+		t.Fatal("first seq must be 1")
+	}
+	names := []string{}
+	for _, f := range m.Fields {
+		names = append(names, f.Name)
+	}
+	if !slices.Equal(names, []string{T, Src, RscHold, SrcUUID, Seq, Hg, Ts, Ld, TTL}) || m.Get(Src) != "linuxha1" || m.Get(Ld) != "n/a" {
+		t.Fatalf("fields %v %v", names, m.Fields)
+	}
+	if seq, _ := s.Stamp(New(Status), t0); seq != 2 || s.Seq() != 2 {
+		t.Fatal("seq not incremented")
+	}
+	if got, ok := s.Lookup(1); !ok || got != m {
+		t.Fatal("history lookup")
+	}
+	if _, err := s.Stamp(&Msg{}, t0); err == nil {
+		t.Fatal("message without type stamped")
+	}
+}
