@@ -502,12 +502,7 @@ func TestReloadKeepsResources(t *testing.T) {
 // 3.0.6 does after a partition (both give up everything and restart);
 // the cluster ends with exactly one owner.
 func TestHealedPartition306(t *testing.T) {
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-		}
-		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-	}
+	require306(t)
 	l := newLab(t, lab.Options{AutoFailback: "on", Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
 	l.Start()
 	l.WaitOwner(0, 20*time.Second)
@@ -572,4 +567,50 @@ func TestStopFailureFences(t *testing.T) {
 	if !n1.Running() {
 		t.Fatal("fenced node exited (it must wait for the reset)")
 	}
+}
+
+func require306(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(lab.HB306); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
+		}
+		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
+	}
+}
+
+// TestMixed306 checks the R1 protocols that the lab's interop test does
+// not: legacy mode (ip-request / ip-request-resp) in both roles, and the
+// standby protocol driven by hb_takeover from each side.
+func TestMixed306(t *testing.T) {
+	require306(t)
+	t.Run("legacy", func(t *testing.T) {
+		l := newLab(t, lab.Options{AutoFailback: "legacy", Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
+		l.Start()
+		l.WaitOwner(0, 20*time.Second)
+		l.Nodes[0].HardFail()
+		l.WaitOwner(1, 20*time.Second)
+		l.Nodes[0].Recover()
+		l.Nodes[0].Start()
+		l.WaitBothActive(20 * time.Second)
+		// habox asks 3.0.6 for its group back (ip-request).
+		l.WaitOwner(0, 20*time.Second)
+		l.Nodes[0].WaitLog(`received ip-request-resp .* OK yes`, 5*time.Second)
+	})
+	t.Run("standby", func(t *testing.T) {
+		l := newLab(t, lab.Options{AutoFailback: "off", Kinds: [2]lab.Kind{lab.Heartbeat, lab.Habox}})
+		l.Start()
+		l.WaitOwner(0, 20*time.Second)
+		time.Sleep(tDeadtime + 500*time.Millisecond) // both stable
+		if out, rc := l.Nodes[1].Ctl("hb_takeover", "all"); rc != 0 {
+			t.Fatalf("habox hb_takeover: %d %s", rc, out)
+		}
+		l.WaitOwner(1, 20*time.Second)
+		l.Nodes[1].WaitLog(`Standby resource acquisition done \[all\]\.`, 10*time.Second)
+		if out, rc := l.Nodes[0].Ctl("hb_takeover", "all"); rc != 0 {
+			t.Fatalf("3.0.6 hb_takeover: %d %s", rc, out)
+		}
+		l.WaitOwner(0, 20*time.Second)
+		l.Nodes[1].WaitLog(`Other node completed standby takeover of all resources\.`, 10*time.Second)
+	})
 }
