@@ -56,7 +56,7 @@ func BenchmarkIPaddrStart(b *testing.B) {
 	hwtest.Veth(b, srv, "eth0", "192.0.2.10/24", peer, "eth0", "192.0.2.20/24")
 	capt := newCapture(b, peer, "eth0")
 	env := append(os.Environ(), "HABOX_RUNDIR="+filepath.Join(dir, "run"))
-	const ip = "192.0.2.77"
+	const ip = "192.0.2.219" // not the usual example address: heartbeat's pid files are host-wide
 
 	type series struct{ garp, exit, stop []time.Duration }
 	var hx, hh series

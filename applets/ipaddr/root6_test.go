@@ -148,18 +148,18 @@ func TestNAMatchesIPv6addr(t *testing.T) {
 	l.cli.Exec(t, "ip", "-6", "addr", "add", "2001:db8::20/64", "dev", "eth0", "nodad")
 	capt := newCapture6(t, l.cli, "eth0")
 	cmd := l.srv.Command(agent, "start")
-	cmd.Env = append(os.Environ(), "OCF_ROOT=/usr/lib/ocf", "OCF_RESKEY_ipv6addr=2001:db8::77/64", "OCF_RESKEY_nic=eth0")
+	cmd.Env = append(os.Environ(), "OCF_ROOT=/usr/lib/ocf", "OCF_RESKEY_ipv6addr=2001:db8::213/64", "OCF_RESKEY_nic=eth0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	theirs := capt.naFor("2001:db8::77", 1, 8*time.Second)
+	theirs := capt.naFor("2001:db8::213", 1, 8*time.Second)
 	cmd.Process.Kill()
 	cmd.Wait()
-	l.srv.Exec(t, "ip", "-6", "addr", "del", "2001:db8::77/64", "dev", "eth0")
-	if code, _, e := l.run6(t, "-c", "1", "2001:db8::77/64/eth0", "start"); code != 0 {
+	l.srv.Exec(t, "ip", "-6", "addr", "del", "2001:db8::213/64", "dev", "eth0")
+	if code, _, e := l.run6(t, "-c", "1", "2001:db8::213/64/eth0", "start"); code != 0 {
 		t.Fatalf("start: %d %s", code, e)
 	}
-	ours := capt.naFor("2001:db8::77", 1, 3*time.Second)
+	ours := capt.naFor("2001:db8::213", 1, 3*time.Second)
 	if len(theirs) != 1 || len(ours) != 1 {
 		t.Fatalf("IPv6addr sent %d advertisements, habox %d", len(theirs), len(ours))
 	}

@@ -703,12 +703,15 @@ func TestGARPMatchesSendArp(t *testing.T) {
 	}
 	l := newLab(t)
 	capCli := newCapture(t, l.cli, "eth0")
-	l.srv.Exec(t, sendArp, "-i", "100", "-r", "1", "eth0", "192.0.2.77", "auto", "192.0.2.77", "ffffffffffff")
-	theirs := capCli.arpFor("192.0.2.77", 2, 3*time.Second)
-	if code, _, e := l.run(t, "-c", "1", "192.0.2.77/24/eth0", "start"); code != 0 {
+	// A private pid file: send_arp's default one is named after the
+	// address in the host's /run, where another IPaddr stop may kill it.
+	const ip = "192.0.2.213"
+	l.srv.Exec(t, sendArp, "-i", "100", "-r", "1", "-p", filepath.Join(l.runDir, "send_arp.pid"), "eth0", ip, "auto", ip, "ffffffffffff")
+	theirs := capCli.arpFor(ip, 2, 3*time.Second)
+	if code, _, e := l.run(t, "-c", "1", ip+"/24/eth0", "start"); code != 0 {
 		t.Fatalf("start: %d %s", code, e)
 	}
-	ours := capCli.arpFor("192.0.2.77", 2, 3*time.Second)
+	ours := capCli.arpFor(ip, 2, 3*time.Second)
 	if len(theirs) != 2 || len(ours) != 2 {
 		t.Fatalf("send_arp sent %d frames, habox %d; want 2 each", len(theirs), len(ours))
 	}
