@@ -66,6 +66,7 @@ type options struct {
 	debug                         int
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
+	args                          []string
 }
 
 func run(env *cli.Env, args []string) int {
@@ -124,6 +125,7 @@ func run(env *cli.Env, args []string) int {
 		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
 	}
 	o.node = nodeName(env)
+	o.args = args
 	switch mode {
 	case "-V", "--version":
 		env.Out(Version, "\n")

@@ -73,6 +73,7 @@ type daemon struct {
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
+	closed      bool
 }
 
 // now is the monotonic time since start.
@@ -313,6 +314,10 @@ func (d *daemon) realtime() {
 }
 
 func (d *daemon) close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
 	for _, m := range d.media {
 		m.Close()
 	}
@@ -380,28 +385,8 @@ func (d *daemon) finish() int {
 		// 3.0.6 re-executes itself after giving everything up (healed
 		// partition): same arguments, in the foreground of the process
 		// that already detached, with a fresh generation.
-		if exe, err := os.Executable(); err == nil {
-			args := []string{"heartbeat", "-f"}
-			skip := 1
-			if len(os.Args) > 1 && os.Args[1] == "heartbeat" {
-				skip = 2
-			}
-			for _, a := range os.Args[skip:] {
-				if a != "-f" {
-					args = append(args, a)
-				}
-			}
-			var envv []string
-			for _, kv := range d.env.Environ {
-				if kv != daemonMarker {
-					envv = append(envv, kv)
-				}
-			}
-			os.Remove(d.o.pidfile)
-			err = syscall.Exec(exe, args, envv)
-			d.env.Err("heartbeat: restart failed: ", err.Error(), "\n")
-			return 1
-		}
+		d.reexec()
+		return 1
 	}
 	return d.exitCode
 }
@@ -498,45 +483,38 @@ func (d *daemon) reload() {
 // process (same pid, new generation) starts holding what we hold and
 // does not touch the resources.
 func (d *daemon) restartKeeping() {
-	exe, err := os.Executable()
-	if err != nil {
-		d.log.Error("restart: " + err.Error())
-		return
-	}
-	args := []string{"heartbeat", "-f", "-R", "-C", d.rsc.Holding().String()}
-	skip := 1
-	if len(os.Args) > 1 && os.Args[1] == "heartbeat" {
-		skip = 2
-	}
-	rest := os.Args[skip:]
-	for i := 0; i < len(rest); i++ {
-		switch rest[i] {
-		case "-f", "-R":
-			continue
-		case "-C":
-			i++
-			continue
-		}
-		args = append(args, rest[i])
-	}
-	var envv []string
-	for _, kv := range d.env.Environ {
-		if kv != daemonMarker {
-			envv = append(envv, kv)
-		}
-	}
-	for _, m := range d.media {
-		m.Close()
-	}
-	if d.ctl != nil {
-		d.ctl.Close()
-	}
-	d.closeWatchdog()
-	d.log.Close()
-	os.Remove(d.o.pidfile)
-	err = syscall.Exec(exe, args, envv)
-	d.env.Err("heartbeat: restart failed: ", err.Error(), "\n")
+	d.close()
+	d.reexec("-R", "-C", d.rsc.Holding().String())
 	d.exiting, d.exitAt, d.exitCode = true, 0, 1
+}
+
+// reexec replaces the process with heartbeat -f, the original options
+// (without -f, -R, -C) and extra; it returns only on failure.
+func (d *daemon) reexec(extra ...string) {
+	exe, err := os.Executable()
+	if err == nil {
+		args := append([]string{"heartbeat", "-f"}, extra...)
+		rest := d.o.args
+		for i := 0; i < len(rest); i++ {
+			switch rest[i] {
+			case "-f", "-R":
+				continue
+			case "-C":
+				i++
+				continue
+			}
+			args = append(args, rest[i])
+		}
+		var envv []string
+		for _, kv := range d.env.Environ {
+			if kv != daemonMarker {
+				envv = append(envv, kv)
+			}
+		}
+		os.Remove(d.o.pidfile)
+		err = syscall.Exec(exe, args, envv)
+	}
+	d.env.Err("heartbeat: restart failed: ", err.Error(), "\n")
 }
 
 func (d *daemon) setLocal(st string) {
