@@ -13,7 +13,7 @@ DESTDIR  ?=
 CROSS := amd64:GOARCH=amd64 386:GOARCH=386 armv5:GOARCH=arm,GOARM=5 armv7:GOARCH=arm,GOARM=7 \
          arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat
 
-.PHONY: all habox cross size test vet fuzz bench demo install initramfs vmtest clean
+.PHONY: all habox cross size test vet fuzz bench bench-ipaddr demo install initramfs vmtest clean
 all: habox
 
 habox:
@@ -45,6 +45,10 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# IPaddr start/stop latency, habox vs heartbeat 3.0.6's IPaddr (BENCH_RUNS=N, default 21)
+bench-ipaddr:
+	$(GO) test -run '^$$' -bench '^BenchmarkIPaddrStart$$' -benchtime 1x -count 1 ./applets/ipaddr
 
 demo: habox
 	@echo "make demo: the two-node failover demo arrives with the heartbeat daemon."

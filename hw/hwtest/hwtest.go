@@ -18,6 +18,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// init keeps the main goroutine on the main thread, so no goroutine that
+// switches namespaces (Netns.Do, packages' own helpers) can run there: Go
+// never terminates the main thread, and one left in a test namespace makes
+// that namespace's cleanup kill the test binary.
+func init() { runtime.LockOSThread() }
+
 // RequireRoot skips t when the test is not running as root, or fails it
 // when CI=true.
 func RequireRoot(t testing.TB) {
