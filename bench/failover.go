@@ -118,6 +118,10 @@ func (r *report) cycle(t *runT, s setting, p lab.Kind) {
 		}
 		l.WaitOwner(0, 30*time.Second)
 		time.Sleep(max(time.Second, 2*s.keepalive, down/2))
+		// Steady state: heartbeat advertises deadtime+2 s for 5 s after a start.
+		if p != lab.Keepalived {
+			time.Sleep(time.Until(l.Nodes[0].StartedAt().Add(5500 * time.Millisecond)))
+		}
 		if _, ok := pr.WaitAnswer(0, time.Now(), 5*time.Second); !ok {
 			t.Fatalf("client does not reach node1 before the run")
 		}

@@ -206,10 +206,30 @@ func (r *report) startups() {
 	}
 }
 
-// ipaddrLatency times `IPaddr VIP/24/eth0 start` (then stop) with habox's
-// built-in applet and with the Debian 3.0.6 wrapper script, run in a lab
-// node's namespaces (both include the same nsenter start-up).
+// ipaddrLatency includes the IPaddr engineer's BenchmarkIPaddrStart
+// (applets/ipaddr: exec → first gratuitous ARP, start exit, stop; habox vs
+// 3.0.6's resource.d/IPaddr) when present; otherwise it times
+// `IPaddr VIP/24/eth0 start` itself in a lab node (nsenter included).
 func (r *report) ipaddrLatency() {
+	if b, _ := exec.Command("sh", "-c", "grep -l 'func BenchmarkIPaddrStart' applets/ipaddr/*_test.go 2>/dev/null").Output(); len(b) > 0 {
+		runs := "21"
+		if r.cfg.quick {
+			runs = "5"
+		}
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkIPaddrStart$", "-benchtime", "1x", "-v", "./applets/ipaddr/")
+		cmd.Env = append(os.Environ(), "BENCH_RUNS="+runs)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			r.fail(fmt.Errorf("ipaddr benchmark: %v: %s", err, trim(string(out), 2000)))
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "Benchmark") || strings.Contains(line, "median of") {
+				r.ipaddrBench = append(r.ipaddrBench, line)
+			}
+		}
+		return
+	}
 	n := max(r.cfg.n, 3)
 	r.ipaddr = map[string][]time.Duration{}
 	err := try("ipaddr", func(t *runT) {
@@ -226,14 +246,26 @@ func (r *report) ipaddrLatency() {
 		}
 		for _, tl := range tools {
 			for i := 0; i < n; i++ {
-				t0 := time.Now()
-				out, code := tl.node.Exec(tl.argv[0], append(tl.argv[1:], lab.VIP+"/24/eth0", "start")...)
-				d := time.Since(t0)
-				if code != 0 || !tl.node.HoldsVIP() {
-					t.Fatalf("%s start: exit %d: %s", tl.name, code, out)
+				// Output to a file: a background GARP sender keeping a
+				// pipe open must not count.
+				f, err := os.CreateTemp("", "ipaddr-out-")
+				if err != nil {
+					t.Fatalf("%v", err)
 				}
-				if out, code := tl.node.Exec(tl.argv[0], append(tl.argv[1:], lab.VIP+"/24/eth0", "stop")...); code != 0 {
-					t.Fatalf("%s stop: exit %d: %s", tl.name, code, out)
+				cmd := tl.node.Command(tl.argv[0], append(tl.argv[1:], lab.VIP+"/24/eth0", "start")...)
+				cmd.Stdout, cmd.Stderr = f, f
+				t0 := time.Now()
+				err = cmd.Run()
+				d := time.Since(t0)
+				f.Close()
+				out, _ := os.ReadFile(f.Name())
+				os.Remove(f.Name())
+				if err != nil || !tl.node.HoldsVIP() {
+					t.Fatalf("%s start: %v: %s", tl.name, err, out)
+				}
+				stop := tl.node.Command(tl.argv[0], append(tl.argv[1:], lab.VIP+"/24/eth0", "stop")...)
+				if err := stop.Run(); err != nil {
+					t.Fatalf("%s stop: %v", tl.name, err)
 				}
 				r.mu.Lock()
 				r.ipaddr[tl.name] = append(r.ipaddr[tl.name], d)
@@ -243,18 +275,6 @@ func (r *report) ipaddrLatency() {
 	})
 	if err != nil {
 		r.fail(err)
-	}
-	// The IPaddr engineer's Go benchmarks, when present.
-	if b, _ := exec.Command("sh", "-c", "grep -l 'func Benchmark' applets/ipaddr/*_test.go 2>/dev/null").Output(); len(b) > 0 {
-		out, err := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchtime", "20x", "./applets/ipaddr/").CombinedOutput()
-		if err != nil {
-			r.fail(fmt.Errorf("ipaddr benchmarks: %v: %s", err, out))
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(line, "Benchmark") {
-				r.ipaddrBench = append(r.ipaddrBench, line)
-			}
-		}
 	}
 }
 

@@ -225,7 +225,10 @@ func (r *report) write() (string, error) {
 		}
 	}
 	if len(r.ipaddr) > 0 || len(r.ipaddrBench) > 0 {
-		b.WriteString("\n## IPaddr start latency\n\n`IPaddr 10.77.0.3/24/eth0 start` run in a node's namespaces (nsenter included for both), until the address is configured:\n\n| tool | median | min–max | n |\n|---|---|---|---|\n")
+		b.WriteString("\n## IPaddr start latency\n\n")
+		if len(r.ipaddr) > 0 {
+			b.WriteString("`IPaddr 10.77.0.3/24/eth0 start` run in a node's namespaces (nsenter included for both), until it exits:\n\n| tool | median | min–max | n |\n|---|---|---|---|\n")
+		}
 		for _, name := range []string{"habox IPaddr", "3.0.6 resource.d/IPaddr"} {
 			if s := r.ipaddr[name]; len(s) > 0 {
 				lo, hi := minmax(s)
@@ -233,7 +236,7 @@ func (r *report) write() (string, error) {
 			}
 		}
 		if len(r.ipaddrBench) > 0 {
-			b.WriteString("\nGo benchmarks of applets/ipaddr:\n\n```\n" + strings.Join(r.ipaddrBench, "\n") + "\n```\n")
+			b.WriteString("From applets/ipaddr BenchmarkIPaddrStart (exec → first gratuitous ARP seen by the peer, start exit, stop; habox vs 3.0.6's resource.d/IPaddr):\n\n```\n" + strings.Join(r.ipaddrBench, "\n") + "\n```\n")
 		}
 	}
 	if len(r.pictures) > 0 {

@@ -27,8 +27,9 @@ type Node struct {
 	anchor    *exec.Cmd
 	anchorPid int
 
-	mu     sync.Mutex
-	failed bool // between HardFail and Recover: a dead machine
+	mu      sync.Mutex
+	started time.Time
+	failed  bool // between HardFail and Recover: a dead machine
 	daemon *exec.Cmd
 	done   chan struct{}
 	stderr *syncBuffer
@@ -330,14 +331,23 @@ func (n *Node) Start() {
 		t.Fatalf("lab: start %s on %s: %v", n.Kind, n.Name, err)
 	}
 	n.daemon = cmd
+	n.started = time.Now()
 	done := make(chan struct{})
 	n.done = done
 	go func() { cmd.Wait(); close(done) }()
 	n.Lab.defer_(func() { n.killAll() })
 }
 
-// StartedAt is used by callers that need the instant the daemon process
-// was started; see Start.
+// StartedAt is when Start last started the daemon. Heartbeat (3.0.6 and
+// habox) advertises deadtime+2 s during its first 5 s, so a failure right
+// after a start is detected 2 s later than in steady state.
+func (n *Node) StartedAt() time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.started
+}
+
+// Pid returns the daemon's main process id (0 when not started).
 func (n *Node) Pid() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
