@@ -30,9 +30,9 @@ type Node struct {
 	mu      sync.Mutex
 	started time.Time
 	failed  bool // between HardFail and Recover: a dead machine
-	daemon *exec.Cmd
-	done   chan struct{}
-	stderr *syncBuffer
+	daemon  *exec.Cmd
+	done    chan struct{}
+	stderr  *syncBuffer
 }
 
 // Peer returns the other node.
