@@ -86,7 +86,11 @@ func (c *Config) WriteEffective(w io.Writer) error {
 				d.name == "record_config_changes" || d.name == "record_pengine_inputs" || d.name == "enable_config_writes" ||
 				d.name == "compression" || d.name == "compression_threshold" || d.name == "traditional_compression" ||
 				d.name == "memreserve" || d.name == "coreroot" || d.name == "conn_logd_time" {
-				note = strings.TrimSpace(note + " (ignored by habox)")
+				if note == "" {
+					note = "# ignored by habox"
+				} else {
+					note += " (ignored by habox)"
+				}
 			}
 			if note != "" {
 				line(pad(d.name, 24), " ", pad(v, 16), " ", note)

@@ -7,7 +7,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+// watchdog crashes the fuzz worker when one input takes more than 5 s, so
+// that the fuzzer records it (a parser must never hang).
+func watchdog(t *testing.T) func() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			panic("input took more than 5 s")
+		}
+	}()
+	return func() { close(done) }
+}
 
 var hacfSeeds = []string{
 	seedHaCf,
@@ -60,6 +75,7 @@ func FuzzHaCf(f *testing.F) {
 	}
 	addVectorSeeds(func(s string) { f.Add(s) }, "ha.cf")
 	f.Fuzz(func(t *testing.T, in string) {
+		defer watchdog(t)()
 		cf, _, err := ParseHaCf("ha.cf", strings.NewReader(in))
 		if cf == nil {
 			t.Fatal("nil HaCf")
@@ -124,6 +140,7 @@ func FuzzAuthkeys(f *testing.F) {
 	}
 	addVectorSeeds(func(s string) { f.Add(s, uint16(0o600)) }, "authkeys")
 	f.Fuzz(func(t *testing.T, in string, mode uint16) {
+		defer watchdog(t)()
 		a, err := ParseAuthkeys("authkeys", strings.NewReader(in), fs.FileMode(mode)&fs.ModePerm)
 		if a == nil {
 			t.Fatal("nil Authkeys")
@@ -154,6 +171,7 @@ func FuzzHaresources(f *testing.F) {
 	}
 	addVectorSeeds(func(s string) { f.Add(s) }, "haresources")
 	f.Fuzz(func(t *testing.T, in string) {
+		defer watchdog(t)()
 		h, err := ParseHaresources("haresources", strings.NewReader(in), twoNodes)
 		if h == nil {
 			t.Fatal("nil Haresources")

@@ -155,6 +155,7 @@ type hacfParser struct {
 	watchdogSeen         bool
 	pacemakerSeen        bool
 	niceFailback         bool // 3.0.6's nice_failback variable
+	nodeDecls            int  // node declarations, repeats included (3.0.6 counts them)
 }
 
 func (p *hacfParser) errorf(tok, msg string) {
@@ -358,15 +359,15 @@ func setNode(p *hacfParser, v string) bool {
 		p.errorf(v, "node name longer than "+strconv.Itoa(MaxNodeName)+" characters")
 		return false
 	}
-	for _, o := range p.cf.Nodes {
-		if o == n {
-			p.warnf("node [" + n + "] declared twice; the repeat is ignored")
-			return true
-		}
-	}
-	if len(p.cf.Nodes) >= MaxNodes {
-		p.errorf(v, "too many nodes: heartbeat 3.0.6 allows "+strconv.Itoa(MaxNodes))
+	// 3.0.6 adds a repeated node again, so repeats count against MAXNODE.
+	p.nodeDecls++
+	if p.nodeDecls > MaxNodes {
+		p.errorf(v, "too many node declarations: heartbeat 3.0.6 allows "+strconv.Itoa(MaxNodes)+" (repeats count)")
 		return false
+	}
+	if contains(p.cf.Nodes, n) {
+		p.warnf("node [" + n + "] declared twice; the repeat is ignored")
+		return true
 	}
 	p.cf.Nodes = append(p.cf.Nodes, n)
 	p.cf.Set["node"] = true
@@ -570,7 +571,15 @@ func (p *hacfParser) beforePacemaker(v string) bool {
 	return true
 }
 
-func setBeforePacemaker(p *hacfParser, v string) bool { return p.beforePacemaker(v) }
+// setBeforePacemaker is crm_daemon_dir: 3.0.6 logs the ordering error but,
+// through an inverted test, accepts the value anyway; so does habox (with
+// a warning).
+func setBeforePacemaker(p *hacfParser, v string) bool {
+	if p.pacemakerSeen {
+		p.warnf("crm_daemon_dir should come before the pacemaker/crm directive (heartbeat 3.0.6 logs: If you specify " + v + ", it must come before the pacemaker directive); ignored anyway")
+	}
+	return true
+}
 
 func setBeforePacemakerBool(p *hacfParser, v string) bool {
 	return p.beforePacemaker(v) && checkBool(p, v)
@@ -774,8 +783,8 @@ func addSerial(p *hacfParser, v string) bool {
 func addMcast(p *hacfParser, rest string) bool {
 	f := fields(rest, isWS)
 	if len(f) == 0 {
-		p.warnf("mcast without arguments is ignored (as heartbeat 3.0.6 does)")
-		return true
+		p.errorf("", "missing arguments: syntax is mcast <dev> <group> <port> <ttl 0..4> <loop 0|1> (heartbeat 3.0.6 crashes on a bare mcast line)")
+		return false
 	}
 	dev := f[0]
 	ok := checkIfName(p, dev)
@@ -806,8 +815,8 @@ func addMcast(p *hacfParser, rest string) bool {
 func addUcast(p *hacfParser, rest string) bool {
 	f := fields(rest, isWS)
 	if len(f) == 0 {
-		p.warnf("ucast without arguments is ignored (as heartbeat 3.0.6 does)")
-		return true
+		p.errorf("", "missing arguments: syntax is ucast <dev> <peer address or host name> (heartbeat 3.0.6 crashes on a bare ucast line)")
+		return false
 	}
 	if !checkIfName(p, f[0]) {
 		return false
