@@ -125,6 +125,10 @@ wait_holder $NS_A 15 || die "alice did not take the service IP"
 info "alice log: $(grep -c . "$WORK/alice/ha-log") lines, e.g.:"
 grep -E "Status update|Comm_now_up|Acquiring|Running" "$WORK/alice/ha-log" | head -5 | sed 's/^/      /'
 
+cls() { HA_CTLSOCK="$WORK/$1/ctl" "$HABOX" cl_status "${@:2}" 2>&1; }
+info "cl_status on alice: bob is $(cls alice nodestatus bob), links: $(cls alice listhblinks bob | tr -d '\t' | tr '\n' ' ')"
+info "cl_status rscstatus on alice: $(cls alice rscstatus) (she holds her own resource group)"
+
 say "The client reaches the service IP $VIP"
 reach || die "client cannot reach $VIP"
 info "ping $VIP: OK, answered by MAC $(owner_mac) = alice ($(mac_of $NS_A))"
