@@ -313,7 +313,7 @@ func (m *Manager) CommUp(now time.Duration) []Action {
 			m.state = rStable
 			m.localDone, m.foreignDone = true, true
 		}
-		if dead > 0 && dead == len(m.cfg.Nodes)-1 && m.otherStable {
+		if m.nobodyElse() && m.otherStable {
 			// Alone: the peers' groups were taken when they were declared
 			// dead. 3.0.6 would stay STARTING until a peer shows up;
 			// habox is stable at once (rscstatus, standby and shutdown
@@ -516,7 +516,12 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			}
 		case rRscrcvd, rStable, rShutdown:
 		default:
-			return append(a, logA(Error, "resource message received in state "+strconv.Itoa(int(m.state))))
+			if !self {
+				return append(a, logA(Error, "resource message received in state "+strconv.Itoa(int(m.state))))
+			}
+			// Our own (mach_down after a takeover during initdead): 3.0.6
+			// sees it only after comm-up because it travels through the
+			// FIFO; habox records it whenever it comes.
 		}
 		if !self {
 			m.theirs = updHold(full, m.theirs, n)
@@ -645,6 +650,16 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	if m.shutdownInProgress {
 		return a
 	}
+	defer func() {
+		// Our peer died while we were still negotiating: nothing more will
+		// come from it, and its groups are being taken. 3.0.6 would stay
+		// in STARTING/RSCRCVD (rscstatus "transition", shutdown delayed)
+		// until the 10 s breaker or forever; habox is stable when no peer
+		// is left.
+		if m.nice && m.state >= rStarting && m.state <= rRscrcvd && m.nobodyElse() {
+			m.state = rStable
+		}
+	}()
 	m.needsFailback = true
 	need := true
 	if heard {
@@ -675,6 +690,16 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 		return a
 	}
 	return append(a, m.takeoverFromNode(node, now)...)
+}
+
+// nobodyElse reports whether every other node is dead.
+func (m *Manager) nobodyElse() bool {
+	for _, n := range m.cfg.Nodes {
+		if n != m.cfg.Self && m.view.NodeStatus(n) != "dead" {
+			return false
+		}
+	}
+	return true
 }
 
 // takeoverFromNode is 3.0.6's takeover_from_node plus mach_down.

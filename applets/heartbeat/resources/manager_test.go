@@ -531,3 +531,56 @@ func TestRestartKeepsResources(t *testing.T) {
 		})
 	}
 }
+
+// TestAloneIsStable: a node that took everything during initdead is
+// stable after comm-up: rscstatus all, and a shutdown proceeds.
+func TestAloneIsStable(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["bob"] = false
+			s.nodes["alice"].view.status["bob"] = "dead"
+			s.apply("alice", s.nodes["alice"].m.NodeDead("bob", false, s.now))
+			s.drain()
+			s.commUp("alice")
+			s.advance(time.Second)
+			if got := s.nodes["alice"].m.RscStatus(); got != "all" {
+				t.Fatalf("rscstatus %s\n%s", got, strings.Join(s.logs["alice"], "\n"))
+			}
+			for _, l := range s.logs["alice"] {
+				if strings.Contains(l, "received in state") {
+					t.Fatalf("state error: %s", l)
+				}
+			}
+			s.apply("alice", s.nodes["alice"].m.Shutdown(s.now))
+			s.drain()
+			if !s.nodes["alice"].exited {
+				t.Fatalf("shutdown blocked\n%s", strings.Join(s.logs["alice"], "\n"))
+			}
+		})
+	}
+}
+
+// TestPeerDiesDuringNegotiation: the peer vanishes after our starting and
+// before the resource exchange: we take everything and are stable.
+func TestPeerDiesDuringNegotiation(t *testing.T) {
+	for _, mode := range []conf.AutoFailback{conf.FailbackOn, conf.FailbackOff} {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["bob"] = false // bob's messages never arrive
+			s.nodes["alice"].view.status["bob"] = "up"
+			s.nodes["alice"].view.heard["bob"] = true
+			s.nodes["alice"].view.commUp = true
+			s.apply("alice", s.nodes["alice"].m.CommUp(s.now))
+			s.drain()
+			s.kill("bob")
+			s.advance(500 * time.Millisecond)
+			if got := s.nodes["alice"].m.RscStatus(); got != "all" {
+				t.Fatalf("rscstatus %s\n%s", got, strings.Join(s.logs["alice"], "\n"))
+			}
+			if got := s.owners(); got != "10.0.0.5=alice svcb=alice" {
+				t.Fatalf("owners %s", got)
+			}
+		})
+	}
+}
