@@ -36,8 +36,9 @@ package heartbeat
 //     10 s, or the local deadtime when that is shorter, so that ms timings
 //     do not wait 10 s when both nodes boot together.
 //   - A node alone at comm-up in auto_failback on/off (its peer declared
-//     dead after initdead) is STABLE at once; 3.0.6 stays STARTING until a
-//     peer appears. rscstatus, standby and shutdown therefore work alone.
+//     dead after initdead), or whose peer dies during the start-up
+//     negotiation, is STABLE at once; 3.0.6 stays STARTING until a peer
+//     appears. rscstatus, standby and shutdown therefore work alone.
 //   - cl_status rscstatus reports the groups actually held in legacy mode
 //     too (3.0.6 always says "none" there).
 //   - A failed start stops the whole group (3.0.6), but the "hb_standby
