@@ -21,6 +21,16 @@ type sim struct {
 	up      map[string]bool // node process running and connected
 	logs    map[string][]string
 	sent    map[string][]Msg
+	// slow: jobs finish after a random delay (rnd) instead of at once.
+	slow  bool
+	rnd   func(n int) int
+	later []delayed
+}
+
+type delayed struct {
+	due time.Duration
+	sn  *simNode
+	job *Job
 }
 
 type simNode struct {
@@ -104,6 +114,10 @@ func (s *sim) apply(n string, acts []Action) {
 				sn.jobs = append(sn.jobs, a.Job)
 				continue
 			}
+			if s.slow {
+				s.later = append(s.later, delayed{s.now + time.Duration(s.rnd(600))*time.Millisecond, sn, a.Job})
+				continue
+			}
 			s.pending = append(s.pending, func() { s.finish(sn, a.Job) })
 		case Exit:
 			sn.exited = true
@@ -185,6 +199,17 @@ func (s *sim) advance(d time.Duration) {
 	end := s.now + d
 	for s.now < end {
 		s.now += 50 * time.Millisecond
+		var keep []delayed
+		for _, d := range s.later {
+			if d.due > s.now {
+				keep = append(keep, d)
+				continue
+			}
+			if s.up[d.sn.name] && s.nodes[d.sn.name] == d.sn {
+				s.pending = append(s.pending, func() { s.finish(d.sn, d.job) })
+			}
+		}
+		s.later = keep
 		for _, n := range s.names {
 			if s.up[n] {
 				s.apply(n, s.nodes[n].m.Tick(s.now))
