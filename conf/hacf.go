@@ -471,7 +471,7 @@ func setDebugfile(p *hacfParser, v string) bool { p.cf.Debugfile = v; return tru
 
 func setNiceFailback(p *hacfParser, v string) bool {
 	_, ok := ParseBool(v)
-	p.warnf("nice_failback flag is obsolete. Use auto_failback {on, off, legacy} instead.")
+	p.warnf("nice_failback flag is obsolete.. Use auto_failback {on, off, legacy} instead.")
 	if ok {
 		if p.niceFailback {
 			p.warnf("'nice_failback " + v + "' has been changed to 'auto_failback off'")
@@ -637,21 +637,21 @@ func setUUIDFrom(p *hacfParser, v string) bool {
 
 func setCompression(p *hacfParser, v string) bool {
 	if v != "zlib" && v != "bz2" {
-		p.errorf(v, "unknown compression module: use zlib or bz2")
+		p.errorf(v, "unknown compression module: use zlib or bz2 (heartbeat 3.0.6: Compression module("+v+") not found)")
 		return false
 	}
 	return true
 }
 
 func setCompressionThreshold(p *hacfParser, v string) bool {
-	_, ok := p.intValue(v, 1, 1<<21, "must be a number of KiB > 0 (heartbeat 3.0.6: compress_threshhold("+v+") invalid)")
+	_, ok := p.intValue(v, 1, 1<<21, "must be a number of KiB > 0 (heartbeat 3.0.6: set_compression_threshold: compress_threshhold("+v+") invalid)")
 	return ok
 }
 
 func setEnv(p *hacfParser, v string) bool {
 	i := strings.IndexByte(v, '=')
 	if i <= 0 {
-		p.errorf(v, "must be NAME=value (heartbeat 3.0.6: invalid nvpair("+v+"))")
+		p.errorf(v, "must be NAME=value (heartbeat 3.0.6: set_env: invalid nvpair("+v+"))")
 		return false
 	}
 	return true

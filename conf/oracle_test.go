@@ -212,7 +212,7 @@ func TestOracle(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			files := map[string]string{
-				HaCfFile:        tc.hacf + "logfacility none\nlogfile " + filepath.Join(dir, "log") + "\n",
+				HaCfFile:        "logfacility none\nlogfile " + filepath.Join(dir, "log") + "\n" + tc.hacf,
 				AuthkeysFile:    tc.authkeys,
 				HaresourcesFile: tc.haresources,
 				NodeinfoFile:    tc.nodeinfo,
@@ -240,11 +240,53 @@ func TestOracle(t *testing.T) {
 				}
 				os.Chmod(p, mode)
 			}
-			_, err := Load(dir, "n1")
+			c, err := Load(dir, "n1")
 			real, out := runReal(t, dir)
 			if real != (err == nil) {
 				t.Errorf("heartbeat 3.0.6 accepted=%v, habox accepted=%v\nhabox: %v\n3.0.6 log:\n%s", real, err == nil, err, out)
 			}
+			// Every specific error or warning 3.0.6 logs is quoted in
+			// habox's errors and warnings.
+			msgs := ""
+			if err != nil {
+				msgs = err.Error()
+			}
+			for _, w := range c.Warnings {
+				msgs += "\n" + w.String()
+			}
+			msgs = strings.ReplaceAll(msgs, dir+"/", "/etc/ha.d//")
+			// Only the configuration phase: what follows is the start.
+			out, _, _ = strings.Cut(out, "info: heartbeat: version 3.0.6")
+			for _, l := range strings.Split(out, "\n") {
+				_, e, ok := strings.Cut(l, "ERROR: ")
+				if !ok {
+					_, e, ok = strings.Cut(l, "WARN: ")
+					e = strings.TrimPrefix(e, "WARNING: ")
+				}
+				if !ok || genericError(e) {
+					continue
+				}
+				if !strings.Contains(msgs, e) {
+					t.Errorf("3.0.6 error %q is not quoted by habox:\n%s", e, msgs)
+				}
+			}
 		})
 	}
+}
+
+// genericError reports 3.0.6 error and warning lines that habox words its
+// own way or leaves out (summaries, plugin noise, runtime failures, logd
+// and core dump advice).
+func genericError(e string) bool {
+	for _, g := range []string{"Heartbeat not started: configuration error.", "Configuration error, heartbeat not started.",
+		"Authentication configuration error.", "glib: ", "Cannot chdir to", "Illegal bcast", "Illegal mcast", "Illegal ucast", "Illegal serial",
+		"LoadPlugin on ", "Lookup extended#2 returned FALSE", "Table size: ",
+		"See documentation for details.",
+		// warnings habox leaves out: it has no logd, no core dump setup
+		"Logging daemon is disabled", "Core dumps could be lost", "Consider setting"} {
+		if strings.HasPrefix(e, g) {
+			return true
+		}
+	}
+	return false
 }
