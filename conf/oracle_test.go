@@ -106,6 +106,9 @@ func TestOracle(t *testing.T) {
 	type tcase struct {
 		name, hacf, authkeys, haresources, nodeinfo string
 		mode                                        os.FileMode
+		// diverge marks a configuration 3.0.6 accepts and habox refuses
+		// on purpose (see the package documentation).
+		diverge bool
 	}
 	cases := []tcase{
 		{name: "base", hacf: base},
@@ -206,6 +209,13 @@ func TestOracle(t *testing.T) {
 		{name: "haresources bad node", hacf: base, haresources: "n2 habox-oracle-none\n"},
 		{name: "haresources upper node", hacf: base, haresources: "N1 habox-oracle-none\n"},
 		{name: "haresources comment", hacf: base, haresources: "# c\n  # c2\n\nn1 habox-oracle-none # c\n"},
+		{name: "diverge: ping", hacf: base + "ping 10.9.0.254\n", diverge: true},
+		{name: "diverge: respawn", hacf: base + "respawn hacluster /bin/true\n", diverge: true},
+		{name: "diverge: udpport 70000", hacf: "udpport 70000\n" + base, diverge: true},
+		{name: "diverge: long line", hacf: base + "keepalive 2" + strings.Repeat(" ", 6000) + "\n", diverge: true},
+		{name: "diverge: duplicate key", hacf: "node n1 n2\nbcast hb0\n", haresources: "n1 habox-a\nn2 habox-a\n", diverge: true},
+		{name: "diverge: key elsewhere", hacf: "node n1 n2\nbcast hb0\n", haresources: "n1 habox-a\nn2 habox-b habox-a\n", diverge: true},
+		{name: "diverge: continuation comment", hacf: base, haresources: "n1 habox-a \\\n habox-b # c\n", diverge: true},
 		{name: "haresources continuation", hacf: base, haresources: "n1 habox-oracle-none \\\n  habox-oracle-two\n"},
 	}
 	for _, tc := range cases {
@@ -242,6 +252,12 @@ func TestOracle(t *testing.T) {
 			}
 			c, err := Load(dir, "n1")
 			real, out := runReal(t, dir)
+			if tc.diverge {
+				if !real || err == nil {
+					t.Errorf("expected a deliberate divergence: 3.0.6 accepted=%v, habox accepted=%v\nhabox: %v\n3.0.6 log:\n%s", real, err == nil, err, out)
+				}
+				return
+			}
 			if real != (err == nil) {
 				t.Errorf("heartbeat 3.0.6 accepted=%v, habox accepted=%v\nhabox: %v\n3.0.6 log:\n%s", real, err == nil, err, out)
 			}
