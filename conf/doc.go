@@ -50,7 +50,17 @@
 // trailing text ("694x") are read as C's atoi reads them, with a warning;
 // values 3.0.6 would silently wrap (udpport > 65535, mcast ttl 260) are
 // errors; node names longer than 99 bytes and interface names longer than
-// 15 are errors; a node declared twice is a warning.
+// 15 are errors; a node declared twice is a warning (it still counts
+// against the 100 declarations 3.0.6 allows); a bare "mcast" or "ucast"
+// line (which crashes 3.0.6) is an error. Warnings 3.0.6 prints that make
+// no sense for habox (logd and core dump advice) are left out.
+//
+// TestOracle (root, Debian's heartbeat installed) runs the real 3.0.6
+// daemon on about 100 configurations in private namespaces and checks
+// that habox accepts and refuses exactly the same ones, that every error
+// and warning 3.0.6 logs while reading them is quoted in habox's messages,
+// and that the deliberate divergences (ping, respawn, udpport > 65535,
+// overlong lines, haresources key traps) are the only ones.
 //
 // # haresources
 //
