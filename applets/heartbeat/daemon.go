@@ -537,7 +537,7 @@ func (d *daemon) sendStatus() {
 	m := wire.New(wire.Status)
 	m.Add(wire.St, d.local)
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
-	m.Add("habox", "1")
+	m.Add("habox", d.rsc.Holding().String())
 	d.send(m)
 }
 
@@ -676,7 +676,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.feedWatchdog()
 			return
 		}
-		d.rsc.SetHabox(src, m.Get("habox") == "1")
+		d.rsc.SetHabox(src, m.Get("habox"))
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		d.memEvents(d.mem.Status(src, m.Get(wire.St), dt, now))
 		if wasDead && v.Partition {

@@ -13,9 +13,10 @@ package heartbeat
 // classic text on serial, control fields in 3.0.6's order, protocol=1 with
 // ACKs, reqnodes/repnodes, retransmissions, st init→up→active and
 // dt = deadtime+2000 for the first 5 s. Its status messages carry one
-// extra field, habox=1, which 3.0.6 ignores (an unknown field; it is
-// inside the authenticated bytes like every field). It tells a habox node
-// that its peer is habox (used for healed partitions, below).
+// extra field, habox=<holding> (none, local, foreign or all, as rsc_hold),
+// which 3.0.6 ignores (an unknown field; it is inside the authenticated
+// bytes like every field). It tells a habox node that its peer is habox
+// and what it holds (used for healed partitions, below).
 //
 // Resources. The work of ResourceManager, req_resource, mach_down,
 // rc.d/ip-request(-resp) and hb_standby is done in Go with the same
@@ -56,10 +57,12 @@ package heartbeat
 //     it; otherwise it logs CRIT and carries on.
 //   - Healed partition (spec 5.8). With a 3.0.6 peer habox does what 3.0.6
 //     does: give up every group, send shutdone, and re-execute itself after
-//     deadtime+1 s. Between two habox nodes (both sent habox=1) each side
-//     resolves at once, without restart: for every group, the node named
-//     on its haresources line keeps it (if neither node is named, the
-//     lower node name keeps it) and the other one releases it. Both sides
+//     deadtime+1 s. Between two habox nodes each side resolves at once,
+//     without restart: for every group, the node named on its haresources
+//     line keeps it (if neither node is named, the lower node name); the
+//     other one releases it if the keeper holds it (per the habox field
+//     of the keeper's status that revealed the heal), and the keeper takes
+//     a group neither holds (e.g. the peer was shutting down). Both sides
 //     apply the same rule, so exactly one owner remains and nothing flaps.
 //   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
 //     (errors are logged, the running node carries on); when ha.cf or

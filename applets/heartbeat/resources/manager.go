@@ -86,7 +86,7 @@ type Manager struct {
 	requestedYet       bool
 
 	hasResources map[string]bool // legacy: false after shutdone
-	habox        map[string]bool // peers known to run habox
+	habox        map[string]Hold // peers known to run habox -> their holding
 
 	queue   []*queued
 	running *queued
@@ -107,7 +107,7 @@ func New(cfg Config, view View) *Manager {
 		}
 	}
 	m := &Manager{cfg: cfg, view: view, held: map[string]bool{},
-		hasResources: map[string]bool{}, habox: map[string]bool{}}
+		hasResources: map[string]bool{}, habox: map[string]Hold{}}
 	m.nice = cfg.Mode != conf.FailbackLegacy
 	m.auto = cfg.Mode == conf.FailbackOn
 	m.otherStable = false
@@ -124,8 +124,20 @@ func New(cfg Config, view View) *Manager {
 	return m
 }
 
-// SetHabox records whether peer runs habox (it sent habox=1 in a status).
-func (m *Manager) SetHabox(peer string, yes bool) { m.habox[peer] = yes }
+// SetHabox records what a peer's status said in its habox field: "" for
+// a heartbeat 3.0.6 peer, else the peer's holding (none, local, foreign,
+// all, from the peer's point of view).
+func (m *Manager) SetHabox(peer, field string) {
+	if field == "" {
+		delete(m.habox, peer)
+		return
+	}
+	h, ok := ParseHold(field)
+	if !ok {
+		h = All // an older habox: assume it holds everything
+	}
+	m.habox[peer] = h
+}
 
 // Held returns the keys of the groups this node holds or is acquiring,
 // in haresources order.

@@ -23,6 +23,7 @@ type sim struct {
 	sent    map[string][]Msg
 	// slow: jobs finish after a random delay (rnd) instead of at once.
 	slow  bool
+	cut   bool // partition: nothing crosses between the nodes
 	rnd   func(n int) int
 	later []delayed
 }
@@ -106,7 +107,7 @@ func (s *sim) apply(n string, acts []Action) {
 		case Send:
 			s.sent[n] = append(s.sent[n], a.Msg)
 			s.pending = append(s.pending, func() { s.deliver(n, n, a.Msg) })
-			if p := s.peer(n); s.up[p] && s.up[n] {
+			if p := s.peer(n); s.up[p] && s.up[n] && !s.cut {
 				s.pending = append(s.pending, func() { s.deliver(p, n, a.Msg) })
 			}
 		case Run:
@@ -439,7 +440,7 @@ func TestHealedPartitionHabox(t *testing.T) {
 			s.want("10.0.0.5=alice+bob svcb=alice+bob")
 			s.up["alice"], s.up["bob"] = true, true
 			for _, n := range s.names {
-				s.nodes[n].m.SetHabox(s.peer(n), true)
+				s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String())
 				s.nodes[n].view.status[s.peer(n)] = "active"
 			}
 			s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))

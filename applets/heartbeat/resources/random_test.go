@@ -37,7 +37,29 @@ func runScenario(t *testing.T, seed int64, mode conf.AutoFailback, slow bool) {
 	for step := 0; step < 12; step++ {
 		n := s.names[r.Intn(2)]
 		p := s.peer(n)
-		switch op := r.Intn(6); {
+		switch op := r.Intn(7); {
+		case op == 5 && s.up[n] && s.up[p]:
+			trail = append(trail, "partition")
+			s.cut = true
+			for _, x := range s.names {
+				y := s.peer(x)
+				s.nodes[x].view.status[y] = "dead"
+				s.apply(x, s.nodes[x].m.NodeDead(y, true, s.now))
+			}
+			s.drain()
+			s.advance(2 * time.Second)
+			s.cut = false
+			// Each side learns the other's holding from its first status
+			// after the heal, sent before either side resolved.
+			for _, x := range s.names {
+				y := s.peer(x)
+				s.nodes[x].view.status[y] = "active"
+				s.nodes[x].m.SetHabox(y, s.nodes[y].m.Holding().String())
+			}
+			for _, x := range s.names {
+				s.apply(x, s.nodes[x].m.PartitionHealed(s.peer(x), s.now))
+			}
+			s.drain()
 		case op == 0 && s.up[n] && s.up[p]:
 			trail = append(trail, "kill "+n)
 			s.nodes[n].running = map[string]bool{} // the machine reboots

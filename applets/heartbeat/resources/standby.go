@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"habox/conf"
 )
 
 // ErrLegacy is returned by Standby in auto_failback legacy mode.
@@ -288,13 +290,26 @@ func (m *Manager) Tick(now time.Duration) []Action {
 // PartitionHealed is called when a peer considered dead turns out to be
 // alive with the same generation (5.8). With a 3.0.6 peer habox does what
 // 3.0.6 does: give up everything and restart (the Restart action). With a
-// habox peer both sides resolve in one step without restart: for each
-// group the node named first on its haresources line keeps it (if neither
-// side is that node, the lower node name keeps it); the other releases.
+// habox peer both sides resolve in one step without restart. For each
+// group the keeper is the node named on its haresources line (if neither
+// side is named, the lower node name); the other node releases the group
+// only when the keeper holds it (its status just said so in its habox
+// field), and the keeper takes a group that neither holds. Both sides
+// apply the same rule, so exactly one owner remains.
 func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
-	if !m.habox[peer] {
+	peerHold, ok := m.habox[peer]
+	if !ok {
 		m.restart = true
 		return []Action{{Kind: Restart}}
+	}
+	if m.shutdownInProgress {
+		return nil
+	}
+	peerHas := func(g conf.Group) bool {
+		if g.Node == peer {
+			return peerHold&Local != 0
+		}
+		return peerHold&Foreign != 0
 	}
 	var steps []Step
 	for _, g := range m.cfg.Groups {
@@ -305,15 +320,28 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 				keeper = peer
 			}
 		}
-		if keeper != m.cfg.Self && m.held[g.Key] {
+		switch {
+		case keeper != m.cfg.Self && m.held[g.Key] && peerHas(g):
 			m.held[g.Key] = false
 			steps = append(steps, Step{Op: Give, Key: g.Key, Note: "Partition with " + peer + " healed: releasing resource group " + g.Key})
+		case keeper == m.cfg.Self && !m.held[g.Key] && !peerHas(g):
+			m.held[g.Key] = true
+			steps = append(steps, Step{Op: Take, Key: g.Key, Note: "Partition with " + peer + " healed: taking resource group " + g.Key})
 		}
 	}
-	a := []Action{logA(Info, "Healed partition with habox node "+peer+": keeping the groups listed first for this node, releasing the others.")}
+	a := []Action{logA(Info, "Healed partition with habox node "+peer+": the node named in haresources keeps each group.")}
 	if m.nice {
 		m.mine = m.heldHold()
-		m.theirs = All &^ m.mine
+		m.theirs = None
+		for _, g := range m.cfg.Groups {
+			if !m.held[g.Key] {
+				if g.Node == m.cfg.Self {
+					m.theirs |= Foreign
+				} else {
+					m.theirs |= Local
+				}
+			}
+		}
 		m.otherStable = true
 		m.takeoverInProgress = false
 		if m.state != rShutdown {
