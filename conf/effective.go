@@ -82,10 +82,7 @@ func (c *Config) WriteEffective(w io.Writer) error {
 			if !cf.Set[d.name] {
 				note = "# default"
 			}
-			if d.name == "crm_daemon_dir" || d.name == "crmd_spawns_pengine" || d.name == "quorum_server" ||
-				d.name == "record_config_changes" || d.name == "record_pengine_inputs" || d.name == "enable_config_writes" ||
-				d.name == "compression" || d.name == "compression_threshold" || d.name == "traditional_compression" ||
-				d.name == "memreserve" || d.name == "coreroot" || d.name == "conn_logd_time" {
+			if d.ignored {
 				if note == "" {
 					note = "# ignored by habox"
 				} else {

@@ -36,11 +36,12 @@ const (
 
 // directive is one ha.cf keyword.
 type directive struct {
-	name   string
-	kind   int
-	record bool   // recorded in Set/Raw (3.0.6 record_value)
-	def    string // built-in default printed by heartbeat -D ("" none)
-	expl   string // heartbeat -D explanation
+	name    string
+	kind    int
+	record  bool   // recorded in Set/Raw (3.0.6 record_value)
+	ignored bool   // accepted but without effect in habox
+	def     string // built-in default printed by heartbeat -D ("" none)
+	expl    string // heartbeat -D explanation
 	// set applies one token (optList) or the rest of the line (wholeLine);
 	// it records its own errors and returns false on failure.
 	set func(p *hacfParser, v string) bool
@@ -77,28 +78,28 @@ func init() {
 		{name: "debug", record: true, expl: "debug level", set: setDebug},
 		{name: "msgfmt", record: true, def: "classic", expl: "message format in the wire", set: setMsgfmt},
 		{name: "use_logd", record: true, expl: "use logging daemon", set: setUseLogd},
-		{name: "conn_logd_time", record: true, def: "60", expl: "the interval to reconnect to logd", set: setConnLogdTime},
+		{name: "conn_logd_time", record: true, ignored: true, def: "60", expl: "the interval to reconnect to logd", set: setConnLogdTime},
 		{name: "use_apphbd", expl: "register with apphbd", set: checkBool},
 		{name: "log_badpack", record: true, def: "true", expl: "warn about bad packets", set: setLogBadpack},
 		{name: "syslogmsgfmt", record: true, def: "true", expl: "log to files in syslog format", set: setSyslogFmt},
 		{name: "coredumps", record: true, def: "true", expl: "enable Linux-HA core dumps", set: setCoredumps},
-		{name: "coreroot", record: true, expl: "set root directory of core dump area", set: acceptAny},
-		{name: "crm_daemon_dir", record: true, expl: "location for Pacemaker daemons", set: setBeforePacemaker},
-		{name: "crmd_spawns_pengine", record: true, expl: "should pengine be spawned directly by heartbeat", set: setBeforePacemakerBool},
+		{name: "coreroot", record: true, ignored: true, expl: "set root directory of core dump area", set: acceptAny},
+		{name: "crm_daemon_dir", record: true, ignored: true, expl: "location for Pacemaker daemons", set: setBeforePacemaker},
+		{name: "crmd_spawns_pengine", record: true, ignored: true, expl: "should pengine be spawned directly by heartbeat", set: setBeforePacemakerBool},
 		{name: "crm", expl: "historical alias for 'pacemaker'", set: setCrm},
 		{name: "pacemaker", record: true, def: "false", expl: "enable Pacemaker resource management", set: setPacemaker},
 		{name: "autojoin", record: true, def: "none", expl: "set automatic join mode/style", set: setAutojoin},
 		{name: "uuidfrom", record: true, def: "file", expl: "set the source for uuid", set: setUUIDFrom},
-		{name: "compression", record: true, def: "zlib", expl: "set compression module", set: setCompression},
-		{name: "compression_threshold", record: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
-		{name: "traditional_compression", record: true, def: "no", expl: "set traditional_compression", set: checkBool},
+		{name: "compression", record: true, ignored: true, def: "zlib", expl: "set compression module", set: setCompression},
+		{name: "compression_threshold", record: true, ignored: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
+		{name: "traditional_compression", record: true, ignored: true, def: "no", expl: "set traditional_compression", set: checkBool},
 		{name: "env", expl: "set environment variable for respawn clients", set: setEnv},
 		{name: "max_rexmit_delay", record: true, def: "250", expl: "set the maximum rexmit delay time", set: setMaxRexmitDelay},
-		{name: "record_config_changes", record: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
-		{name: "record_pengine_inputs", record: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
-		{name: "enable_config_writes", record: true, def: "on", expl: "write configuration changes to disk (valid only with: pacemaker on)", set: checkBool},
-		{name: "memreserve", record: true, def: "6500", expl: "number of kbytes to preallocate in heartbeat", set: setMemreserve},
-		{name: "quorum_server", record: true, expl: "the name or ip of quorum server", set: acceptAny},
+		{name: "record_config_changes", record: true, ignored: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
+		{name: "record_pengine_inputs", record: true, ignored: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
+		{name: "enable_config_writes", record: true, ignored: true, def: "on", expl: "write configuration changes to disk (valid only with: pacemaker on)", set: checkBool},
+		{name: "memreserve", record: true, ignored: true, def: "6500", expl: "number of kbytes to preallocate in heartbeat", set: setMemreserve},
+		{name: "quorum_server", record: true, ignored: true, expl: "the name or ip of quorum server", set: acceptAny},
 
 		{name: "stonith", kind: wholeLine, set: unsupportedLine},
 		{name: "stonith_host", kind: wholeLine, set: unsupportedLine},
