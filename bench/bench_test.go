@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
@@ -17,7 +18,8 @@ func TestBenchSmoke(t *testing.T) {
 	hwtest.RequireCmd(t, "keepalived")
 	hwtest.RequireCmd(t, "gnuplot")
 	dir := t.TempDir()
-	r := &report{cfg: &config{smoke: true, n: 1, peers: []lab.Kind{lab.Keepalived}, out: dir}, loadStart: loadavg()}
+	r := &report{cfg: &config{smoke: true, n: 1, peers: []lab.Kind{lab.Keepalived}, out: dir,
+		fastName: "10ms/40ms", fastKeep: 10 * time.Millisecond, fastDead: 40 * time.Millisecond}, loadStart: loadavg()}
 	r.run()
 	path, err := r.write()
 	if err != nil {

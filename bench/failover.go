@@ -44,7 +44,7 @@ type point struct {
 }
 
 func (c *config) settings() []setting {
-	fast := setting{"fastest (10ms/40ms; keepalived advert 0.01s)", 10 * time.Millisecond, 40 * time.Millisecond, []lab.Kind{lab.Habox, lab.Keepalived}}
+	fast := setting{"fastest (" + c.fastName + "; keepalived advert " + lab.KeepalivedAdvert(c.fastKeep) + "s)", c.fastKeep, c.fastDead, []lab.Kind{lab.Habox, lab.Keepalived}}
 	mid := setting{"200ms/1s", 200 * time.Millisecond, time.Second, nil}
 	slow := setting{"2s/10s", 2 * time.Second, 10 * time.Second, nil}
 	switch {
@@ -123,7 +123,7 @@ func (r *report) cycle(t *runT, s setting, p lab.Kind) {
 			time.Sleep(time.Until(l.Nodes[0].StartedAt().Add(5500 * time.Millisecond)))
 		}
 		if _, ok := pr.WaitAnswer(0, time.Now(), 5*time.Second); !ok {
-			t.Fatalf("client does not reach node1 before the run")
+			t.Fatalf("client does not reach node1 before the run (VIP holders %v)\n%s", l.Holders(), l.LogTails(25))
 		}
 		// A random phase against the heartbeat interval.
 		time.Sleep(time.Duration(rand.Int64N(int64(s.keepalive) + 1)))

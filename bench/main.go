@@ -7,6 +7,7 @@
 //
 // Environment: QUICK=1; N=<samples per case>; PEERS=habox,heartbeat,keepalived
 // (default all available); OUT=<results dir> (default bench/results);
+// FAST=<keepalive>/<deadtime> habox's fastest setting (default 10ms/40ms);
 // HABOX_BIN=<prebuilt binary> (default: built with go build); SMOKE=1 (one
 // sample of one case, for the harness's own test). Needs root.
 //
@@ -33,6 +34,9 @@ type config struct {
 	peers        []lab.Kind
 	out          string
 	notes        []string // reported plainly in the results file
+
+	fastName           string // habox's fastest setting, FAST=keepalive/deadtime
+	fastKeep, fastDead time.Duration
 }
 
 func main() {
@@ -59,6 +63,18 @@ func main() {
 			os.Exit(2)
 		}
 		c.n = v
+	}
+	c.fastName = "10ms/40ms"
+	if s := os.Getenv("FAST"); s != "" {
+		c.fastName = s
+	}
+	k, d, ok := strings.Cut(c.fastName, "/")
+	var err1, err2 error
+	c.fastKeep, err1 = time.ParseDuration(k)
+	c.fastDead, err2 = time.ParseDuration(d)
+	if !ok || err1 != nil || err2 != nil || c.fastDead <= 2*c.fastKeep {
+		fmt.Fprintln(os.Stderr, "bench: FAST must be KEEPALIVE/DEADTIME with deadtime > 2×keepalive, e.g. 10ms/40ms")
+		os.Exit(2)
 	}
 	want := "habox,heartbeat,keepalived"
 	if s := os.Getenv("PEERS"); s != "" {
