@@ -653,12 +653,14 @@ func (d *daemon) bad(link, why string) {
 	if !d.hc.LogBadPack {
 		return
 	}
+	// 3.0.6's own text first (log watchers grep for it), then habox's
+	// count; at most 5 lines a minute per link.
 	if ok, n := d.badLimit.AllowN(link); ok {
-		msg := "Dropped bad packet on " + link + " (" + strconv.FormatUint(d.badCount, 10) + " so far): " + why
+		msg := why + " [" + link + ": " + strconv.FormatUint(d.badCount, 10) + " bad packets so far"
 		if n > 0 {
-			msg += " (" + hblog.SuppressedText(n) + ")"
+			msg += ", " + hblog.SuppressedText(n)
 		}
-		d.log.Warn(msg)
+		d.log.Error(msg + "]")
 	}
 }
 
