@@ -43,7 +43,7 @@ authkeys). Without -f it detaches once the node started.
 	-V		print the version
 	-D		print the table of ha.cf defaults
 The node name is uname -n lower-cased ($HA_NODENAME overrides it, for tests),
-unless DIR/nodeinfo exists.`
+unless DIR/nodeinfo exists. -R -C HOLD are internal (re-execution on SIGHUP).`
 
 // Applet is the heartbeat applet.
 var Applet = cli.Applet{Name: "heartbeat", Usage: usage, Run: run}
