@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,11 +23,18 @@ const realHeartbeat = "/usr/libexec/heartbeat/heartbeat"
 // configuration (it logged "heartbeat: version 3.0.6", which comes after
 // the haresources check; it is then killed) and its log.
 func runReal(t *testing.T, dir string) (accepted bool, out string) {
+	return runRealWait(t, dir, "", 0)
+}
+
+// runRealWait is runReal that, once the daemon is accepted, also waits
+// (up to 10 s) until its log holds n lines containing marker.
+func runRealWait(t *testing.T, dir, marker string, n int) (accepted bool, out string) {
 	t.Helper()
 	lib := t.TempDir()
 	script := `set -e
 ip link add hb0 type veth peer name hb1
 ip addr add 10.9.0.1/24 broadcast 10.9.0.255 dev hb0
+ip addr add 10.9.1.1/24 broadcast 10.9.1.255 dev hb1
 ip link set hb0 up; ip link set hb1 up
 hostname n1
 mount --bind ` + dir + ` /etc/ha.d
@@ -61,10 +70,10 @@ exec ` + realHeartbeat + ` -f`
 		<-exited
 	}
 	log := filepath.Join(dir, "log")
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(log)
-		if strings.Contains(string(b), "info: heartbeat: version 3.0.6") {
+		if strings.Contains(string(b), "info: heartbeat: version 3.0.6") && strings.Count(string(b), marker) >= n {
 			accepted = true
 			killNS()
 			break
@@ -76,7 +85,7 @@ exec ` + realHeartbeat + ` -f`
 				continue
 			}
 			killNS()
-			t.Fatalf("heartbeat 3.0.6 neither started nor failed in 20 s")
+			t.Fatalf("heartbeat 3.0.6 neither started nor failed in 30 s")
 		}
 		break
 	}
@@ -305,4 +314,74 @@ func genericError(e string) bool {
 		}
 	}
 	return false
+}
+
+// TestOracleMediaPorts checks the udpport latch against the ports the real
+// daemon opens: each UDP plugin takes udpport as it stands when its first
+// medium is declared.
+func TestOracleMediaPorts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real daemon")
+	}
+	hwtest.RequireRoot(t)
+	if _, err := os.Stat(realHeartbeat); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("heartbeat 3.0.6 is not installed")
+		}
+		t.Skip("heartbeat 3.0.6 is not installed")
+	}
+	hwtest.RequireCmd(t, "unshare")
+	hwtest.RequireCmd(t, "ip")
+	for _, hacf := range []string{
+		"udpport 700\nbcast hb0\n",
+		"bcast hb0\nudpport 700\nbcast hb1\n",
+		"bcast hb0\nudpport 700\nucast hb0 10.9.0.2\n",
+		"ucast hb0 10.9.0.2\nudpport 701\nbcast hb1\nucast hb1 10.9.1.2\n",
+		"udpport 702\nmcast hb0 239.0.0.9 703 1 0\nbcast hb1\n",
+	} {
+		t.Run(strings.ReplaceAll(hacf, "\n", ";"), func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{
+				HaCfFile:        "logfacility none\nlogfile " + filepath.Join(dir, "log") + "\nnode n1\n" + hacf,
+				AuthkeysFile:    "auth 1\n1 crc\n",
+				HaresourcesFile: "n1 habox-oracle-none\n",
+			}
+			for name, body := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := Load(dir, "n1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, m := range c.HaCf.Media {
+				want = append(want, string(m.Type)+" "+m.Dev+" "+strconv.Itoa(m.Port))
+			}
+			ok, out := runRealWait(t, dir, "started", len(want))
+			if !ok {
+				t.Fatalf("3.0.6 refused:\n%s", out)
+			}
+			var got []string
+			for _, l := range strings.Split(out, "\n") {
+				f := strings.Fields(l)
+				for i := range f {
+					switch {
+					case strings.HasSuffix(l, "interface "+f[len(f)-1]) && strings.Contains(l, "UDP Broadcast heartbeat started on port") && f[i] == "port":
+						got = append(got, "bcast "+f[len(f)-1]+" "+f[i+1])
+					case strings.Contains(l, "ucast: started on port") && f[i] == "port":
+						got = append(got, "ucast "+f[i+3]+" "+f[i+1])
+					case strings.Contains(l, "UDP multicast heartbeat started") && f[i] == "port":
+						got = append(got, "mcast "+f[i+3]+" "+f[i+1])
+					}
+				}
+			}
+			sort.Strings(want)
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("3.0.6 opened %q, habox says %q\n%s", got, want, out)
+			}
+		})
+	}
 }
