@@ -29,6 +29,12 @@ func runReal(t *testing.T, dir string) (accepted bool, out string) {
 // runRealWait is runReal that, once the daemon is accepted, also waits
 // (up to 10 s) until its log holds n lines containing marker.
 func runRealWait(t *testing.T, dir, marker string, n int) (accepted bool, out string) {
+	return runRealPty(t, dir, marker, n, "")
+}
+
+// runRealPty is runRealWait with a pty pair linked at ptyFor (and
+// ptyFor.peer) for serial media.
+func runRealPty(t *testing.T, dir, marker string, n int, ptyFor string) (accepted bool, out string) {
 	t.Helper()
 	lib := t.TempDir()
 	script := `set -e
@@ -36,6 +42,7 @@ ip link add hb0 type veth peer name hb1
 ip addr add 10.9.0.1/24 broadcast 10.9.0.255 dev hb0
 ip addr add 10.9.1.1/24 broadcast 10.9.1.255 dev hb1
 ip link set hb0 up; ip link set hb1 up
+if [ -n "$HABOX_PTY" ]; then socat pty,raw,echo=0,link=$HABOX_PTY pty,raw,echo=0,link=$HABOX_PTY.peer & sleep 0.5; fi
 hostname n1
 mount --bind ` + dir + ` /etc/ha.d
 mount --bind ` + lib + ` /var/lib/heartbeat
@@ -44,6 +51,7 @@ mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd /run/crm /run
 exec ` + realHeartbeat + ` -f`
 	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--net",
 		"--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "HABOX_PTY="+ptyFor)
 	errf, err := os.Create(filepath.Join(lib, "stderr"))
 	if err != nil {
 		t.Fatal(err)
@@ -381,6 +389,63 @@ func TestOracleMediaPorts(t *testing.T) {
 			sort.Strings(got)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("3.0.6 opened %q, habox says %q\n%s", got, want, out)
+			}
+		})
+	}
+}
+
+// TestOracleSerialBaud checks the baud latch against the speed 3.0.6
+// actually sets: the serial plugin takes baud as it stands when the first
+// serial line is read.
+func TestOracleSerialBaud(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real daemon")
+	}
+	hwtest.RequireRoot(t)
+	if _, err := os.Stat(realHeartbeat); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("heartbeat 3.0.6 is not installed")
+		}
+		t.Skip("heartbeat 3.0.6 is not installed")
+	}
+	hwtest.RequireCmd(t, "unshare")
+	hwtest.RequireCmd(t, "ip")
+	hwtest.RequireCmd(t, "socat")
+	for _, tc := range []struct{ hacf, baud string }{
+		{"serial TTY\nbaud 38400\n", "19200"},
+		{"baud 38400\nserial TTY\n", "38400"},
+		{"baud 9600\nbcast hb0\nserial TTY\n", "9600"},
+	} {
+		t.Run(strings.ReplaceAll(tc.hacf, "\n", ";"), func(t *testing.T) {
+			dir := t.TempDir()
+			tty := filepath.Join(t.TempDir(), "ttyA")
+			files := map[string]string{
+				HaCfFile:        "logfacility none\nlogfile " + filepath.Join(dir, "log") + "\nnode n1\n" + strings.ReplaceAll(tc.hacf, "TTY", tty),
+				AuthkeysFile:    "auth 1\n1 crc\n",
+				HaresourcesFile: "n1 habox-oracle-none\n",
+			}
+			for name, body := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := Load(dir, "n1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var habox string
+			for _, m := range c.HaCf.Media {
+				if m.Type == Serial {
+					habox = strconv.Itoa(m.Baud)
+				}
+			}
+			ok, out := runRealPty(t, dir, "Starting serial heartbeat on tty", 1, tty)
+			if !ok {
+				t.Fatalf("3.0.6 refused:\n%s", out)
+			}
+			want := "Starting serial heartbeat on tty " + tty + " (" + tc.baud + " baud)"
+			if !strings.Contains(out, want) || habox != tc.baud {
+				t.Errorf("habox says %s baud; 3.0.6 log (want %q):\n%s", habox, want, out)
 			}
 		})
 	}
