@@ -233,6 +233,13 @@ func TestOracle(t *testing.T) {
 		{name: "diverge: duplicate key", hacf: "node n1 n2\nbcast hb0\n", haresources: "n1 habox-a\nn2 habox-a\n", diverge: true},
 		{name: "diverge: key elsewhere", hacf: "node n1 n2\nbcast hb0\n", haresources: "n1 habox-a\nn2 habox-b habox-a\n", diverge: true},
 		{name: "diverge: continuation comment", hacf: base, haresources: "n1 habox-a \\\n habox-b # c\n", diverge: true},
+		{name: "diverge: node only", hacf: base, haresources: "n1\n", diverge: true},
+		{name: "diverge: continuation empty", hacf: base, haresources: "n1 habox-a \\\n\n", diverge: true},
+		{name: "diverge: ip args", hacf: base, haresources: "n1 10.9.0.7::hb0\n", diverge: true},
+		{name: "diverge: regex key", hacf: base, haresources: "n1 habox+a\n", diverge: true},
+		{name: "diverge: crlf", hacf: base, haresources: "n1 habox-a\r\n", diverge: true},
+		{name: "diverge: slash script", hacf: base, haresources: "n1 ../habox-a\n", diverge: true},
+		{name: "diverge: mcast ttl wraps", hacf: "node n1\nmcast hb0 239.0.0.1 694 257 0\n", diverge: true},
 		{name: "haresources continuation", hacf: base, haresources: "n1 habox-oracle-none \\\n  habox-oracle-two\n"},
 	}
 	for _, tc := range cases {
