@@ -53,105 +53,102 @@ func pad(s string, n int) string {
 // ha.cf: everything that is not a directive is a comment.
 func (c *Config) WriteEffective(w io.Writer) error {
 	var b strings.Builder
-	line := func(parts ...string) {
-		for _, p := range parts {
-			b.WriteString(p)
-		}
-		b.WriteByte('\n')
-	}
-	line("# habox effective configuration (heartbeat -t)")
-	line("# directory ", c.Dir, ", local node ", c.LocalNode)
+	b.WriteString("# habox effective configuration (heartbeat -t)\n# directory " + c.Dir + ", local node " + c.LocalNode + "\n")
 	if cf := c.HaCf; cf != nil {
-		line("#")
-		line("# ", cf.File)
+		b.WriteString("#\n# " + cf.File + "\n")
 		for _, d := range directives {
-			if !d.record {
-				continue
-			}
-			v, ok := c.effectiveValue(d.name)
-			if !ok {
-				line("# ", pad(d.name, 24), " (not set)")
-				continue
-			}
-			if d.name == "warntime" && cf.Warntime <= 0 {
-				// deadtime/2 rounded to 0: not writable as a directive
-				line("# ", pad(d.name, 24), " ", v, " (deadtime/2)")
-				continue
-			}
-			note := ""
-			if !cf.Set[d.name] {
-				note = "# default"
-			}
-			if d.ignored {
-				if note == "" {
-					note = "# ignored by habox"
-				} else {
-					note += " (ignored by habox)"
-				}
-			}
-			if note != "" {
-				line(pad(d.name, 24), " ", pad(v, 16), " ", note)
-			} else {
-				line(pad(d.name, 24), " ", v)
+			if d.record {
+				c.writeDirective(&b, d)
 			}
 		}
 		for _, n := range cf.Nodes {
-			line("node ", n)
+			b.WriteString("node " + n + "\n")
 		}
 		for _, m := range cf.Media {
-			switch m.Type {
-			case Bcast:
-				line(pad("bcast "+m.Dev, 41), " # udp port ", strconv.Itoa(m.Port))
-			case Ucast:
-				line(pad("ucast "+m.Dev+" "+m.Peer, 41), " # udp port ", strconv.Itoa(m.Port))
-			case Serial:
-				line(pad("serial "+m.Dev, 41), " # ", strconv.Itoa(m.Baud), " baud")
-			case Mcast:
-				loop := "0"
-				if m.Loop {
-					loop = "1"
-				}
-				line("mcast ", m.Dev, " ", m.Group, " ", strconv.Itoa(m.Port), " ", strconv.Itoa(m.TTL), " ", loop)
-			}
+			b.WriteString(mediumLine(m) + "\n")
 		}
 	}
 	if h := c.Resources; h != nil {
-		line("#")
-		line("# ", h.File, ": ", strconv.Itoa(len(h.Groups)), " group(s)")
+		b.WriteString("#\n# " + h.File + ": " + strconv.Itoa(len(h.Groups)) + " group(s)\n")
 		for _, g := range h.Groups {
-			line("# group ", g.Key, " (line ", strconv.Itoa(g.Line), "), preferred node ", g.Node)
+			b.WriteString("# group " + g.Key + " (line " + strconv.Itoa(g.Line) + "), preferred node " + g.Node + "\n")
 			for _, r := range g.Resources {
-				s := "#     " + r.Script
+				b.WriteString("#     " + r.Script)
 				for _, a := range r.Args {
-					s += " " + a
+					b.WriteString(" " + a)
 				}
-				line(s)
+				b.WriteByte('\n')
 			}
 		}
 	}
 	if a := c.Auth; a != nil {
-		line("#")
-		line("# ", a.File)
+		b.WriteString("#\n# " + a.File + "\n")
 		if a.Active >= 0 && a.Active < MaxAuth && a.Keys[a.Active] != nil {
-			line("# auth ", strconv.Itoa(a.Active), ": ", string(a.Keys[a.Active].Method), " (signs outgoing messages; key not shown)")
+			b.WriteString("# auth " + strconv.Itoa(a.Active) + ": " + string(a.Keys[a.Active].Method) + " (signs outgoing messages; key not shown)\n")
 		} else {
-			line("# no active key")
+			b.WriteString("# no active key\n")
 		}
 		for i, k := range a.Keys {
 			if k != nil && i != a.Active {
-				line("# entry ", strconv.Itoa(i), ": ", string(k.Method), " (verifies incoming messages)")
+				b.WriteString("# entry " + strconv.Itoa(i) + ": " + string(k.Method) + " (verifies incoming messages)\n")
 			}
 		}
 	}
 	if len(c.Warnings) > 0 {
-		line("#")
-		line("# warnings:")
+		b.WriteString("#\n# warnings:\n")
 		for _, wn := range c.Warnings {
-			line("# ", wn.String())
+			b.WriteString("# " + wn.String() + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDirective writes one recorded directive with its effective value.
+func (c *Config) writeDirective(b *strings.Builder, d *directive) {
+	v, ok := c.effectiveValue(d.name)
+	switch {
+	case !ok:
+		b.WriteString("# " + pad(d.name, 24) + " (not set)\n")
+		return
+	case d.name == "warntime" && c.HaCf.Warntime <= 0:
+		// deadtime/2 rounded to 0: not writable as a directive
+		b.WriteString("# " + pad(d.name, 24) + " " + v + " (deadtime/2)\n")
+		return
+	}
+	note := ""
+	if !c.HaCf.Set[d.name] {
+		note = "# default"
+	}
+	if d.ignored {
+		if note == "" {
+			note = "# ignored by habox"
+		} else {
+			note += " (ignored by habox)"
+		}
+	}
+	if note == "" {
+		b.WriteString(pad(d.name, 24) + " " + v + "\n")
+	} else {
+		b.WriteString(pad(d.name, 24) + " " + pad(v, 16) + " " + note + "\n")
+	}
+}
+
+// mediumLine is a medium as an ha.cf line, with its latched port or speed.
+func mediumLine(m Medium) string {
+	switch m.Type {
+	case Bcast:
+		return pad("bcast "+m.Dev, 41) + " # udp port " + strconv.Itoa(m.Port)
+	case Ucast:
+		return pad("ucast "+m.Dev+" "+m.Peer, 41) + " # udp port " + strconv.Itoa(m.Port)
+	case Serial:
+		return pad("serial "+m.Dev, 41) + " # " + strconv.Itoa(m.Baud) + " baud"
+	}
+	loop := "0"
+	if m.Loop {
+		loop = "1"
+	}
+	return "mcast " + m.Dev + " " + m.Group + " " + strconv.Itoa(m.Port) + " " + strconv.Itoa(m.TTL) + " " + loop
 }
 
 // effectiveValue is the value of a recorded directive as habox will use it.

@@ -47,80 +47,79 @@ type directive struct {
 	set func(p *hacfParser, v string) bool
 }
 
-// directives in the order of heartbeat 3.0.6's tables (config.c
-// Directives[], WLdirectives[], then the HBcomm plugins Debian ships).
-var directives []*directive
-
 // directiveByName indexes directives.
 var directiveByName map[string]*directive
 
 func init() {
-	directives = []*directive{
-		{name: "cluster", record: true, def: "linux-ha", expl: "the name of cluster", set: setCluster},
-		{name: "node", set: setNode},
-		{name: "hopfudge", record: true, def: "1", expl: "# of hops above cluster size", set: setHopfudge},
-		{name: "keepalive", record: true, def: "1000ms", expl: "keepalive time", set: setKeepalive},
-		{name: "deadtime", record: true, def: "30000ms", expl: "node deadtime", set: setDeadtime},
-		{name: "deadping", record: true, expl: "ping deadtime", set: setDeadping},
-		{name: "initdead", record: true, expl: "initial deadtime", set: setInitdead},
-		{name: "warntime", record: true, expl: "warning time", set: setWarntime},
-		{name: "watchdog", record: true, expl: "watchdog device", set: setWatchdog},
-		{name: "baud", record: true, def: "19200", expl: "baud rate", set: setBaud},
-		{name: "udpport", record: true, expl: "UDP port number", set: setUDPPort},
-		{name: "logfacility", record: true, expl: "syslog log facility", set: setFacility},
-		{name: "logfile", record: true, expl: "log file", set: setLogfile},
-		{name: "debugfile", record: true, expl: "debug file", set: setDebugfile},
-		{name: "nice_failback", set: setNiceFailback},
-		{name: "auto_failback", record: true, def: "legacy", expl: "auto failback", set: setAutoFailback},
-		{name: "rtprio", record: true, expl: "realtime priority", set: setRtprio},
-		{name: "hbgenmethod", record: true, def: "file", expl: "protocol generation computation method", set: setGenMethod},
-		{name: "realtime", record: true, def: "true", expl: "enable realtime behavior?", set: setRealtime},
-		{name: "debug", record: true, expl: "debug level", set: setDebug},
-		{name: "msgfmt", record: true, def: "classic", expl: "message format in the wire", set: setMsgfmt},
-		{name: "use_logd", record: true, expl: "use logging daemon", set: setUseLogd},
-		{name: "conn_logd_time", record: true, ignored: true, def: "60", expl: "the interval to reconnect to logd", set: setConnLogdTime},
-		{name: "use_apphbd", expl: "register with apphbd", set: checkBool},
-		{name: "log_badpack", record: true, def: "true", expl: "warn about bad packets", set: setLogBadpack},
-		{name: "syslogmsgfmt", record: true, def: "true", expl: "log to files in syslog format", set: setSyslogFmt},
-		{name: "coredumps", record: true, def: "true", expl: "enable Linux-HA core dumps", set: setCoredumps},
-		{name: "coreroot", record: true, ignored: true, expl: "set root directory of core dump area", set: acceptAny},
-		{name: "crm_daemon_dir", record: true, ignored: true, expl: "location for Pacemaker daemons", set: setBeforePacemaker},
-		{name: "crmd_spawns_pengine", record: true, ignored: true, expl: "should pengine be spawned directly by heartbeat", set: setBeforePacemakerBool},
-		{name: "crm", expl: "historical alias for 'pacemaker'", set: setCrm},
-		{name: "pacemaker", record: true, def: "false", expl: "enable Pacemaker resource management", set: setPacemaker},
-		{name: "autojoin", record: true, def: "none", expl: "set automatic join mode/style", set: setAutojoin},
-		{name: "uuidfrom", record: true, def: "file", expl: "set the source for uuid", set: setUUIDFrom},
-		{name: "compression", record: true, ignored: true, def: "zlib", expl: "set compression module", set: setCompression},
-		{name: "compression_threshold", record: true, ignored: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
-		{name: "traditional_compression", record: true, ignored: true, def: "no", expl: "set traditional_compression", set: checkBool},
-		{name: "env", expl: "set environment variable for respawn clients", set: setEnv},
-		{name: "max_rexmit_delay", record: true, def: "250", expl: "set the maximum rexmit delay time", set: setMaxRexmitDelay},
-		{name: "record_config_changes", record: true, ignored: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
-		{name: "record_pengine_inputs", record: true, ignored: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
-		{name: "enable_config_writes", record: true, ignored: true, def: "on", expl: "write configuration changes to disk (valid only with: pacemaker on)", set: checkBool},
-		{name: "memreserve", record: true, ignored: true, def: "6500", expl: "number of kbytes to preallocate in heartbeat", set: setMemreserve},
-		{name: "quorum_server", record: true, ignored: true, expl: "the name or ip of quorum server", set: acceptAny},
-
-		{name: "stonith", kind: wholeLine, set: unsupportedLine},
-		{name: "stonith_host", kind: wholeLine, set: unsupportedLine},
-		{name: "apiauth", kind: wholeLine, set: setAPIAuth},
-		{name: "respawn", kind: wholeLine, set: unsupportedLine},
-		{name: "failfast", kind: wholeLine, set: unsupportedLine},
-
-		{name: "bcast", set: addBcast},
-		{name: "mcast", kind: wholeLine, set: addMcast},
-		{name: "mcast6", kind: wholeLine, set: unsupportedLine},
-		{name: "ping", set: unsupportedToken},
-		{name: "ping6", set: unsupportedToken},
-		{name: "ping_group", kind: wholeLine, set: unsupportedLine},
-		{name: "serial", set: addSerial},
-		{name: "ucast", kind: wholeLine, set: addUcast},
-		{name: "ucast6", kind: wholeLine, set: unsupportedLine},
-	}
 	directiveByName = make(map[string]*directive, len(directives))
 	for _, d := range directives {
 		directiveByName[d.name] = d
 	}
+}
+
+// directives in the order of heartbeat 3.0.6's tables (config.c
+// Directives[], WLdirectives[], then the HBcomm plugins Debian ships).
+var directives = []*directive{
+	{name: "cluster", record: true, def: "linux-ha", expl: "the name of cluster", set: setCluster},
+	{name: "node", set: setNode},
+	{name: "hopfudge", record: true, def: "1", expl: "# of hops above cluster size", set: setHopfudge},
+	{name: "keepalive", record: true, def: "1000ms", expl: "keepalive time", set: setKeepalive},
+	{name: "deadtime", record: true, def: "30000ms", expl: "node deadtime", set: setDeadtime},
+	{name: "deadping", record: true, expl: "ping deadtime", set: setDeadping},
+	{name: "initdead", record: true, expl: "initial deadtime", set: setInitdead},
+	{name: "warntime", record: true, expl: "warning time", set: setWarntime},
+	{name: "watchdog", record: true, expl: "watchdog device", set: setWatchdog},
+	{name: "baud", record: true, def: "19200", expl: "baud rate", set: setBaud},
+	{name: "udpport", record: true, expl: "UDP port number", set: setUDPPort},
+	{name: "logfacility", record: true, expl: "syslog log facility", set: setFacility},
+	{name: "logfile", record: true, expl: "log file", set: setLogfile},
+	{name: "debugfile", record: true, expl: "debug file", set: setDebugfile},
+	{name: "nice_failback", set: setNiceFailback},
+	{name: "auto_failback", record: true, def: "legacy", expl: "auto failback", set: setAutoFailback},
+	{name: "rtprio", record: true, expl: "realtime priority", set: setRtprio},
+	{name: "hbgenmethod", record: true, def: "file", expl: "protocol generation computation method", set: setGenMethod},
+	{name: "realtime", record: true, def: "true", expl: "enable realtime behavior?", set: setRealtime},
+	{name: "debug", record: true, expl: "debug level", set: setDebug},
+	{name: "msgfmt", record: true, def: "classic", expl: "message format in the wire", set: setMsgfmt},
+	{name: "use_logd", record: true, expl: "use logging daemon", set: setUseLogd},
+	{name: "conn_logd_time", record: true, ignored: true, def: "60", expl: "the interval to reconnect to logd", set: setConnLogdTime},
+	{name: "use_apphbd", expl: "register with apphbd", set: checkBool},
+	{name: "log_badpack", record: true, def: "true", expl: "warn about bad packets", set: setLogBadpack},
+	{name: "syslogmsgfmt", record: true, def: "true", expl: "log to files in syslog format", set: setSyslogFmt},
+	{name: "coredumps", record: true, def: "true", expl: "enable Linux-HA core dumps", set: setCoredumps},
+	{name: "coreroot", record: true, ignored: true, expl: "set root directory of core dump area", set: acceptAny},
+	{name: "crm_daemon_dir", record: true, ignored: true, expl: "location for Pacemaker daemons", set: setBeforePacemaker},
+	{name: "crmd_spawns_pengine", record: true, ignored: true, expl: "should pengine be spawned directly by heartbeat", set: setBeforePacemakerBool},
+	{name: "crm", expl: "historical alias for 'pacemaker'", set: setCrm},
+	{name: "pacemaker", record: true, def: "false", expl: "enable Pacemaker resource management", set: setPacemaker},
+	{name: "autojoin", record: true, def: "none", expl: "set automatic join mode/style", set: setAutojoin},
+	{name: "uuidfrom", record: true, def: "file", expl: "set the source for uuid", set: setUUIDFrom},
+	{name: "compression", record: true, ignored: true, def: "zlib", expl: "set compression module", set: setCompression},
+	{name: "compression_threshold", record: true, ignored: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
+	{name: "traditional_compression", record: true, ignored: true, def: "no", expl: "set traditional_compression", set: checkBool},
+	{name: "env", expl: "set environment variable for respawn clients", set: setEnv},
+	{name: "max_rexmit_delay", record: true, def: "250", expl: "set the maximum rexmit delay time", set: setMaxRexmitDelay},
+	{name: "record_config_changes", record: true, ignored: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
+	{name: "record_pengine_inputs", record: true, ignored: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
+	{name: "enable_config_writes", record: true, ignored: true, def: "on", expl: "write configuration changes to disk (valid only with: pacemaker on)", set: checkBool},
+	{name: "memreserve", record: true, ignored: true, def: "6500", expl: "number of kbytes to preallocate in heartbeat", set: setMemreserve},
+	{name: "quorum_server", record: true, ignored: true, expl: "the name or ip of quorum server", set: acceptAny},
+
+	{name: "stonith", kind: wholeLine, set: unsupportedLine},
+	{name: "stonith_host", kind: wholeLine, set: unsupportedLine},
+	{name: "apiauth", kind: wholeLine, set: setAPIAuth},
+	{name: "respawn", kind: wholeLine, set: unsupportedLine},
+	{name: "failfast", kind: wholeLine, set: unsupportedLine},
+
+	{name: "bcast", set: addBcast},
+	{name: "mcast", kind: wholeLine, set: addMcast},
+	{name: "mcast6", kind: wholeLine, set: unsupportedLine},
+	{name: "ping", set: unsupportedToken},
+	{name: "ping6", set: unsupportedToken},
+	{name: "ping_group", kind: wholeLine, set: unsupportedLine},
+	{name: "serial", set: addSerial},
+	{name: "ucast", kind: wholeLine, set: addUcast},
+	{name: "ucast6", kind: wholeLine, set: unsupportedLine},
 }
 
 // Unsupported lists the directives heartbeat 3.0.6 accepts that habox
