@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 var (
@@ -30,7 +32,8 @@ func HaboxBin(t T) string {
 			return
 		}
 		root := filepath.Dir(strings.TrimSpace(string(mod)))
-		dir, err := os.MkdirTemp("", "habox-lab-bin-")
+		removeStaleBins()
+		dir, err := os.MkdirTemp("", "habox-lab-bin-"+strconv.Itoa(os.Getpid())+"-")
 		if err != nil {
 			haboxErr = err.Error()
 			return
@@ -49,6 +52,27 @@ func HaboxBin(t T) string {
 		t.Fatalf("lab: %s", haboxErr)
 	}
 	return haboxPath
+}
+
+// removeStaleBins deletes binaries built by earlier processes that are gone.
+func removeStaleBins() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "habox-lab-bin-*"))
+	for _, d := range dirs {
+		f := strings.Split(filepath.Base(d), "-")
+		if len(f) < 5 { // old naming without a pid: remove when an hour old
+			if st, err := os.Stat(d); err == nil && time.Since(st.ModTime()) > time.Hour {
+				os.RemoveAll(d)
+			}
+			continue
+		}
+		pid, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // HaboxDaemonReady reports whether the habox binary has a working
