@@ -98,9 +98,9 @@ done
 info "ha.cf:        $(grep -v '^#' "$WORK/alice/ha.d/ha.cf" | sed 's/ *#.*//' | grep -v logfile | tr '\n' ';' | sed 's/;/; /g')"
 info "haresources:  $(cat "$WORK/alice/ha.d/haresources")   (alice owns the service IP)"
 info "authkeys:     auth 1 / 1 sha1 <random key>"
-"$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" </dev/null ||
-	HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
+HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
 	{ cat "$WORK/check.err"; die "configuration check failed"; }
+info "heartbeat -t: configuration valid"
 
 start_node() { # name ns
 	ip netns exec "$2" env HA_NODENAME="$1" HABOX_RUNDIR="$WORK/$1/run" HA_CTLSOCK="$WORK/$1/ctl" \

@@ -119,6 +119,9 @@ func TestFailover(t *testing.T) {
 				for _, n := range l.Nodes {
 					n.WaitLog(`(remote|local) resource transition completed\.`, 3*time.Second)
 					n.WaitLog(`Initial resource acquisition complete`, 3*time.Second)
+					if c := n.CountLog(`No one owns|Both machines own`); c != 0 {
+						t.Errorf("%s: %d resource audit errors at start-up\n%s", n.Name, c, n.Log())
+					}
 				}
 			}
 			if got := l.ClientReaches(2 * time.Second); got != 0 {

@@ -74,6 +74,8 @@ type daemon struct {
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
 	closed      bool
+	// reloadPending: ha.cf changed, restart when resources are quiet.
+	reloadPending bool
 }
 
 // now is the monotonic time since start.
@@ -370,6 +372,7 @@ func (d *daemon) run() int {
 			d.tick()
 		}
 		d.drain()
+		d.maybeRestart()
 		if d.exiting && d.now() >= d.exitAt {
 			return d.finish()
 		}
@@ -448,12 +451,13 @@ func (d *daemon) reload() {
 	now := configTimes(d.o.dir)
 	for f, t := range now {
 		if !t.Equal(d.mtimes[f]) {
-			if d.shutdownReq || d.rsc.Busy() || !d.active {
-				d.log.Warn("Configuration change (" + f + ") not applied now: resource activity or shutdown in progress; send SIGHUP again later")
+			if d.shutdownReq {
+				d.log.Warn("Configuration change (" + f + ") ignored: shutdown in progress")
 				return
 			}
 			d.log.Info("Configuration file " + f + " changed: restarting heartbeat, keeping resources.")
-			d.restartKeeping()
+			d.reloadPending = true
+			d.maybeRestart()
 			return
 		}
 	}
@@ -477,6 +481,16 @@ func (d *daemon) reload() {
 		return
 	}
 	d.log.Info("Configuration unchanged.")
+}
+
+// maybeRestart performs a pending restart once communications are up and
+// no resource work runs (3.0.6 also waits for a stable state).
+func (d *daemon) maybeRestart() {
+	if !d.reloadPending || d.shutdownReq || !d.active || d.rsc.Busy() || d.rsc.RscStatus() == "transition" {
+		return
+	}
+	d.reloadPending = false
+	d.restartKeeping()
 }
 
 // restartKeeping re-executes heartbeat at once with -R -C HOLD: the new

@@ -564,7 +564,14 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 				a = append(a, m.announce("T_RESOURCES(them)")...)
 			}
 		} else {
-			m.mine = updHold(full, m.mine, n)
+			// Our own message loops back after we may have changed mine
+			// again: a full update only repeats what we set when sending
+			// it (3.0.6 re-applies it, "probably unnecessary", and can
+			// briefly log "No one owns our local resources!"); the
+			// additive mach_down message is applied.
+			if !full {
+				m.mine = updHold(false, m.mine, n)
+			}
 			if m.mine&Local != 0 {
 				m.localDone = true
 				a = append(a, m.announce("T_RESOURCES(us)")...)
