@@ -265,6 +265,11 @@ func TestHealedPartition(t *testing.T) {
 		}
 		n.WaitLog(`returning after partition`, time.Second)
 	}
+	// The keeper announced the address again: the client reaches it.
+	l.Nodes[0].WaitLog(`Announcing `+lab.VIP+`/24/eth0 again`, time.Second)
+	if got := l.ClientReaches(3 * time.Second); got != 0 {
+		t.Fatalf("client reaches node %d after the healed partition", got)
+	}
 }
 
 // TestScriptFailure: a resource whose start fails makes the node give the

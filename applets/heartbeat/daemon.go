@@ -692,9 +692,19 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.feedWatchdog()
 			return
 		}
-		d.rsc.SetHabox(src, m.Get("habox"))
+		d.rscActs(d.rsc.SetHabox(src, m.Get("habox")))
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
-		d.memEvents(d.mem.Status(src, m.Get(wire.St), dt, now))
+		ev := d.mem.Status(src, m.Get(wire.St), dt, now)
+		d.memEvents(ev)
+		for _, e := range ev {
+			if e.Kind == membership.NodeDead && d.rsc.IsHabox(src) {
+				// "Late heartbeat ... (> deadtime)": declared dead (and its
+				// groups taken) by the very status that shows it alive.
+				// 3.0.6 leaves both owners until a partition is seen;
+				// between habox nodes resolve it now.
+				d.rscActs(d.rsc.PartitionHealed(src, now))
+			}
+		}
 		if wasDead && v.Partition {
 			d.log.Crit("Cluster node " + src + " returning after partition.")
 			d.log.Info("For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain")

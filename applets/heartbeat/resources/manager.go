@@ -87,6 +87,7 @@ type Manager struct {
 
 	hasResources map[string]bool // legacy: false after shutdone
 	habox        map[string]Hold // peers known to run habox -> their holding
+	doubly       map[string]bool // groups held here and claimed by the peer
 
 	queue   []*queued
 	running *queued
@@ -107,7 +108,7 @@ func New(cfg Config, view View) *Manager {
 		}
 	}
 	m := &Manager{cfg: cfg, view: view, held: map[string]bool{},
-		hasResources: map[string]bool{}, habox: map[string]Hold{}}
+		hasResources: map[string]bool{}, habox: map[string]Hold{}, doubly: map[string]bool{}}
 	m.nice = cfg.Mode != conf.FailbackLegacy
 	m.auto = cfg.Mode == conf.FailbackOn
 	m.otherStable = false
@@ -126,18 +127,48 @@ func New(cfg Config, view View) *Manager {
 
 // SetHabox records what a peer's status said in its habox field: "" for
 // a heartbeat 3.0.6 peer, else the peer's holding (none, local, foreign,
-// all, from the peer's point of view).
-func (m *Manager) SetHabox(peer, field string) {
+// all, from the peer's point of view). When a group we hold was also
+// claimed by the peer (a partition, a late heartbeat) and the peer now
+// released it, the returned actions announce its addresses again so the
+// LAN's ARP caches point here.
+func (m *Manager) SetHabox(peer, field string) []Action {
 	if field == "" {
 		delete(m.habox, peer)
-		return
+		return nil
 	}
 	h, ok := ParseHold(field)
 	if !ok {
 		h = All // an older habox: assume it holds everything
 	}
 	m.habox[peer] = h
+	var steps []Step
+	for _, g := range m.cfg.Groups {
+		switch {
+		case !m.held[g.Key] || m.shutdownInProgress:
+			delete(m.doubly, g.Key)
+		case peerHas(g, peer, h):
+			m.doubly[g.Key] = true
+		case m.doubly[g.Key]:
+			delete(m.doubly, g.Key)
+			steps = append(steps, Step{Op: Refresh, Key: g.Key, Note: peer + " released resource group " + g.Key + " that both nodes held"})
+		}
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	return m.enqueue("refresh", steps, nil)
 }
+
+// peerHas: does holding h of node peer include group g (two-node view)?
+func peerHas(g conf.Group, peer string, h Hold) bool {
+	if g.Node == peer {
+		return h&Local != 0
+	}
+	return h&Foreign != 0
+}
+
+// IsHabox reports whether peer's statuses say it runs habox.
+func (m *Manager) IsHabox(peer string) bool { _, ok := m.habox[peer]; return ok }
 
 // Held returns the keys of the groups this node holds or is acquiring,
 // in haresources order.

@@ -135,7 +135,9 @@ func (s *sim) finish(sn *simNode, j *Job) {
 		if st.Note != "" {
 			s.logs[sn.name] = append(s.logs[sn.name], st.Note)
 		}
-		sn.running[st.Key] = st.Op == Take
+		if st.Op != Refresh {
+			sn.running[st.Key] = st.Op == Take
+		}
 	}
 	s.apply(sn.name, sn.m.JobDone(Result{ID: j.ID}, s.now))
 }
@@ -440,7 +442,7 @@ func TestHealedPartitionHabox(t *testing.T) {
 			s.want("10.0.0.5=alice+bob svcb=alice+bob")
 			s.up["alice"], s.up["bob"] = true, true
 			for _, n := range s.names {
-				s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String())
+				s.apply(n, s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String()))
 				s.nodes[n].view.status[s.peer(n)] = "active"
 			}
 			s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
@@ -608,5 +610,33 @@ func TestPeerDiesDuringNegotiation(t *testing.T) {
 				t.Fatalf("owners %s", got)
 			}
 		})
+	}
+}
+
+// TestDoublyHeldRefresh: a group held here that the habox peer also
+// claimed is announced again when the peer lets it go.
+func TestDoublyHeldRefresh(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	a := s.nodes["alice"].m
+	if acts := a.SetHabox("bob", "foreign"); len(acts) != 0 {
+		t.Fatalf("claim: %v", acts)
+	}
+	acts := a.SetHabox("bob", "none")
+	if len(acts) != 1 || acts[0].Kind != Run || acts[0].Job.Steps[0].Op != Refresh || acts[0].Job.Steps[0].Key != "10.0.0.5" {
+		t.Fatalf("release: %+v", acts)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if acts := a.SetHabox("bob", "none"); len(acts) != 0 {
+		t.Fatalf("second release: %v", acts)
+	}
+	if !a.IsHabox("bob") {
+		t.Fatal("not habox")
+	}
+	a.SetHabox("bob", "")
+	if a.IsHabox("bob") {
+		t.Fatal("3.0.6 peer seen as habox")
 	}
 }

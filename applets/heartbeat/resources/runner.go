@@ -69,10 +69,13 @@ func (r *Runner) Run(j *Job) Result {
 			r.Log.Info(s.Note)
 		}
 		var ok bool
-		if s.Op == Take {
+		switch s.Op {
+		case Take:
 			ok = r.TakeGroup(s.Key)
-		} else {
+		case Give:
 			ok = r.GiveGroup(s.Key)
+		default:
+			ok = r.RefreshGroup(s.Key)
 		}
 		if !ok {
 			res.Failed = append(res.Failed, s.Key)
@@ -109,6 +112,27 @@ func (r *Runner) TakeGroup(key string) bool {
 		}
 	}
 	return true
+}
+
+// RefreshGroup restarts the IPaddr resources of a group (stop, start: a
+// new gratuitous ARP) and leaves the others alone.
+func (r *Runner) RefreshGroup(key string) bool {
+	g, ok := r.Groups[key]
+	if !ok {
+		r.Log.Error("Cannot locate resource group " + key)
+		return false
+	}
+	all := true
+	for _, rs := range g.Resources {
+		if rs.Script != "IPaddr" {
+			continue
+		}
+		r.Log.Info("Announcing " + rs.Text + " again")
+		if !r.action(rs, "stop") || !r.action(rs, "start") {
+			all = false
+		}
+	}
+	return all
 }
 
 // GiveGroup stops a group right to left whatever its state, retrying

@@ -172,3 +172,24 @@ func TestRunProcessBackgroundChild(t *testing.T) {
 		t.Fatalf("out %q code %d err %v", out, code, err)
 	}
 }
+
+func TestRefreshGroup(t *testing.T) {
+	l := &memLog{}
+	g := conf.Group{Node: "alice", Key: "10.0.0.5", Resources: []conf.Resource{
+		{Script: "IPaddr", Args: []string{"10.0.0.5"}, Text: "10.0.0.5"},
+		{Script: "svc", Text: "svc"},
+	}}
+	var calls []string
+	r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: t.TempDir(), InitDirs: []string{},
+		Self: "/bin/habox", Log: l,
+		Exec: func(path string, argv, env []string, _ func(string)) (string, int, error) {
+			calls = append(calls, strings.Join(argv, " "))
+			return "", 0, nil
+		}}
+	if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Refresh, Key: g.Key}}}); len(res.Failed) != 0 {
+		t.Fatalf("refresh failed: %s", l)
+	}
+	if got := strings.Join(calls, ","); got != "IPaddr 10.0.0.5 stop,IPaddr 10.0.0.5 start" {
+		t.Fatalf("calls %q", got)
+	}
+}

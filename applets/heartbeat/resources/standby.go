@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"time"
-
-	"habox/conf"
 )
 
 // ErrLegacy is returned by Standby in auto_failback legacy mode.
@@ -294,8 +292,9 @@ func (m *Manager) Tick(now time.Duration) []Action {
 // group the keeper is the node named on its haresources line (if neither
 // side is named, the lower node name); the other node releases the group
 // only when the keeper holds it (its status just said so in its habox
-// field), and the keeper takes a group that neither holds. Both sides
-// apply the same rule, so exactly one owner remains.
+// field), the keeper takes a group that neither holds and announces the
+// addresses of the groups it keeps again (Refresh). Both sides apply the
+// same rule, so exactly one owner remains.
 func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 	peerHold, ok := m.habox[peer]
 	if !ok {
@@ -304,12 +303,6 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 	}
 	if m.shutdownInProgress {
 		return nil
-	}
-	peerHas := func(g conf.Group) bool {
-		if g.Node == peer {
-			return peerHold&Local != 0
-		}
-		return peerHold&Foreign != 0
 	}
 	var steps []Step
 	for _, g := range m.cfg.Groups {
@@ -321,12 +314,18 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 			}
 		}
 		switch {
-		case keeper != m.cfg.Self && m.held[g.Key] && peerHas(g):
+		case keeper != m.cfg.Self && m.held[g.Key] && peerHas(g, peer, peerHold):
 			m.held[g.Key] = false
 			steps = append(steps, Step{Op: Give, Key: g.Key, Note: "Partition with " + peer + " healed: releasing resource group " + g.Key})
-		case keeper == m.cfg.Self && !m.held[g.Key] && !peerHas(g):
+		case keeper == m.cfg.Self && !m.held[g.Key] && !peerHas(g, peer, peerHold):
 			m.held[g.Key] = true
 			steps = append(steps, Step{Op: Take, Key: g.Key, Note: "Partition with " + peer + " healed: taking resource group " + g.Key})
+		case keeper == m.cfg.Self && m.held[g.Key]:
+			// The peer may have announced the address during the
+			// partition (even if it released it already): announce it
+			// again so the LAN's ARP caches point here. SetHabox does it
+			// once more if the peer still claims it and releases later.
+			steps = append(steps, Step{Op: Refresh, Key: g.Key, Note: "Partition with " + peer + " healed: keeping resource group " + g.Key})
 		}
 	}
 	a := []Action{logA(Info, "Healed partition with habox node "+peer+": the node named in haresources keeps each group.")}

@@ -107,10 +107,15 @@ const (
 // Op is what a job step does to a group.
 type Op int
 
-// Job step operations: takegroup and givegroup of 3.0.6's ResourceManager.
+// Job step operations: takegroup and givegroup of 3.0.6's ResourceManager,
+// and Refresh: restart the group's IP address resources (IPaddr) so they
+// announce themselves again with gratuitous ARP, other resources untouched
+// (the keeper of a group after a healed partition, where both sides had
+// announced the address).
 const (
 	Take Op = iota
 	Give
+	Refresh
 )
 
 // Step is one group operation of a job.
