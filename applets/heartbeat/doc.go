@@ -64,6 +64,12 @@ package heartbeat
 //     of the keeper's status that revealed the heal), and the keeper takes
 //     a group neither holds (e.g. the peer was shutting down). Both sides
 //     apply the same rule, so exactly one owner remains and nothing flaps.
+//     The keeper announces the group's addresses again (IPaddr stop+start,
+//     a gratuitous ARP; other resources untouched) because the peer had
+//     announced them during the partition; it does so once more if the
+//     peer still claimed a group and releases it later. A "Late heartbeat
+//     (> deadtime)" that took a live habox peer's groups is resolved the
+//     same way (3.0.6 leaves both owners until a partition is seen).
 //   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
 //     (errors are logged, the running node carries on); when ha.cf or
 //     haresources changed, heartbeat re-executes itself in place (same
