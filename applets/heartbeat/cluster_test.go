@@ -622,3 +622,21 @@ func TestMixed306(t *testing.T) {
 		l.Nodes[1].WaitLog(`Other node completed standby takeover of all resources\.`, 10*time.Second)
 	})
 }
+
+// TestUnicastAndMulticast: the other UDP media (ucast lines for both
+// nodes, as one shared ha.cf would have them; mcast on the heartbeat
+// link) carry a cluster through a hard failure.
+func TestUnicastAndMulticast(t *testing.T) {
+	for name, extra := range map[string]string{
+		"ucast": "ucast eth1 " + lab.HBPrefix + "1\nucast eth1 " + lab.HBPrefix + "2\n",
+		"mcast": "mcast eth1 239.0.0.42 694 1 0\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t, lab.Options{AutoFailback: "on", NoBcast: true, ExtraHaCf: extra})
+			l.Start()
+			l.WaitOwner(0, 10*time.Second)
+			l.Nodes[0].HardFail()
+			l.WaitOwner(1, 10*time.Second)
+		})
+	}
+}
