@@ -50,8 +50,9 @@ bench:
 bench-ipaddr:
 	$(GO) test -run '^$$' -bench '^BenchmarkIPaddrStart$$' -benchtime 1x -count 1 ./applets/ipaddr
 
+# A two-node cluster + client in network namespaces, failing over (root).
 demo: habox
-	@echo "make demo: the two-node failover demo arrives with the heartbeat daemon."
+	bash demo/demo.sh ./habox
 
 # make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt] [BIN=dist/habox-armv7]
 BIN     ?= ./habox
