@@ -841,8 +841,10 @@ func (d *daemon) rscActs(acts []resources.Action) {
 			d.exiting = true
 			d.restartExec = a.Restart
 			// 3.0.6 waits 1 s, sends a status, waits 1 s more; habox keeps
-			// heartbeating for two keepalives so the peer hears shutdone.
-			d.exitAt = d.now() + 2*d.hc.Keepalive + a.Delay
+			// heartbeating for two keepalives (0.3 s to 2 s) so the peer
+			// hears shutdone, retransmissions included.
+			linger := min(max(2*d.hc.Keepalive, 300*time.Millisecond), 2*time.Second)
+			d.exitAt = d.now() + linger + a.Delay
 		case resources.Restart:
 			d.log.Info("Giving up all resources and restarting heartbeat after the healed partition.")
 			d.closeWatchdog()
