@@ -23,9 +23,10 @@ package heartbeat
 // messages and log texts; /etc/ha.d/harc and rc.d/* are not run. A script
 // is looked up in DIR/resource.d, then in the first existing init
 // directory (/etc/init.d on Debian), as 3.0.6 does. IPaddr (and the IP
-// shorthand of haresources) runs the habox binary itself with argv[0]
-// "IPaddr" — no shell, ifconfig or send_arp needed — unless
-// DIR/resource.d/IPaddr exists: a user script of that name always wins.
+// shorthand of haresources) and IPv6addr run the habox binary itself with
+// argv[0] "IPaddr"/"IPv6addr" — no shell, ifconfig or send_arp needed —
+// unless DIR/resource.d has a script of that name: a user script always
+// wins.
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
 // HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT), stdout is read for status

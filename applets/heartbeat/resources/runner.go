@@ -40,8 +40,9 @@ type Runner struct {
 	// /etc/rc.d, as 3.0.6's build chose).
 	ResourceDir string
 	InitDirs    []string
-	// Self is the habox executable: IPaddr runs it as argv[0] "IPaddr"
-	// unless ResourceDir holds a user script named IPaddr (which wins).
+	// Self is the habox executable: the built-in resources (IPaddr,
+	// IPv6addr) run it with argv[0] set to their name, unless ResourceDir
+	// holds a user script of that name (which wins).
 	Self string
 	// Env is the environment of every script (the HA_* variables of 5.10).
 	Env []string
@@ -114,8 +115,9 @@ func (r *Runner) TakeGroup(key string) bool {
 	return true
 }
 
-// RefreshGroup restarts the IPaddr resources of a group (stop, start: a
-// new gratuitous ARP) and leaves the others alone.
+// RefreshGroup restarts the address resources of a group (IPaddr,
+// IPv6addr: stop, start, a new gratuitous ARP or unsolicited neighbour
+// advertisement) and leaves the others alone.
 func (r *Runner) RefreshGroup(key string) bool {
 	g, ok := r.Groups[key]
 	if !ok {
@@ -124,7 +126,7 @@ func (r *Runner) RefreshGroup(key string) bool {
 	}
 	all := true
 	for _, rs := range g.Resources {
-		if rs.Script != "IPaddr" {
+		if !Builtin(rs.Script) {
 			continue
 		}
 		r.Log.Info("Announcing " + rs.Text + " again")
@@ -238,15 +240,19 @@ func (r *Runner) Locate(script string) (path string, builtin bool, ok bool) {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, false, true
 		}
-		if d == r.ResourceDir && script == "IPaddr" && r.Self != "" {
+		if d == r.ResourceDir && Builtin(script) && r.Self != "" {
 			return r.Self, true, true
 		}
 	}
-	if script == "IPaddr" && r.Self != "" {
+	if Builtin(script) && r.Self != "" {
 		return r.Self, true, true
 	}
 	return "", false, false
 }
+
+// Builtin reports whether a resource script is an applet of the habox
+// binary (IPaddr, IPv6addr).
+func Builtin(script string) bool { return script == "IPaddr" || script == "IPv6addr" }
 
 func (r *Runner) initDirs() []string {
 	if r.InitDirs != nil {

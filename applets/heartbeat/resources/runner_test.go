@@ -145,6 +145,9 @@ func TestLocateIPaddr(t *testing.T) {
 	if p, builtin, ok := r.Locate("IPaddr"); !ok || builtin || p != filepath.Join(r.ResourceDir, "IPaddr") {
 		t.Fatalf("user IPaddr must win: %s %v %v", p, builtin, ok)
 	}
+	if p, builtin, ok := r.Locate("IPv6addr"); !ok || !builtin || p != "/usr/sbin/habox" {
+		t.Fatalf("builtin IPv6addr: %s %v %v", p, builtin, ok)
+	}
 	if _, _, ok := r.Locate("nosuch"); ok {
 		t.Fatal("found a missing script")
 	}
