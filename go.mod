@@ -2,7 +2,4 @@ module habox
 
 go 1.26.0
 
-require (
-	github.com/pkg/term v1.1.0
-	golang.org/x/sys v0.50.0
-)
+require golang.org/x/sys v0.50.0
