@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"habox/applets/cli"
+	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 )
@@ -71,7 +72,7 @@ func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
 		env.Err(" (not verifying: no -k authkeys)")
 	}
 	env.Err("\n")
-	var fr wire.Framer
+	var fr media.Framer
 	buf := make([]byte, 4096)
 	msgs, bad, malformed := 0, 0, 0
 read:
@@ -83,7 +84,9 @@ read:
 			}
 			break
 		}
-		for _, frame := range fr.Feed(buf[:n]) {
+		var frames [][]byte
+		fr.Feed(buf[:n], func(f []byte) { frames = append(frames, f) })
+		for _, frame := range frames {
 			var m *wire.Msg
 			var derr error
 			if keys != nil {
@@ -116,7 +119,7 @@ read:
 		summary += ", " + strconv.Itoa(malformed) + " malformed"
 	}
 	if fr.Dropped > 0 {
-		summary += ", " + strconv.Itoa(fr.Dropped) + " bytes outside frames"
+		summary += ", " + strconv.FormatUint(fr.Dropped, 10) + " frames dropped (oversize or cut short)"
 	}
 	env.Err(name, ": ", summary, "\n")
 	switch {

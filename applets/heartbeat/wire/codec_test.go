@@ -311,32 +311,3 @@ func TestMsgHelpers(t *testing.T) {
 		t.Error("Clone shares memory")
 	}
 }
-
-func TestFramer(t *testing.T) {
-	var f Framer
-	in := "noise\nmore>>>\n>>>\r\nt=a\r\n<<<\r\n" + // CR dropped by the line discipline
-		"junk\n>>>\nt=b\n<<<tail\n" + // end line normalised
-		">>>\nt=c\n" // incomplete
-	got := f.Feed([]byte(in))
-	if len(got) != 2 || string(got[0]) != ">>>\nt=a\n<<<\n" || string(got[1]) != ">>>\nt=b\n<<<\n" {
-		t.Fatalf("frames %q", got)
-	}
-	if f.Dropped != len("noise\nmore>>>\n")+len("junk\n") {
-		t.Errorf("dropped %d", f.Dropped)
-	}
-	got = f.Feed([]byte("x=1\n<<<\n"))
-	if len(got) != 1 || string(got[0]) != ">>>\nt=c\nx=1\n<<<\n" {
-		t.Fatalf("continued frame %q", got)
-	}
-	// An endless frame is dropped at MaxMsg and the framer resynchronises.
-	f = Framer{}
-	big := append([]byte(">>>\n"), bytes.Repeat([]byte("a=bbbbbbb\n"), MaxMsg/10+10)...)
-	big = append(big, "<<<\n>>>\nt=d\n<<<\n"...)
-	got = f.Feed(big)
-	if len(got) != 1 || string(got[0]) != ">>>\nt=d\n<<<\n" {
-		t.Fatalf("after oversize: %d frames", len(got))
-	}
-	if cap(f.buf) > 2*MaxMsg {
-		t.Errorf("buffer grew to %d", cap(f.buf))
-	}
-}

@@ -22,7 +22,6 @@
 //	AppendClassic(dst, m)         ">>>\n" name=value\n ... "<<<\n" (binary: (1)name=base64,
 //	                              LF in strings as 0x13; no NUL appended)
 //	ParseClassic(b)               the same, back (trailing NULs accepted)
-//	Framer.Feed(bytes) [][]byte   serial stream -> classic frames (3.0.6's reader rules)
 //
 // # Authentication
 //
