@@ -416,6 +416,11 @@ func (n *Node) Pids() []int {
 // name), for memory and CPU accounting.
 func (n *Node) DaemonPids() []int {
 	name := map[Kind]string{Habox: "habox", Heartbeat: "heartbeat", Keepalived: "keepalived"}[n.Kind]
+	if p := n.Pid(); p != 0 {
+		if c := procComm(p); c != "" && c != "nsenter" {
+			name = c // e.g. a habox binary under another name
+		}
+	}
 	var pids []int
 	for _, p := range n.Pids() {
 		if procComm(p) == name {
