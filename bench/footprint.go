@@ -128,8 +128,8 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// idleAll measures every peer's owner node at keepalive 1 s (deadtime 5 s;
-// keepalived advert 1 s) concurrently: RSS/PSS summed over the daemon's
+// idleAll measures every peer's owner node at keepalive 1 s (deadtime 5 s,
+// media bcast eth1 + serial; keepalived advert 1 s) concurrently: RSS/PSS summed over the daemon's
 // processes, CPU time over the window.
 func (r *report) idleAll() {
 	window := 60 * time.Second
@@ -145,7 +145,9 @@ func (r *report) idleAll() {
 			defer wg.Done()
 			var res idle
 			err := try("idle "+string(p), func(t *runT) {
-				l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{p, p}, Keepalive: time.Second, Deadtime: 5 * time.Second})
+				// bcast + a pty serial link, as the reference figures of
+				// running-heartbeat-3.0.6.md (6 processes for 3.0.6).
+				l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{p, p}, Keepalive: time.Second, Deadtime: 5 * time.Second, Serial: p != lab.Keepalived})
 				l.Start()
 				l.WaitOwner(0, 60*time.Second)
 				time.Sleep(3 * time.Second)

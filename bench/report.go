@@ -130,7 +130,7 @@ func (r *report) table() string {
 		}
 	}
 	if len(r.idle) > 0 {
-		b.WriteString("\nIdle footprint of the owner node (keepalive 1 s; keepalived advert 1 s)\n\n")
+		b.WriteString("\nIdle footprint of the owner node (keepalive 1 s, media bcast + serial pty; keepalived advert 1 s)\n\n")
 		b.WriteString("| daemon | processes | VmRSS sum | PSS sum | CPU time | CPU % of a core | start → first heartbeat on the wire (median [min–max]) |\n|---|---|---|---|---|---|---|\n")
 		for _, p := range r.cfg.peers {
 			i, ok := r.idle[p]
