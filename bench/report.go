@@ -33,6 +33,7 @@ type report struct {
 	failed      int
 	pictures    []string
 	fastUsed    setting // habox's setting in the fastest row (after fallbacks)
+	launch      []time.Duration // nsenter + exec of /bin/true in a node
 }
 
 // used returns the timings peer p really ran with in row s.
@@ -146,6 +147,9 @@ func (r *report) table() string {
 			fmt.Fprintf(&b, "| %s | %d | %.2f MiB | %.2f MiB | %.2f s / %v | %.3f %% | %s |\n", peerName(p), i.procs,
 				float64(i.rssKiB)/1024, float64(i.pssKiB)/1024, i.cpu.Seconds(), i.window, 100*i.cpu.Seconds()/i.window.Seconds(), st)
 		}
+	}
+	if len(r.launch) > 0 {
+		fmt.Fprintf(&b, "\nStart → first heartbeat is measured from exec of the launcher (nsenter into the node) to the first heartbeat (UDP 694 or VRRP) captured on the peer's side; the launcher alone (nsenter + exec of /bin/true) takes %.1f ms (median). keepalived starts as backup and sends its first advert only when it becomes master (≈ 3 adverts + skew).\n", msf(median(r.launch)))
 	}
 	return b.String()
 }
