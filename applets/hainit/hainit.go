@@ -127,7 +127,7 @@ func (in *Init) Main(args []string) int {
 	sink := make(chan os.Signal, 8)
 	signal.Notify(sink, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE, syscall.SIGALRM,
 		syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGXCPU, syscall.SIGXFSZ,
-		syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGPWR, syscall.SIGSTKFLT, syscall.SIGTRAP)
+		syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGPWR, syscall.SIGTRAP)
 	defer signal.Stop(sink)
 	go func() {
 		for range sink {

@@ -54,7 +54,7 @@ func Stat(path string) (Node, error) {
 		n.Kind = Regular
 	}
 	if n.Kind == Char || n.Kind == Block {
-		n.Major, n.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
+		n.Major, n.Minor = unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)) // Rdev is uint32 on mips
 	}
 	return n, nil
 }
