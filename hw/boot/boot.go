@@ -67,18 +67,32 @@ func Kill(pid int, sig syscall.Signal) error {
 	return os.NewSyscallError("kill", unix.Kill(pid, sig))
 }
 
-// Shutdown actions.
+// Shutdown actions for Reboot. They are small numbers, not the kernel's
+// magic LINUX_REBOOT_CMD_* values, which overflow int on 32-bit targets.
 const (
-	PowerOff = unix.LINUX_REBOOT_CMD_POWER_OFF
-	Restart  = unix.LINUX_REBOOT_CMD_RESTART
-	Halt     = unix.LINUX_REBOOT_CMD_HALT
+	PowerOff = 1 + iota
+	Restart
+	Halt
 )
 
 // Reboot syncs the filesystems and powers off, restarts or halts the
 // machine (cmd is PowerOff, Restart or Halt). It returns only on error.
 func Reboot(cmd int) error {
+	var magic uint32
+	switch cmd {
+	case PowerOff:
+		magic = unix.LINUX_REBOOT_CMD_POWER_OFF
+	case Restart:
+		magic = unix.LINUX_REBOOT_CMD_RESTART
+	case Halt:
+		magic = unix.LINUX_REBOOT_CMD_HALT
+	default:
+		return os.NewSyscallError("reboot", unix.EINVAL)
+	}
 	unix.Sync()
-	return os.NewSyscallError("reboot", unix.Reboot(cmd))
+	// The kernel reads cmd as an unsigned int; int32 keeps the bits on
+	// 32-bit targets.
+	return os.NewSyscallError("reboot", unix.Reboot(int(int32(magic))))
 }
 
 // Mounted reports whether target is the root of a filesystem of type
