@@ -32,7 +32,7 @@ type report struct {
 	errors      []string
 	failed      int
 	pictures    []string
-	fastUsed    setting // habox's setting in the fastest row (after fallbacks)
+	fastUsed    setting         // habox's setting in the fastest row (after fallbacks)
 	launch      []time.Duration // nsenter + exec of /bin/true in a node
 }
 
