@@ -47,29 +47,36 @@ func runDir(env *cli.Env) string {
 	return DefaultRunDir
 }
 
+// announceOption reads the -c (count) and -i (interval in ms) options that
+// IPaddr and IPv6addr share; it returns a usage message for a bad value.
+func announceOption(a *cli.Args, count *int, interval *time.Duration) string {
+	n, err := a.Int()
+	switch {
+	case err != nil:
+		return err.Error()
+	case a.Opt() == "-c" || a.Opt() == "--count":
+		if n < 0 || n > 1000 {
+			return "-c: count out of range (0..1000)"
+		}
+		*count = n
+	default:
+		if n < 0 || n > 60000 {
+			return "-i: interval out of range (0..60000 ms)"
+		}
+		*interval = time.Duration(n) * time.Millisecond
+	}
+	return ""
+}
+
 func run(env *cli.Env, args []string) int {
 	count, interval, findif := DefaultCount, DefaultInterval, false
 	a := cli.NewArgs(args)
 	for a.Next() {
 		switch a.Opt() {
-		case "-c", "--count":
-			n, err := a.Int()
-			if err != nil {
-				return cli.UsageError(env, usage, err.Error())
+		case "-c", "--count", "-i", "--interval":
+			if msg := announceOption(a, &count, &interval); msg != "" {
+				return cli.UsageError(env, usage, msg)
 			}
-			if n < 0 || n > 1000 {
-				return cli.UsageError(env, usage, "-c: count out of range (0..1000)")
-			}
-			count = n
-		case "-i", "--interval":
-			n, err := a.Int()
-			if err != nil {
-				return cli.UsageError(env, usage, err.Error())
-			}
-			if n < 0 || n > 60000 {
-				return cli.UsageError(env, usage, "-i: interval out of range (0..60000 ms)")
-			}
-			interval = time.Duration(n) * time.Millisecond
 		case "--findif":
 			findif = a.Flag()
 		case repeatFlag:

@@ -209,24 +209,10 @@ func run6(env *cli.Env, args []string) int {
 	a := cli.NewArgs(args)
 	for a.Next() {
 		switch a.Opt() {
-		case "-c", "--count":
-			n, err := a.Int()
-			if err != nil {
-				return cli.UsageError(env, usage6, err.Error())
+		case "-c", "--count", "-i", "--interval":
+			if msg := announceOption(a, &count, &interval); msg != "" {
+				return cli.UsageError(env, usage6, msg)
 			}
-			if n < 0 || n > 1000 {
-				return cli.UsageError(env, usage6, "-c: count out of range (0..1000)")
-			}
-			count = n
-		case "-i", "--interval":
-			n, err := a.Int()
-			if err != nil {
-				return cli.UsageError(env, usage6, err.Error())
-			}
-			if n < 0 || n > 60000 {
-				return cli.UsageError(env, usage6, "-i: interval out of range (0..60000 ms)")
-			}
-			interval = time.Duration(n) * time.Millisecond
 		default:
 			return cli.UsageError(env, usage6, a.Unknown())
 		}
