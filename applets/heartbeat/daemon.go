@@ -601,20 +601,7 @@ func (d *daemon) transmit(m *wire.Msg) {
 
 func (d *daemon) wireLogs(logs []wire.LogLine) {
 	for _, l := range logs {
-		switch l.Level {
-		case wire.LevelDebug:
-			d.log.Debug(1, l.Text)
-		case wire.LevelInfo:
-			d.log.Info(l.Text)
-		case wire.LevelNotice:
-			d.log.Notice(l.Text)
-		case wire.LevelWarn:
-			d.log.Warn(l.Text)
-		case wire.LevelErr:
-			d.log.Error(l.Text)
-		default:
-			d.log.Crit(l.Text)
-		}
+		d.logAt(l.Level, l.Text)
 	}
 }
 
@@ -746,7 +733,7 @@ func fromRsc(r resources.Msg) *wire.Msg {
 func (d *daemon) memEvents(ev []membership.Event) {
 	for _, e := range ev {
 		if e.Text != "" {
-			d.logAt(int(e.Level), e.Text)
+			d.logAt(e.Level, e.Text)
 		}
 		switch e.Kind {
 		case membership.NodeDead:
@@ -765,21 +752,14 @@ func (d *daemon) memEvents(ev []membership.Event) {
 	}
 }
 
-func (d *daemon) logAt(level int, text string) {
-	switch level {
-	case 0:
+// logAt logs a line produced by the pure packages; their debug lines need
+// debug level 1 or more.
+func (d *daemon) logAt(p hblog.Priority, text string) {
+	if p == hblog.DebugPri {
 		d.log.Debug(1, text)
-	case 1:
-		d.log.Info(text)
-	case 2:
-		d.log.Notice(text)
-	case 3:
-		d.log.Warn(text)
-	case 4:
-		d.log.Error(text)
-	default:
-		d.log.Crit(text)
+		return
 	}
+	d.log.Log(p, text)
 }
 
 // commNowUp: communications are up (and the node list exchange is done).
@@ -828,7 +808,7 @@ func (d *daemon) rscActs(acts []resources.Action) {
 	for _, a := range acts {
 		switch a.Kind {
 		case resources.Log:
-			d.logAt(int(a.Level), a.Text)
+			d.logAt(a.Level, a.Text)
 		case resources.Send:
 			d.send(fromRsc(a.Msg))
 		case resources.Run:

@@ -12,6 +12,7 @@
 package membership
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"sort"
 	"strconv"
 	"time"
@@ -29,19 +30,6 @@ const (
 const (
 	LinkUp   = "up"
 	LinkDead = "dead"
-)
-
-// Level is the log priority of an event's text.
-type Level int
-
-// Log levels, in the order of hblog's methods.
-const (
-	Debug Level = iota
-	Info
-	Notice
-	Warn
-	Error
-	Crit
 )
 
 // Kind says what happened.
@@ -65,7 +53,7 @@ type Event struct {
 	Link   string
 	Status string
 	Heard  bool // NodeDead: packets had arrived since start or the previous death
-	Level  Level
+	Level  hblog.Priority
 	Text   string // the 3.0.6 log line, "" when nothing is logged
 }
 
@@ -229,7 +217,7 @@ func (m *Membership) Accepted(name string, now time.Duration) []Event {
 }
 
 func linkEvent(name, l, st string) Event {
-	return Event{Kind: LinkChange, Node: name, Link: l, Status: st, Level: Info,
+	return Event{Kind: LinkChange, Node: name, Link: l, Status: st, Level: hblog.InfoPri,
 		Text: "Link " + name + ":" + l + " " + st + "."}
 }
 
@@ -257,11 +245,11 @@ func (m *Membership) Status(name, st string, dt time.Duration, now time.Duration
 		ms := strconv.FormatInt(int64(iv/time.Millisecond), 10)
 		switch {
 		case iv > m.cfg.Deadtime:
-			ev = append(ev, Event{Kind: LateWarn, Node: name, Level: Crit,
+			ev = append(ev, Event{Kind: LateWarn, Node: name, Level: hblog.Crit,
 				Text: "Late heartbeat: Node " + name + ": interval " + ms + " ms (> deadtime)"})
 			ev = append(ev, m.markDead(n)...)
 		case iv > m.cfg.Warntime:
-			ev = append(ev, Event{Kind: LateWarn, Node: name, Level: Warn,
+			ev = append(ev, Event{Kind: LateWarn, Node: name, Level: hblog.Warning,
 				Text: "Late heartbeat: Node " + name + ": interval " + ms + " ms"})
 		}
 	}
@@ -269,7 +257,7 @@ func (m *Membership) Status(name, st string, dt time.Duration, now time.Duration
 	n.lastStatus, n.hasStatus = now, true
 	if st != "" && st != n.status {
 		n.status = st
-		ev = append(ev, Event{Kind: StatusChange, Node: name, Status: st, Level: Info,
+		ev = append(ev, Event{Kind: StatusChange, Node: name, Status: st, Level: hblog.InfoPri,
 			Text: "Status update for node " + name + ": status " + st})
 	}
 	return m.checkCommUp(ev)
@@ -280,7 +268,7 @@ func (m *Membership) markDead(n *node) []Event {
 	n.status = Dead
 	n.heard = false
 	n.hasStatus = false
-	return []Event{{Kind: NodeDead, Node: n.name, Status: Dead, Heard: heard, Level: Warn,
+	return []Event{{Kind: NodeDead, Node: n.name, Status: Dead, Heard: heard, Level: hblog.Warning,
 		Text: "node " + n.name + ": is dead"}}
 }
 

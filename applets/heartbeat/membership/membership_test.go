@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestLateHeartbeat(t *testing.T) {
 	if got := texts(ev); got != "Late heartbeat: Node bob: interval 600 ms" {
 		t.Fatalf("warn: %q", got)
 	}
-	if ev[0].Level != Warn {
+	if ev[0].Level != hblog.Warning {
 		t.Fatalf("level %v", ev[0].Level)
 	}
 	ev = m.Status("bob", Active, 1000*ms, 1700*ms)

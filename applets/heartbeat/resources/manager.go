@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"strconv"
 	"time"
 
@@ -226,8 +227,8 @@ func (m *Manager) heldHold() Hold {
 	return h
 }
 
-func logA(l Level, text string) Action { return Action{Kind: Log, Level: l, Text: text} }
-func sendA(msg Msg) Action             { return Action{Kind: Send, Msg: msg} }
+func logA(l hblog.Priority, text string) Action { return Action{Kind: Log, Level: l, Text: text} }
+func sendA(msg Msg) Action                      { return Action{Kind: Send, Msg: msg} }
 
 func (m *Manager) isStable() bool {
 	if !m.nice {
@@ -316,7 +317,7 @@ func (m *Manager) announce(reason string) []Action {
 		return nil
 	}
 	m.announced = true
-	return []Action{logA(Info, "Initial resource acquisition complete ("+reason+")")}
+	return []Action{logA(hblog.InfoPri, "Initial resource acquisition complete ("+reason+")")}
 }
 
 func (m *Manager) sendHeld(stable bool, comment string) []Action {
@@ -383,7 +384,7 @@ func (m *Manager) reqOurResources(anyway bool) []Action {
 	}
 	if m.nice {
 		if (m.theirs&Foreign != 0 || m.mine&Local != 0) && !anyway && m.going == sbNot {
-			return []Action{logA(Info, "Local Resource acquisition completed. (none)")}
+			return []Action{logA(hblog.InfoPri, "Local Resource acquisition completed. (none)")}
 		}
 		m.mine |= Local
 	}
@@ -405,9 +406,9 @@ func (m *Manager) reqOurResources(anyway bool) []Action {
 		}
 	}
 	if len(keys) == 0 {
-		a = append(a, logA(Info, "No local resources ["+rmCmd+m.cfg.Self+"] to acquire."))
+		a = append(a, logA(hblog.InfoPri, "No local resources ["+rmCmd+m.cfg.Self+"] to acquire."))
 	} else {
-		a = append(a, logA(Info, "Local Resource acquisition completed."))
+		a = append(a, logA(hblog.InfoPri, "Local Resource acquisition completed."))
 	}
 	a = append(a, m.sendHeld(true, "req_our_resources()")...)
 	m.localDone = true
@@ -432,7 +433,7 @@ func (m *Manager) Message(from string, msg Msg, now time.Duration) []Action {
 		m.hasResources[from] = false
 		m.otherStable = false
 		m.theirs = None
-		a = append(a, logA(Info, "Received shutdown notice from '"+from+"'."))
+		a = append(a, logA(hblog.InfoPri, "Received shutdown notice from '"+from+"'."))
 		return append(a, m.takeoverFromNode(from, now)...)
 	}
 	if !m.commUp && !self {
@@ -501,7 +502,7 @@ func (m *Manager) ipRequestResp(msg Msg) []Action {
 	if key == "" || m.group(key) == nil || m.shutdownInProgress {
 		return nil
 	}
-	a := []Action{logA(Info, "received ip-request-resp "+key+" "+msg.Get("ok")+" "+msg.Get("weown"))}
+	a := []Action{logA(hblog.InfoPri, "received ip-request-resp "+key+" "+msg.Get("ok")+" "+msg.Get("weown"))}
 	m.held[key] = true
 	return append(a, m.enqueue("ip-request-resp", []Step{{Op: Take, Key: key}}, func(Result) []Action {
 		m.localDone = true
@@ -533,21 +534,21 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			m.foreignDone = true
 			a = append(a, m.announce("HB_R_BOTHSTARTING")...)
 		default:
-			return []Action{logA(Error, "Received 'starting' message in state "+strconv.Itoa(int(m.state)))}
+			return []Action{logA(hblog.Err, "Received 'starting' message in state "+strconv.Itoa(int(m.state)))}
 		}
 		m.otherStable = false
 		if m.takeoverInProgress {
-			a = append(a, logA(Warn, "T_STARTING received during takeover."))
+			a = append(a, logA(hblog.Warning, "T_STARTING received during takeover."))
 		}
 		a = append(a, m.sendHeld(m.state == rStable, "")...)
 	}
 	if t == "resource" {
 		n, ok := ParseHold(msg.Get("rsc_hold"))
 		if !msg.Has("rsc_hold") {
-			return append(a, logA(Error, "resource message without rsc_hold field."))
+			return append(a, logA(hblog.Err, "resource message without rsc_hold field."))
 		}
 		if !ok {
-			a = append(a, logA(Error, "encode_resources: bad resource type ["+msg.Get("rsc_hold")+"]"))
+			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+msg.Get("rsc_hold")+"]"))
 		}
 		full := msg.Get("rtype") == "full"
 		switch m.state {
@@ -560,7 +561,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 		case rRscrcvd, rStable, rShutdown:
 		default:
 			if !self {
-				return append(a, logA(Error, "resource message received in state "+strconv.Itoa(int(m.state))))
+				return append(a, logA(hblog.Err, "resource message received in state "+strconv.Itoa(int(m.state))))
 			}
 			// Our own (mach_down after a takeover during initdead): 3.0.6
 			// sees it only after comm-up because it travels through the
@@ -571,7 +572,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			if msg.Has("isstable") {
 				if msg.Get("isstable") == "1" {
 					if !m.otherStable {
-						a = append(a, logA(Info, "remote resource transition completed."))
+						a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
 						m.otherStable = true
 						a = append(a, m.sendHeld(m.state == rStable, "")...)
 						a = append(a, m.performAutoFailback(now)...)
@@ -581,7 +582,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 				}
 			}
 			if m.state != rStable && m.state != rShutdown && m.otherStable {
-				a = append(a, logA(Info, "remote resource transition completed."))
+				a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
 				m.state = newState
 				a = append(a, m.reqOurResources(false)...)
 				newState = rStable
@@ -609,7 +610,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			}
 			switch msg.Get("info") {
 			case "mach_down":
-				a = append(a, logA(Info, "mach_down takeover complete."))
+				a = append(a, logA(hblog.InfoPri, "mach_down takeover complete."))
 				m.takeoverInProgress = false
 				m.mine |= Foreign
 				m.needsFailback = true
@@ -650,17 +651,17 @@ func (m *Manager) audit() []Action {
 	}
 	var a []Action
 	if m.mine&Local != 0 && m.theirs&Foreign != 0 {
-		a = append(a, logA(Error, "Both machines own our resources!"))
+		a = append(a, logA(hblog.Err, "Both machines own our resources!"))
 	}
 	if m.theirs&Local != 0 && m.mine&Foreign != 0 {
-		a = append(a, logA(Error, "Both machines own foreign resources!"))
+		a = append(a, logA(hblog.Err, "Both machines own foreign resources!"))
 	}
 	if m.isStable() && !m.shutdownInProgress && m.state != rShutdown {
 		if m.mine&Local == 0 && m.theirs&Foreign == 0 && len(m.keysOf(m.cfg.Self)) > 0 {
-			a = append(a, logA(Error, "No one owns our local resources!"))
+			a = append(a, logA(hblog.Err, "No one owns our local resources!"))
 		}
 		if m.theirs&Local == 0 && m.mine&Foreign == 0 && len(m.keys(Foreign)) > 0 {
-			a = append(a, logA(Error, "No one owns foreign resources!"))
+			a = append(a, logA(hblog.Err, "No one owns foreign resources!"))
 		}
 	}
 	return a
@@ -674,7 +675,7 @@ func (m *Manager) performAutoFailback(now time.Duration) []Action {
 	}
 	if m.going != sbNot || !m.otherStable || m.state != rStable {
 		m.failbackAt = now + time.Second
-		return []Action{logA(Debug, "Auto failback delayed.")}
+		return []Action{logA(hblog.DebugPri, "Auto failback delayed.")}
 	}
 	m.standbyType = Foreign
 	m.needsFailback = false
@@ -690,7 +691,7 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	}
 	var a []Action
 	if m.going != sbNot {
-		a = append(a, logA(Info, "Cancelling pending standby operation"))
+		a = append(a, logA(hblog.InfoPri, "Cancelling pending standby operation"))
 		m.going = sbNot
 		m.standbyUntil = 0
 		if !m.otherStable && m.mine == All {
@@ -721,10 +722,10 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	}
 	if need {
 		a = append(a, sendA(NewMsg("stonith", "node", node, "result", "n_stnth")))
-		a = append(a, logA(Warn, "No STONITH device configured."), logA(Warn, "Shared disks are not protected."))
+		a = append(a, logA(hblog.Warning, "No STONITH device configured."), logA(hblog.Warning, "Shared disks are not protected."))
 		return append(a, m.takeoverFromNode(node, now)...)
 	}
-	a = append(a, logA(Info, "Dead node "+node+" gave up resources."))
+	a = append(a, logA(hblog.InfoPri, "Dead node "+node+" gave up resources."))
 	a = append(a, sendA(NewMsg("stonith", "node", node, "result", "unneeded")))
 	if m.nice {
 		if m.mine == All {
@@ -755,9 +756,9 @@ func (m *Manager) nobodyElse() bool {
 // takeoverFromNode is 3.0.6's takeover_from_node plus mach_down.
 func (m *Manager) takeoverFromNode(node string, now time.Duration) []Action {
 	if m.shutdownInProgress {
-		return []Action{logA(Info, "Resource takeover cancelled - shutdown in progress.")}
+		return []Action{logA(hblog.InfoPri, "Resource takeover cancelled - shutdown in progress.")}
 	}
-	a := []Action{logA(Info, "Resources being acquired from "+node+".")}
+	a := []Action{logA(hblog.InfoPri, "Resources being acquired from "+node+".")}
 	var steps []Step
 	for _, k := range m.keysOf(node) {
 		m.held[k] = true
@@ -774,7 +775,7 @@ func (m *Manager) takeoverFromNode(node string, now time.Duration) []Action {
 		if m.nice {
 			d = append(d, sendA(NewMsg("resource", "rsc_hold", "foreign", "info", "mach_down")))
 		}
-		d = append(d, logA(Info, "mach_down takeover complete for node "+node+"."))
+		d = append(d, logA(hblog.InfoPri, "mach_down takeover complete for node "+node+"."))
 		if !m.nice {
 			m.foreignDone = true
 			d = append(d, m.announce("status")...)

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"errors"
+	"habox/applets/heartbeat/hblog"
 	"strconv"
 	"time"
 )
@@ -32,13 +33,13 @@ func (m *Manager) Standby(kind string, now time.Duration) ([]Action, error) {
 		return nil, errors.New("invalid standby type " + kind)
 	}
 	if !m.nice {
-		return []Action{logA(Info, ErrLegacy.Error())}, ErrLegacy
+		return []Action{logA(hblog.InfoPri, ErrLegacy.Error())}, ErrLegacy
 	}
 	if m.ShuttingDown() {
 		return nil, ErrShutdown
 	}
 	return []Action{
-		logA(Info, "Going standby ["+h.String()+"]."),
+		logA(hblog.InfoPri, "Going standby ["+h.String()+"]."),
 		sendA(NewMsg("ask_resources", "rsc_hold", h.String(), "info", "me")),
 	}, nil
 }
@@ -66,7 +67,7 @@ func (m *Manager) sendStandby(s standby) Action {
 // askForResources is 3.0.6's ask_for_resources (the standby protocol).
 func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Action {
 	if !m.nice {
-		return []Action{logA(Info, ErrLegacy.Error())}
+		return []Action{logA(hblog.InfoPri, ErrLegacy.Error())}
 	}
 	if m.state == rShutdown {
 		return nil
@@ -77,7 +78,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		rtype, _ = ParseHold(msg.Get("rsc_hold"))
 	}
 	if info == "" || from == "" {
-		return []Action{logA(Error, "Received standby message without info/from")}
+		return []Action{logA(hblog.Err, "Received standby message without info/from")}
 	}
 	fromMe := from == m.cfg.Self
 	orig := m.going
@@ -85,20 +86,20 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	var a []Action
 	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
 		left := (int64((m.standbyUntil-now)/time.Millisecond) + 999) / 1000
-		return []Action{logA(Warn, "Standby in progress- new request from "+from+" ignored ["+strconv.FormatInt(left, 10)+" seconds left]")}
+		return []Action{logA(hblog.Warning, "Standby in progress- new request from "+from+" ignored ["+strconv.FormatInt(left, 10)+" seconds left]")}
 	}
 	switch m.going {
 	case sbNot:
 		if !m.otherStable {
-			return []Action{logA(Warn, "standby message ["+info+"] from "+from+" ignored.  Other side is in flux.")}
+			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  Other side is in flux.")}
 		}
 		if m.state != rStable {
-			return []Action{logA(Warn, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}
+			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}
 		}
 		m.standbyType = rtype
 		if info == "me" {
 			m.otherStable = false
-			a = append(a, logA(Info, from+" wants to go standby ["+rtype.String()+"]"))
+			a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
 			if fromMe {
 				m.standbyUntil = now + standbyInitTO
 				m.going = sbMe
@@ -115,13 +116,13 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 			m.standbyType = rtype
 			m.standbyUntil = now + standbyRscTO
 			if info == "other" {
-				a = append(a, logA(Info, "standby: "+from+" can take our "+rtype.String()+" resources"))
+				a = append(a, logA(hblog.InfoPri, "standby: "+from+" can take our "+rtype.String()+" resources"))
 				a = append(a, m.goStandby(sbMe, rtype)...)
 			} else {
 				ignored = true
 			}
 		} else if info == "done" {
-			a = append(a, logA(Info, "Local standby process completed ["+rtype.String()+"]."))
+			a = append(a, logA(hblog.InfoPri, "Local standby process completed ["+rtype.String()+"]."))
 			m.going = sbDone
 			m.mine &^= m.standbyType
 			m.standbyUntil = now + standbyRscTO
@@ -133,7 +134,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		if info == "done" {
 			m.standbyUntil = now + standbyRscTO
 			if !fromMe {
-				a = append(a, logA(Info, "standby: acquire ["+rtype.String()+"] resources from "+from))
+				a = append(a, logA(hblog.InfoPri, "standby: acquire ["+rtype.String()+"] resources from "+from))
 				a = append(a, m.goStandby(sbOther, m.standbyType)...)
 				m.going = sbDone
 			} else {
@@ -148,7 +149,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 			m.standbyUntil = 0
 			m.going = sbNot
 			if fromMe {
-				a = append(a, logA(Info, "Standby resource acquisition done ["+rtype.String()+"]."))
+				a = append(a, logA(hblog.InfoPri, "Standby resource acquisition done ["+rtype.String()+"]."))
 				if m.auto {
 					m.localDone = true
 					a = append(a, m.announce("auto_failback")...)
@@ -164,7 +165,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 				}
 				m.mine |= rup
 			} else {
-				a = append(a, logA(Info, "Other node completed standby takeover of "+rtype.String()+" resources."))
+				a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
 			}
 			a = append(a, m.sendHeld(true, "")...)
 			m.going = sbNot
@@ -173,7 +174,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		}
 	}
 	if ignored {
-		a = append(a, logA(Error, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
+		a = append(a, logA(hblog.Err, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
 	}
 	return a
 }
@@ -195,9 +196,9 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 		act = Foreign
 	}
 	if set == None {
-		return append(a, logA(Error, "no resources to "+action))
+		return append(a, logA(hblog.Err, "no resources to "+action))
 	}
-	a = append(a, logA(Info, action+" "+act.String()+" HA resources (standby)."))
+	a = append(a, logA(hblog.InfoPri, action+" "+act.String()+" HA resources (standby)."))
 	var steps []Step
 	for _, k := range m.keys(act) {
 		m.held[k] = op == Take
@@ -208,7 +209,7 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 		verb = "release"
 	}
 	return append(a, m.enqueue("go_standby", steps, func(Result) []Action {
-		return []Action{logA(Info, act.String()+" HA resource "+verb+" completed (standby)."), m.sendStandby(sbDone)}
+		return []Action{logA(hblog.InfoPri, act.String()+" HA resource "+verb+" completed (standby)."), m.sendStandby(sbDone)}
 	})...)
 }
 
@@ -218,35 +219,35 @@ func (m *Manager) Shutdown(now time.Duration) []Action {
 	if !m.commUp {
 		if !m.shutdownWanted {
 			m.shutdownWanted = true
-			return []Action{logA(Info, "Shutdown delayed until Communication is up.")}
+			return []Action{logA(hblog.InfoPri, "Shutdown delayed until Communication is up.")}
 		}
 		return nil
 	}
 	if !m.isStable() {
 		if !m.shutdownWanted {
 			m.shutdownWanted = true
-			return []Action{logA(Warn, "Shutdown delayed until current resource activity finishes.")}
+			return []Action{logA(hblog.Warning, "Shutdown delayed until current resource activity finishes.")}
 		}
 		return nil
 	}
 	m.shutdownWanted = false
 	if m.shutdownInProgress {
-		return []Action{logA(Info, "Heartbeat shutdown already underway.")}
+		return []Action{logA(hblog.InfoPri, "Heartbeat shutdown already underway.")}
 	}
 	m.shutdownInProgress = true
 	m.mine = None
 	m.state = rShutdown
 	var a []Action
 	a = append(a, m.sendHeld(false, "shutdown")...)
-	a = append(a, logA(Info, "Heartbeat shutdown in progress. ("+strconv.Itoa(m.cfg.Pid)+")"))
-	a = append(a, logA(Info, "Giving up all HA resources."))
+	a = append(a, logA(hblog.InfoPri, "Heartbeat shutdown in progress. ("+strconv.Itoa(m.cfg.Pid)+")"))
+	a = append(a, logA(hblog.InfoPri, "Giving up all HA resources."))
 	var steps []Step
 	for _, g := range m.cfg.Groups {
 		m.held[g.Key] = false
 		steps = append(steps, Step{Op: Give, Key: g.Key})
 	}
 	return append(a, m.enqueue("hb_giveup_resources", steps, func(Result) []Action {
-		return []Action{logA(Info, "All HA resources relinquished."), sendA(NewMsg("shutdone", "st", "dead"))}
+		return []Action{logA(hblog.InfoPri, "All HA resources relinquished."), sendA(NewMsg("shutdone", "st", "dead"))}
 	})...)
 }
 
@@ -266,14 +267,14 @@ func (m *Manager) Tick(now time.Duration) []Action {
 	var a []Action
 	if m.nice && m.state == rRscrcvd && m.rscrcvdAt != 0 && now >= m.rscrcvdAt {
 		m.state = rStable
-		a = append(a, logA(Info, "local resource transition completed."))
+		a = append(a, logA(hblog.InfoPri, "local resource transition completed."))
 		a = append(a, m.reqOurResources(false)...)
 		a = append(a, m.sendHeld(true, "")...)
 		a = append(a, m.audit()...)
 	}
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
 		if m.going == sbMe {
-			a = append(a, logA(Warn, "No reply to standby request.  Standby request cancelled."))
+			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
 		}
 		m.standbyUntil = 0
 		m.going = sbNot
@@ -328,7 +329,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 			steps = append(steps, Step{Op: Refresh, Key: g.Key, Note: "Partition with " + peer + " healed: keeping resource group " + g.Key})
 		}
 	}
-	a := []Action{logA(Info, "Healed partition with habox node "+peer+": the node named in haresources keeps each group.")}
+	a := []Action{logA(hblog.InfoPri, "Healed partition with habox node "+peer+": the node named in haresources keeps each group.")}
 	if m.nice {
 		m.mine = m.heldHold()
 		m.theirs = None

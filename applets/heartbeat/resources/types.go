@@ -12,6 +12,7 @@
 package resources
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"strings"
 	"time"
 )
@@ -91,19 +92,6 @@ func (m Msg) String() string {
 	return b.String()
 }
 
-// Level is the priority of a log action.
-type Level int
-
-// Log levels, in the order of hblog's methods.
-const (
-	Debug Level = iota
-	Info
-	Notice
-	Warn
-	Error
-	Crit
-)
-
 // Op is what a job step does to a group.
 type Op int
 
@@ -155,7 +143,7 @@ const (
 type Action struct {
 	Kind    ActKind
 	Msg     Msg
-	Level   Level
+	Level   hblog.Priority
 	Text    string
 	Job     *Job
 	Restart bool

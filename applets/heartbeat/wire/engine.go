@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -220,9 +221,9 @@ func (e *Engine) Send(m *Msg, now time.Time) (*Msg, []LogLine, error) {
 			me.statusSeq = seq
 		}
 		if span := e.Sender.HistSpan(); e.flow && e.liveNodes() > 1 && span > histWarn {
-			lvl := LevelWarn
+			lvl := hblog.Warning
 			if span > histErr {
-				lvl = LevelErr
+				lvl = hblog.Err
 			}
 			logs = append(logs, LogLine{lvl, "Message hist queue is filling up (" + u10(span) + " messages in queue)"})
 		}
@@ -281,7 +282,7 @@ type Verdict struct {
 	Logs []LogLine
 }
 
-func (v *Verdict) log(l Level, s string) { v.Logs = append(v.Logs, LogLine{l, s}) }
+func (v *Verdict) log(l hblog.Priority, s string) { v.Logs = append(v.Logs, LogLine{l, s}) }
 
 // Receive applies the receive rules of §4.7 and §4.9 to an authenticated
 // message, including our own messages coming back from the network.
@@ -295,7 +296,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	tsv, hasTs := m.Lookup(Ts)
 	if typ == "" || src == "" || !hasTs {
 		v.Bad = true
-		v.log(LevelErr, "process_clustermsg: missing from/ts/type: from "+src)
+		v.log(hblog.Err, "process_clustermsg: missing from/ts/type: from "+src)
 		return v
 	}
 	if ts, ok := parseHex(tsv); !ok || ts == 0 {
@@ -304,14 +305,14 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 	if !e.isNode(src) && !(e.ping[src] && typ == NSSt) {
 		v.Bad = true
-		v.log(LevelErr, "process_status_message: bad node ["+src+"] in message")
+		v.log(hblog.Err, "process_status_message: bad node ["+src+"] in message")
 		return v
 	}
 	v.Link = true
 	p := e.peer(src)
 	if u, ok := m.UUID(SrcUUID); ok && u != ([16]byte{}) {
 		if p.hasUUID && p.uuid != u && src != e.self {
-			v.log(LevelInfo, "node "+src+" changed its uuid to "+UUIDString(u))
+			v.log(hblog.InfoPri, "node "+src+" changed its uuid to "+UUIDString(u))
 		}
 		p.uuid, p.hasUUID = u, true
 	}
@@ -323,12 +324,12 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			s, err := m.Hex(FirstSeq)
 			if err != nil || s == 0 {
 				v.Bad = true
-				v.log(LevelErr, "should_drop_message: bad nak seq number")
+				v.log(hblog.Err, "should_drop_message: bad nak seq number")
 				return v
 			}
 			if toUs {
 				v.ForUs = true
-				v.log(LevelErr, "Irretrievably lost packet: node "+src+" seq "+u10(s))
+				v.log(hblog.Err, "Irretrievably lost packet: node "+src+" seq "+u10(s))
 				p.found(s)
 			}
 			return v
@@ -353,14 +354,14 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	seq, err := m.Hex(Seq)
 	if err != nil || seq == 0 {
 		v.Bad = true
-		v.log(LevelErr, "should_drop_message: bad sequence number")
+		v.log(hblog.Err, "should_drop_message: bad sequence number")
 		return v
 	}
 	var gen uint64
 	if hg, ok := m.Lookup(Hg); ok {
 		if gen, ok = parseHex(hg); !ok {
 			v.Bad = true
-			v.log(LevelErr, "should_drop_message: bad generation number")
+			v.log(hblog.Err, "should_drop_message: bad generation number")
 			return v
 		}
 	}
@@ -370,7 +371,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 
 	if gen < p.gen {
 		v.Replay = true
-		v.log(LevelErr, "should_drop_message: attempted replay attack ["+src+"]? [gen = "+u10(gen)+", curgen = "+u10(p.gen)+"]")
+		v.log(hblog.Err, "should_drop_message: attempted replay attack ["+src+"]? [gen = "+u10(gen)+", curgen = "+u10(p.gen)+"]")
 		return v
 	}
 	if isStatus {
@@ -384,7 +385,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			// A new generation: tracking restarts (also at first contact).
 			if p.gen > 0 {
 				v.Restart = true
-				v.log(LevelInfo, "Heartbeat restart on node "+src)
+				v.log(hblog.InfoPri, "Heartbeat restart on node "+src)
 			}
 			restart = true
 			p.reset(0)
@@ -402,10 +403,10 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		return v
 	case seq > p.last:
 		nlost := seq - (p.last + 1)
-		v.log(LevelWarn, u10(nlost)+" lost packet(s) for ["+src+"] ["+u10(p.last)+":"+u10(seq)+"]")
+		v.log(hblog.Warning, u10(nlost)+" lost packet(s) for ["+src+"] ["+u10(p.last)+":"+u10(seq)+"]")
 		if nlost > SeqGap {
 			p.reset(seq)
-			v.log(LevelErr, "lost a lot of packets!")
+			v.log(hblog.Err, "lost a lot of packets!")
 			break
 		}
 		for k := p.last + 1; k < seq; k++ {
@@ -417,7 +418,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		if p.found(seq) {
 			v.Rexmitted = true
 			if len(p.missing) == 0 {
-				v.log(LevelDebug, "No pkts missing from "+src+"!")
+				v.log(hblog.DebugPri, "No pkts missing from "+src+"!")
 			}
 			break
 		}
@@ -439,7 +440,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		if e.flow && src != e.self && !m.Has(Protocol) {
 			e.flow = false
 			e.reqPending = false
-			v.log(LevelInfo, "flow control disabled due to different version heartbeat")
+			v.log(hblog.InfoPri, "flow control disabled due to different version heartbeat")
 		}
 	}
 	if !v.ForUs {
@@ -549,7 +550,7 @@ func (e *Engine) ack(p *peer, m *Msg, v *Verdict) {
 		return
 	}
 	if a > e.Sender.Seq() {
-		v.log(LevelErr, "HBDoMsg_T_ACKMSG: corrupted ackseq")
+		v.log(hblog.Err, "HBDoMsg_T_ACKMSG: corrupted ackseq")
 		return
 	}
 	p.ackseq = a

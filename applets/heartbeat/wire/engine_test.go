@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"habox/applets/heartbeat/hblog"
 	"slices"
 	"strings"
 	"testing"
@@ -605,7 +606,7 @@ func TestUUIDTable(t *testing.T) {
 	if !hasLog(v.Logs, "node linuxha1 changed its uuid to 1a5e1d01-4b1a-4c3b-9d00-000000000001") {
 		t.Fatalf("logs %v", v.Logs)
 	}
-	if LevelWarn.String() != "WARN" || LevelErr.String() != "ERROR" || LevelInfo.String() != "info" {
+	if hblog.Warning.String() != "WARN" || hblog.Err.String() != "ERROR" || hblog.InfoPri.String() != "info" {
 		t.Fatal("level names")
 	}
 	_, err := New("x").Hex(Seq)

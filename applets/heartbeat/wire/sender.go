@@ -1,33 +1,16 @@
 package wire
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Level is the priority of a log line produced by this package; String
-// gives heartbeat's spelling.
-type Level uint8
-
-// Log priorities.
-const (
-	LevelDebug Level = iota
-	LevelInfo
-	LevelNotice
-	LevelWarn
-	LevelErr
-	LevelCrit
-)
-
-func (l Level) String() string {
-	return [...]string{"debug", "info", "notice", "WARN", "ERROR", "CRIT"}[min(int(l), 5)]
-}
-
 // LogLine is a line the caller should log (heartbeat's text, without the
 // "heartbeat: [pid]: prio:" prefix).
 type LogLine struct {
-	Level Level
+	Level hblog.Priority
 	Text  string
 }
 
@@ -191,9 +174,9 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 	first, err1 := req.Dec(FirstSeq)
 	last, err2 := req.Dec(LastSeq)
 	if err1 != nil || err2 != nil || first == 0 || last == 0 || first > last {
-		return nil, []LogLine{{LevelErr, "Invalid rexmit seqnos"}}
+		return nil, []LogLine{{hblog.Err, "Invalid rexmit seqnos"}}
 	}
-	logs = append(logs, LogLine{LevelDebug, "rexmit request from node " + peer + " for msg(" + u10(first) + "-" + u10(last) + ")"})
+	logs = append(logs, LogLine{hblog.DebugPri, "rexmit request from node " + peer + " for msg(" + u10(first) + "-" + u10(last) + ")"})
 	guard := s.MaxRexmitDelay - 10*time.Millisecond
 	if s.MaxRexmitDelay == 0 {
 		guard = 240 * time.Millisecond
@@ -201,7 +184,7 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 	first = max(first, acked+1)
 	for q := first; q <= last && len(out) < MaxRexmitBatch; q++ {
 		if q > s.seq {
-			logs = append(logs, LogLine{LevelWarn, "Rexmit of seq " + u10(q) + " requested. " + u10(s.seq) + " is max."})
+			logs = append(logs, LogLine{hblog.Warning, "Rexmit of seq " + u10(q) + " requested. " + u10(s.seq) + " is max."})
 			break
 		}
 		if s.lowseq == 0 || q < s.lowseq {
@@ -218,13 +201,13 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 		}
 		e.last = now
 		out = append(out, e.msg)
-		logs = append(logs, LogLine{LevelDebug, "Retransmitting pkt " + u10(q)})
+		logs = append(logs, LogLine{hblog.DebugPri, "Retransmitting pkt " + u10(q)})
 	}
 	return out, logs
 }
 
 func (s *Sender) nak(out []*Msg, logs []LogLine, q uint64, peer, reason string, now time.Time) ([]*Msg, []LogLine) {
-	logs = append(logs, LogLine{LevelErr, "Cannot rexmit pkt " + u10(q) + " for " + peer + ": " + reason})
+	logs = append(logs, LogLine{hblog.Err, "Cannot rexmit pkt " + u10(q) + " for " + peer + ": " + reason})
 	m := New(NSNakRexmit)
 	m.SetHex(FirstSeq, q)
 	m.Add(Dest, peer)

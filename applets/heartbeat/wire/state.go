@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"habox/applets/heartbeat/hblog"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,14 +39,14 @@ func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
 	switch {
 	case err != nil || len(b) == 0:
 		gen = uint64(max(now.Unix(), 0)) + 1
-		logs = append(logs, LogLine{LevelWarn, "No Previous generation - starting at " + u10(gen)})
+		logs = append(logs, LogLine{hblog.Warning, "No Previous generation - starting at " + u10(gen)})
 	default:
 		old, ok := parseGeneration(b)
 		if ok {
 			gen = old + 1
 		} else {
 			gen = 1
-			logs = append(logs, LogLine{LevelWarn, "BROKEN previous generation - starting at " + u10(gen)})
+			logs = append(logs, LogLine{hblog.Warning, "BROKEN previous generation - starting at " + u10(gen)})
 		}
 	}
 	if err := WriteFileAtomic(path, FormatGeneration(gen), 0o644); err != nil {
@@ -98,7 +99,7 @@ func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 		copy(u[:], b)
 		return u, nil, nil
 	}
-	logs := []LogLine{{LevelInfo, "No uuid found for current node - generating a new uuid."}}
+	logs := []LogLine{{hblog.InfoPri, "No uuid found for current node - generating a new uuid."}}
 	if rnd == nil {
 		f, err := os.Open("/dev/urandom")
 		if err != nil {

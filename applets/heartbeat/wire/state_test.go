@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"habox/applets/heartbeat/hblog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ func TestGeneration(t *testing.T) {
 	path := filepath.Join(dir, GenerationFile)
 
 	gen, logs, err := NextGeneration(dir, now)
-	if err != nil || gen != 1700000001 || len(logs) != 1 || logs[0].Level != LevelWarn ||
+	if err != nil || gen != 1700000001 || len(logs) != 1 || logs[0].Level != hblog.Warning ||
 		logs[0].Text != "No Previous generation - starting at 1700000001" {
 		t.Fatalf("missing file: %d %v %v", gen, logs, err)
 	}
