@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,12 +15,6 @@ import (
 	"habox/hw/netif"
 	"habox/hw/route"
 )
-
-// Keep the main goroutine on the main thread, so that hwtest's Netns.Do
-// never switches the main thread into a test namespace: a wedged main
-// thread would show the test process in "ip netns pids" and the namespace
-// cleanup would kill it.
-func init() { runtime.LockOSThread() }
 
 // TestMain lets the test binary act as the habox binary when the applet
 // re-executes itself (/proc/self/exe) as the background announcer.

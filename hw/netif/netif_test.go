@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -13,11 +12,6 @@ import (
 
 	"habox/hw/hwtest"
 )
-
-// Keep the main goroutine on the main thread so Netns.Do never moves the
-// main thread into a test namespace (the namespace cleanup would then kill
-// the test process, which "ip netns pids" would list).
-func init() { runtime.LockOSThread() }
 
 func TestLinkByNameErrors(t *testing.T) {
 	for _, n := range []string{"", "eth0:1", "a/b", "averyveryverylongname"} {

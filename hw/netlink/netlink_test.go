@@ -3,7 +3,6 @@ package netlink
 import (
 	"encoding/binary"
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -12,11 +11,6 @@ import (
 	"habox/hw/hwtest"
 	"habox/hw/netif"
 )
-
-// Keep the main goroutine on the main thread: ns.Do's goroutine must never
-// land on (and leave in the namespace) the thread whose namespace
-// `ip netns pids` reads, or the namespace's cleanup kills this test.
-func init() { runtime.LockOSThread() }
 
 func TestSetUpInNetns(t *testing.T) {
 	ns := hwtest.NewNetns(t, "nlk")

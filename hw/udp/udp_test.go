@@ -27,7 +27,7 @@ func open(t *testing.T, ns *hwtest.Netns, f func() (*Conn, error)) *Conn {
 	t.Helper()
 	var c *Conn
 	var err error
-	doIn(t, ns, func() { c, err = f() })
+	ns.Do(t, func() { c, err = f() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +87,11 @@ func TestBcastBothWaysAndSelf(t *testing.T) {
 func TestBcastNoBroadcastAddress(t *testing.T) {
 	a := hwtest.NewNetns(t, "udpn")
 	var err error
-	doIn(t, a, func() { _, err = NewBcastSender("nosuch0", 694) })
+	a.Do(t, func() { _, err = NewBcastSender("nosuch0", 694) })
 	if err == nil || !strings.Contains(err.Error(), "nosuch0") {
 		t.Errorf("missing interface: %v", err)
 	}
-	doIn(t, a, func() { _, err = NewBcastSender("lo", 694) }) // lo has no broadcast address
+	a.Do(t, func() { _, err = NewBcastSender("lo", 694) }) // lo has no broadcast address
 	if !errors.Is(err, ErrNoBroadcast) {
 		t.Errorf("lo: %v, want ErrNoBroadcast", err)
 	}
@@ -178,7 +178,7 @@ func TestCloseUnblocksRecv(t *testing.T) {
 	a := hwtest.NewNetns(t, "udpc")
 	var c *Conn
 	var err error
-	doIn(t, a, func() { c, err = NewBcastReceiver("lo", 6944) })
+	a.Do(t, func() { c, err = NewBcastReceiver("lo", 6944) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"habox/applets/heartbeat/hblog"
 	"habox/conf"
@@ -46,47 +43,12 @@ func testLogger(t *testing.T) (*hblog.Logger, *syncBuffer) {
 	return l, buf
 }
 
-// doIn runs f on a thread switched into ns and back (see hw/udp tests for
-// why hwtest.Netns.Do is not used).
-func doIn(t testing.TB, ns *hwtest.Netns, f func()) {
-	t.Helper()
-	target, err := unix.Open("/var/run/netns/"+ns.Name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open netns %s: %v", ns.Name, err)
-	}
-	defer unix.Close(target)
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			done <- err
-			return
-		}
-		f()
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-			done <- err
-			return
-		}
-		runtime.UnlockOSThread()
-		done <- nil
-	}()
-	if err := <-done; err != nil {
-		t.Fatalf("in netns %s: %v", ns.Name, err)
-	}
-}
-
 // running opens m in ns and runs its reader into a channel.
 func running(t *testing.T, ns *hwtest.Netns, cm conf.Medium, log *hblog.Logger) (Medium, chan Packet) {
 	t.Helper()
 	var m Medium
 	var err error
-	doIn(t, ns, func() { m, err = Open(cm, log) })
+	ns.Do(t, func() { m, err = Open(cm, log) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +196,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var err error
-		doIn(t, ns, func() { _, err = Open(tt.m, nil) })
+		ns.Do(t, func() { _, err = Open(tt.m, nil) })
 		var me *Error
 		if !errors.As(err, &me) || me.Msg != tt.want {
 			t.Errorf("%s %s: got %v, want %q", tt.m.Type, tt.m.Dev, err, tt.want)
@@ -296,8 +258,8 @@ func TestBcastInterfaceReplugged(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		time.Sleep(60 * time.Millisecond)
-		doIn(t, b, func() { mb.Send([]byte("keepalive-b")) })
-		doIn(t, a, func() { ma.Send([]byte("after")) })
+		b.Do(t, func() { mb.Send([]byte("keepalive-b")) })
+		a.Do(t, func() { ma.Send([]byte("after")) })
 		select {
 		case p := <-chb:
 			if string(p.Data) == "after" {
