@@ -30,30 +30,16 @@ type pty struct {
 
 func newPty(t *testing.T) *pty {
 	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pty{m: os.NewFile(uintptr(fd), "ptmx"), path: "/dev/pts/" + strconv.Itoa(int(n))}
+	p := &pty{}
+	p.m, p.path = hwtest.NewPty(t)
 	// Keep the slave open so the pair outlives the applet's descriptor, and
 	// give it a distinctive "previous" setup (9600 baud, canonical).
-	hold, err := os.OpenFile(p.path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hold := hwtest.HoldOpen(t, p.path)
 	tio := p.termios(t)
 	tio.Cflag = tio.Cflag&^unix.CBAUD | unix.B9600
 	if err := unix.IoctlSetTermios(int(hold.Fd()), unix.TCSETS, &tio); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hold.Close(); p.m.Close() })
 	return p
 }
 

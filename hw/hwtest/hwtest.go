@@ -170,3 +170,38 @@ func Veth(t testing.TB, a *Netns, ifA, addrA string, b *Netns, ifB, addrB string
 		x.ns.Exec(t, "ip", "link", "set", x.ifc, "up")
 	}
 }
+
+// NewPty opens a pty pair for a serial-line test: the master end
+// (non-blocking, so deadlines work; closed in t.Cleanup) and the slave's
+// path, which plays the serial port under test.
+func NewPty(t testing.TB) (*os.File, string) {
+	t.Helper()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(fd)
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		unix.Close(fd)
+		t.Fatal(err)
+	}
+	m := os.NewFile(uintptr(fd), "ptmx")
+	t.Cleanup(func() { m.Close() })
+	return m, "/dev/pts/" + strconv.Itoa(int(n))
+}
+
+// HoldOpen opens path (a pty slave) for the rest of the test, so the pair
+// outlives the descriptors of the code under test.
+func HoldOpen(t testing.TB, path string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}

@@ -13,31 +13,16 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/hwtest"
 )
 
 // newPty opens a pty pair: the master (non-blocking, with deadlines) and
 // the slave's path. A slave descriptor stays open for the test's life so
 // the pair survives a Port closing its end.
 func newPty(t *testing.T) (*os.File, string) {
-	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "/dev/pts/" + strconv.Itoa(int(n))
-	hold, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := os.NewFile(uintptr(fd), "ptmx")
-	t.Cleanup(func() { hold.Close(); m.Close() })
+	m, path := hwtest.NewPty(t)
+	hwtest.HoldOpen(t, path)
 	return m, path
 }
 

@@ -4,36 +4,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"habox/conf"
 	"habox/hw/hwtest"
 )
 
-// newPty opens a pty master (non-blocking, deadlines work) and returns it
-// with the slave's path.
-func newPty(t *testing.T) (*os.File, string) {
-	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := os.NewFile(uintptr(fd), "ptmx")
-	t.Cleanup(func() { m.Close() })
-	return m, "/dev/pts/" + strconv.Itoa(int(n))
-}
+// newPty opens a pty pair: the master and the slave's path.
+func newPty(t *testing.T) (*os.File, string) { return hwtest.NewPty(t) }
 
 // link points the stable device name at a pty slave (like a udev symlink
 // that comes back when a USB adapter is replugged).
