@@ -230,8 +230,9 @@ func (r *report) add(k caseKey, d time.Duration, pr *lab.Prober, t0 time.Time) {
 		return
 	}
 	var tl timeline
+	end := time.Now().Add(-50 * time.Millisecond) // later probes may still be in flight
 	for _, x := range pr.Probes() {
-		if x.Sent.Before(t0.Add(-time.Second)) {
+		if x.Sent.Before(t0.Add(-time.Second)) || x.Sent.After(end) {
 			continue
 		}
 		tl.points = append(tl.points, point{x.Sent.Sub(t0), x.Node + 1})
