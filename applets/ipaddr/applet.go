@@ -18,9 +18,10 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/hw/netif"
 )
 
-const usage = `IPaddr [-c COUNT] [-i MS] IP[/BITS|/MASK[/IFACE][/BROADCAST]] start|stop|status|monitor | --findif IP[/...]
+const usage = `IPaddr [-c COUNT] [-i MS] IP[/BITS|/MASK[/IFACE][/BROADCAST]] start|stop|status|monitor|announce | --findif IP[/...]
 Take over (start), release (stop) or check a service IPv4 address as heartbeat's
 IPaddr does: alias IFACE:N with the lowest free N, gratuitous ARP on start.
 Without IFACE the interface and netmask come from /proc/net/route (findif).
@@ -28,7 +29,8 @@ Without IFACE the interface and netmask come from /proc/net/route (findif).
 	-i MS		interval between pairs in milliseconds (default 500)
 	--findif	with only IP[/...]: print "IFACE<TAB>netmask M<TAB>broadcast B", change nothing
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
-monitor exits 0 when the address is configured and IFACE is up, else 7.
+monitor exits 0 when the address is configured and IFACE is up, else 7;
+announce (habox) repeats start's gratuitous ARP for a configured address.
 Bad input exits 2. Lock and pid files: $HABOX_RUNDIR (default /run/habox).`
 
 // repeatFlag is the hidden option that turns the process into the detached
@@ -128,11 +130,11 @@ func Findif(env *cli.Env, ag *Agent, arg string) int {
 	return 0
 }
 
-// Action runs start, stop, status or monitor for arg and returns the exit
-// code.
+// Action runs start, stop, status, monitor or announce for arg and returns
+// the exit code.
 func Action(env *cli.Env, ag *Agent, arg, action string) int {
 	switch action {
-	case "start", "stop", "status", "monitor":
+	case "start", "stop", "status", "monitor", "announce":
 	default:
 		return cli.UsageError(env, usage, "unknown action "+strconv.Quote(action))
 	}
@@ -193,6 +195,12 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 			env.Out("error: ", ip, " is configured on ", label, ", expected on ", t.Link.Name, "\n")
 		}
 		return int(st)
+	case "announce":
+		st, _, err := ag.Status(t)
+		if err != nil {
+			return fail(env, err)
+		}
+		return reannounce(env, name, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
 	default: // monitor
 		st, err := ag.Monitor(t)
 		if err != nil {
@@ -200,6 +208,26 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 		}
 		return int(st)
 	}
+}
+
+// reannounce is the "announce" action of both applets (a habox
+// extension): the gratuitous ARPs / neighbour advertisements of start, sent
+// again for an address already configured on the target interface, without
+// touching the address (exit 0); 7 when it is not here, 1 when it is on
+// another interface. The daemon uses it after a healed partition, where the
+// peer had announced the address too.
+func reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip.Addr) error, r Repeater, t Target, count int, interval time.Duration) int {
+	if st != Running {
+		return int(st)
+	}
+	ip := t.Prefix.Addr()
+	if r != nil {
+		r.Cancel(ip)
+	}
+	if err := announce(send, r, t.Link, ip, max(count, 1), interval); err != nil {
+		env.Err(name, ": warning: ", err.Error(), "\n")
+	}
+	return 0
 }
 
 func stoppedResult(env *cli.Env, action string) int {

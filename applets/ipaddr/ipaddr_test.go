@@ -181,6 +181,13 @@ func TestActionsFake(t *testing.T) {
 	if code, _, _ := runFake(f, r, "192.0.2.77", "start"); code != 0 || len(f.addrs) != n || len(f.announced) != 1 {
 		t.Errorf("second start: code %d, %d addrs, %d announcements", code, len(f.addrs), len(f.announced))
 	}
+	// announce: the announcements again, the address untouched
+	if code, _, _ := runFake(f, r, "192.0.2.77", "announce"); code != 0 || len(f.addrs) != n || len(f.announced) != 2 || len(r.repeats) != 2 {
+		t.Errorf("announce: code %d, %d addrs, %d announcements, repeats %v", code, len(f.addrs), len(f.announced), r.repeats)
+	}
+	if code, _, _ := runFake(f, r, "192.0.2.79", "announce"); code != 7 || len(f.announced) != 2 {
+		t.Errorf("announce of an absent address: code %d, %d announcements", code, len(f.announced))
+	}
 	// a second address gets the next label
 	runFake(f, r, "192.0.2.78/24/eth0", "start")
 	if got := f.addrs[len(f.addrs)-1].Label; got != "eth0:1" {

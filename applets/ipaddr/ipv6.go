@@ -11,7 +11,7 @@ import (
 	"habox/hw/netif"
 )
 
-const usage6 = `IPv6addr [-c COUNT] [-i MS] IPV6[/BITS[/IFACE]] start|stop|status|monitor
+const usage6 = `IPv6addr [-c COUNT] [-i MS] IPV6[/BITS[/IFACE]] start|stop|status|monitor|announce
 Take over (start), release (stop) or check a service IPv6 address (heartbeat's
 IPv6addr): added through rtnetlink without duplicate address detection, then
 announced with unsolicited neighbour advertisements (override flag) to ff02::1.
@@ -20,7 +20,8 @@ holding a global address in the same prefix.
 	-c COUNT	neighbour advertisements sent on start (default 5; 0: none)
 	-i MS		interval between advertisements in milliseconds (default 1000)
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
-monitor exits 0 when the address is configured and IFACE is up, else 7.
+monitor exits 0 when the address is configured and IFACE is up, else 7;
+announce (habox) repeats start's advertisements for a configured address.
 Bad input exits 2. Pid files: $HABOX_RUNDIR (default /run/habox).`
 
 // IPv6Applet is the IPv6addr applet.
@@ -235,7 +236,7 @@ func run6(env *cli.Env, args []string) int {
 // Action6 runs an IPv6addr action and returns the exit code.
 func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 	switch action {
-	case "start", "stop", "status", "monitor":
+	case "start", "stop", "status", "monitor", "announce":
 	default:
 		return cli.UsageError(env, usage6, "unknown action "+strconv.Quote(action))
 	}
@@ -278,6 +279,9 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 	st, err := ag.Status(t)
 	if err != nil {
 		return fail6(err)
+	}
+	if action == "announce" {
+		return reannounce(env, name6, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
 	}
 	if action == "monitor" {
 		if st == Running && t.Link.Up() {

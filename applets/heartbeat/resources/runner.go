@@ -115,9 +115,9 @@ func (r *Runner) TakeGroup(key string) bool {
 	return true
 }
 
-// RefreshGroup restarts the address resources of a group (IPaddr,
-// IPv6addr: stop, start, a new gratuitous ARP or unsolicited neighbour
-// advertisement) and leaves the others alone.
+// RefreshGroup announces the address resources of a group again (IPaddr,
+// IPv6addr: gratuitous ARP or unsolicited neighbour advertisements, the
+// address staying in place) and leaves the others alone.
 func (r *Runner) RefreshGroup(key string) bool {
 	g, ok := r.Groups[key]
 	if !ok {
@@ -130,11 +130,31 @@ func (r *Runner) RefreshGroup(key string) bool {
 			continue
 		}
 		r.Log.Info("Announcing " + rs.Text + " again")
-		if !r.action(rs, "stop") || !r.action(rs, "start") {
+		if !r.announce(rs) {
 			all = false
 		}
 	}
 	return all
+}
+
+// announce makes the address of rs known again: habox's IPaddr/IPv6addr
+// (built in, or linked into resource.d) re-send their announcements
+// without touching the address; a user's own script is restarted.
+func (r *Runner) announce(rs conf.Resource) bool {
+	path, builtin, ok := r.Locate(rs.Script)
+	if ok && (builtin || sameFile(path, r.Self)) {
+		return r.action(rs, "announce")
+	}
+	return r.action(rs, "stop") && r.action(rs, "start")
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // GiveGroup stops a group right to left whatever its state, retrying

@@ -177,22 +177,39 @@ func TestRunProcessBackgroundChild(t *testing.T) {
 }
 
 func TestRefreshGroup(t *testing.T) {
-	l := &memLog{}
 	g := conf.Group{Node: "alice", Key: "10.0.0.5", Resources: []conf.Resource{
 		{Script: "IPaddr", Args: []string{"10.0.0.5"}, Text: "10.0.0.5"},
 		{Script: "svc", Text: "svc"},
 	}}
-	var calls []string
-	r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: t.TempDir(), InitDirs: []string{},
-		Self: "/bin/habox", Log: l,
-		Exec: func(path string, argv, env []string, _ func(string)) (string, int, error) {
-			calls = append(calls, strings.Join(argv, " "))
-			return "", 0, nil
-		}}
-	if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Refresh, Key: g.Key}}}); len(res.Failed) != 0 {
-		t.Fatalf("refresh failed: %s", l)
-	}
-	if got := strings.Join(calls, ","); got != "IPaddr 10.0.0.5 stop,IPaddr 10.0.0.5 start" {
-		t.Fatalf("calls %q", got)
+	for _, tt := range []struct {
+		name       string
+		userScript bool
+		want       string
+	}{
+		{"built-in IPaddr re-announces without touching the address", false, "IPaddr 10.0.0.5 announce"},
+		{"a user's own resource.d/IPaddr is restarted", true, "IPaddr 10.0.0.5 stop,IPaddr 10.0.0.5 start"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &memLog{}
+			dir := t.TempDir()
+			if tt.userScript {
+				if err := os.WriteFile(filepath.Join(dir, "IPaddr"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var calls []string
+			r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: dir, InitDirs: []string{},
+				Self: "/bin/habox", Log: l,
+				Exec: func(path string, argv, env []string, _ func(string)) (string, int, error) {
+					calls = append(calls, filepath.Base(argv[0])+" "+strings.Join(argv[1:], " "))
+					return "", 0, nil
+				}}
+			if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Refresh, Key: g.Key}}}); len(res.Failed) != 0 {
+				t.Fatalf("refresh failed: %s", l)
+			}
+			if got := strings.Join(calls, ","); got != tt.want {
+				t.Fatalf("calls %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
