@@ -70,7 +70,9 @@ package heartbeat
 //     announced them during the partition; it does so once more if the
 //     peer still claimed a group and releases it later. A "Late heartbeat
 //     (> deadtime)" that took a live habox peer's groups is resolved the
-//     same way (3.0.6 leaves both owners until a partition is seen).
+//     same way (3.0.6 leaves both owners until a partition is seen); a
+//     takeover whose job ends after the resolution does not claim the
+//     peer's groups (no mach_down rsc_hold, habox field unchanged).
 //   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
 //     (errors are logged, the running node carries on); when ha.cf or
 //     haresources changed, heartbeat re-executes itself in place (same

@@ -89,6 +89,9 @@ type Manager struct {
 	hasResources map[string]bool // legacy: false after shutdone
 	habox        map[string]Hold // peers known to run habox -> their holding
 	doubly       map[string]bool // groups held here and claimed by the peer
+	// heals counts healed-partition resolutions: a takeover started
+	// before one must not claim the peer's groups when its job ends.
+	heals int
 
 	queue   []*queued
 	running *queued
@@ -770,8 +773,15 @@ func (m *Manager) takeoverFromNode(node string, now time.Duration) []Action {
 		m.otherStable = true
 		m.takeoverInProgress = true
 	}
+	heals := m.heals
 	a = append(a, m.enqueue("mach_down", steps, func(Result) []Action {
 		var d []Action
+		if m.nice && heals != m.heals {
+			// The peer was alive (a late heartbeat, a healed partition)
+			// and PartitionHealed settled who holds what meanwhile:
+			// claiming its groups now would contradict that.
+			return append(d, logA(hblog.InfoPri, "mach_down takeover for node "+node+" superseded by the healed partition."))
+		}
 		if m.nice {
 			d = append(d, sendA(NewMsg("resource", "rsc_hold", "foreign", "info", "mach_down")))
 		}

@@ -330,6 +330,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		}
 	}
 	a := []Action{logA(hblog.InfoPri, "Healed partition with habox node "+peer+": the node named in haresources keeps each group.")}
+	m.heals++
 	if m.nice {
 		m.mine = m.heldHold()
 		m.theirs = None
