@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"habox/applets/heartbeat/control"
@@ -53,6 +54,9 @@ func (d *daemon) snapshot() control.Snapshot {
 	for k, v := range d.hc.Raw {
 		s.Params[k] = v
 	}
+	// Not an ha.cf directive: packets dropped as forged, replayed or
+	// malformed since start (cl_status hbparameter -p badpackets).
+	s.Params["badpackets"] = strconv.FormatUint(d.badCount, 10)
 	for _, n := range d.mem.Nodes() {
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
+	"habox/conf"
 )
 
 func TestNodeName(t *testing.T) {
@@ -78,5 +81,32 @@ func TestConfigTimes(t *testing.T) {
 	b := configTimes(dir)
 	if len(a) != 1 || a["ha.cf"].Equal(b["ha.cf"]) {
 		t.Fatalf("mtimes %v %v", a, b)
+	}
+}
+
+// TestSnapshotBadPackets: the dropped-packet counter is exposed as the
+// badpackets parameter (cl_status hbparameter -p badpackets), whether or
+// not logbadpack logs the drops.
+func TestSnapshotBadPackets(t *testing.T) {
+	for _, logged := range []bool{false, true} {
+		hc := &conf.HaCf{Raw: map[string]string{"keepalive": "2"}, LogBadPack: logged}
+		lg, err := hblog.New(hblog.Options{Logfile: filepath.Join(t.TempDir(), "log"), Node: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lg.Close() })
+		mem := membership.New(membership.Config{Self: "alice", Nodes: []string{"alice", "bob"}}, 0)
+		d := &daemon{self: "alice", hc: hc, log: lg, mem: mem, badLimit: hblog.NewLimiter(5, time.Minute),
+			rsc: resources.New(resources.Config{Self: "alice", Nodes: []string{"alice", "bob"}}, mem)}
+		if got := d.snapshot().Params["badpackets"]; got != "0" {
+			t.Fatalf("logbadpack %v: badpackets %q at start", logged, got)
+		}
+		for i := 0; i < 7; i++ {
+			d.bad("eth1", "bad auth")
+		}
+		p := d.snapshot().Params
+		if p["badpackets"] != "7" || p["keepalive"] != "2" {
+			t.Fatalf("logbadpack %v: params %v", logged, p)
+		}
 	}
 }
