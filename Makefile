@@ -63,6 +63,8 @@ bench-ipaddr:
 
 # A two-node cluster + client in network namespaces, failing over (root).
 demo: habox
+	@for c in ip:iproute2 socat:socat ping:iputils-ping; do command -v $${c%%:*} >/dev/null || pkgs="$$pkgs $${c#*:}"; done; \
+	  if [ -n "$$pkgs" ]; then echo "installing$$pkgs"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 	bash demo/demo.sh ./habox
 
 # make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt] [BIN=dist/habox-armv7]
