@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -148,6 +149,24 @@ func (ns *Netns) Do(t testing.TB, f func()) {
 	}()
 	if r := <-done; r != nil {
 		t.Fatalf("in netns %s: %v", ns.Name, r)
+	}
+}
+
+// WaitUp waits until the kernel reports ifname operationally up: until
+// linkwatch has run after "ip link set up" (which can take a while on a
+// loaded machine) the device's queue drops every packet sent.
+func (ns *Netns) WaitUp(t testing.TB, ifname string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", ifname).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "state UP") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s not up: %s %v", ifname, ns.Name, out, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -3,7 +3,6 @@ package udp
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +17,8 @@ func pair(t *testing.T) (a, b *hwtest.Netns) {
 	a = hwtest.NewNetns(t, "udpa")
 	b = hwtest.NewNetns(t, "udpb")
 	hwtest.Veth(t, a, "ha0", "10.9.0.1/24", b, "hb0", "10.9.0.2/24")
-	waitUp(t, a, "ha0")
-	waitUp(t, b, "hb0")
+	a.WaitUp(t, "ha0")
+	b.WaitUp(t, "hb0")
 	return a, b
 }
 
@@ -227,31 +226,13 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// waitUp waits until the kernel reports ifname operationally up: until
-// linkwatch has run after "ip link set up" (which can take a while on a
-// loaded machine) the device's queue drops every packet sent.
-func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", ifname).CombinedOutput()
-		if err == nil && strings.Contains(string(out), "state UP") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s in %s not up: %s %v", ifname, ns.Name, out, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Two mcast lines for one group on two interfaces keep their traffic
 // apart, so each link's status is its own.
 func TestMcastPerInterface(t *testing.T) {
 	a, b := pair(t)
 	hwtest.Veth(t, a, "ha1", "10.9.1.1/24", b, "hb1", "10.9.1.2/24")
-	waitUp(t, a, "ha1")
-	waitUp(t, b, "hb1")
+	a.WaitUp(t, "ha1")
+	b.WaitUp(t, "hb1")
 	group := [4]byte{239, 0, 0, 44}
 	r0 := open(t, a, func() (*Conn, error) { return NewMcastReceiver("ha0", group, 6945) })
 	r1 := open(t, a, func() (*Conn, error) { return NewMcastReceiver("ha1", group, 6945) })

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -91,8 +90,8 @@ func pair(t *testing.T) (a, b *hwtest.Netns) {
 	a = hwtest.NewNetns(t, "meda")
 	b = hwtest.NewNetns(t, "medb")
 	hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
-	waitUp(t, a, "eth1")
-	waitUp(t, b, "eth1")
+	a.WaitUp(t, "eth1")
+	b.WaitUp(t, "eth1")
 	return a, b
 }
 
@@ -215,24 +214,6 @@ func TestUcastToSelf(t *testing.T) {
 	recv(t, ch, "eth1", "me")
 }
 
-// waitUp waits until the kernel reports ifname operationally up: until
-// linkwatch has run after "ip link set up" (which can take a while on a
-// loaded machine) the device's queue drops every packet sent.
-func waitUp(t *testing.T, ns *hwtest.Netns, ifname string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", ifname).CombinedOutput()
-		if err == nil && strings.Contains(string(out), "state UP") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s in %s not up: %s %v", ifname, ns.Name, out, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A NIC that disappears and comes back (USB replug, recreated VLAN) makes
 // the medium recreate its sockets instead of failing forever.
 func TestBcastInterfaceReplugged(t *testing.T) {
@@ -251,8 +232,8 @@ func TestBcastInterfaceReplugged(t *testing.T) {
 		t.Error("send over a deleted interface succeeded")
 	}
 	hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
-	waitUp(t, a, "eth1")
-	waitUp(t, b, "eth1")
+	a.WaitUp(t, "eth1")
+	b.WaitUp(t, "eth1")
 	// Both nodes keep sending heartbeats; each send may recreate sockets
 	// (in the sender's network namespace, as a daemon runs in one).
 	deadline := time.Now().Add(10 * time.Second)
