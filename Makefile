@@ -13,7 +13,7 @@ DESTDIR  ?=
 CROSS := amd64:GOARCH=amd64 386:GOARCH=386 armv5:GOARCH=arm,GOARM=5 armv7:GOARCH=arm,GOARM=7 \
          arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat
 
-.PHONY: all habox cross size test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
+.PHONY: all habox cross size size-check test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
 all: habox
 
 habox:
@@ -24,9 +24,19 @@ cross:
 	@for a in $(CROSS); do n=$${a%%:*}; e=$$(echo $${a#*:} | tr , ' '); \
 	  echo "build dist/habox-$$n"; env GOOS=linux $$e $(GOBUILD) -o dist/habox-$$n . || exit 1; done
 
-size: cross
+# The amd64 size budget in bytes (stripped). It only goes down: a feature
+# pays for its bytes, and when the binary shrinks the budget follows.
+SIZE_BUDGET := 3000000
+
+size: cross size-check
 	@printf '%-8s %10s %10s\n' arch bytes xz-9
 	@for f in dist/habox-*; do printf '%-8s %10d %10d\n' $${f#dist/habox-} $$(stat -c %s $$f) $$(xz -9 -c $$f | wc -c); done
+
+# Per-package bytes of the amd64 binary (from an unstripped twin) and the budget.
+size-check: habox
+	@mkdir -p dist
+	CGO_ENABLED=0 $(GO) build -trimpath -gcflags=all=-l -ldflags '-X main.version=$(VERSION)' -o dist/habox.syms .
+	$(GO) run ./bench/size -bin habox -budget $(SIZE_BUDGET) dist/habox.syms
 
 vet:
 	$(GO) vet ./...
@@ -38,7 +48,7 @@ vet:
 # root; under CI=true a skipped root test fails the run.
 # The fault suite runs alone: its 60 s CPU burn would disturb other
 # packages' timing tests.
-test: vet habox
+test: vet habox size-check
 	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /lab/faultsuite)
 	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 15m ./applets/heartbeat/lab/faultsuite
 
