@@ -579,7 +579,9 @@ func FuzzParseProbe(f *testing.F) {
 	f.Add([]byte("@12 abc 1234abcd"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		seq, ok := parseProbe(b)
-		if ok && !bytes.Equal(append(bytes.TrimRight(b, "\r"), '\n'), makeProbe(seq, len(bytes.TrimRight(b, "\r"))-len(strconv.Itoa(seq))-11)) {
+		l := bytes.TrimRight(b, "\r")
+		want := makeProbe(seq, len(l)-len(strconv.Itoa(seq))-11)
+		if ok && (len(want) != len(l)+1 || !bytes.Equal(want[:len(l)], l) || want[len(l)] != '\n') {
 			t.Fatalf("accepted %q", b)
 		}
 	})
