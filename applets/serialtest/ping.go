@@ -65,7 +65,8 @@ func parseProbe(l []byte) (seq int, ok bool) {
 	if err != nil || uint32(sum) != crc32.ChecksumIEEE(l[:last]) {
 		return seq, false
 	}
-	return seq, bytes.Equal(append(l, '\n'), makeProbe(seq, last-sp-1))
+	want := makeProbe(seq, last-sp-1) // l plus its LF; l is the caller's buffer, never appended to
+	return seq, len(want) == len(l)+1 && bytes.Equal(want[:len(l)], l)
 }
 
 // lineReader splits a port's input into lines.
