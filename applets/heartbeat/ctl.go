@@ -57,7 +57,16 @@ func (d *daemon) snapshot() control.Snapshot {
 	// Not an ha.cf directive: packets dropped as forged, replayed or
 	// malformed since start (cl_status hbparameter -p badpackets).
 	s.Params["badpackets"] = strconv.FormatUint(d.badCount, 10)
-	for _, n := range d.mem.Nodes() {
+	pings := d.pingNodeInfos()
+	for _, n := range d.hc.Order {
+		if !d.mem.Known(n) {
+			for _, p := range pings {
+				if p.Name == n {
+					s.Nodes = append(s.Nodes, p)
+				}
+			}
+			continue
+		}
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
 			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: d.mem.LinkStatus(n, l)})

@@ -14,6 +14,7 @@ import (
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/entropy"
@@ -76,6 +77,10 @@ type daemon struct {
 	closed      bool
 	// reloadPending: ha.cf changed, restart when resources are quiet.
 	reloadPending bool
+
+	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
+	pings    chan pingReply
+	carriers chan carrierEvent
 }
 
 // now is the monotonic time since start.
@@ -140,8 +145,12 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if d.keys, err = wire.NewKeyring(c.Auth); err != nil {
 		return d, err
 	}
-	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
-		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
+	var pingNames []string
+	for _, p := range hc.PingNodes {
+		pingNames = append(pingNames, p.Name)
+	}
+	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
+		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
 		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg})
 
 	var links []string
@@ -166,6 +175,10 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		if md.Text() {
 			d.serial = true
 		}
+	}
+	if err := d.openUplink(); err != nil {
+		lg.Error(err.Error())
+		return d, err
 	}
 	d.openWatchdog()
 	d.realtime()
@@ -323,6 +336,7 @@ func (d *daemon) close() {
 	for _, m := range d.media {
 		m.Close()
 	}
+	d.closeUplink()
 	if d.ctl != nil {
 		d.ctl.Close()
 	}
@@ -370,6 +384,10 @@ func (d *daemon) run() int {
 			d.sendStatus()
 		case <-tick.C:
 			d.tick()
+		case r := <-d.pings:
+			d.pingReplied(r)
+		case c := <-d.carriers:
+			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
 		}
 		d.drain()
 		d.maybeRestart()
@@ -553,6 +571,7 @@ func (d *daemon) sendStatus() {
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
 	m.Add("habox", d.rsc.Holding().String())
 	d.send(m)
+	d.sendProbes()
 }
 
 // send stamps, encodes and transmits m on every medium, then loops it
@@ -706,6 +725,8 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 		}
 	case "starting", "resource", "ask_resources", "ip-request", "ip-request-resp", "hb_takeover", "shutdone":
 		d.rscActs(d.rsc.Message(src, toRsc(m), now))
+	case uplink.TNumPing, uplink.TYouAreDead, uplink.TAbort, uplink.TClientStat:
+		d.uplinkMessage(src, m)
 	}
 }
 
@@ -773,6 +794,7 @@ func (d *daemon) commNowUp() {
 	d.setLocal(membership.Active)
 	d.sendStatus()
 	d.rscActs(d.rsc.CommUp(d.now()))
+	d.announceClient()
 }
 
 func (d *daemon) sendDue() {
@@ -793,6 +815,7 @@ func (d *daemon) tick() {
 	}
 	d.memEvents(d.mem.Tick(now))
 	d.rscActs(d.rsc.Tick(now))
+	d.uplinkTick()
 	d.sendDue()
 	if d.waitRep && !d.eng.ReqNodesPending() {
 		d.commNowUp()
