@@ -141,8 +141,11 @@ func (s *serialMedium) lockDir() (string, error) {
 	return SerialLockFallback, nil
 }
 
-// openPort locks and opens the line, sends a break, and installs it. A
-// failure is kept for Failure until the line opens.
+// openPort locks and opens the line, discards whatever waits in its
+// buffers (frames of a previous run must not be delivered now: an old
+// shutdone would hand this node's groups to the peer), sends a break, as
+// 3.0.6 does, and installs it. A failure is kept for Failure until the
+// line opens.
 func (s *serialMedium) openPort() (err error) {
 	defer func() {
 		s.mu.Lock()
@@ -169,6 +172,7 @@ func (s *serialMedium) openPort() (err error) {
 		}
 		return &Error{Msg: "cannot open " + s.dev, Err: err}
 	}
+	p.Flush()
 	p.SendBreak()
 	s.mu.Lock()
 	defer s.mu.Unlock()
