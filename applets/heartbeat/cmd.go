@@ -25,6 +25,7 @@ import (
 	"habox/applets/cli"
 	"habox/applets/heartbeat/control"
 	"habox/conf"
+	"habox/hw/safefile"
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
@@ -182,7 +183,7 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 
 // readPid returns the pid in the pid file if that process runs.
 func readPid(file string) int {
-	b, err := os.ReadFile(file)
+	b, err := safefile.ReadFile(file, 64)
 	if err != nil {
 		return 0
 	}
@@ -299,12 +300,9 @@ func start(env *cli.Env, o options, args []string) int {
 	return d.run()
 }
 
+// writePid replaces the pid file atomically, never through a planted link.
 func writePid(file string) error {
-	tmp := file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, file)
+	return safefile.Replace(file, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
 
 // daemonize re-executes the binary in a new session (Go cannot fork) with

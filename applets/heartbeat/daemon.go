@@ -682,7 +682,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.feedWatchdog()
 			return
 		}
-		d.rscActs(d.rsc.SetHabox(src, m.Get("habox")))
+		d.rscActs(d.rsc.SetHabox(src, m.Get("habox"), now))
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		ev := d.mem.Status(src, m.Get(wire.St), dt, now)
 		d.memEvents(ev)

@@ -7,6 +7,7 @@
 // The socket options follow heartbeat 3.0.6's HBcomm plugins (spec 4.1):
 //
 //	bcast  send: SO_BROADCAST, SO_DONTROUTE, SO_BINDTODEVICE, to the interface's broadcast address
+//	       (or one the caller derived when the interface has none)
 //	       recv: 0.0.0.0:port, SO_REUSEADDR, SO_BINDTODEVICE
 //	mcast  send: IP_MULTICAST_IF (interface address), IP_MULTICAST_TTL, IP_MULTICAST_LOOP
 //	       recv: group:port, SO_REUSEADDR, joined on the interface address
@@ -37,7 +38,7 @@ var ErrTruncated = errors.New("datagram truncated")
 type Conn struct {
 	f    *os.File
 	name string
-	dst  unix.Sockaddr
+	dst  atomic.Pointer[unix.SockaddrInet4] // nil for a receiver
 
 	// Truncated counts datagrams dropped because they did not fit.
 	Truncated atomic.Uint64
@@ -56,8 +57,12 @@ func newSocket() (int, error) {
 	return fd, nil
 }
 
-func wrap(fd int, name string, dst unix.Sockaddr) *Conn {
-	return &Conn{f: os.NewFile(uintptr(fd), name), name: name, dst: dst}
+func wrap(fd int, name string, dst *unix.SockaddrInet4) *Conn {
+	c := &Conn{f: os.NewFile(uintptr(fd), name), name: name}
+	if dst != nil {
+		c.dst.Store(dst)
+	}
+	return c
 }
 
 // opt is one integer socket option, named for error messages.
@@ -113,6 +118,11 @@ func IfAddr(ifname string) ([4]byte, error) {
 	return ifIoctl(ifname, unix.SIOCGIFADDR, "SIOCGIFADDR")
 }
 
+// IfNetmask returns the netmask of an interface's primary IPv4 address.
+func IfNetmask(ifname string) ([4]byte, error) {
+	return ifIoctl(ifname, unix.SIOCGIFNETMASK, "SIOCGIFNETMASK")
+}
+
 // ErrNoBroadcast is returned for an interface without an IPv4 broadcast
 // address (loopback, point-to-point).
 var ErrNoBroadcast = errors.New("interface has no IPv4 broadcast address")
@@ -145,13 +155,10 @@ func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
 // BindTries is how often a receive socket's bind is attempted (1 s apart).
 var BindTries = 10
 
-// NewBcastSender returns a socket that broadcasts out of ifname to its
-// broadcast address and port.
-func NewBcastSender(ifname string, port int) (*Conn, error) {
-	brd, err := IfBroadcast(ifname)
-	if err != nil {
-		return nil, err
-	}
+// NewBcastSender returns a socket that broadcasts out of ifname (bound to
+// the device) to brd:port; the caller chooses brd (IfBroadcast, or one
+// derived when the interface has none) and may change it with SetDest.
+func NewBcastSender(ifname string, brd [4]byte, port int) (*Conn, error) {
 	fd, err := newSocket()
 	if err != nil {
 		return nil, err
@@ -297,21 +304,30 @@ func (c *Conn) Name() string { return c.name }
 
 // Dest returns the destination of a sender ("" for a receiver).
 func (c *Conn) Dest() string {
-	if sa, ok := c.dst.(*unix.SockaddrInet4); ok {
+	if sa := c.dst.Load(); sa != nil {
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String()
 	}
 	return ""
+}
+
+// SetDest changes a sender's destination address (the port stays); it is
+// ignored for a receiver.
+func (c *Conn) SetDest(ip [4]byte) {
+	if sa := c.dst.Load(); sa != nil && sa.Addr != ip {
+		c.dst.Store(&unix.SockaddrInet4{Addr: ip, Port: sa.Port})
+	}
 }
 
 // Send sends b as one datagram to the sender's destination. It never
 // waits: a full socket buffer is an error (the message is lost, as a
 // dropped packet would be).
 func (c *Conn) Send(b []byte) error {
-	if c.dst == nil {
+	dst := c.dst.Load()
+	if dst == nil {
 		return sockErr("send", c.name, errors.New("not a sender"))
 	}
 	var serr error
-	if err := c.control(func(fd int) { serr = unix.Sendto(fd, b, 0, c.dst) }); err != nil {
+	if err := c.control(func(fd int) { serr = unix.Sendto(fd, b, 0, dst) }); err != nil {
 		return err
 	}
 	if serr != nil {

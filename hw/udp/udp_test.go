@@ -66,8 +66,8 @@ func TestBcastBothWaysAndSelf(t *testing.T) {
 	a, b := pair(t)
 	ra := open(t, a, func() (*Conn, error) { return NewBcastReceiver("ha0", 6940) })
 	rb := open(t, b, func() (*Conn, error) { return NewBcastReceiver("hb0", 6940) })
-	sa := open(t, a, func() (*Conn, error) { return NewBcastSender("ha0", 6940) })
-	sb := open(t, b, func() (*Conn, error) { return NewBcastSender("hb0", 6940) })
+	sa := open(t, a, func() (*Conn, error) { return NewBcastSender("ha0", [4]byte{10, 9, 0, 255}, 6940) })
+	sb := open(t, b, func() (*Conn, error) { return NewBcastSender("hb0", [4]byte{255, 255, 255, 255}, 6940) })
 	if sa.Dest() != "10.9.0.255:6940" {
 		t.Errorf("bcast destination %s, want 10.9.0.255:6940", sa.Dest())
 	}
@@ -79,20 +79,50 @@ func TestBcastBothWaysAndSelf(t *testing.T) {
 	if err := sb.Send([]byte("from b")); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, ra, "from b")
+	expect(t, ra, "from b") // limited broadcast, kept on hb0 by SO_BINDTODEVICE
 	expect(t, rb, "from b")
+	sa.SetDest([4]byte{10, 9, 0, 2})
+	if sa.Dest() != "10.9.0.2:6940" {
+		t.Errorf("after SetDest: %s", sa.Dest())
+	}
+	if err := sa.Send([]byte("direct")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, rb, "direct")
 }
 
-func TestBcastNoBroadcastAddress(t *testing.T) {
+// An interface set up by "ip addr add A/N dev IF" (no "brd +") has no
+// broadcast address; its address and netmask are still readable, from
+// which the media package derives one.
+func TestIfAddresses(t *testing.T) {
 	a := hwtest.NewNetns(t, "udpn")
-	var err error
-	a.Do(t, func() { _, err = NewBcastSender("nosuch0", 694) })
-	if err == nil || !strings.Contains(err.Error(), "nosuch0") {
-		t.Errorf("missing interface: %v", err)
+	b := hwtest.NewNetns(t, "udpm")
+	hwtest.Veth(t, a, "nb0", "", b, "nb1", "")
+	a.Exec(t, "ip", "addr", "add", "10.9.4.1/22", "dev", "nb0")
+	a.Exec(t, "ip", "addr", "add", "10.9.8.1/24", "brd", "+", "dev", "nb0") // a second address: SIOCG* report the first
+	var brd, addr, mask [4]byte
+	var errB, errA, errM error
+	a.Do(t, func() {
+		brd, errB = IfBroadcast("nb0")
+		addr, errA = IfAddr("nb0")
+		mask, errM = IfNetmask("nb0")
+	})
+	if !errors.Is(errB, ErrNoBroadcast) {
+		t.Errorf("broadcast of nb0: %v %v, want ErrNoBroadcast", brd, errB)
 	}
-	a.Do(t, func() { _, err = NewBcastSender("lo", 694) }) // lo has no broadcast address
-	if !errors.Is(err, ErrNoBroadcast) {
-		t.Errorf("lo: %v, want ErrNoBroadcast", err)
+	if errA != nil || addr != [4]byte{10, 9, 4, 1} {
+		t.Errorf("address of nb0: %v %v", addr, errA)
+	}
+	if errM != nil || mask != [4]byte{255, 255, 252, 0} {
+		t.Errorf("netmask of nb0: %v %v", mask, errM)
+	}
+	a.Do(t, func() { _, errM = IfNetmask("nosuch0") })
+	if errM == nil || !strings.Contains(errM.Error(), "nosuch0") {
+		t.Errorf("missing interface: %v", errM)
+	}
+	a.Do(t, func() { _, errB = IfBroadcast("lo") })
+	if !errors.Is(errB, ErrNoBroadcast) {
+		t.Errorf("lo: %v, want ErrNoBroadcast", errB)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/hw/safefile"
 	"habox/hw/unixsock"
 )
 
@@ -170,7 +171,8 @@ func New(o Options) (*Logger, error) {
 }
 
 func openLog(path string) (*logFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
+	// Never through a planted symlink, never into a FIFO or device.
+	f, err := safefile.OpenAppend(path, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +194,7 @@ func (lf *logFile) close() {
 
 // rotated reports whether the path no longer names the open file.
 func (lf *logFile) rotated() bool {
-	fi, err := os.Stat(lf.path)
+	fi, err := os.Lstat(lf.path)
 	if err != nil {
 		return true
 	}

@@ -2,6 +2,8 @@ package lab
 
 import (
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -122,6 +124,50 @@ func TestInterop306(t *testing.T) {
 				if !n.Running() {
 					t.Errorf("%s (%s) is not running at the end", n.Name, n.Kind)
 				}
+			}
+		})
+	}
+}
+
+// Issue 12.1: the habox node's eth1 is configured the busybox way,
+// "ip addr add 10.78.0.1/24 dev eth1" without "brd +", so it has no IPv4
+// broadcast address; the stock 3.0.6 peer's eth1 has one (without it,
+// 3.0.6 itself sends to 0.0.0.0, i.e. nowhere). habox derives 10.78.0.255,
+// says so, and the pair runs clean in both roles.
+func TestInterop306NoBroadcastAddress(t *testing.T) {
+	requireHB306(t)
+	skipIfNoHabox(t, Habox)
+	for _, kinds := range [][2]Kind{{Habox, Heartbeat}, {Heartbeat, Habox}} {
+		t.Run(string(kinds[0])+"-"+string(kinds[1]), func(t *testing.T) {
+			l := New(t, Options{Kinds: kinds, Keepalive: 100 * time.Millisecond, Deadtime: 2 * time.Second, Initdead: 4 * time.Second})
+			var hb *Node
+			for _, n := range l.Nodes {
+				if n.Kind == Habox {
+					hb = n
+				}
+			}
+			addr := HBPrefix + strconv.Itoa(hb.Index+1) + "/24"
+			for _, args := range [][]string{{"addr", "del", addr, "dev", "eth1"}, {"addr", "add", addr, "dev", "eth1"}} {
+				if err := hb.NS.Run("ip", args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if out, _ := hb.NS.Output("ip", "-4", "-o", "addr", "show", "dev", "eth1"); strings.Contains(out, " brd ") {
+				t.Fatalf("eth1 still has a broadcast address: %s", out)
+			}
+			l.Start()
+			time.Sleep(3 * time.Second)
+			for _, n := range l.Nodes {
+				if s := n.PeerStatus(); s != "active" {
+					t.Errorf("%s (%s) sees %s as %q, want active", n.Name, n.Kind, n.Peer().Name, s)
+				}
+			}
+			if bad := badInterop.FindAllString(hb.Peer().Log(), 5); len(bad) > 0 {
+				t.Errorf("3.0.6 logged %q\n%s", bad, l.LogTails(40))
+			}
+			want := "glib: bcast eth1: no IPv4 broadcast address configured; sending to " + HBPrefix + "255, derived from " + addr
+			if !strings.Contains(hb.Log(), want) {
+				t.Errorf("habox did not log %q\n%s", want, l.LogTails(40))
 			}
 		})
 	}

@@ -32,6 +32,9 @@ type udpMedium struct {
 	mk func() (tx, rx *udp.Conn, err error)
 	// closedMsg is logged by Close when set (3.0.6's bcast plugin does).
 	closedMsg string
+	// refresh, when set, is called before each send to re-resolve the
+	// destination (bcast: the interface's addresses may change).
+	refresh func(tx *udp.Conn)
 	// gotPrefix starts the debug line for a received packet, as the
 	// plugin words it ("got", or "ucast: received").
 	gotPrefix string
@@ -68,12 +71,17 @@ func port(m conf.Medium) int {
 
 func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	p := port(m)
-	if _, err := udp.IfBroadcast(m.Dev); err != nil {
+	target := &bcastTarget{dev: m.Dev, log: log}
+	if _, err := target.resolve(); err != nil {
 		log.Error("glib: Get broadcast for interface " + m.Dev + " failed: " + errText(err))
 		return nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
 	}
 	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
-		tx, err := udp.NewBcastSender(m.Dev, p)
+		brd, err := target.resolve()
+		if err != nil {
+			return nil, nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
+		}
+		tx, err := udp.NewBcastSender(m.Dev, brd, p)
 		if err != nil {
 			return nil, nil, &Error{Msg: "Error setting up broadcast send socket on " + m.Dev, Err: err}
 		}
@@ -86,6 +94,13 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	}, log)
 	if err != nil {
 		return nil, err
+	}
+	u.refresh = func(tx *udp.Conn) {
+		if target.due() {
+			if brd, err := target.resolve(); err == nil {
+				tx.SetDest(brd)
+			}
+		}
 	}
 	log.Info("glib: UDP Broadcast heartbeat started on port " + itoa(p) + " (" + itoa(p) + ") interface " + m.Dev)
 	u.gotPrefix = "glib: got "
@@ -190,6 +205,9 @@ func (u *udpMedium) Send(b []byte) error {
 	u.mu.Lock()
 	tx := u.tx
 	u.mu.Unlock()
+	if u.refresh != nil {
+		u.refresh(tx)
+	}
 	err := tx.Send(b)
 	if err != nil && deviceGone(err) && u.remake() {
 		u.mu.Lock()
