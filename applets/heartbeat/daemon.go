@@ -633,6 +633,9 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, why)
 		return
 	}
+	if v.Throttled {
+		d.badCount++ // beyond the peer's retransmission budget
+	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
 		d.transmit(out)
