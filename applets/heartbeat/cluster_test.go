@@ -701,3 +701,99 @@ func TestUnicastAndMulticast(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleSerialFrames (issue 17.4): on a serial-only cluster the line
+// stalls (socat stopped) while node 1 stops gracefully, so its status and
+// shutdone frames stay in the line's buffer; node 2 declares it dead and
+// takes the group over; node 1 starts again, alone, and takes its group
+// too. When the line moves again node 2 receives the old run's frames
+// (among them the shutdone) and then the new run's: both nodes claim the
+// group in their statuses. The double ownership must be resolved within
+// a bounded time (the grace of one deadtime plus the release), leaving
+// the group on node 1, the node named in haresources, with both daemons
+// running.
+func TestStaleSerialFrames(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, NoBcast: true, Baud: 115200})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	l.SerialBlock(true)
+	n1.Stop(10 * time.Second)
+	l.WaitOwner(1, 10*time.Second)
+	n1.Start()
+	n1.WaitLog(`node `+n2.Name+`: is dead`, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.Holders()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h := holders(l); h != n1.Name+"+"+n2.Name {
+		t.Fatalf("set-up: holders %q, want both\n%s", h, l.LogTails(30))
+	}
+	l.SerialBlock(false)
+	at := time.Now()
+	// Bound: the frames flow again (deadtime), the grace (deadtime), the
+	// release (IPaddr stop), with margin for a loaded machine.
+	limit := 3*tDeadtime + 3*time.Second
+	for time.Since(at) < limit && holders(l) != n1.Name {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("%v after the line moved again: holders %q, want %s\n%s", time.Since(at).Round(time.Millisecond), h, n1.Name, l.LogTails(40))
+	}
+	t.Logf("double ownership resolved %v after the line moved again", time.Since(at).Round(time.Millisecond))
+	time.Sleep(3 * tDeadtime)
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("later: holders %q\n%s", h, l.LogTails(40))
+	}
+	for _, n := range l.Nodes {
+		if !n.Running() {
+			t.Fatalf("%s stopped\n%s", n.Name, l.LogTails(40))
+		}
+	}
+	// The group is node 1's local one (node 2 has none of its own): node 1
+	// holds local, node 2 not foreign.
+	for i, n := range l.Nodes {
+		out, _ := n.Ctl("cl_status", "rscstatus")
+		st := strings.TrimSpace(out)
+		if ok := map[string]bool{"local": i == 0, "all": i == 0, "none": i == 1}[st] || (i == 1 && st == "local"); !ok {
+			t.Errorf("%s rscstatus %q", n.Name, st)
+		}
+	}
+}
+
+// TestOneNodeHaCf (issue 17.3): an ha.cf naming only this node (its peer
+// is not installed yet) acquires its group after initdead in every mode,
+// reports a holding (not "transition") and stops at once on SIGTERM.
+func TestOneNodeHaCf(t *testing.T) {
+	for _, mode := range []string{"off", "on", "legacy"} {
+		t.Run(mode, func(t *testing.T) {
+			l := newLab(t, lab.Options{AutoFailback: mode})
+			n1 := l.Nodes[0]
+			cf := n1.Path("etc", "ha.cf")
+			b, err := os.ReadFile(cf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one := strings.Replace(string(b), "node "+l.Nodes[1].Name+"\n", "", 1)
+			if one == string(b) {
+				t.Fatalf("no node line for %s in\n%s", l.Nodes[1].Name, b)
+			}
+			if err := os.WriteFile(cf, []byte(one), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n1.Start()
+			l.WaitOwner(0, l.Opts.Initdead+5*time.Second)
+			n1.WaitLog(`Initial resource acquisition complete`, 2*time.Second)
+			if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) == "transition" {
+				t.Errorf("rscstatus %q", strings.TrimSpace(out))
+			}
+			n1.Stop(5 * time.Second)
+			if log := n1.Log(); !strings.Contains(log, n1.Name+" Heartbeat shutdown complete.") || strings.Contains(log, "Shutdown delayed") {
+				t.Errorf("shutdown:\n%s", log)
+			}
+			if n1.HoldsVIP() {
+				t.Errorf("VIP still up after the stop")
+			}
+		})
+	}
+}

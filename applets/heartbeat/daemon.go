@@ -674,6 +674,9 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, why)
 		return
 	}
+	if v.Throttled {
+		d.badCount++ // beyond the peer's retransmission budget
+	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
 		d.transmit(out)
@@ -720,7 +723,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.feedWatchdog()
 			return
 		}
-		d.rscActs(d.rsc.SetHabox(src, m.Get("habox")))
+		d.rscActs(d.rsc.SetHabox(src, m.Get("habox"), now))
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		ev := d.mem.Status(src, m.Get(wire.St), dt, now)
 		d.memEvents(ev)

@@ -86,6 +86,18 @@ package heartbeat
 //     same way (3.0.6 leaves both owners until a partition is seen); a
 //     takeover whose job ends after the resolution does not claim the
 //     peer's groups (no mach_down rsc_hold, habox field unchanged).
+//   - Double ownership however caused (frames of a previous run delivered
+//     late, a lost message): a group this node holds and the peer claims
+//     (the habox field of its statuses; a 3.0.6 peer's rsc_hold in
+//     auto_failback on/off) for longer than deadtime while this node is
+//     stable is released by the node that is not its keeper (the rule
+//     above), with the error line "Both machines own resource group K
+//     (for D): releasing it, P keeps it (why)". A 3.0.6 peer never
+//     releases a group on its own, so habox releases it to a 3.0.6 peer.
+//     3.0.6 only logs "Both machines own ..." and keeps both owners.
+//   - Serial lines are flushed (TCIOFLUSH) when opened, then a break is
+//     sent, as 3.0.6 does: frames left in the buffers by a previous run
+//     are not delivered.
 //   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
 //     (errors are logged, the running node carries on); when ha.cf or
 //     haresources changed, heartbeat re-executes itself in place (same
