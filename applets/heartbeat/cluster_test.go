@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/lab"
+	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
 	"habox/hw/serial"
 )
@@ -575,6 +576,66 @@ func TestStopFailureFences(t *testing.T) {
 	}
 	if !n1.Running() {
 		t.Fatal("fenced node exited (it must wait for the reset)")
+	}
+}
+
+// TestHangingScripts: resource actions are bounded (HABOX_RSC_TIMEOUT
+// from an ha.cf env line). Node 1's stop hangs during heartbeat -k: it
+// times out, is not retried, and takes the stop-failure path (fencing
+// with the watchdog, so the daemon stays up) while -k itself gives up
+// after HABOX_KILL_TIMEOUT. Node 2 takes over; its start hangs, times
+// out and is a failed start. Each hung script's process group is gone.
+func TestHangingScripts(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true, ExtraHaCf: "env HABOX_RSC_TIMEOUT=1\n"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
+	os.WriteFile(n2.Path("state", "hang-start"), nil, 0o644)
+	t0 := time.Now()
+	kill := n1.Command("env", "HABOX_KILL_TIMEOUT=4", lab.HaboxBin(t), "heartbeat", "-k")
+	var out strings.Builder
+	kill.Stdout, kill.Stderr = &out, &out
+	if err := kill.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded here too: before the fix, -k never returned.
+	timer := time.AfterFunc(20*time.Second, func() { kill.Process.Kill() })
+	err := kill.Wait()
+	timer.Stop()
+	ee, _ := err.(*exec.ExitError)
+	if took := time.Since(t0); ee == nil || ee.ExitCode() != 1 || !strings.Contains(out.String(), "still running after 4 s (HABOX_KILL_TIMEOUT)") {
+		t.Fatalf("heartbeat -k: %v after %v: %q\n%s", err, took, out.String(), l.LogTails(30))
+	}
+	n1.WaitLog(`ERROR: .*hatest stop timed out after 1 s \(HABOX_RSC_TIMEOUT\): its process group was killed`, 5*time.Second)
+	n1.WaitLog(`CRIT: Resource STOP failure\. Reboot required!`, 2*time.Second)
+	n1.WaitLog(`Fencing this node`, 2*time.Second)
+	if n1.CountLog(`Retrying failed stop operation`) != 0 {
+		t.Fatalf("a stop that timed out was retried\n%s", n1.Log())
+	}
+	assertGroupGone(t, n1)
+	n2.WaitLog(`ERROR: .*hatest start timed out after 1 s`, 15*time.Second)
+	n2.WaitLog(`CRIT: Giving up resources due to failure of hatest`, 2*time.Second)
+	assertGroupGone(t, n2)
+}
+
+// assertGroupGone checks that the process group of the node's hung test
+// script (STATE/hang.pid) has no member left.
+func assertGroupGone(t *testing.T, n *lab.Node) {
+	t.Helper()
+	b, err := os.ReadFile(n.Path("state", "hang.pid"))
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pgid <= 1 {
+		t.Fatalf("%s: hang.pid: %q %v", n.Name, b, err)
+	}
+	for end := time.Now().Add(2 * time.Second); !resources.GroupGone(pgid) && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !resources.GroupGone(pgid) {
+		t.Fatalf("%s: the hung script's process group %d still has members", n.Name, pgid)
 	}
 }
 
