@@ -19,6 +19,7 @@ import (
 	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
+	"habox/hw/serial"
 )
 
 const (
@@ -699,6 +700,52 @@ func TestUnicastAndMulticast(t *testing.T) {
 			l.Nodes[0].HardFail()
 			l.WaitOwner(1, 10*time.Second)
 		})
+	}
+}
+
+// TestSerialLockDirAndFailedLink: node1's image lacks the lock directory
+// (/var/lock -> /run/lock, /run/lock missing): habox creates it and its
+// serial link works. node2's line is locked by another live program: the
+// link is reported failed (ERROR line, cl_status "failed", heartbeat -s)
+// rather than silent, until the lock goes away and the link comes up.
+func TestSerialLockDirAndFailedLink(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, Baud: 115200})
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if err := os.RemoveAll(n1.Path("run", "lock")); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	lockFile := n2.Path("run", "lock", serial.LockName(l.TTY(1)))
+	os.WriteFile(lockFile, []byte(strconv.Itoa(holder.Process.Pid)+"\n"), 0o644)
+	l.Start()
+
+	n1.WaitLog(`WARN: glib: lock directory /var/lock was missing: created it \(mode 1777\)`, 5*time.Second)
+	if fi, err := os.Stat(n1.Path("run", "lock")); err != nil || fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+		t.Errorf("node1 lock dir: %v %v", fi, err)
+	}
+	n2.WaitLog(`ERROR: glib: serial heartbeat link `+l.TTY(1)+` FAILED \(nothing sent or heard on it\): cannot lock line `+l.TTY(1)+`: .*device locked by pid `+strconv.Itoa(holder.Process.Pid), 5*time.Second)
+	for _, node := range []string{n1.Name, n2.Name} {
+		if out, rc := n2.Ctl("cl_status", "hblinkstatus", node, l.TTY(1)); strings.TrimSpace(out) != "failed" || rc == 0 {
+			t.Errorf("cl_status hblinkstatus %s %s: %q rc %d, want failed", node, l.TTY(1), out, rc)
+		}
+	}
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); !strings.Contains(out, "heartbeat link "+l.TTY(1)+" FAILED: cannot lock line") {
+		t.Errorf("heartbeat -s: %q", out)
+	}
+	if out, _ := n1.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s on the working node: %q", out)
+	}
+
+	holder.Process.Kill()
+	holder.Wait()
+	n2.WaitLog(`info: glib: serial line `+l.TTY(1)+` reopened`, 15*time.Second)
+	n2.WaitLog(`Link `+n1.Name+`:`+l.TTY(1)+` up\.`, 5*time.Second)
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s after recovery: %q", out)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -258,6 +259,17 @@ func status(env *cli.Env, o options) int {
 	}
 	h, _ := os.Hostname()
 	env.Out("heartbeat OK [pid ", strconv.Itoa(pid), " et al] is running on ", h, " [", o.node, "]...\n")
+	// Media that cannot be opened are failed links, said here too.
+	if snap, err := control.Query(o.ctlsock, control.Request{Verb: "snapshot"}); err == nil {
+		names := make([]string, 0, len(snap.Failed))
+		for l := range snap.Failed {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		for _, l := range names {
+			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
+		}
+	}
 	return 0
 }
 
