@@ -10,8 +10,11 @@ PREFIX   ?= /usr
 DESTDIR  ?=
 
 # arch name : GOOS/GOARCH and extra env
-CROSS := amd64:GOARCH=amd64 386:GOARCH=386 armv5:GOARCH=arm,GOARM=5 armv7:GOARCH=arm,GOARM=7 \
-         arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat
+# 386 is softfloat: x86 routers of the Geode/Vortex86 class have no SSE2.
+# mips64 targets (Octeon, Loongson routers) are softfloat like mips.
+CROSS := amd64:GOARCH=amd64 386:GOARCH=386,GO386=softfloat armv5:GOARCH=arm,GOARM=5 armv7:GOARCH=arm,GOARM=7 \
+         arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat \
+         mips64:GOARCH=mips64,GOMIPS64=softfloat mips64le:GOARCH=mips64le,GOMIPS64=softfloat riscv64:GOARCH=riscv64
 
 .PHONY: all habox cross size size-check test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
 all: habox

@@ -2,7 +2,7 @@
 // failover to embedded boxes. It runs the applet named by basename(argv[0])
 // (a symlink or hard link), or the one named by its first argument:
 //
-//	habox [--help | --list | --version | --install [-s] DIR]
+//	habox [--help | --list | --version | --install [-s] [--ocf] DIR]
 //	habox APPLET [ARGS...]
 //	APPLET [ARGS...]
 package main
@@ -124,21 +124,36 @@ func (r Registry) run(env *cli.Env, a *cli.Applet, args []string) int {
 func (r Registry) banner(env *cli.Env) {
 	env.Out("habox ", version, " multi-call binary: Linux-HA heartbeat failover for small boxes.\n\n",
 		"Usage: habox APPLET [ARGS...]  or  APPLET [ARGS...] through a link named APPLET\n",
-		"       habox --list | --version | --install [-s] DIR\n\n",
+		"       habox --list | --version | --install [-s] DIR | --install [-s] --ocf [DIR]\n\n",
 		"Applets:\n\t", strings.Join(r.Names(), ", "), "\n")
 }
 
 // install creates a link named after every applet in dir pointing to the
 // running binary: hard links, or symlinks with -s. Links that already point
 // to this binary are left alone, so it can run again (like busybox --install).
+// With --ocf it links only the OCF resource agents, by default in
+// $OCF_ROOT/resource.d/habox (OCF_ROOT: /usr/lib/ocf), creating it.
 func (r Registry) install(env *cli.Env, args []string) int {
-	const usage = "habox --install [-s] DIR"
-	symlink := false
-	if len(args) > 0 && args[0] == "-s" {
-		symlink, args = true, args[1:]
+	const usage = "habox --install [-s] DIR | --install [-s] --ocf [DIR]"
+	symlink, ocf := false, false
+	for len(args) > 0 && (args[0] == "-s" || args[0] == "--ocf") {
+		symlink, ocf = symlink || args[0] == "-s", ocf || args[0] == "--ocf"
+		args = args[1:]
+	}
+	if ocf && len(args) == 0 {
+		root := env.Getenv("OCF_ROOT")
+		if root == "" {
+			root = "/usr/lib/ocf"
+		}
+		args = []string{root + "/resource.d/habox"}
 	}
 	if len(args) != 1 {
 		return cli.UsageError(env, usage, "")
+	}
+	if ocf {
+		if err := os.MkdirAll(args[0], 0o755); err != nil {
+			return cli.Fail(env, "habox", err, 1)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -149,7 +164,7 @@ func (r Registry) install(env *cli.Env, args []string) int {
 	}
 	code := 0
 	for _, n := range r.Names() {
-		if r[n].NoLink {
+		if r[n].NoLink || (ocf && !r[n].OCF) {
 			continue
 		}
 		if err := installLink(self, filepath.Join(args[0], n), symlink); err != nil {

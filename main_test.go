@@ -118,4 +118,25 @@ func TestInstall(t *testing.T) {
 			t.Errorf("link IPaddr --help: %v %q", err, out)
 		}
 	}
+	// --ocf: only the OCF agents, in $OCF_ROOT/resource.d/habox (created).
+	root := t.TempDir()
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(bin, "--install", "-s", "--ocf")
+		cmd.Env = append(os.Environ(), "OCF_ROOT="+root)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("--install -s --ocf (run %d): %v\n%s", i+1, err, out)
+		}
+	}
+	ents, err := os.ReadDir(filepath.Join(root, "resource.d/habox"))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if err != nil || strings.Join(names, " ") != "IPaddr IPv6addr" {
+		t.Fatalf("resource.d/habox holds %v (%v), want IPaddr IPv6addr", names, err)
+	}
+	out, err := exec.Command(filepath.Join(root, "resource.d/habox/IPv6addr"), "meta-data").Output()
+	if err != nil || !strings.Contains(string(out), `<resource-agent name="IPv6addr">`) {
+		t.Errorf("resource.d/habox/IPv6addr meta-data: %v %q", err, out)
+	}
 }

@@ -25,10 +25,20 @@
 //
 // Supported (used by habox): node, keepalive, deadtime, warntime,
 // initdead, deadping, hopfudge, udpport, baud, bcast (and udp), mcast,
-// ucast, serial, auto_failback, nice_failback (obsolete, 3.0.6 semantics:
-// on its own it means legacy), watchdog, logfile, debugfile, logfacility,
+// ucast, serial, ping, ping_group (IPv4 addresses or /etc/hosts names),
+// respawn (ordinary programs, run as the user given; a respawn line for
+// ipfail enables habox's built-in ipfail policy instead of starting a
+// process), auto_failback, nice_failback (obsolete, 3.0.6 semantics: on
+// its own it means legacy), watchdog, logfile, debugfile, logfacility,
 // use_logd (off), debug, realtime, rtprio, msgfmt, max_rexmit_delay,
 // uuidfrom, hbgenmethod, coredumps, log_badpack, syslogmsgfmt, cluster.
+//
+// habox only (heartbeat 3.0.6 calls them Illegal directive; `heartbeat -t`
+// warns so): habox_ipfail on|off turns the built-in ipfail policy on
+// without a respawn line (or off despite one); habox_track_carrier IF...
+// makes carrier loss on IF count like losing every ping node (and turns
+// the policy on unless habox_ipfail off). Both need auto_failback on or
+// off, as ipfail does. A 3.0.6 peer just ignores their effect.
 //
 // Accepted and ignored (syntax checked as 3.0.6 does): compression,
 // compression_threshold, traditional_compression, memreserve, coreroot,
@@ -39,12 +49,13 @@
 //
 // Refused (error): crm/pacemaker true (habox is R1 haresources mode
 // only); stonith, stonith_host (no fencing plugins: running without the
-// fencing the sysadmin configured would be unsafe); respawn, failfast (no
-// client API, so ipfail and friends cannot run, and silently dropping
-// them would change failover); ping, ping6, ping_group (no ping nodes);
-// mcast6, ucast6 (no IPv6 media); autojoin other|any (3.0.6's own R1
-// conflict error). use_logd on is a warning: habox has no logging daemon
-// and logs to logfile, debugfile and syslog itself. See Unsupported.
+// fencing the sysadmin configured would be unsafe); respawn of a program
+// that needs 3.0.6's client API (ccm, dopd, crmd, cib, attrd, ...) and
+// failfast (no client API: silently dropping them would change failover);
+// ping6, mcast6, ucast6 (no IPv6 ping nodes or media); autojoin other|any
+// (3.0.6's own R1 conflict error). use_logd on is a warning: habox has no
+// logging daemon and logs to logfile, debugfile and syslog itself. See
+// Unsupported.
 //
 // Where 3.0.6 is sloppier, habox is stricter and says why: numbers with
 // trailing text ("694x") are read as C's atoi reads them, with a warning;
@@ -59,7 +70,7 @@
 // daemon on about 100 configurations in private namespaces and checks
 // that habox accepts and refuses exactly the same ones, that every error
 // and warning 3.0.6 logs while reading them is quoted in habox's messages,
-// and that the deliberate divergences (ping, respawn, udpport > 65535,
+// and that the deliberate divergences (API-client respawn lines, ping6, udpport > 65535,
 // overlong lines, haresources key traps) are the only ones.
 //
 // # haresources

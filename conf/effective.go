@@ -67,6 +67,19 @@ func (c *Config) WriteEffective(w io.Writer) error {
 		for _, m := range cf.Media {
 			b.WriteString(mediumLine(m) + "\n")
 		}
+		for _, n := range cf.PingNodes {
+			if n.Group {
+				b.WriteString("ping_group " + n.Name + " " + strings.Join(n.Addrs, " ") + "\n")
+			} else {
+				b.WriteString("ping " + n.Name + "\n")
+			}
+		}
+		for _, r := range cf.Respawns {
+			b.WriteString("respawn " + r.User + " " + strings.Join(append([]string{r.Path}, r.Args...), " ") + "\n")
+		}
+		for _, t := range cf.TrackCarrier {
+			b.WriteString("habox_track_carrier " + t + "                 # habox only\n")
+		}
 	}
 	if h := c.Resources; h != nil {
 		b.WriteString("#\n# " + h.File + ": " + strconv.Itoa(len(h.Groups)) + " group(s)\n")
@@ -171,6 +184,11 @@ func (c *Config) effectiveValue(name string) (string, bool) {
 		return strconv.Itoa(cf.UDPPort), true
 	case "baud":
 		return strconv.Itoa(cf.Baud), true
+	case "habox_ipfail":
+		if cf.IPFail {
+			return "on", true
+		}
+		return "off", true
 	}
 	v, ok := cf.Raw[name]
 	return v, ok

@@ -40,6 +40,7 @@ type directive struct {
 	kind    int
 	record  bool   // recorded in Set/Raw (3.0.6 record_value)
 	ignored bool   // accepted but without effect in habox
+	habox   bool   // habox only: 3.0.6 rejects it
 	def     string // built-in default printed by heartbeat -D ("" none)
 	expl    string // heartbeat -D explanation
 	// set applies one token (optList) or the rest of the line (wholeLine);
@@ -97,7 +98,7 @@ var directives = []*directive{
 	{name: "compression", record: true, ignored: true, def: "zlib", expl: "set compression module", set: setCompression},
 	{name: "compression_threshold", record: true, ignored: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
 	{name: "traditional_compression", record: true, ignored: true, def: "no", expl: "set traditional_compression", set: checkBool},
-	{name: "env", expl: "set environment variable for respawn clients", set: setEnv},
+	{name: "env", expl: "set environment variable for respawn clients and resource scripts", set: setEnv},
 	{name: "max_rexmit_delay", record: true, def: "250", expl: "set the maximum rexmit delay time", set: setMaxRexmitDelay},
 	{name: "record_config_changes", record: true, ignored: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
 	{name: "record_pengine_inputs", record: true, ignored: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
@@ -108,18 +109,22 @@ var directives = []*directive{
 	{name: "stonith", kind: wholeLine, set: unsupportedLine},
 	{name: "stonith_host", kind: wholeLine, set: unsupportedLine},
 	{name: "apiauth", kind: wholeLine, set: setAPIAuth},
-	{name: "respawn", kind: wholeLine, set: unsupportedLine},
+	{name: "respawn", kind: wholeLine, set: addRespawn},
 	{name: "failfast", kind: wholeLine, set: unsupportedLine},
 
 	{name: "bcast", set: addBcast},
 	{name: "mcast", kind: wholeLine, set: addMcast},
 	{name: "mcast6", kind: wholeLine, set: unsupportedLine},
-	{name: "ping", set: unsupportedToken},
+	{name: "ping", set: addPing},
 	{name: "ping6", set: unsupportedToken},
-	{name: "ping_group", kind: wholeLine, set: unsupportedLine},
+	{name: "ping_group", kind: wholeLine, set: addPingGroup},
 	{name: "serial", set: addSerial},
 	{name: "ucast", kind: wholeLine, set: addUcast},
 	{name: "ucast6", kind: wholeLine, set: unsupportedLine},
+
+	// habox only (heartbeat 3.0.6 calls them Illegal directive).
+	{name: "habox_ipfail", record: true, habox: true, expl: "ipfail's policy built in", set: setIPFail},
+	{name: "habox_track_carrier", habox: true, expl: "carrier loss counts as uplink loss", set: addTrackCarrier},
 }
 
 // Unsupported lists the directives heartbeat 3.0.6 accepts that habox
@@ -128,9 +133,9 @@ var Unsupported = []struct{ Directive, Handling, Reason string }{
 	{"crm, pacemaker", "error unless false (off/no/n/0)", "habox is R1 (haresources) mode only; there is no CRM/Pacemaker"},
 	{"crm_daemon_dir, crmd_spawns_pengine, record_config_changes, record_pengine_inputs, enable_config_writes, quorum_server", "accepted, ignored (syntax checked)", "only meaningful with pacemaker on"},
 	{"stonith, stonith_host", "error", "habox has no STONITH plugins; running without the fencing the sysadmin configured would be unsafe"},
-	{"respawn, failfast", "error", "habox has no client API, so ipfail & co. cannot run; silently dropping them would change failover (and failfast's reboot guarantee)"},
+	{"respawn of a heartbeat API client (ccm, dopd, crmd, cib, attrd, ...), failfast", "error", "habox has no client API, so those clients cannot run; silently dropping them would change failover (and failfast's reboot guarantee). respawn of ipfail enables habox's built-in ipfail policy instead"},
 	{"apiauth", "warning, ignored (syntax checked)", "habox has no client API; its control socket is root-only, so there is nothing to authorise"},
-	{"ping, ping6, ping_group", "error", "habox has no ping nodes"},
+	{"ping6", "error", "habox has no IPv6 ping nodes"},
 	{"mcast6, ucast6", "error", "habox has no IPv6 media"},
 	{"autojoin other|any", "error (3.0.6's own R1 check)", "R1 resource management conflicts with autojoin"},
 	{"use_logd on", "warning", "habox has no logging daemon; it logs to logfile/debugfile/syslog itself"},
@@ -156,6 +161,8 @@ type hacfParser struct {
 	pacemakerSeen        bool
 	niceFailback         bool // 3.0.6's nice_failback variable
 	nodeDecls            int  // node declarations, repeats included (3.0.6 counts them)
+	ipfailLine           bool // a respawn line for ipfail
+	ipfailOn, ipfailSet  bool // habox_ipfail
 }
 
 func (p *hacfParser) errorf(tok, msg string) {
@@ -221,6 +228,9 @@ func (p *hacfParser) line(s string) {
 		return
 	}
 	p.dir = name
+	if d.habox {
+		p.warnf(name + " is habox-only: heartbeat 3.0.6 refuses it (Illegal directive), so keep it out of a 3.0.6 node's ha.cf; a 3.0.6 peer just ignores its effect")
+	}
 	rest = skip(rest, isDelim)
 	if d.kind == wholeLine {
 		if d.set(p, rest) {
@@ -297,6 +307,17 @@ func (p *hacfParser) defaults() {
 	}
 	if !cf.Set["debug"] {
 		cf.Raw["debug"] = "0"
+	}
+	cf.IPFail = p.ipfailOn || ((p.ipfailLine || len(cf.TrackCarrier) > 0) && !p.ipfailSet)
+	if cf.IPFail && cf.AutoFailback == FailbackLegacy {
+		if p.ipfailSet {
+			p.ln, p.dir = cf.Lines["habox_ipfail"], "habox_ipfail"
+			p.errorf("on", "ipfail's policy needs auto_failback on or off (ipfail refuses legacy)")
+			p.ln, p.dir = 0, ""
+		} else {
+			p.warnf("ipfail's policy refuses auto_failback legacy (ipfail exits 100): the built-in ipfail policy and habox_track_carrier stay off")
+		}
+		cf.IPFail = false
 	}
 	if cf.AutoFailback == FailbackLegacy {
 		p.warnf("Deprecated 'legacy' auto_failback option selected.")
@@ -654,7 +675,42 @@ func setEnv(p *hacfParser, v string) bool {
 		p.errorf(v, "must be NAME=value (heartbeat 3.0.6: set_env: invalid nvpair("+v+"))")
 		return false
 	}
+	if isTimeEnv(v[:i]) {
+		if _, ok := EnvTime(v[i+1:]); !ok {
+			p.errorf(v, "must be a time > 0: seconds (60) or milliseconds glued to the number (500ms)")
+			return false
+		}
+	}
+	p.cf.Env = append(p.cf.Env, v)
 	return true
+}
+
+// Environment variables (set in the environment or by ha.cf "env" lines)
+// that bound how long habox waits for resource scripts.
+const (
+	// RscTimeoutEnv limits every resource script action (default 60 s).
+	RscTimeoutEnv = "HABOX_RSC_TIMEOUT"
+	// KillTimeoutEnv limits how long "heartbeat -k" waits (default 300 s).
+	KillTimeoutEnv = "HABOX_KILL_TIMEOUT"
+)
+
+func isTimeEnv(name string) bool { return name == RscTimeoutEnv || name == KillTimeoutEnv }
+
+// EnvTime parses the value of a time variable (RscTimeoutEnv,
+// KillTimeoutEnv) as ha.cf times are read; only times > 0 are valid.
+func EnvTime(v string) (time.Duration, bool) {
+	d, ok := ParseTime(v)
+	return d, ok && d > 0
+}
+
+// Getenv returns the value the last "env NAME=value" line gave name, or "".
+func (cf *HaCf) Getenv(name string) string {
+	for i := len(cf.Env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(cf.Env[i], "="); k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 func setMaxRexmitDelay(p *hacfParser, v string) bool {
@@ -676,10 +732,8 @@ func unsupportedLine(p *hacfParser, rest string) bool {
 	switch p.dir {
 	case "stonith", "stonith_host":
 		p.errorf(rest, "not supported by habox: it has no STONITH (fencing) plugins")
-	case "respawn", "failfast":
-		p.errorf(rest, "not supported by habox: it has no client API, so it cannot run ipfail or other heartbeat clients")
-	case "ping_group":
-		p.errorf(rest, "not supported by habox: it has no ping nodes")
+	case "failfast":
+		p.errorf(rest, "not supported by habox: it has no client API, so it cannot run heartbeat clients that must reboot the machine when they die")
 	default: // mcast6, ucast6
 		p.errorf(rest, "not supported by habox: IPv6 media are not implemented (use mcast, ucast or bcast)")
 	}
@@ -687,10 +741,131 @@ func unsupportedLine(p *hacfParser, rest string) bool {
 	return false
 }
 
-// unsupportedToken rejects ping and ping6 (option lists).
+// unsupportedToken rejects ping6 (option list).
 func unsupportedToken(p *hacfParser, v string) bool {
-	p.errorf(v, "not supported by habox: it has no ping nodes")
+	p.errorf(v, "not supported by habox: it has no IPv6 ping nodes (use ping with an IPv4 address)")
 	return false
+}
+
+// checkPingAddr accepts an IPv4 literal or a host name for /etc/hosts.
+func (p *hacfParser) checkPingAddr(v string) bool {
+	if a, err := netip.ParseAddr(v); err == nil {
+		if a.Is4() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			return true
+		}
+		p.errorf(v, "not a unicast IPv4 address: a ping node is a router or host that answers ICMP echo")
+		return false
+	}
+	if v == "" || strings.ContainsAny(v, "/:@") || len(v) > MaxNodeName {
+		p.errorf(v, "not an IPv4 address or host name")
+		return false
+	}
+	return true
+}
+
+// addPingNode appends a ping node, refusing names used twice.
+func (p *hacfParser) addPingNode(n PingNode, tok string) bool {
+	if contains(p.cf.Nodes, n.Name) {
+		p.errorf(tok, "ping node "+n.Name+" has the name of a cluster node")
+		return false
+	}
+	for _, o := range p.cf.PingNodes {
+		if o.Name == n.Name {
+			p.errorf(tok, "ping node "+n.Name+" declared twice (first on line "+strconv.Itoa(o.Line)+")")
+			return false
+		}
+	}
+	n.Line = p.ln
+	p.cf.PingNodes = append(p.cf.PingNodes, n)
+	p.cf.Set[p.dir] = true
+	p.cf.Lines[p.dir] = p.ln
+	return true
+}
+
+// addPing is "ping addr...": one ping node per address, named after it.
+func addPing(p *hacfParser, v string) bool {
+	v = strings.ToLower(v)
+	return p.checkPingAddr(v) && p.addPingNode(PingNode{Name: v, Addrs: []string{v}}, v)
+}
+
+// addPingGroup is "ping_group name addr [addr...]": one ping node, up
+// while any address answers.
+func addPingGroup(p *hacfParser, rest string) bool {
+	f := fields(rest, isWS)
+	if len(f) < 2 {
+		p.errorf(rest, "syntax is ping_group <name> <address> [address...]")
+		return false
+	}
+	name := strings.ToLower(f[0])
+	if len(name) > MaxNodeName {
+		p.errorf(f[0], "ping group name longer than "+strconv.Itoa(MaxNodeName)+" characters")
+		return false
+	}
+	ok := true
+	for _, a := range f[1:] {
+		ok = p.checkPingAddr(a) && ok
+	}
+	return ok && p.addPingNode(PingNode{Name: name, Addrs: f[1:], Group: true}, f[0])
+}
+
+// apiClients are programs that need heartbeat 3.0.6's client API (a
+// respawn line for them is refused).
+var apiClients = []string{"ccm", "dopd", "crmd", "cib", "attrd", "stonithd", "pengine", "tengine", "mgmtd",
+	"hbagent", "lha-snmpagent", "api_test", "ccm_testclient", "clmtest", "apphbtest", "drbd-peer-outdater", "quorumd"}
+
+// IPFailName is the program name of heartbeat 3.0.6's ipfail; a respawn
+// line running it enables habox's built-in ipfail policy.
+const IPFailName = "ipfail"
+
+// addRespawn is "respawn user /path [args]". ipfail's line turns on the
+// built-in policy; API clients are refused; the user and the program are
+// checked by Load.
+func addRespawn(p *hacfParser, rest string) bool {
+	f := fields(rest, isWS)
+	if len(f) < 2 {
+		p.errorf(rest, "syntax is respawn <user> <absolute path of the program> [arguments]")
+		return false
+	}
+	user, path := f[0], f[1]
+	if !strings.HasPrefix(path, "/") {
+		p.errorf(path, "the program must be an absolute path (heartbeat 3.0.6: Client child command ["+path+"] is not full pathname)")
+		return false
+	}
+	base := path[strings.LastIndexByte(path, '/')+1:]
+	if base == IPFailName {
+		p.warnf("respawn " + path + ": habox runs ipfail's policy built in (no process is started)")
+		p.ipfailLine = true
+		return true
+	}
+	if contains(apiClients, base) {
+		p.errorf(path, "needs heartbeat 3.0.6's client API, which habox does not have: remove this respawn line (habox's own ipfail policy replaces ipfail; nothing replaces "+base+")")
+		return false
+	}
+	p.cf.Respawns = append(p.cf.Respawns, Respawn{User: user, Path: path, Args: f[2:], Line: p.ln})
+	return true
+}
+
+// setIPFail is habox_ipfail on|off.
+func setIPFail(p *hacfParser, v string) bool {
+	var b bool
+	if !p.boolValue(v, &b) {
+		return false
+	}
+	p.ipfailOn, p.ipfailSet = b, true
+	return true
+}
+
+// addTrackCarrier is habox_track_carrier ifname...
+func addTrackCarrier(p *hacfParser, v string) bool {
+	if !checkIfName(p, v) {
+		return false
+	}
+	if !contains(p.cf.TrackCarrier, v) {
+		p.cf.TrackCarrier = append(p.cf.TrackCarrier, v)
+	}
+	p.cf.Set[p.dir] = true
+	p.cf.Lines[p.dir] = p.ln
+	return true
 }
 
 // setAPIAuth checks an apiauth line as set_api_authorization does and

@@ -136,7 +136,7 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 	for _, m := range []string{"bcast", "mcast", "ucast", "serial", "ping", "ping6", "ping_group", "mcast6", "ucast6"} {
 		badMedia = badMedia || cf.bad[m]
 	}
-	if len(cf.Media) == 0 && !badMedia {
+	if len(cf.Media) == 0 && len(cf.PingNodes) == 0 && !badMedia {
 		fail("", "", "no heartbeat medium: add a bcast, mcast, ucast or serial line (heartbeat 3.0.6: No heartbeat media defined)")
 	}
 	if len(cf.Nodes) == 0 && !cf.bad["node"] {
@@ -168,6 +168,18 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 	if cf.Set["deadping"] && !cf.bad["keepalive"] && cf.Deadping.Milliseconds() <= 2*ka {
 		fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
 			strconv.FormatInt(cf.Deadping.Milliseconds(), 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
+	}
+
+	if cf.IPFail && len(cf.PingNodes) == 0 && len(cf.TrackCarrier) == 0 {
+		warn("habox_ipfail", "ipfail's policy has nothing to compare: add ping or ping_group nodes (or habox_track_carrier)")
+	}
+	if len(cf.PingNodes) > 0 && !cf.IPFail {
+		warn("ping", "ping nodes without ipfail's policy only log: add habox_ipfail on (or respawn hacluster /usr/libexec/heartbeat/ipfail) to fail over when the uplink dies")
+	}
+	for _, r := range cf.Respawns {
+		if msg := checkRespawn(r); msg != "" {
+			errs = append(errs, &Error{File: cf.File, Line: r.Line, Directive: "respawn", Token: short(r.User + " " + r.Path), Msg: msg})
+		}
 	}
 
 	// check_logd_usage

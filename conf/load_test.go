@@ -203,7 +203,12 @@ func TestLoadChecks(t *testing.T) {
 		{"logd on", media + nodes + "use_logd yes\n", nil, "habox has no logging daemon"},
 		{"autojoin", media + nodes + "autojoin other\n", []errWant{{4, "other", "R1 style resource management conflicts with  autojoin set"}}, ""},
 		{"bad keepalive no cascade", media + nodes + "keepalive 0\ndeadtime 1\n", []errWant{{4, "0", "must be > 0"}}, ""},
-		{"only ping", "ping 10.0.0.1\nlogfile /l\n" + nodes, []errWant{{1, "10.0.0.1", "ping nodes"}}, ""},
+		{"only ping", "ping 10.0.0.1\nlogfile /l\n" + nodes, nil, "ping nodes without ipfail's policy only log"},
+		{"ipfail nothing", media + nodes + "auto_failback on\nhabox_ipfail on\n", nil, "nothing to compare"},
+		{"respawn ok", media + nodes + "respawn root /bin/true\n", nil, ""},
+		{"respawn no user", media + nodes + "respawn habox-none /bin/true\n", []errWant{{4, "habox-none /bin/true", "Invalid uid [habox-none] specified for client child"}}, ""},
+		{"respawn not exec", media + nodes + "respawn root /etc/passwd\n", []errWant{{4, "root /etc/passwd", "is not executable"}}, ""},
+		{"respawn missing", media + nodes + "respawn root /habox/none\n", []errWant{{4, "root /habox/none", "missing"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeDir(t, map[string]string{HaCfFile: tc.cf, HaresourcesFile: okRes, AuthkeysFile: okAuth})

@@ -64,12 +64,45 @@ type Medium struct {
 // interface name, or the device path for serial.
 func (m Medium) Name() string { return m.Dev }
 
+// PingNode is a ping or ping_group pseudo-node: up while any of its
+// addresses answers ICMP echo.
+type PingNode struct {
+	// Name is the node name: the address as written (lower-cased) for
+	// ping, the group name for ping_group.
+	Name string
+	// Addrs are the addresses as written: IPv4 literals or /etc/hosts
+	// names (resolved by the daemon; habox never uses DNS).
+	Addrs []string
+	Group bool // ping_group
+	Line  int
+}
+
+// Respawn is one respawn line: a program the daemon runs as User and
+// restarts when it exits (3.0.6 semantics).
+type Respawn struct {
+	User string
+	Path string   // absolute
+	Args []string // argv[1:]
+	Line int
+}
+
 // HaCf is the parsed /etc/ha.d/ha.cf with every default applied.
 type HaCf struct {
 	File string
 	// Nodes are the configured node names, lower-cased, in file order.
 	Nodes []string
 	Media []Medium
+	// PingNodes are the ping and ping_group nodes in file order.
+	PingNodes []PingNode
+	// Respawns are the respawn lines habox runs itself (ipfail's line is
+	// not among them: it sets IPFail).
+	Respawns []Respawn
+	// IPFail enables the built-in ipfail policy: habox_ipfail on, or a
+	// respawn line for ipfail.
+	IPFail bool
+	// TrackCarrier are the interfaces of habox_track_carrier: losing
+	// carrier on one counts like losing every ping node.
+	TrackCarrier []string
 
 	Keepalive time.Duration
 	Deadtime  time.Duration
@@ -99,6 +132,10 @@ type HaCf struct {
 	HbGenMethod    string
 	Coredumps      bool
 	Cluster        string
+	// Env holds the NAME=value pairs of "env" lines in order: set for the
+	// resource scripts as 3.0.6 sets them for its children; habox's own
+	// HABOX_RSC_TIMEOUT and HABOX_KILL_TIMEOUT are read from them too.
+	Env []string
 
 	// Set records the directives given explicitly (after the udp→bcast
 	// rewrite), for `heartbeat -t` and `cl_status hbparameter`.

@@ -222,6 +222,11 @@ func TestInstall(t *testing.T) {
 	if l, err := os.Readlink(dest + "/etc/ha.d/resource.d/IPaddr"); err != nil || l != "/usr/sbin/habox" {
 		t.Errorf("resource.d/IPaddr: %q %v", l, err)
 	}
+	for _, a := range []string{"IPaddr", "IPv6addr"} {
+		if l, err := os.Readlink(dest + "/usr/lib/ocf/resource.d/habox/" + a); err != nil || l != "/usr/sbin/habox" {
+			t.Errorf("ocf resource.d/habox/%s: %q %v", a, l, err)
+		}
+	}
 	for _, f := range []string{"ha.cf", "haresources"} {
 		fi, err := os.Stat(dest + "/etc/ha.d/" + f)
 		if err != nil || fi.Mode().Perm() != 0o644 {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh — install habox: the binary, its applet links, the heartbeat
-# resource link and example configuration. Used by `make install`.
+# resource link, the OCF agent links and example configuration. Used by `make install`.
 #
 #   contrib/install.sh [BINARY]        (default BINARY: ./habox)
 #
@@ -81,6 +81,16 @@ done
 # heartbeat looks for resource scripts in /etc/ha.d/resource.d; IPaddr there
 # is habox's built-in IPaddr applet.
 link "$hadir/resource.d/IPaddr" "$sbin/habox"
+
+# Pacemaker finds OCF resource agents (ocf:habox:IPaddr) here.
+ocfdir=/usr/lib/ocf/resource.d/habox
+rm -rf "$names" && mkdir "$names"
+"$DESTDIR$sbin/habox" --install -s --ocf "$names" 2>/dev/null || "${HOST_HABOX:-./habox}" --install -s --ocf "$names"
+install -d "$DESTDIR$ocfdir"
+for l in "$names"/*; do
+	[ -L "$l" ] || continue
+	link "$ocfdir/${l##*/}" "$sbin/habox"
+done
 
 example "$here/ha.d/ha.cf" "$hadir/ha.cf" 0644
 example "$here/ha.d/haresources" "$hadir/haresources" 0644

@@ -30,6 +30,9 @@ type Applet struct {
 	// NoLink keeps `habox --install` from creating a link for the applet,
 	// for names that must never shadow a host's own command (init).
 	NoLink bool
+	// OCF marks an applet that is also an OCF resource agent: `habox
+	// --install --ocf` links it under /usr/lib/ocf/resource.d/habox.
+	OCF bool
 }
 
 // Env is what an applet may use of its process: standard streams and

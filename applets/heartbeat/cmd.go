@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"habox/applets/cli"
 	"habox/applets/heartbeat/control"
 	"habox/conf"
+	"habox/hw/safefile"
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
@@ -38,6 +40,7 @@ authkeys). Without -f it detaches once the node started.
 	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
 	-t, --check	validate the configuration, print the effective one; exit 0/1
 	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
+			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
 	-V		print the version
@@ -57,6 +60,9 @@ const (
 	DefaultVarLib  = "/var/lib/heartbeat"
 	DefaultPidFile = "/var/run/heartbeat.pid"
 	daemonMarker   = "HABOX_HEARTBEAT_DAEMON=1"
+	// DefaultKillTimeout bounds how long -k waits for the daemon to exit
+	// (conf.KillTimeoutEnv overrides it).
+	DefaultKillTimeout = 300 * time.Second
 )
 
 type options struct {
@@ -182,7 +188,7 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 
 // readPid returns the pid in the pid file if that process runs.
 func readPid(file string) int {
-	b, err := os.ReadFile(file)
+	b, err := safefile.ReadFile(file, 64)
 	if err != nil {
 		return 0
 	}
@@ -209,12 +215,26 @@ func kill(env *cli.Env, o options) int {
 		env.Err("INFO: Heartbeat already stopped.\n")
 		return 0
 	}
+	// The limit may be in ha.cf (env line); a configuration that does not
+	// load does not stop -k.
+	var hc *conf.HaCf
+	if f, err := os.Open(filepath.Join(o.dir, "ha.cf")); err == nil {
+		hc, _, _ = conf.ParseHaCf(f.Name(), f)
+		f.Close()
+	}
+	limit, warn := envTime(env, hc, conf.KillTimeoutEnv, DefaultKillTimeout)
+	if warn != "" {
+		env.Err("heartbeat: ", warn, "\n")
+	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return cli.Fail(env, "heartbeat", cli.Wrap("kill "+strconv.Itoa(pid), err), 1)
 	}
-	for syscall.Kill(pid, 0) == nil {
-		if isZombie(pid) {
-			break
+	end := time.Now().Add(limit)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		if time.Now().After(end) {
+			env.Err("heartbeat: pid ", strconv.Itoa(pid), " still running after ", strconv.FormatFloat(limit.Seconds(), 'g', -1, 64),
+				" s (", conf.KillTimeoutEnv, "): resources may still be stopping, see its log\n")
+			return 1
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -299,12 +319,9 @@ func start(env *cli.Env, o options, args []string) int {
 	return d.run()
 }
 
+// writePid replaces the pid file atomically, never through a planted link.
 func writePid(file string) error {
-	tmp := file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, file)
+	return safefile.Replace(file, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
 
 // daemonize re-executes the binary in a new session (Go cannot fork) with

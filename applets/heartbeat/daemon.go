@@ -220,9 +220,50 @@ func (d *daemon) newRunner() *resources.Runner {
 	if d.env.Getenv("PATH") == "" {
 		env = append(env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
 	}
+	for _, kv := range hc.Env {
+		env = setEnv(env, kv)
+	}
 	retries, _ := strconv.Atoi(d.env.Getenv("HA_STOPRETRYMAX"))
+	timeout, warn := envTime(d.env, hc, conf.RscTimeoutEnv, resources.DefaultTimeout)
+	if warn != "" {
+		d.log.Warn(warn)
+	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+}
+
+// setEnv sets NAME=value in env, replacing an earlier NAME.
+func setEnv(env []string, kv string) []string {
+	name, _, _ := strings.Cut(kv, "=")
+	out := env[:0]
+	for _, e := range env {
+		if n, _, _ := strings.Cut(e, "="); n != name {
+			out = append(out, e)
+		}
+	}
+	return append(out, kv)
+}
+
+// envTime reads a time variable (conf.RscTimeoutEnv, conf.KillTimeoutEnv)
+// from ha.cf's env lines, which win as 3.0.6's setenv makes them win, or
+// else from the environment. An invalid value in the environment gives
+// def and a warning (ha.cf values were validated by conf).
+func envTime(env *cli.Env, hc *conf.HaCf, name string, def time.Duration) (time.Duration, string) {
+	v := ""
+	if hc != nil {
+		v = hc.Getenv(name)
+	}
+	if v == "" {
+		v = env.Getenv(name)
+	}
+	if v == "" {
+		return def, ""
+	}
+	if t, ok := conf.EnvTime(v); ok {
+		return t, ""
+	}
+	return def, name + "=" + hblog.Escape(v, 64) + " is not a time > 0 (write 60 or 500ms): using " +
+		strconv.FormatFloat(def.Seconds(), 'g', -1, 64) + " s"
 }
 
 // stopFailed is called (from the runner goroutine) when a resource could
@@ -640,6 +681,9 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, why)
 		return
 	}
+	if v.Throttled {
+		d.badCount++ // beyond the peer's retransmission budget
+	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
 		d.transmit(out)
@@ -689,7 +733,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.feedWatchdog()
 			return
 		}
-		d.rscActs(d.rsc.SetHabox(src, m.Get("habox")))
+		d.rscActs(d.rsc.SetHabox(src, m.Get("habox"), now))
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		ev := d.mem.Status(src, m.Get(wire.St), dt, now)
 		d.memEvents(ev)

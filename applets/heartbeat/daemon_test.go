@@ -13,6 +13,7 @@ import (
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
+	"habox/hw/hwtest"
 )
 
 func TestNodeName(t *testing.T) {
@@ -108,5 +109,29 @@ func TestSnapshotBadPackets(t *testing.T) {
 		if p["badpackets"] != "7" || p["keepalive"] != "2" {
 			t.Fatalf("logbadpack %v: params %v", logged, p)
 		}
+	}
+}
+
+// TestPidFileSymlinkAttack: the pid file and its old fixed temporary name
+// planted as links by a local user are never written through, and a
+// planted pid file is not believed.
+func TestPidFileSymlinkAttack(t *testing.T) {
+	hwtest.RequireRoot(t)
+	f := filepath.Join(hwtest.SharedDir(t), "heartbeat.pid")
+	tmpIntact := hwtest.PlantSymlink(t, f+".tmp")
+	other := filepath.Join(t.TempDir(), "other.pid")
+	os.WriteFile(other, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	if err := os.Symlink(other, f); err != nil {
+		t.Fatal(err)
+	}
+	if pid := readPid(f); pid != 0 {
+		t.Errorf("readPid followed a link to pid %d", pid)
+	}
+	if err := writePid(f); err != nil {
+		t.Fatal(err)
+	}
+	tmpIntact()
+	if pid := readPid(f); pid != os.Getpid() {
+		t.Errorf("pid file holds %d, want %d", pid, os.Getpid())
 	}
 }

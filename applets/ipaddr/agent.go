@@ -55,6 +55,9 @@ type Agent struct {
 	Repeater Repeater // nil: no background repetitions
 	Count    int      // request+reply pairs on start; 0 sends none
 	Interval time.Duration
+	// IfLabel, when set, is the alias suffix start uses (iface:IfLabel,
+	// OCF's iflabel) instead of the lowest free iface:N.
+	IfLabel string
 }
 
 // Target is a resolved service address: where it belongs.
@@ -134,6 +137,21 @@ func FreeLabel(addrs []netif.Addr, iface string) (string, error) {
 	return "", errors.New("no free alias label on " + iface + " (all of :0..:" + strconv.Itoa(MaxAlias-1) + " in use)")
 }
 
+// fixedLabel returns the label iface:suffix when it fits the 15 bytes of
+// an interface name and no address carries it yet.
+func fixedLabel(addrs []netif.Addr, iface, suffix string) (string, error) {
+	l := iface + ":" + suffix
+	if len(l) > 15 {
+		return "", badInput("label ", l, " too long (15 bytes max)")
+	}
+	for _, a := range addrs {
+		if a.Label == l {
+			return "", errors.New("label " + l + " already used by " + a.Prefix.String())
+		}
+	}
+	return l, nil
+}
+
 // Start configures the address (spec 7.3): nothing is changed when it is
 // already on the target interface under any label; present on another
 // interface is an error; otherwise the lowest free alias label is taken
@@ -203,6 +221,9 @@ func (a *Agent) add(t Target) (string, bool, error) {
 		return "", false, errors.New(ip.String() + " is already configured on " + p.Other.Label + ", not on " + t.Link.Name)
 	}
 	label, err := FreeLabel(addrs, t.Link.Name)
+	if a.IfLabel != "" {
+		label, err = fixedLabel(addrs, t.Link.Name, a.IfLabel)
+	}
 	if err != nil {
 		return "", false, err
 	}

@@ -31,6 +31,9 @@ Without IFACE the interface and netmask come from /proc/net/route (findif).
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
 monitor exits 0 when the address is configured and IFACE is up, else 7;
 announce (habox) repeats start's gratuitous ARP for a configured address.
+As an OCF agent (Pacemaker: ocf:habox:IPaddr, the action alone as argument,
+OCF_RESKEY_ip, cidr_netmask, nic, broadcast, iflabel, arp_count, arp_interval)
+it also answers meta-data and validate-all, with OCF exit codes.
 Bad input exits 2. Lock and pid files: $HABOX_RUNDIR (default /run/habox).`
 
 // repeatFlag is the hidden option that turns the process into the detached
@@ -38,7 +41,7 @@ Bad input exits 2. Lock and pid files: $HABOX_RUNDIR (default /run/habox).`
 const repeatFlag = "--garp-repeat"
 
 // Applet is the IPaddr applet.
-var Applet = cli.Applet{Name: "IPaddr", Usage: usage, Run: run}
+var Applet = cli.Applet{Name: "IPaddr", Usage: usage, Run: run, OCF: true}
 
 const name = "IPaddr"
 
@@ -94,14 +97,11 @@ func run(env *cli.Env, args []string) int {
 		return cli.UsageError(env, usage, err.Error())
 	}
 	rest := a.Rest()
-	dir := runDir(env)
-	hw := &HW{RunDir: dir}
+	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent{
-		Sys:      hw,
-		Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw},
-		Count:    count,
-		Interval: interval,
+	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	if isOCF(env, args) {
+		return OCF(env, ag, args[0])
 	}
 	if findif {
 		if len(rest) != 1 {
@@ -161,24 +161,13 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 	ip := sp.IP.String()
 	switch action {
 	case "start":
-		label, changed, err := ag.Start(t)
-		if err != nil && !IsAnnounceError(err) {
+		if err := start4(env, ag, t); err != nil {
 			return fail(env, err)
-		}
-		if err != nil {
-			env.Err(name, ": warning: ", err.Error(), "\n")
-		}
-		if changed {
-			env.Err(name, ": ", ip, " added as ", label, "\n")
 		}
 		return 0
 	case "stop":
-		removed, err := ag.Stop(t)
-		if err != nil {
+		if err := stop4(env, ag, t); err != nil {
 			return fail(env, err)
-		}
-		if removed {
-			env.Err(name, ": IP Address ", ip, " released\n")
 		}
 		return 0
 	case "status":
@@ -208,6 +197,39 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 		}
 		return int(st)
 	}
+}
+
+// newHW returns the machine's System and the background announcer that
+// both applets use.
+func newHW(env *cli.Env) (*HW, *ProcessRepeater) {
+	dir := runDir(env)
+	hw := &HW{RunDir: dir}
+	return hw, &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw}
+}
+
+// start4 configures and announces t's address, telling on stderr what it
+// added; a failed announcement only warns.
+func start4(env *cli.Env, ag *Agent, t Target) error {
+	label, changed, err := ag.Start(t)
+	if err != nil && !IsAnnounceError(err) {
+		return err
+	}
+	if err != nil {
+		env.Err(name, ": warning: ", err.Error(), "\n")
+	}
+	if changed {
+		env.Err(name, ": ", t.Prefix.Addr().String(), " added as ", label, "\n")
+	}
+	return nil
+}
+
+// stop4 removes t's address, telling on stderr when it did.
+func stop4(env *cli.Env, ag *Agent, t Target) error {
+	removed, err := ag.Stop(t)
+	if removed {
+		env.Err(name, ": IP Address ", t.Prefix.Addr().String(), " released\n")
+	}
+	return err
 }
 
 // reannounce is the "announce" action of both applets (a habox

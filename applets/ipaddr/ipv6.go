@@ -22,10 +22,12 @@ holding a global address in the same prefix.
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
 monitor exits 0 when the address is configured and IFACE is up, else 7;
 announce (habox) repeats start's advertisements for a configured address.
+As an OCF agent (ocf:habox:IPv6addr, OCF_RESKEY_ipv6addr, cidr_netmask, nic)
+it also answers meta-data and validate-all, with OCF exit codes.
 Bad input exits 2. Pid files: $HABOX_RUNDIR (default /run/habox).`
 
 // IPv6Applet is the IPv6addr applet.
-var IPv6Applet = cli.Applet{Name: "IPv6addr", Usage: usage6, Run: run6}
+var IPv6Applet = cli.Applet{Name: "IPv6addr", Usage: usage6, Run: run6, OCF: true}
 
 // IPv6addr defaults, as resource-agents' IPv6addr: 5 advertisements 1 s apart.
 const (
@@ -42,34 +44,44 @@ type Spec6 struct {
 
 // ParseSpec6 parses an IPv6addr argument.
 func ParseSpec6(s string) (Spec6, error) {
-	sp := Spec6{Bits: -1}
 	parts := strings.Split(s, "/")
-	ip, err := netip.ParseAddr(parts[0])
+	if len(parts) > 3 {
+		return Spec6{}, badInput("too many components in [", s, "]: want ipv6[/bits[/iface]]")
+	}
+	if len(parts) > 1 && parts[1] == "" {
+		return Spec6{}, badInput("malformed prefix length []")
+	}
+	parts = append(parts, "", "")
+	return spec6From(parts[0], parts[1], parts[2])
+}
+
+// spec6From checks the parts of an IPv6addr address; bits and iface may be
+// empty (not given).
+func spec6From(addr, bits, iface string) (Spec6, error) {
+	sp := Spec6{Bits: -1}
+	ip, err := netip.ParseAddr(addr)
 	if err != nil || !ip.Is6() || ip.Is4In6() || ip.Zone() != "" {
-		return sp, badInput("malformed IPv6 address [", parts[0], "]")
+		return sp, badInput("malformed IPv6 address [", addr, "]")
 	}
 	if !ip.IsGlobalUnicast() {
-		return sp, badInput("not a global unicast IPv6 address [", parts[0], "]")
+		return sp, badInput("not a global unicast IPv6 address [", addr, "]")
 	}
 	sp.IP = ip
-	if len(parts) > 3 {
-		return sp, badInput("too many components in [", s, "]: want ipv6[/bits[/iface]]")
-	}
-	if len(parts) > 1 {
-		n, err := strconv.Atoi(parts[1])
-		if err != nil || parts[1][0] == '+' || parts[1][0] == '-' {
-			return sp, badInput("malformed prefix length [", parts[1], "]")
+	if bits != "" {
+		n, err := strconv.Atoi(bits)
+		if err != nil || bits[0] == '+' || bits[0] == '-' {
+			return sp, badInput("malformed prefix length [", bits, "]")
 		}
 		if n < 1 || n > 128 {
-			return sp, badInput("prefix length out of range (1..128) [", parts[1], "]")
+			return sp, badInput("prefix length out of range (1..128) [", bits, "]")
 		}
 		sp.Bits = n
 	}
-	if len(parts) > 2 {
-		if err := checkIfName(parts[2]); err != nil {
+	if iface != "" {
+		if err := checkIfName(iface); err != nil {
 			return sp, err
 		}
-		sp.Iface = parts[2]
+		sp.Iface = iface
 	}
 	return sp, nil
 }
@@ -203,6 +215,40 @@ func (a *Agent6) Status(t Target) (State, error) {
 	return Stopped, nil
 }
 
+// Monitor is Running when the address is on the interface and the
+// interface is up, Stopped otherwise.
+func (a *Agent6) Monitor(t Target) (State, error) {
+	st, err := a.Status(t)
+	if err != nil || st != Running || !t.Link.Up() {
+		return Stopped, err
+	}
+	return Running, nil
+}
+
+// start6 adds and announces t's address, telling on stderr what it added.
+func start6(env *cli.Env, ag *Agent6, t Target) error {
+	changed, err := ag.Start(t)
+	if err != nil && !IsAnnounceError(err) {
+		return err
+	}
+	if err != nil {
+		env.Err(name6, ": warning: ", err.Error(), "\n")
+	}
+	if changed {
+		env.Err(name6, ": ", t.Prefix.String(), " added on ", t.Link.Name, "\n")
+	}
+	return nil
+}
+
+// stop6 removes t's address, telling on stderr when it did.
+func stop6(env *cli.Env, ag *Agent6, t Target) error {
+	removed, err := ag.Stop(t)
+	if removed && err == nil {
+		env.Err(name6, ": ", t.Prefix.Addr().String(), " released\n")
+	}
+	return err
+}
+
 const name6 = "IPv6addr"
 
 func run6(env *cli.Env, args []string) int {
@@ -222,14 +268,15 @@ func run6(env *cli.Env, args []string) int {
 		return cli.UsageError(env, usage6, err.Error())
 	}
 	rest := a.Rest()
+	hw, rep := newHW(env)
+	defer hw.Close()
+	ag := &Agent6{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	if isOCF(env, args) {
+		return OCF6(env, ag, args[0])
+	}
 	if len(rest) != 2 {
 		return cli.UsageError(env, usage6, "")
 	}
-	dir := runDir(env)
-	hw := &HW{RunDir: dir}
-	defer hw.Close()
-	ag := &Agent6{Sys: hw, Repeater: &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw},
-		Count: count, Interval: interval}
 	return Action6(env, ag, rest[0], rest[1])
 }
 
@@ -255,26 +302,21 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 	}
 	switch action {
 	case "start":
-		changed, err := ag.Start(t)
-		if err != nil && !IsAnnounceError(err) {
+		if err := start6(env, ag, t); err != nil {
 			return fail6(err)
-		}
-		if err != nil {
-			env.Err(name6, ": warning: ", err.Error(), "\n")
-		}
-		if changed {
-			env.Err(name6, ": ", t.Prefix.String(), " added on ", t.Link.Name, "\n")
 		}
 		return 0
 	case "stop":
-		removed, err := ag.Stop(t)
+		if err := stop6(env, ag, t); err != nil {
+			return fail6(err)
+		}
+		return 0
+	case "monitor":
+		st, err := ag.Monitor(t)
 		if err != nil {
 			return fail6(err)
 		}
-		if removed {
-			env.Err(name6, ": ", sp.IP.String(), " released\n")
-		}
-		return 0
+		return int(st)
 	}
 	st, err := ag.Status(t)
 	if err != nil {
@@ -282,12 +324,6 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 	}
 	if action == "announce" {
 		return reannounce(env, name6, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
-	}
-	if action == "monitor" {
-		if st == Running && t.Link.Up() {
-			return 0
-		}
-		return int(Stopped)
 	}
 	switch st {
 	case Running:

@@ -33,14 +33,10 @@ func badInput(parts ...string) error { return &InputError{Msg: strings.Join(part
 func ParseSpec(s string) (Spec, error) {
 	sp := Spec{Bits: -1}
 	parts := strings.Split(s, "/")
-	ip, err := parseIPv4(parts[0])
-	if err != nil {
-		return sp, badInput("malformed address [", parts[0], "]")
+	var err error
+	if sp.IP, err = parseServiceIP(parts[0]); err != nil {
+		return sp, err
 	}
-	if !ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() {
-		return sp, badInput("not a unicast address [", parts[0], "]")
-	}
-	sp.IP = ip
 	if len(parts) == 1 {
 		return sp, nil
 	}
@@ -66,6 +62,15 @@ func ParseSpec(s string) (Spec, error) {
 		return sp, badInput("too many components in [", s, "]: want ip[/netmask[/iface][/broadcast]]")
 	}
 	return sp, nil
+}
+
+// parseServiceIP parses a service address: IPv4 unicast.
+func parseServiceIP(s string) (netip.Addr, error) {
+	ip, err := parseIPv4(s)
+	if err == nil && !ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() {
+		err = badInput("not a unicast address [", s, "]")
+	}
+	return ip, err
 }
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }

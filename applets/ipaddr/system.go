@@ -14,6 +14,7 @@ import (
 	"habox/hw/lockfile"
 	"habox/hw/netif"
 	"habox/hw/route"
+	"habox/hw/safefile"
 )
 
 // DefaultRunDir holds the label lock and the pid files of background
@@ -217,7 +218,7 @@ func (r *ProcessRepeater) Repeat(l netif.Link, ip netip.Addr, count int, interva
 // Cancel kills the child announcing ip, if it still runs.
 func (r *ProcessRepeater) Cancel(ip netip.Addr) error {
 	f := r.pidFile(ip)
-	b, err := os.ReadFile(f)
+	b, err := safefile.ReadFile(f, 64)
 	if err != nil {
 		return nil
 	}
@@ -244,15 +245,7 @@ func isRepeater(pid int, ip netip.Addr) bool {
 }
 
 func writeFileAtomic(name, data string) error {
-	tmp := name + ".tmp" + strconv.Itoa(os.Getpid())
-	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return safefile.Replace(name, []byte(data), 0o644)
 }
 
 // runRepeat is the child's body: pairs 2..count, then it removes its pid
@@ -290,7 +283,7 @@ func runRepeat(runDir string, args []string) error {
 	err = sendPairs(c, l, ip, count, time.Duration(ms)*time.Millisecond, nil, 1)
 	c.Close()
 	r := &ProcessRepeater{RunDir: runDir}
-	if b, e := os.ReadFile(r.pidFile(ip)); e == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
+	if b, e := safefile.ReadFile(r.pidFile(ip), 64); e == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
 		os.Remove(r.pidFile(ip))
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,4 +224,57 @@ func HoldOpen(t testing.TB, path string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// Nobody is the uid and gid an unprivileged attacker runs as in tests.
+const Nobody = 65534
+
+// SharedDir returns a new directory of mode 0777 that uid Nobody can reach
+// and write, like a world-writable /var/lock but without the sticky bit,
+// so fs.protected_symlinks cannot hide a link-following bug. Root only.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hwtest-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// PlantSymlink makes uid Nobody create the symlink link -> a new root-owned
+// victim file (mode 0644, known content), as a local attacker would. The
+// returned function fails t when the victim was changed through the link.
+func PlantSymlink(t testing.TB, link string) (victimIntact func()) {
+	t.Helper()
+	vdir, err := os.MkdirTemp("", "hwtest-victim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(vdir) })
+	os.Chmod(vdir, 0o755)
+	victim := vdir + "/precious"
+	const content = "root:precious:data\n"
+	if err := os.WriteFile(victim, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ln", "-s", victim, link)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("plant %s as uid %d: %v: %s", link, Nobody, err, out)
+	}
+	return func() {
+		t.Helper()
+		b, err := os.ReadFile(victim)
+		var mode os.FileMode
+		if fi, err := os.Stat(victim); err == nil {
+			mode = fi.Mode()
+		}
+		if err != nil || string(b) != content || mode != 0o644 {
+			t.Errorf("%s changed through the planted link %s: now %q (%v), mode %v", victim, link, b, err, mode)
+		}
+	}
 }

@@ -7,24 +7,27 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/safefile"
 )
 
 // Lock creates path if needed and blocks until it holds an exclusive flock
-// on it. The returned function releases the lock.
+// on it. A symlink or anything but a regular file at path is refused, never
+// followed. The returned function releases the lock.
 func Lock(path string) (unlock func(), err error) {
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	f, err := safefile.OpenLock(path, 0o600)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
 	for {
-		err = unix.Flock(fd, unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
 		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil {
-		unix.Close(fd)
+		f.Close()
 		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
 	}
-	return func() { unix.Close(fd) }, nil
+	return func() { f.Close() }, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/safefile"
 )
 
 // LockDir is where UUCP-style device locks live (FHS 2.1, heartbeat,
@@ -60,18 +62,20 @@ func (l *Lock) Path() string { return l.path }
 // pid, is removed; a live holder gives a *LockedError. A lock holding this
 // process's own pid is taken over, as cluster-glue does (after a reboot a
 // stale lock may carry the pid the same program gets again). The file is
-// written under a temporary name and linked into place, so other programs
-// never see it half written.
+// written under a random temporary name, created exclusively (the lock
+// directory is world-writable: a predictable name could be a planted
+// symlink), and linked into place, so other programs never see it half
+// written.
 func LockDevice(dir, dev string) (*Lock, error) {
 	if dir == "" {
 		dir = LockDir
 	}
 	pid := os.Getpid()
 	path := filepath.Join(dir, LockName(dev))
-	tmp := filepath.Join(dir, "LTMP."+strconv.Itoa(pid))
 	pidText := strconv.Itoa(pid)
 	content := strings.Repeat(" ", max(0, 10-len(pidText))) + pidText + "\n"
-	if err := writeNew(tmp, content); err != nil {
+	tmp, err := safefile.WriteTemp(dir, "LTMP.", []byte(content), 0o644, false)
+	if err != nil {
 		return nil, cliWrap("lock "+dev, err)
 	}
 	defer os.Remove(tmp)
@@ -104,25 +108,11 @@ func LockDevice(dir, dev string) (*Lock, error) {
 	return nil, &os.PathError{Op: "lock " + dev, Path: path, Err: unix.EAGAIN}
 }
 
-func writeNew(name, content string) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0644)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(content)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
-}
-
 // ReadLock returns the pid stored in a lock file, in the ASCII format
 // (leading blanks allowed) or the old binary one (a 4-byte native int).
+// A symlink or anything but a regular file is no lock (it is not followed).
 func ReadLock(path string) (int, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, 128)
 	if err != nil {
 		return 0, err
 	}

@@ -413,3 +413,30 @@ func BenchmarkUsers(b *testing.B) {
 		}
 	}
 }
+
+// TestLockSymlinkAttack: a local user plants symlinks where the lock code
+// writes (the old LTMP.<pid> name and the lock itself) in a world-writable
+// lock directory; root's lock must never write through them.
+func TestLockSymlinkAttack(t *testing.T) {
+	hwtest.RequireRoot(t)
+	dir := hwtest.SharedDir(t)
+	tmpIntact := hwtest.PlantSymlink(t, filepath.Join(dir, "LTMP."+strconv.Itoa(os.Getpid())))
+	lockIntact := hwtest.PlantSymlink(t, filepath.Join(dir, "LCK..ttyS3"))
+	l, err := LockDevice(dir, "/dev/ttyS3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpIntact()
+	lockIntact()
+	if fi, err := os.Lstat(l.Path()); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("lock %s is not a regular file: %v %v", l.Path(), fi, err)
+	}
+	if pid, err := ReadLock(l.Path()); pid != os.Getpid() {
+		t.Errorf("lock holds %d (%v), want our pid", pid, err)
+	}
+	l.Unlock()
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "LTMP."+strconv.Itoa(os.Getpid()) {
+		t.Errorf("lock dir holds %v, want only the attacker's link", ents)
+	}
+}

@@ -57,16 +57,16 @@ func Listen(path string, mode os.FileMode) (*Listener, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	// Bind with a restrictive umask equivalent: create, then chmod before
-	// listen so no client can connect in between.
+	// The mode is set on the socket's inode before bind, which creates the
+	// file with it (less the umask): no window in which others could
+	// connect, and no chmod by path that a link swapped in could redirect.
+	if err := unix.Fchmod(fd, uint32(mode.Perm())); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("fchmod", err)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "bind", Path: path, Err: err}
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		unix.Close(fd)
-		os.Remove(path)
-		return nil, err
 	}
 	if err := unix.Listen(fd, 16); err != nil {
 		unix.Close(fd)

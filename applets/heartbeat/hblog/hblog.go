@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/hw/safefile"
 	"habox/hw/unixsock"
 )
 
@@ -170,7 +171,8 @@ func New(o Options) (*Logger, error) {
 }
 
 func openLog(path string) (*logFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
+	// Never through a planted symlink, never into a FIFO or device.
+	f, err := safefile.OpenAppend(path, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +194,7 @@ func (lf *logFile) close() {
 
 // rotated reports whether the path no longer names the open file.
 func (lf *logFile) rotated() bool {
-	fi, err := os.Stat(lf.path)
+	fi, err := os.Lstat(lf.path)
 	if err != nil {
 		return true
 	}
@@ -257,13 +259,15 @@ func (l *Logger) DebugLevel() int {
 	return int(l.debug.Load())
 }
 
-// Log writes msg at priority p to every target that takes it.
+// Log writes msg at priority p to every target that takes it. Control
+// bytes in msg are escaped and msg is cut at MaxLine bytes, so one call is
+// always one line of bounded length.
 func (l *Logger) Log(p Priority, msg string) {
 	if l == nil {
 		return
 	}
 	now := l.o.Now()
-	msg = strings.TrimRight(msg, "\n")
+	msg = sanitize(strings.TrimRight(msg, "\n"))
 	line := l.fileLine(now, p, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()

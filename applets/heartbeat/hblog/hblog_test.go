@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"habox/hw/hwtest"
 	"habox/hw/unixsock"
 )
 
@@ -307,5 +308,29 @@ func TestWithLogdDefaults(t *testing.T) {
 		if got := WithLogdDefaults(in); got.Logfile != in.Logfile || got.Debugfile != in.Debugfile || got.Facility != in.Facility {
 			t.Errorf("%+v changed into %+v", in, got)
 		}
+	}
+}
+
+// TestLogfileSymlinkAttack: a logfile path planted as a link (a log
+// directory others can write) is refused, never appended through.
+func TestLogfileSymlinkAttack(t *testing.T) {
+	hwtest.RequireRoot(t)
+	dir := hwtest.SharedDir(t)
+	for _, name := range []string{"Logfile", "Debugfile"} {
+		path := filepath.Join(dir, name)
+		intact := hwtest.PlantSymlink(t, path)
+		o := Options{Node: "alice", Pid: 1, Now: time.Now}
+		if name == "Logfile" {
+			o.Logfile = path
+		} else {
+			o.Debugfile = path
+		}
+		l, err := New(o)
+		if err == nil {
+			l.Log(Crit, "through the link")
+			l.Close()
+			t.Errorf("%s: a planted link was opened", name)
+		}
+		intact()
 	}
 }

@@ -96,7 +96,10 @@ func validBaud(b int) bool {
 	return false
 }
 
-// openPort locks and opens the line, sends a break, and installs it.
+// openPort locks and opens the line, discards whatever waits in its
+// buffers (frames of a previous run must not be delivered now: an old
+// shutdone would hand this node's groups to the peer), sends a break, as
+// 3.0.6 does, and installs it.
 func (s *serialMedium) openPort() error {
 	lk, err := serial.LockDevice(SerialLockDir, s.dev)
 	if err != nil {
@@ -111,6 +114,7 @@ func (s *serialMedium) openPort() error {
 		}
 		return &Error{Msg: "cannot open " + s.dev, Err: err}
 	}
+	p.Flush()
 	p.SendBreak()
 	s.mu.Lock()
 	defer s.mu.Unlock()

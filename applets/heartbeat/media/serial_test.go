@@ -198,3 +198,22 @@ func TestSerialSendQueueBounded(t *testing.T) {
 		t.Errorf("Send after Close: %v", err)
 	}
 }
+
+// TestSerialStaleInputFlushed: frames that arrived while no heartbeat was
+// reading (a previous run's traffic in the line's buffer) are discarded
+// when the medium opens the line, as 3.0.6 does (TCIOFLUSH); only what
+// arrives afterwards is delivered.
+func TestSerialStaleInputFlushed(t *testing.T) {
+	serialSetup(t)
+	master, slave := newPty(t)
+	hwtest.HoldOpen(t, slave) // the line stays open across "restarts", as a UART's buffer does
+	const stale = ">>>\nt=shutdone\nsrc=bob\n<<<\n"
+	if _, err := master.Write([]byte(stale)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	_, ch, _ := openSerialRunning(t, slave, 115200)
+	time.Sleep(100 * time.Millisecond)
+	master.Write([]byte(frameB))
+	recv(t, ch, slave, frameB)
+}

@@ -113,6 +113,80 @@ type peer struct {
 	ts        uint64 // ts (sender's wall clock) of its last accepted status
 	replayAt  time.Time
 	replayed  bool // replayAt is set: a message was dropped as a replay
+
+	// rexmitWork bounds the NS_rexmit answers (retransmissions and NAKs)
+	// and NS_nak_rexmit processing a node can cause; logBudget bounds the
+	// ERROR/WARN lines they log (issue 11.3: replays of one signed NAK).
+	rexmitWork, logBudget bucket
+}
+
+// Per-peer bounds on retransmission work and its log lines. A real peer
+// asks for a few packets after a loss; a replayed or hostile one is cut to
+// rexmitRate answers and logRate lines per second.
+const (
+	rexmitRate  = 200 // answers (copies + NAKs) per second and peer
+	rexmitBurst = 200
+	logRate     = 0.2 // ERROR/WARN lines per second and peer, after...
+	logBurst    = 10  // ...this many
+)
+
+// bucket is a token bucket driven by the caller's clock.
+type bucket struct {
+	tokens     float64
+	last       time.Time
+	suppressed int // log lines dropped since the last one allowed
+}
+
+// take refills the bucket at rate tokens/s up to burst and takes up to
+// want whole tokens; it returns how many it took.
+func (b *bucket) take(now time.Time, rate, burst float64, want int) int {
+	if b.last.IsZero() {
+		b.tokens = burst
+	} else if d := now.Sub(b.last).Seconds(); d > 0 {
+		b.tokens = min(burst, b.tokens+d*rate)
+	}
+	b.last = now
+	n := min(want, int(b.tokens))
+	b.tokens -= float64(n)
+	return n
+}
+
+// limitLog adds the non-debug lines to v within the peer's log budget; the
+// next allowed line says how many were suppressed.
+func (p *peer) limitLog(v *Verdict, now time.Time, lines ...LogLine) {
+	for _, l := range lines {
+		if l.Level == hblog.DebugPri {
+			v.Logs = append(v.Logs, l)
+			continue
+		}
+		if p.logBudget.take(now, logRate, logBurst, 1) == 0 {
+			p.logBudget.suppressed++
+			continue
+		}
+		if n := p.logBudget.suppressed; n > 0 {
+			l.Text += " (" + hblog.SuppressedText(n) + ")"
+			p.logBudget.suppressed = 0
+		}
+		v.Logs = append(v.Logs, l)
+	}
+}
+
+// currentGen reports whether a control message (NS_rexmit, NS_nak_rexmit,
+// NS_ackmsg) carries the peer's current generation (hg, absent = 0); one
+// that does not is a replay from another life of the peer (or comes before
+// its first status) and is dropped as such.
+func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
+	var gen uint64
+	ok := true
+	if hg, has := m.Lookup(Hg); has {
+		gen, ok = parseHex(hg)
+	}
+	if ok && gen == p.gen {
+		return true
+	}
+	v.Replay = true
+	v.log(hblog.Err, "should_drop_message: "+m.Type()+" from "+p.name+" with generation "+hblog.Quote(m.Get(Hg))+", current is "+u10(p.gen))
+	return false
 }
 
 // NewEngine returns an engine for c.
@@ -299,6 +373,9 @@ type Verdict struct {
 	RaiseGen uint64
 	// Rexmitted: this was one of the missing packets.
 	Rexmitted bool
+	// Throttled: an NS_rexmit or NS_nak_rexmit beyond the peer's
+	// retransmission budget; dropped unanswered.
+	Throttled bool
 	// Bad: dropped for missing or malformed required fields or an unknown
 	// node.
 	Bad bool
@@ -325,7 +402,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	tsv, hasTs := m.Lookup(Ts)
 	if typ == "" || src == "" || !hasTs {
 		v.Bad = true
-		v.log(hblog.Err, "process_clustermsg: missing from/ts/type: from "+src)
+		v.log(hblog.Err, "process_clustermsg: missing from/ts/type: from "+hblog.Quote(src))
 		return v
 	}
 	ts, ok := parseHex(tsv)
@@ -335,7 +412,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 	if !e.isNode(src) && !(e.ping[src] && typ == NSSt) {
 		v.Bad = true
-		v.log(hblog.Err, "process_status_message: bad node ["+src+"] in message")
+		v.log(hblog.Err, "process_status_message: bad node ["+hblog.Quote(src)+"] in message")
 		return v
 	}
 	v.Link = true
@@ -350,6 +427,10 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	if m.IsNoSeq() {
 		dest := m.Get(Dest)
 		toUs := dest == "" || strings.EqualFold(dest, e.self)
+		control := typ == NSNakRexmit || typ == NSRexmit || typ == NSAckMsg
+		if control && src != e.self && !e.currentGen(p, m, &v) {
+			return v
+		}
 		if typ == NSNakRexmit {
 			s, err := m.Hex(FirstSeq)
 			if err != nil || s == 0 {
@@ -359,7 +440,11 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			}
 			if toUs {
 				v.ForUs = true
-				v.log(hblog.Err, "Irretrievably lost packet: node "+src+" seq "+u10(s))
+				if p.rexmitWork.take(now, rexmitRate, rexmitBurst, 1) == 0 {
+					v.Throttled = true
+					return v
+				}
+				p.limitLog(&v, now, LogLine{hblog.Err, "Irretrievably lost packet: node " + src + " seq " + u10(s)})
 				p.found(s)
 			}
 			return v
@@ -371,7 +456,16 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		switch typ {
 		case NSRexmit:
 			if src != e.self {
-				v.Send, v.Logs = e.Sender.Rexmit(m, src, p.ackseq, now)
+				n := p.rexmitWork.take(now, rexmitRate, rexmitBurst, MaxRexmitBatch)
+				if n == 0 {
+					v.Throttled = true
+					return v
+				}
+				var logs []LogLine
+				v.Send, logs = e.Sender.rexmit(m, src, p.ackseq, now, n)
+				// Every request costs a token, every answer one.
+				p.rexmitWork.tokens += float64(n - max(len(v.Send), 1))
+				p.limitLog(&v, now, logs...)
 			}
 		case NSAckMsg:
 			e.ack(p, m, &v)

@@ -177,6 +177,11 @@ func (s *Sender) Lookup(seq uint64) (*Msg, bool) {
 // does with debugging on. It returns the messages to send — stored copies unchanged, and
 // stamped NS_nak_rexmit messages — and the log lines.
 func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*Msg, []LogLine) {
+	return s.rexmit(req, peer, acked, now, MaxRexmitBatch)
+}
+
+// rexmit is Rexmit answering with at most limit messages.
+func (s *Sender) rexmit(req *Msg, peer string, acked uint64, now time.Time, limit int) ([]*Msg, []LogLine) {
 	var out []*Msg
 	var logs []LogLine
 	first, err1 := req.Dec(FirstSeq)
@@ -190,7 +195,7 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 		guard = 240 * time.Millisecond
 	}
 	first = max(first, acked+1)
-	for q := first; q <= last && len(out) < MaxRexmitBatch; q++ {
+	for q := first; q <= last && len(out) < limit; q++ {
 		if q > s.seq {
 			logs = append(logs, LogLine{hblog.Warning, "Rexmit of seq " + u10(q) + " requested. " + u10(s.seq) + " is max."})
 			break

@@ -1,12 +1,14 @@
 package wire
 
 import (
-	"habox/applets/heartbeat/hblog"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"habox/applets/heartbeat/hblog"
+	"habox/hw/safefile"
 )
 
 // DefaultStateDir is where heartbeat keeps hb_generation and hb_uuid.
@@ -127,54 +129,19 @@ func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 	return u, logs, WriteFileAtomic(path, u[:], 0o644)
 }
 
-// readSmall reads at most n bytes of path.
+// readSmall reads at most n bytes of path, never through a symlink.
 func readSmall(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	k, err := io.ReadFull(f, b)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return b[:k], err
+	return safefile.ReadFile(path, int64(n))
 }
 
 // WriteFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content: a temporary file in the same directory opened
-// O_SYNC, written, fsynced, renamed over path, then the directory is
-// fsynced. The directory is created if missing.
+// old or the new content (safefile.Replace: an exclusively created random
+// temporary file, fsynced, renamed over path, directory fsynced; nothing
+// planted in the directory is followed). The directory is created if
+// missing.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_SYNC, perm)
-	if err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return &os.PathError{Op: "fsync", Path: dir, Err: err}
-		}
-	}
-	return nil
+	return safefile.Replace(path, data, perm)
 }

@@ -2,12 +2,14 @@ package wire
 
 import (
 	"bytes"
-	"habox/applets/heartbeat/hblog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"habox/applets/heartbeat/hblog"
+	"habox/hw/hwtest"
 )
 
 func TestGeneration(t *testing.T) {
@@ -91,5 +93,32 @@ func TestUUID(t *testing.T) {
 	}
 	if _, _, err := LoadUUID(dir+"/x", strings.NewReader("")); err == nil {
 		t.Fatal("no error when random source fails")
+	}
+}
+
+// TestStateFilesSymlinkAttack: links planted in a state directory others
+// can write (the old fixed temporary names, the files themselves) are
+// never written through.
+func TestStateFilesSymlinkAttack(t *testing.T) {
+	hwtest.RequireRoot(t)
+	dir := hwtest.SharedDir(t)
+	var intact []func()
+	for _, name := range []string{"." + GenerationFile + ".tmp", "." + UUIDFile + ".tmp", GenerationFile, UUIDFile} {
+		intact = append(intact, hwtest.PlantSymlink(t, filepath.Join(dir, name)))
+	}
+	gen, _, err := NextGeneration(dir, time.Unix(1700000000, 0))
+	if err != nil || gen != 1700000001 {
+		t.Errorf("NextGeneration = %d, %v; want a fresh 1700000001 (a link is no previous generation)", gen, err)
+	}
+	if _, _, err := LoadUUID(dir, bytes.NewReader(make([]byte, 16))); err != nil {
+		t.Error(err)
+	}
+	for _, ok := range intact {
+		ok()
+	}
+	for _, name := range []string{GenerationFile, UUIDFile} {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("%s is not a regular file: %v", name, err)
+		}
 	}
 }
