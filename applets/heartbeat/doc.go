@@ -26,7 +26,8 @@ package heartbeat
 // shorthand of haresources) and IPv6addr run the habox binary itself with
 // argv[0] "IPaddr"/"IPv6addr" — no shell, ifconfig or send_arp needed —
 // unless DIR/resource.d has a script of that name: a user script always
-// wins.
+// wins. A script without a "#!" line is run by /bin/sh, as execvp (and
+// 3.0.6's shell) would run it.
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
 // HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT) plus ha.cf's "env" lines,
