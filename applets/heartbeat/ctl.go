@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -71,7 +72,13 @@ func (d *daemon) snapshot() control.Snapshot {
 		}
 	}
 	pings := d.pingNodeInfos()
-	for _, n := range d.hc.Order {
+	order := d.hc.Order
+	for _, n := range d.mem.Nodes() {
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	for _, n := range order {
 		if !d.mem.Known(n) {
 			for _, p := range pings {
 				if p.Name == n {

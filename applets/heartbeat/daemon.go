@@ -14,6 +14,7 @@ import (
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
@@ -81,6 +82,8 @@ type daemon struct {
 	genGuessed    bool // the 3.0.6 generation fallback ran
 	genCritLogged bool
 
+	respawns *respawn.Supervisor // nil without respawn lines
+	children []*childProc
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
@@ -168,6 +171,9 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid(), Restarted: o.restart, Held: held}, d.mem)
 	d.mtimes = configTimes(o.dir)
 	d.runner = d.newRunner()
+	if len(hc.Respawns) > 0 {
+		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
+	}
 
 	for _, m := range hc.Media {
 		md, err := media.Open(m, lg)
@@ -378,6 +384,7 @@ func (d *daemon) close() {
 		return
 	}
 	d.closed = true
+	d.stopRespawns()
 	for _, m := range d.media {
 		m.Close()
 	}
@@ -849,6 +856,7 @@ func (d *daemon) commNowUp() {
 	d.sendStatus()
 	d.rscActs(d.rsc.CommUp(d.now()))
 	d.announceClient()
+	d.startRespawns()
 }
 
 func (d *daemon) sendDue() {

@@ -7,7 +7,6 @@ import (
 
 	"habox/applets/heartbeat/control"
 	"habox/applets/heartbeat/membership"
-	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
@@ -231,7 +230,7 @@ func (d *daemon) uplinkMessage(src string, m *wire.Msg) {
 		}
 		return
 	}
-	foreign := d.rsc.Holding()&resources.Foreign != 0
+	foreign := d.holdsGroups(true)
 	now := d.now()
 	d.policyActs(d.up.pol.Message(m.Type(), m.Get(uplink.FNumPing), foreign, d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
 }
@@ -249,11 +248,29 @@ func (d *daemon) policyActs(acts []uplink.Action) {
 			m.Add(wire.Dest, d.up.peer)
 			d.send(m)
 		case uplink.GiveUp:
+			if !d.holdsGroups(a.Hold == "foreign") {
+				d.log.Info("Nothing to give up [" + a.Hold + "]: no resource group held.")
+				continue
+			}
 			if err := d.rscStandby(a.Hold); err != nil {
 				d.log.Warn("ipfail policy: giving up " + a.Hold + " resources refused: " + err.Error())
 			}
 		}
 	}
+}
+
+// holdsGroups reports whether we hold a resource group (of the peer only,
+// when foreign): ipfail's give-up of nothing would only start an empty
+// standby exchange.
+func (d *daemon) holdsGroups(foreign bool) bool {
+	for _, k := range d.rsc.Held() {
+		for _, g := range d.cfg.Resources.Groups {
+			if g.Key == k && (!foreign || g.Node != d.self) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // announceClient sends the API client-status join of ipfail at comm-up,

@@ -51,6 +51,20 @@ func measureMove(t *testing.T, l *Lab, from, to int, f func() error) time.Durati
 	return at.Sub(t0)
 }
 
+// both cuts (or restores) the uplinks of both nodes at the same instant.
+func both(t *testing.T, l *Lab, cut bool) {
+	t.Helper()
+	errs := make(chan error, 2)
+	for _, n := range l.Nodes {
+		go func() { errs <- n.CutUplink(cut) }()
+	}
+	for range l.Nodes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // stays checks for d that node i alone holds the VIP.
 func stays(t *testing.T, l *Lab, i int, d time.Duration) {
 	t.Helper()
@@ -107,18 +121,12 @@ func TestUplinkFailover(t *testing.T) {
 		// deadping 2 s: a test machine stalling for a second must not
 		// look like a third uplink loss.
 		l := newUplinkLab(t, [2]Kind{Habox, Habox}, "ping "+RouterIP+"\ndeadping 2\nhabox_ipfail on\n")
-		for _, n := range l.Nodes {
-			if err := n.CutUplink(true); err != nil {
-				t.Fatal(err)
-			}
-		}
+		both(t, l, true)
 		for _, n := range l.Nodes {
 			n.WaitLog(`node `+strings.ReplaceAll(RouterIP, ".", `\.`)+`: is dead`, 3*time.Second)
 		}
 		stays(t, l, 0, 3*time.Second)
-		for _, n := range l.Nodes {
-			n.CutUplink(false)
-		}
+		both(t, l, false)
 		stays(t, l, 0, 7*time.Second)
 		for _, n := range l.Nodes {
 			if c := n.CountLog(`Going standby`); c != 0 {
