@@ -87,7 +87,7 @@ func (k *Keyring) decodeNetstring(b []byte) (*Msg, error) {
 	}
 	var buf [64]byte
 	want := appendToken(buf[:0], k.keys[idx].method, k.keys[k.active].key, b[:n])
-	if string(want) != string(tok) {
+	if !tokenEqual(want, tok) {
 		return m, &Error{Op: "netstring", Off: n, Detail: "node [" + quote([]byte(m.Get(Src))) + "]", Err: ErrAuth}
 	}
 	return m, nil
@@ -115,7 +115,7 @@ func (k *Keyring) decodeClassic(b []byte) (*Msg, error) {
 	}
 	var buf [64]byte
 	e := k.keys[idx]
-	if string(appendToken(buf[:0], e.method, e.key, body)) != string(tok) {
+	if !tokenEqual(appendToken(buf[:0], e.method, e.key, body), tok) {
 		return m, &Error{Op: "classic", Detail: "node [" + quote([]byte(m.Get(Src))) + "] failed authentication", Err: ErrAuth}
 	}
 	return m, nil
