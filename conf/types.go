@@ -132,6 +132,10 @@ type HaCf struct {
 	HbGenMethod    string
 	Coredumps      bool
 	Cluster        string
+	// Env holds the NAME=value pairs of "env" lines in order: set for the
+	// resource scripts as 3.0.6 sets them for its children; habox's own
+	// HABOX_RSC_TIMEOUT and HABOX_KILL_TIMEOUT are read from them too.
+	Env []string
 
 	// Set records the directives given explicitly (after the udp→bcast
 	// rewrite), for `heartbeat -t` and `cl_status hbparameter`.

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/lab"
+	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
+	"habox/hw/serial"
 )
 
 const (
@@ -577,6 +579,66 @@ func TestStopFailureFences(t *testing.T) {
 	}
 }
 
+// TestHangingScripts: resource actions are bounded (HABOX_RSC_TIMEOUT
+// from an ha.cf env line). Node 1's stop hangs during heartbeat -k: it
+// times out, is not retried, and takes the stop-failure path (fencing
+// with the watchdog, so the daemon stays up) while -k itself gives up
+// after HABOX_KILL_TIMEOUT. Node 2 takes over; its start hangs, times
+// out and is a failed start. Each hung script's process group is gone.
+func TestHangingScripts(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true, ExtraHaCf: "env HABOX_RSC_TIMEOUT=1\n"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
+	os.WriteFile(n2.Path("state", "hang-start"), nil, 0o644)
+	t0 := time.Now()
+	kill := n1.Command("env", "HABOX_KILL_TIMEOUT=4", lab.HaboxBin(t), "heartbeat", "-k")
+	var out strings.Builder
+	kill.Stdout, kill.Stderr = &out, &out
+	if err := kill.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded here too: before the fix, -k never returned.
+	timer := time.AfterFunc(20*time.Second, func() { kill.Process.Kill() })
+	err := kill.Wait()
+	timer.Stop()
+	ee, _ := err.(*exec.ExitError)
+	if took := time.Since(t0); ee == nil || ee.ExitCode() != 1 || !strings.Contains(out.String(), "still running after 4 s (HABOX_KILL_TIMEOUT)") {
+		t.Fatalf("heartbeat -k: %v after %v: %q\n%s", err, took, out.String(), l.LogTails(30))
+	}
+	n1.WaitLog(`ERROR: .*hatest stop timed out after 1 s \(HABOX_RSC_TIMEOUT\): its process group was killed`, 5*time.Second)
+	n1.WaitLog(`CRIT: Resource STOP failure\. Reboot required!`, 2*time.Second)
+	n1.WaitLog(`Fencing this node`, 2*time.Second)
+	if n1.CountLog(`Retrying failed stop operation`) != 0 {
+		t.Fatalf("a stop that timed out was retried\n%s", n1.Log())
+	}
+	assertGroupGone(t, n1)
+	n2.WaitLog(`ERROR: .*hatest start timed out after 1 s`, 15*time.Second)
+	n2.WaitLog(`CRIT: Giving up resources due to failure of hatest`, 2*time.Second)
+	assertGroupGone(t, n2)
+}
+
+// assertGroupGone checks that the process group of the node's hung test
+// script (STATE/hang.pid) has no member left.
+func assertGroupGone(t *testing.T, n *lab.Node) {
+	t.Helper()
+	b, err := os.ReadFile(n.Path("state", "hang.pid"))
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pgid <= 1 {
+		t.Fatalf("%s: hang.pid: %q %v", n.Name, b, err)
+	}
+	for end := time.Now().Add(2 * time.Second); !resources.GroupGone(pgid) && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !resources.GroupGone(pgid) {
+		t.Fatalf("%s: the hung script's process group %d still has members", n.Name, pgid)
+	}
+}
+
 func require306(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(lab.HB306); err != nil {
@@ -638,6 +700,52 @@ func TestUnicastAndMulticast(t *testing.T) {
 			l.Nodes[0].HardFail()
 			l.WaitOwner(1, 10*time.Second)
 		})
+	}
+}
+
+// TestSerialLockDirAndFailedLink: node1's image lacks the lock directory
+// (/var/lock -> /run/lock, /run/lock missing): habox creates it and its
+// serial link works. node2's line is locked by another live program: the
+// link is reported failed (ERROR line, cl_status "failed", heartbeat -s)
+// rather than silent, until the lock goes away and the link comes up.
+func TestSerialLockDirAndFailedLink(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, Baud: 115200})
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if err := os.RemoveAll(n1.Path("run", "lock")); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	lockFile := n2.Path("run", "lock", serial.LockName(l.TTY(1)))
+	os.WriteFile(lockFile, []byte(strconv.Itoa(holder.Process.Pid)+"\n"), 0o644)
+	l.Start()
+
+	n1.WaitLog(`WARN: glib: lock directory /var/lock was missing: created it \(mode 1777\)`, 5*time.Second)
+	if fi, err := os.Stat(n1.Path("run", "lock")); err != nil || fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+		t.Errorf("node1 lock dir: %v %v", fi, err)
+	}
+	n2.WaitLog(`ERROR: glib: serial heartbeat link `+l.TTY(1)+` FAILED \(nothing sent or heard on it\): cannot lock line `+l.TTY(1)+`: .*device locked by pid `+strconv.Itoa(holder.Process.Pid), 5*time.Second)
+	for _, node := range []string{n1.Name, n2.Name} {
+		if out, rc := n2.Ctl("cl_status", "hblinkstatus", node, l.TTY(1)); strings.TrimSpace(out) != "failed" || rc == 0 {
+			t.Errorf("cl_status hblinkstatus %s %s: %q rc %d, want failed", node, l.TTY(1), out, rc)
+		}
+	}
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); !strings.Contains(out, "heartbeat link "+l.TTY(1)+" FAILED: cannot lock line") {
+		t.Errorf("heartbeat -s: %q", out)
+	}
+	if out, _ := n1.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s on the working node: %q", out)
+	}
+
+	holder.Process.Kill()
+	holder.Wait()
+	n2.WaitLog(`info: glib: serial line `+l.TTY(1)+` reopened`, 15*time.Second)
+	n2.WaitLog(`Link `+n1.Name+`:`+l.TTY(1)+` up\.`, 5*time.Second)
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s after recovery: %q", out)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +44,7 @@ force-reload) = -r, restart = -k then start.
 	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
 	-t, --check	validate the configuration, print the effective one; exit 0/1
 	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
+			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
 	-V		print the version
@@ -61,6 +64,9 @@ const (
 	DefaultVarLib  = "/var/lib/heartbeat"
 	DefaultPidFile = "/var/run/heartbeat.pid"
 	daemonMarker   = "HABOX_HEARTBEAT_DAEMON=1"
+	// DefaultKillTimeout bounds how long -k waits for the daemon to exit
+	// (conf.KillTimeoutEnv overrides it).
+	DefaultKillTimeout = 300 * time.Second
 )
 
 type options struct {
@@ -235,12 +241,26 @@ func kill(env *cli.Env, o options) int {
 		env.Err("INFO: Heartbeat already stopped.\n")
 		return 0
 	}
+	// The limit may be in ha.cf (env line); a configuration that does not
+	// load does not stop -k.
+	var hc *conf.HaCf
+	if f, err := os.Open(filepath.Join(o.dir, "ha.cf")); err == nil {
+		hc, _, _ = conf.ParseHaCf(f.Name(), f)
+		f.Close()
+	}
+	limit, warn := envTime(env, hc, conf.KillTimeoutEnv, DefaultKillTimeout)
+	if warn != "" {
+		env.Err("heartbeat: ", warn, "\n")
+	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return cli.Fail(env, "heartbeat", cli.Wrap("kill "+strconv.Itoa(pid), err), 1)
 	}
-	for syscall.Kill(pid, 0) == nil {
-		if isZombie(pid) {
-			break
+	end := time.Now().Add(limit)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		if time.Now().After(end) {
+			env.Err("heartbeat: pid ", strconv.Itoa(pid), " still running after ", strconv.FormatFloat(limit.Seconds(), 'g', -1, 64),
+				" s (", conf.KillTimeoutEnv, "): resources may still be stopping, see its log\n")
+			return 1
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -264,6 +284,17 @@ func status(env *cli.Env, o options) int {
 	}
 	h, _ := os.Hostname()
 	env.Out("heartbeat OK [pid ", strconv.Itoa(pid), " et al] is running on ", h, " [", o.node, "]...\n")
+	// Media that cannot be opened are failed links, said here too.
+	if snap, err := control.Query(o.ctlsock, control.Request{Verb: "snapshot"}); err == nil {
+		names := make([]string, 0, len(snap.Failed))
+		for l := range snap.Failed {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		for _, l := range names {
+			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
+		}
+	}
 	return 0
 }
 

@@ -259,13 +259,15 @@ func (l *Logger) DebugLevel() int {
 	return int(l.debug.Load())
 }
 
-// Log writes msg at priority p to every target that takes it.
+// Log writes msg at priority p to every target that takes it. Control
+// bytes in msg are escaped and msg is cut at MaxLine bytes, so one call is
+// always one line of bounded length.
 func (l *Logger) Log(p Priority, msg string) {
 	if l == nil {
 		return
 	}
 	now := l.o.Now()
-	msg = strings.TrimRight(msg, "\n")
+	msg = sanitize(strings.TrimRight(msg, "\n"))
 	line := l.fileLine(now, p, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()

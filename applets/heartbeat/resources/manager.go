@@ -574,7 +574,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			return append(a, logA(hblog.Err, "resource message without rsc_hold field."))
 		}
 		if !ok {
-			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+msg.Get("rsc_hold")+"]"))
+			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+hblog.Quote(msg.Get("rsc_hold"))+"]"))
 		}
 		full := msg.Get("rtype") == "full"
 		switch m.state {

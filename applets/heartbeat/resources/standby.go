@@ -93,7 +93,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	switch m.going {
 	case sbNot:
 		if !m.otherStable {
-			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  Other side is in flux.")}
+			return []Action{logA(hblog.Warning, "standby message ["+hblog.Quote(info)+"] from "+from+" ignored.  Other side is in flux.")}
 		}
 		if m.state != rStable {
 			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}

@@ -88,7 +88,7 @@ func (k *Keyring) decodeNetstring(b []byte) (*Msg, error) {
 	var buf [64]byte
 	want := appendToken(buf[:0], k.keys[idx].method, k.keys[k.active].key, b[:n])
 	if string(want) != string(tok) {
-		return m, &Error{Op: "netstring", Off: n, Detail: "node [" + m.Get(Src) + "]", Err: ErrAuth}
+		return m, &Error{Op: "netstring", Off: n, Detail: "node [" + quote([]byte(m.Get(Src))) + "]", Err: ErrAuth}
 	}
 	return m, nil
 }
@@ -100,11 +100,11 @@ func (k *Keyring) decodeClassic(b []byte) (*Msg, error) {
 	}
 	ai := m.index(Auth)
 	if ai < 0 {
-		return m, &Error{Op: "classic", Detail: "no auth field, node [" + m.Get(Src) + "]", Err: ErrAuth}
+		return m, &Error{Op: "classic", Detail: "no auth field, node [" + quote([]byte(m.Get(Src))) + "]", Err: ErrAuth}
 	}
 	idx, tok, ok := parseAuthValue(m.Fields[ai].Value)
 	if !ok {
-		return m, &Error{Op: "classic", Detail: "malformed auth field, node [" + m.Get(Src) + "]", Err: ErrAuth}
+		return m, &Error{Op: "classic", Detail: "malformed auth field, node [" + quote([]byte(m.Get(Src))) + "]", Err: ErrAuth}
 	}
 	if idx < 0 || idx >= MaxAuth || k.keys[idx] == nil {
 		return m, &Error{Op: "classic", Detail: "Invalid authentication type [" + strconv.Itoa(idx) + "] in message", Err: ErrAuthIndex}
@@ -116,7 +116,7 @@ func (k *Keyring) decodeClassic(b []byte) (*Msg, error) {
 	var buf [64]byte
 	e := k.keys[idx]
 	if string(appendToken(buf[:0], e.method, e.key, body)) != string(tok) {
-		return m, &Error{Op: "classic", Detail: "node [" + m.Get(Src) + "] failed authentication", Err: ErrAuth}
+		return m, &Error{Op: "classic", Detail: "node [" + quote([]byte(m.Get(Src))) + "] failed authentication", Err: ErrAuth}
 	}
 	return m, nil
 }
