@@ -106,6 +106,9 @@ func TestLoadVectors(t *testing.T) {
 					t.Errorf("groups %+v", g)
 				}
 				for _, w := range c.Warnings {
+					if auth.method == AuthCRC && strings.HasPrefix(w.Msg, "crc at index 1 is active") {
+						continue // said plainly, and expected
+					}
 					t.Errorf("unexpected warning %v", w)
 				}
 			})

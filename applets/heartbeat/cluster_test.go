@@ -383,6 +383,14 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "keepalive") {
 		t.Fatalf("-t on a good configuration: %v\n%s", err, out)
 	}
+	// crc merely present (not active) is said plainly by -t.
+	write("authkeys", "auth 1\n1 sha1 k\n2 crc\n", 0o600)
+	cmd = exec.Command(bin, "heartbeat", "-t", "-c", dir)
+	cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
+	out, err = cmd.CombinedOutput()
+	if want := filepath.Join(dir, "authkeys") + ":3: warning: crc at index 2 is not active but is accepted"; err != nil || !strings.Contains(string(out), want) {
+		t.Fatalf("-t with an inactive crc entry: %v, output lacks %q\n%s", err, want, out)
+	}
 	cmd = exec.Command(bin, "heartbeat", "-V")
 	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != Version {
 		t.Fatalf("-V: %q", out)
@@ -950,5 +958,16 @@ func TestInitVerbs(t *testing.T) {
 		if !strings.Contains(string(log), w) {
 			t.Errorf("ha-log lacks %q:\n%s", w, log)
 		}
+	}
+}
+
+// TestCRCWarnedAtStartup: a cluster authenticated with crc works (3.0.6
+// compatible) but each daemon's start-up log says plainly that crc
+// authenticates nothing.
+func TestCRCWarnedAtStartup(t *testing.T) {
+	l := newLab(t, lab.Options{Auth: "crc"})
+	l.Start()
+	for _, n := range l.Nodes {
+		n.WaitLog(`WARN: crc at index 1 is active: crc only detects corruption and authenticates nothing; anyone who can send on the heartbeat links can forge any message`, time.Second)
 	}
 }
