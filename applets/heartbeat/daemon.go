@@ -76,6 +76,9 @@ type daemon struct {
 	closed      bool
 	// reloadPending: ha.cf changed, restart when resources are quiet.
 	reloadPending bool
+	clock         *clockOffset
+	genGuessed    bool // the 3.0.6 generation fallback ran
+	genCritLogged bool
 }
 
 // now is the monotonic time since start.
@@ -110,7 +113,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
-		badLimit: hblog.NewLimiter(5, time.Minute)}
+		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
@@ -118,12 +121,13 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
+	d.warnVolatileState()
 	var gen uint64
 	if hc.HbGenMethod == "time" {
-		gen = wire.TimeGeneration(time.Now())
+		gen = wire.TimeGeneration(d.clock.wall())
 	} else {
 		var logs []wire.LogLine
-		gen, logs, err = wire.NextGeneration(o.varlib, time.Now())
+		gen, logs, err = wire.NextGeneration(o.varlib, d.clock.wall())
 		d.wireLogs(logs)
 		if err != nil {
 			lg.Error("Cannot write generation file: " + err.Error())
@@ -142,7 +146,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
 		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -668,8 +672,11 @@ func (d *daemon) packet(p media.Packet) {
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
 		why := "dropped"
-		if len(v.Logs) > 0 {
-			why = v.Logs[0].Text
+		if n := len(v.Logs); n > 0 {
+			// The reason is the last line ("node X changed its uuid"
+			// may come before a replay).
+			d.wireLogs(v.Logs[:n-1])
+			why = v.Logs[n-1].Text
 		}
 		d.bad(p.Link, why)
 		return
@@ -682,6 +689,9 @@ func (d *daemon) packet(p media.Packet) {
 		d.transmit(out)
 	}
 	src := strings.ToLower(m.Get(wire.Src))
+	if v.RaiseGen > 0 {
+		d.raiseGeneration(v.RaiseGen, "node "+src+" remembers generation "+u10(v.RaiseGen-1)+" for us and drops our messages as replays")
+	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
 	}
@@ -838,6 +848,9 @@ func (d *daemon) tick() {
 	d.memEvents(d.mem.Tick(now))
 	d.rscActs(d.rsc.Tick(now))
 	d.sendDue()
+	if d.waitRep {
+		d.checkReqNodes()
+	}
 	if d.waitRep && !d.eng.ReqNodesPending() {
 		d.commNowUp()
 	}

@@ -26,7 +26,8 @@ package heartbeat
 // shorthand of haresources) and IPv6addr run the habox binary itself with
 // argv[0] "IPaddr"/"IPv6addr" — no shell, ifconfig or send_arp needed —
 // unless DIR/resource.d has a script of that name: a user script always
-// wins.
+// wins. A script without a "#!" line is run by /bin/sh, as execvp (and
+// 3.0.6's shell) would run it.
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
 // HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT) plus ha.cf's "env" lines,
@@ -86,6 +87,15 @@ package heartbeat
 //     same way (3.0.6 leaves both owners until a partition is seen); a
 //     takeover whose job ends after the resolution does not claim the
 //     peer's groups (no mach_down rsc_hold, habox field unchanged).
+//   - nice_failback on means auto_failback off (the guide's meaning;
+//     conf documents it). A heartbeat 3.0.6 peer whose ha.cf says
+//     nice_failback on runs legacy and never answers "starting": habox
+//     (in on/off) waits the deadlock breaker's delay, logs a warning
+//     naming the peer, becomes stable and requests its groups with
+//     ip-request, as legacy mode does. Such a pair behaves as legacy: each
+//     group fails back to its node (3.0.6 asks for its own groups with
+//     ip-request, which habox honours in every mode). 3.0.6 in on/off
+//     paired with a legacy 3.0.6 would stay STARTING for ever.
 //   - Double ownership however caused (frames of a previous run delivered
 //     late, a lost message): a group this node holds and the peer claims
 //     (the habox field of its statuses; a 3.0.6 peer's rsc_hold in

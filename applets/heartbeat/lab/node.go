@@ -23,6 +23,9 @@ type Node struct {
 	Kind  Kind
 	NS    *NS
 	Dir   string // host directory: etc/ lib/ run/ log/ state/
+	// Env is added to the daemon's environment at Start (e.g. the habox
+	// test hook HABOX_CLOCK_OFFSET_FILE).
+	Env []string
 
 	anchor    *exec.Cmd
 	anchorPid int
@@ -318,6 +321,7 @@ func (n *Node) Start() {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, n.Env...)
 	n.stderr = &syncBuffer{}
 	cmd.Stdout = n.stderr
 	cmd.Stderr = n.stderr

@@ -34,6 +34,9 @@ const (
 	drainAfterExit = 200 * time.Millisecond
 )
 
+// Shell runs scripts without a "#!" line.
+const Shell = "/bin/sh"
+
 // Process is one run of a resource script.
 type Process struct {
 	Path    string   // the file executed
@@ -51,8 +54,9 @@ type Outcome struct {
 	Truncated bool     // output was discarded past the limits
 }
 
-// RunProcess runs p with os.StartProcess (no shell, no os/exec) in a
-// process group of its own: stdin /dev/null, stdout and stderr read to the
+// RunProcess runs p with os.StartProcess (no shell, no os/exec; a file
+// without "#!" is run by Shell, as execvp runs it) in a process group of
+// its own: stdin /dev/null, stdout and stderr read to the
 // end and kept within the limits above. When p.Timeout passes first, the
 // group gets SIGTERM, then SIGKILL KillGrace later if any member is left.
 // A background child that keeps the pipes open after a normal exit is
@@ -74,12 +78,21 @@ func RunProcess(p Process) (Outcome, error) {
 		outW.Close()
 		return o, err
 	}
-	proc, err := os.StartProcess(p.Path, p.Argv, &os.ProcAttr{
+	attr := &os.ProcAttr{
 		Dir:   "/",
 		Env:   p.Env,
 		Files: []*os.File{null, outW, errW},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
+	}
+	proc, err := os.StartProcess(p.Path, p.Argv, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// No "#!" line: run it with the shell, as execvp does (3.0.6 ran
+		// every script from a shell, where such scripts work).
+		proc, err = os.StartProcess(Shell, append([]string{Shell, p.Path}, p.Argv[1:]...), attr)
+		if err != nil {
+			err = errors.New(p.Path + " has no #! line and " + err.Error())
+		}
+	}
 	outW.Close()
 	errW.Close()
 	if err != nil {

@@ -186,3 +186,26 @@ func BenchmarkKillAfterTimeout(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "kill-ms")
 }
+
+// TestScriptWithoutShebang: a script without a "#!" line runs through
+// /bin/sh (execvp's ENOEXEC rule), with its arguments and $0.
+func TestScriptWithoutShebang(t *testing.T) {
+	for _, tt := range []struct{ name, text string }{
+		{"#! line", "#!/bin/sh\n" + svc},
+		{"no #! line", svc},
+		{"comment first", "# old-style init script\n" + svc},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, l, dir := newRunner(t)
+			if err := os.WriteFile(filepath.Join(r.ResourceDir, "b"), []byte(tt.text), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+			owned := r.Owned(conf.Resource{Script: "b", Args: []string{"2"}})
+			r.Run(&Job{ID: 2, Steps: []Step{{Op: Give, Key: "a::1"}}})
+			if got := calls(t, dir); !owned || got != "start 1,start 2,stop 2,stop 1" || l.has("ERROR") {
+				t.Fatalf("owned %v calls %q\n%s", owned, got, l)
+			}
+		})
+	}
+}
