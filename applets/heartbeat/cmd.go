@@ -17,6 +17,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,8 +31,11 @@ import (
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
+heartbeat [OPTIONS] start|stop|status|restart|reload
 Run a heartbeat 3.0.6 compatible cluster node (R1 mode: ha.cf, haresources,
-authkeys). Without -f it detaches once the node started.
+authkeys). Without -f it detaches once the node started. The init-script
+verbs: start = no option (detach), stop = -k, status = -s, reload (and
+force-reload) = -r, restart = -k then start.
 	-f		stay in the foreground (log lines also on stderr)
 	-d		raise the debug level (repeatable)
 	-c DIR		configuration directory (default $HA_DIR or /etc/ha.d)
@@ -39,6 +44,7 @@ authkeys). Without -f it detaches once the node started.
 	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
 	-t, --check	validate the configuration, print the effective one; exit 0/1
 	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
+			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
 	-V		print the version
@@ -58,6 +64,9 @@ const (
 	DefaultVarLib  = "/var/lib/heartbeat"
 	DefaultPidFile = "/var/run/heartbeat.pid"
 	daemonMarker   = "HABOX_HEARTBEAT_DAEMON=1"
+	// DefaultKillTimeout bounds how long -k waits for the daemon to exit
+	// (conf.KillTimeoutEnv overrides it).
+	DefaultKillTimeout = 300 * time.Second
 )
 
 type options struct {
@@ -122,8 +131,19 @@ func run(env *cli.Env, args []string) int {
 	if err := a.Err(); err != nil {
 		return cli.UsageError(env, usage, err.Error())
 	}
-	if len(a.Rest()) > 0 {
-		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
+	restart := false
+	if rest := a.Rest(); len(rest) > 0 {
+		verb, ok := initVerbs[rest[0]]
+		switch {
+		case !ok:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
+		case len(rest) > 1:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
+		case mode != "":
+			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		}
+		mode, restart = verb, rest[0] == "restart"
+		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
 	o.node = nodeName(env)
 	o.args = args
@@ -144,6 +164,12 @@ func run(env *cli.Env, args []string) int {
 		}
 		return 1
 	case "-k":
+		if restart {
+			if rc := kill(env, o); rc != 0 {
+				return rc
+			}
+			return start(env, o, args)
+		}
 		return kill(env, o)
 	case "-s":
 		return status(env, o)
@@ -152,6 +178,11 @@ func run(env *cli.Env, args []string) int {
 	}
 	return start(env, o, args)
 }
+
+// initVerbs maps the init-script verbs (the guide's
+// "/etc/ha.d/heartbeat start" in rc.local) to the options they stand for;
+// restart is -k followed by a start.
+var initVerbs = map[string]string{"start": "", "stop": "-k", "status": "-s", "restart": "-k", "reload": "-r", "force-reload": "-r"}
 
 // nodeName is uname -n lower-cased, or $HA_NODENAME.
 func nodeName(env *cli.Env) string {
@@ -210,12 +241,26 @@ func kill(env *cli.Env, o options) int {
 		env.Err("INFO: Heartbeat already stopped.\n")
 		return 0
 	}
+	// The limit may be in ha.cf (env line); a configuration that does not
+	// load does not stop -k.
+	var hc *conf.HaCf
+	if f, err := os.Open(filepath.Join(o.dir, "ha.cf")); err == nil {
+		hc, _, _ = conf.ParseHaCf(f.Name(), f)
+		f.Close()
+	}
+	limit, warn := envTime(env, hc, conf.KillTimeoutEnv, DefaultKillTimeout)
+	if warn != "" {
+		env.Err("heartbeat: ", warn, "\n")
+	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return cli.Fail(env, "heartbeat", cli.Wrap("kill "+strconv.Itoa(pid), err), 1)
 	}
-	for syscall.Kill(pid, 0) == nil {
-		if isZombie(pid) {
-			break
+	end := time.Now().Add(limit)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		if time.Now().After(end) {
+			env.Err("heartbeat: pid ", strconv.Itoa(pid), " still running after ", strconv.FormatFloat(limit.Seconds(), 'g', -1, 64),
+				" s (", conf.KillTimeoutEnv, "): resources may still be stopping, see its log\n")
+			return 1
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -239,6 +284,17 @@ func status(env *cli.Env, o options) int {
 	}
 	h, _ := os.Hostname()
 	env.Out("heartbeat OK [pid ", strconv.Itoa(pid), " et al] is running on ", h, " [", o.node, "]...\n")
+	// Media that cannot be opened are failed links, said here too.
+	if snap, err := control.Query(o.ctlsock, control.Request{Verb: "snapshot"}); err == nil {
+		names := make([]string, 0, len(snap.Failed))
+		for l := range snap.Failed {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		for _, l := range names {
+			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
+		}
+	}
 	return 0
 }
 

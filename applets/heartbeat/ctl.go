@@ -73,10 +73,26 @@ func (d *daemon) snapshot() control.Snapshot {
 	s.Params["badpackets-invalid"] = u(d.drops.invalid)
 	s.Params["badpackets-throttled"] = u(d.drops.throttled)
 	s.Params["duppackets"] = u(d.drops.dup)
+	// A medium that cannot be opened is a failed link on every node, not
+	// one that merely hears nothing.
+	for _, md := range d.media {
+		if f, ok := md.(media.Failer); ok {
+			if why := f.Failure(); why != "" {
+				if s.Failed == nil {
+					s.Failed = map[string]string{}
+				}
+				s.Failed[md.Name()] = why
+			}
+		}
+	}
 	for _, n := range d.mem.Nodes() {
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
-			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: d.mem.LinkStatus(n, l)})
+			st := d.mem.LinkStatus(n, l)
+			if _, failed := s.Failed[l]; failed {
+				st = "failed"
+			}
+			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: st})
 		}
 		s.Nodes = append(s.Nodes, ni)
 	}

@@ -78,6 +78,9 @@ type daemon struct {
 	closed      bool
 	// reloadPending: ha.cf changed, restart when resources are quiet.
 	reloadPending bool
+	clock         *clockOffset
+	genGuessed    bool // the 3.0.6 generation fallback ran
+	genCritLogged bool
 }
 
 // now is the monotonic time since start.
@@ -112,7 +115,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		pkts: make(chan media.Packet, pktQueue), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
-		badLimit: hblog.NewLimiter(5, time.Minute)}
+		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
@@ -120,12 +123,13 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
+	d.warnVolatileState()
 	var gen uint64
 	if hc.HbGenMethod == "time" {
-		gen = wire.TimeGeneration(time.Now())
+		gen = wire.TimeGeneration(d.clock.wall())
 	} else {
 		var logs []wire.LogLine
-		gen, logs, err = wire.NextGeneration(o.varlib, time.Now())
+		gen, logs, err = wire.NextGeneration(o.varlib, d.clock.wall())
 		d.wireLogs(logs)
 		if err != nil {
 			lg.Error("Cannot write generation file: " + err.Error())
@@ -144,7 +148,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
 		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -218,9 +222,50 @@ func (d *daemon) newRunner() *resources.Runner {
 	if d.env.Getenv("PATH") == "" {
 		env = append(env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
 	}
+	for _, kv := range hc.Env {
+		env = setEnv(env, kv)
+	}
 	retries, _ := strconv.Atoi(d.env.Getenv("HA_STOPRETRYMAX"))
+	timeout, warn := envTime(d.env, hc, conf.RscTimeoutEnv, resources.DefaultTimeout)
+	if warn != "" {
+		d.log.Warn(warn)
+	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+}
+
+// setEnv sets NAME=value in env, replacing an earlier NAME.
+func setEnv(env []string, kv string) []string {
+	name, _, _ := strings.Cut(kv, "=")
+	out := env[:0]
+	for _, e := range env {
+		if n, _, _ := strings.Cut(e, "="); n != name {
+			out = append(out, e)
+		}
+	}
+	return append(out, kv)
+}
+
+// envTime reads a time variable (conf.RscTimeoutEnv, conf.KillTimeoutEnv)
+// from ha.cf's env lines, which win as 3.0.6's setenv makes them win, or
+// else from the environment. An invalid value in the environment gives
+// def and a warning (ha.cf values were validated by conf).
+func envTime(env *cli.Env, hc *conf.HaCf, name string, def time.Duration) (time.Duration, string) {
+	v := ""
+	if hc != nil {
+		v = hc.Getenv(name)
+	}
+	if v == "" {
+		v = env.Getenv(name)
+	}
+	if v == "" {
+		return def, ""
+	}
+	if t, ok := conf.EnvTime(v); ok {
+		return t, ""
+	}
+	return def, name + "=" + hblog.Escape(v, 64) + " is not a time > 0 (write 60 or 500ms): using " +
+		strconv.FormatFloat(def.Seconds(), 'g', -1, 64) + " s"
 }
 
 // stopFailed is called (from the runner goroutine) when a resource could
@@ -662,8 +707,11 @@ func (d *daemon) packet(p media.Packet) {
 			d.drops.invalid++
 		}
 		why := "dropped"
-		if len(v.Logs) > 0 {
-			why = v.Logs[0].Text
+		if n := len(v.Logs); n > 0 {
+			// The reason is the last line ("node X changed its uuid"
+			// may come before a replay).
+			d.wireLogs(v.Logs[:n-1])
+			why = v.Logs[n-1].Text
 		}
 		d.bad(p.Link, why)
 		return
@@ -680,6 +728,9 @@ func (d *daemon) packet(p media.Packet) {
 		d.transmit(out)
 	}
 	src := strings.ToLower(m.Get(wire.Src))
+	if v.RaiseGen > 0 {
+		d.raiseGeneration(v.RaiseGen, "node "+src+" remembers generation "+u10(v.RaiseGen-1)+" for us and drops our messages as replays")
+	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
 	}
@@ -836,6 +887,9 @@ func (d *daemon) tick() {
 	d.memEvents(d.mem.Tick(now))
 	d.rscActs(d.rsc.Tick(now))
 	d.sendDue()
+	if d.waitRep {
+		d.checkReqNodes()
+	}
 	if d.waitRep && !d.eng.ReqNodesPending() {
 		d.commNowUp()
 	}

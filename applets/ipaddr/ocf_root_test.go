@@ -124,7 +124,7 @@ func TestOCFPacemakerValidate(t *testing.T) {
 	hwtest.RequireCmd(t, "crm_resource")
 	hwtest.RequireCmd(t, "crm_verify")
 	cib := filepath.Join(t.TempDir(), "cib.xml")
-	if err := os.WriteFile(cib, []byte(`<cib validate-with="pacemaker-3.9" crm_feature_set="3.16.2" epoch="1" num_updates="0" admin_epoch="0">
+	if err := os.WriteFile(cib, []byte(`<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
 <configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
 <nodes/><resources>
 <primitive id="vip" class="ocf" provider="habox" type="IPaddr"><instance_attributes id="vip-a">

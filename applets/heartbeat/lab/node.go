@@ -23,6 +23,9 @@ type Node struct {
 	Kind  Kind
 	NS    *NS
 	Dir   string // host directory: etc/ lib/ run/ log/ state/
+	// Env is added to the daemon's environment at Start (e.g. the habox
+	// test hook HABOX_CLOCK_OFFSET_FILE).
+	Env []string
 
 	anchor    *exec.Cmd
 	anchorPid int
@@ -119,8 +122,10 @@ func (n *Node) Authkeys() string {
 
 const hatestScript = `#!/bin/sh
 # habox lab test resource. Touch STATE/fail-start or STATE/fail-stop to make
-# start or stop fail. Events are appended to STATE/events.
+# start or stop fail, STATE/hang-start or STATE/hang-stop to make it hang
+# (its pid in STATE/hang.pid). Events are appended to STATE/events.
 d=%s
+if [ -e $d/hang-$1 ]; then echo $$ >$d/hang.pid; echo "$(date +%%s.%%N) $1-hang" >>$d/events; sleep 1000; fi
 case "$1" in
 start)
 	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)"; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
@@ -316,6 +321,7 @@ func (n *Node) Start() {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, n.Env...)
 	n.stderr = &syncBuffer{}
 	cmd.Stdout = n.stderr
 	cmd.Stderr = n.stderr

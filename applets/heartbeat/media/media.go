@@ -49,6 +49,13 @@ type Medium interface {
 	Close() error
 }
 
+// Failer is implemented by media that keep running while their device
+// cannot be opened (serial): Failure says why, "" while the medium works.
+// Such a medium is a failed link, not one that merely hears nothing.
+type Failer interface {
+	Failure() string
+}
+
 // Stats are a medium's counters.
 type Stats struct {
 	Received  uint64 // messages handed to Run's channel
@@ -117,6 +124,15 @@ func newLimiter() *hblog.Limiter { return hblog.NewLimiter(5, time.Minute) }
 // logLimited logs a warning through the limiter, adding the count of lines
 // suppressed since the last one.
 func logLimited(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
+	logLimitedAt(log, lim, hblog.Warning, key, msg)
+}
+
+// logLimitedErr is logLimited at ERROR level.
+func logLimitedErr(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
+	logLimitedAt(log, lim, hblog.Err, key, msg)
+}
+
+func logLimitedAt(log *hblog.Logger, lim *hblog.Limiter, prio hblog.Priority, key, msg string) {
 	ok, n := lim.AllowN(key)
 	if !ok {
 		return
@@ -124,7 +140,7 @@ func logLimited(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
 	if n > 0 {
 		msg += " (" + hblog.SuppressedText(n) + ")"
 	}
-	log.Warn(msg)
+	log.Log(prio, msg)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

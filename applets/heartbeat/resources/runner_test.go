@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"habox/conf"
 )
@@ -157,9 +158,9 @@ func TestBuiltinArgv0(t *testing.T) {
 	r, _, _ := newRunner(t)
 	r.Self = "/usr/sbin/habox"
 	var gotArgv []string
-	r.Exec = func(path string, argv, env []string, _ func(string)) (string, int, error) {
-		gotArgv = argv
-		return "Running OK\n", 0, nil
+	r.Exec = func(p Process) (Outcome, error) {
+		gotArgv = p.Argv
+		return Outcome{Stdout: "Running OK\n"}, nil
 	}
 	if !r.Owned(conf.Resource{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth0"}}) {
 		t.Fatal("not owned")
@@ -170,9 +171,9 @@ func TestBuiltinArgv0(t *testing.T) {
 }
 
 func TestRunProcessBackgroundChild(t *testing.T) {
-	out, code, err := RunProcess("/bin/sh", []string{"sh", "-c", "echo hi; sleep 5 & exit 3"}, nil, nil)
-	if err != nil || code != 3 || out != "hi\n" {
-		t.Fatalf("out %q code %d err %v", out, code, err)
+	o, err := RunProcess(Process{Path: "/bin/sh", Argv: []string{"sh", "-c", "echo hi; sleep 5 & exit 3"}, Timeout: time.Minute})
+	if err != nil || o.Code != 3 || o.Stdout != "hi\n" || o.TimedOut {
+		t.Fatalf("outcome %+v err %v", o, err)
 	}
 }
 
@@ -200,9 +201,9 @@ func TestRefreshGroup(t *testing.T) {
 			var calls []string
 			r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: dir, InitDirs: []string{},
 				Self: "/bin/habox", Log: l,
-				Exec: func(path string, argv, env []string, _ func(string)) (string, int, error) {
-					calls = append(calls, filepath.Base(argv[0])+" "+strings.Join(argv[1:], " "))
-					return "", 0, nil
+				Exec: func(p Process) (Outcome, error) {
+					calls = append(calls, filepath.Base(p.Argv[0])+" "+strings.Join(p.Argv[1:], " "))
+					return Outcome{}, nil
 				}}
 			if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Refresh, Key: g.Key}}}); len(res.Failed) != 0 {
 				t.Fatalf("refresh failed: %s", l)

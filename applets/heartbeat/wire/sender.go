@@ -44,6 +44,10 @@ type Sender struct {
 	// MaxRexmitDelay is ha.cf's max_rexmit_delay (default 250ms); the same
 	// copy is not retransmitted twice within MaxRexmitDelay-10ms.
 	MaxRexmitDelay time.Duration
+	// Wall returns the wall clock for ts; nil uses Stamp's now. The daemon
+	// passes time.Now() as now for its timers (monotonic) and may step
+	// Wall in tests (HABOX_CLOCK_OFFSET_FILE).
+	Wall func() time.Time
 
 	seq    uint64 // last sequence number used
 	lowseq uint64 // lowest sequence number kept (0: none yet)
@@ -100,7 +104,11 @@ func (s *Sender) Stamp(m *Msg, now time.Time) (uint64, error) {
 		m.SetHex(Seq, seq)
 	}
 	m.SetHex(Hg, s.Gen)
-	m.SetHex(Ts, uint64(now.Unix()))
+	wall := now
+	if s.Wall != nil {
+		wall = s.Wall()
+	}
+	m.SetHex(Ts, uint64(max(wall.Unix(), 1)))
 	if !noseq {
 		ld := ""
 		if s.Load != nil {
