@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"crypto/subtle"
 	"errors"
 	"strconv"
 
@@ -142,13 +141,6 @@ func CRC(data []byte) uint32 {
 		c = c<<8 ^ crcTable[byte(c>>24)^b]
 	}
 	return ^c
-}
-
-// tokenEqual compares a computed token with a received one in time that
-// does not depend on where they differ (crypto/subtle), so a forger
-// cannot learn a valid token byte by byte from response timing.
-func tokenEqual(want, got []byte) bool {
-	return subtle.ConstantTimeCompare(want, got) == 1
 }
 
 // parseAuthValue splits "<index> <token>" like sscanf("%d %s"): optional

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func TestTokenEqual(t *testing.T) {
+func TestTokenOK(t *testing.T) {
 	for _, tc := range []struct {
 		a, b string
 		want bool
@@ -21,8 +21,8 @@ func TestTokenEqual(t *testing.T) {
 		{"", "", true},
 		{"", "0", false},
 	} {
-		if got := tokenEqual([]byte(tc.a), []byte(tc.b)); got != tc.want {
-			t.Errorf("tokenEqual(%q, %q) = %v", tc.a, tc.b, got)
+		if got := tokenOK([]byte(tc.a), []byte(tc.b)); got != tc.want {
+			t.Errorf("tokenOK(%q, %q) = %v", tc.a, tc.b, got)
 		}
 	}
 }
@@ -30,7 +30,7 @@ func TestTokenEqual(t *testing.T) {
 // TestAuthTokensComparedInConstantTime: no == or != in the package's code
 // has a received auth token (a variable named tok) as an operand: those
 // compares stop at the first differing byte and leak where it is. Tokens
-// go through tokenEqual (crypto/subtle).
+// go through tokenOK (crypto/subtle).
 func TestAuthTokensComparedInConstantTime(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
