@@ -17,6 +17,7 @@ import (
 	"habox/applets/authkeygen"
 	"habox/applets/cli"
 	"habox/applets/hainit"
+	"habox/applets/haresources2crm"
 	"habox/applets/heartbeat"
 	"habox/applets/heartbeat/control"
 	"habox/applets/ipaddr"
@@ -40,6 +41,7 @@ func allApplets() []cli.Applet {
 		control.HbStandby,
 		control.HbTakeover,
 		hainit.Applet,
+		haresources2crm.Applet,
 	}
 }
 
