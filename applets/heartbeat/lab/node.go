@@ -488,6 +488,32 @@ func (n *Node) SetLinks(up bool) error {
 	return n.NS.Run("sh", "-c", "ip link set eth0 "+state+" && ip link set eth1 "+state)
 }
 
+// CutUplink drops (or, cut false, lets through again) everything the
+// node sends to the router, with an nftables table of its own: the
+// node's "WAN" is dead while its service LAN and heartbeat links work.
+func (n *Node) CutUplink(cut bool) error {
+	if !cut {
+		return n.NS.Run("nft", "delete", "table", "ip", "habox_uplink")
+	}
+	if err := n.NS.Run("nft", "add", "table", "ip", "habox_uplink"); err != nil {
+		return err
+	}
+	if err := n.NS.Run("nft", "add", "chain", "ip", "habox_uplink", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"); err != nil {
+		return err
+	}
+	return n.NS.Run("nft", "add", "rule", "ip", "habox_uplink", "out", "ip", "daddr", RouterIP, "drop")
+}
+
+// SetCarrier takes the bridge port of the node's eth0 down (or up): the
+// node sees its service interface lose carrier, as when a cable is pulled.
+func (n *Node) SetCarrier(up bool) error {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	return n.Lab.Client.Run("ip", "link", "set", "p"+strconv.Itoa(n.Index+1), state)
+}
+
 // HardFail takes the node down like a power loss: every process of the
 // node is frozen (SIGSTOP, so none can react, e.g. keepalived's VRRP child
 // to its parent's death), its links are cut (and the serial link blocked
