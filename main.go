@@ -16,6 +16,7 @@ import (
 	"habox/applets/authkeygen"
 	"habox/applets/cli"
 	"habox/applets/hainit"
+	"habox/applets/haresources2crm"
 	"habox/applets/heartbeat"
 	"habox/applets/heartbeat/control"
 	"habox/applets/ipaddr"
@@ -39,6 +40,7 @@ func allApplets() []cli.Applet {
 		control.HbStandby,
 		control.HbTakeover,
 		hainit.Applet,
+		haresources2crm.Applet,
 	}
 }
 

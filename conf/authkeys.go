@@ -72,7 +72,7 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			fail(l.n, method, "", "a key is required (heartbeat 3.0.6: Auth method ["+method+"] requires a key)")
 			return
 		}
-		k := &AuthKey{Index: int(idx), Method: m}
+		k := &AuthKey{Index: int(idx), Method: m, Line: l.n}
 		if key != "" {
 			k.Key = []byte(key)
 		}
@@ -96,10 +96,33 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			fail(authLine, "auth", strconv.Itoa(authnum), "no entry "+strconv.Itoa(authnum)+" follows the auth line (heartbeat 3.0.6: Auth Key ["+strconv.Itoa(authnum)+"] not found in keyfile ["+name+"])")
 		}
 	}
+	a.Warnings = append(a.Warnings, crcWarnings(a)...)
 	if len(errs) > 0 {
 		return a, errs
 	}
 	return a, nil
+}
+
+// crcWarnings says plainly when crc is active, or merely present: the
+// receiver takes the method from the index a packet names (heartbeat 3.0.6
+// does the same), so a crc entry at any index lets anyone on the
+// heartbeat links forge messages, whatever "auth" selects.
+func crcWarnings(a *Authkeys) []Warning {
+	var w []Warning
+	for _, k := range a.Keys {
+		if k == nil || k.Method != AuthCRC {
+			continue
+		}
+		i := strconv.Itoa(k.Index)
+		msg := "crc at index " + i + " is active: "
+		if k.Index != a.Active {
+			msg = "crc at index " + i + " is not active but is accepted: a packet naming index " + i + " is checked with crc, so "
+		}
+		w = append(w, Warning{File: a.File, Line: k.Line, Msg: msg +
+			"crc only detects corruption and authenticates nothing; anyone who can send on the heartbeat links " +
+			"can forge any message (take resources over, shut nodes down). Use sha1 (authkeygen) and delete every crc line"})
+	}
+	return w
 }
 
 // octal4 formats permission bits as "0644".

@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"io/fs"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,5 +118,37 @@ func TestAuthkeysMode(t *testing.T) {
 	}
 	if octal4(0o644) != "0644" || octal4(0o4755) != "0755" {
 		t.Errorf("octal4 %s %s", octal4(0o644), octal4(0o4755))
+	}
+}
+
+// TestAuthkeysCRCWarnings: crc active, or present at another index (a
+// forger names that index), is said plainly with its line; sha1/md5 alone
+// give no warning.
+func TestAuthkeysCRCWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string // "line:text" per warning
+	}{
+		{"sha1", "auth 1\n1 sha1 k\n", nil},
+		{"md5 and sha1", "auth 2\n1 md5 k\n2 sha1 k\n", nil},
+		{"crc active", "auth 1\n1 crc\n", []string{"2:crc at index 1 is active: crc only detects corruption and authenticates nothing; anyone who can send"}},
+		{"crc present", "auth 1\n1 sha1 k\n\n15 crc\n", []string{"4:crc at index 15 is not active but is accepted: a packet naming index 15 is checked with crc"}},
+		{"both", "auth 0\n0 crc\n3 crc\n", []string{"2:crc at index 0 is active", "3:crc at index 3 is not active"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, errs := parseAuth(t, tc.in, 0o600)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			if len(a.Warnings) != len(tc.want) {
+				t.Fatalf("warnings %v, want %d", a.Warnings, len(tc.want))
+			}
+			for i, w := range a.Warnings {
+				line, text, _ := strings.Cut(tc.want[i], ":")
+				if strconv.Itoa(w.Line) != line || !strings.HasPrefix(w.Msg, text) || !strings.Contains(w.Msg, "Use sha1") {
+					t.Errorf("warning %d: %s, want line %s %q", i, w, line, text)
+				}
+			}
+		})
 	}
 }

@@ -62,6 +62,7 @@ func Load(dir, localNode string) (*Config, error) {
 		a, perr := ParseAuthkeys(ap, f, mode)
 		f.Close()
 		c.Auth = a
+		c.Warnings = append(c.Warnings, a.Warnings...)
 		add(perr)
 	}
 

@@ -193,6 +193,7 @@ type AuthKey struct {
 	Index  int
 	Method AuthMethod
 	Key    []byte // nil for crc
+	Line   int    // where it is defined in the file
 }
 
 // Authkeys is the parsed /etc/ha.d/authkeys.
@@ -202,6 +203,8 @@ type Authkeys struct {
 	Active int
 	// Keys holds the entries by index (0..15); nil where absent.
 	Keys [16]*AuthKey
+	// Warnings are weaknesses of a valid file (crc active or present).
+	Warnings []Warning
 }
 
 // Config is the whole configuration of one node.

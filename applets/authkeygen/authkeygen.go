@@ -297,10 +297,10 @@ func checkFile(env *cli.Env, path string) int {
 		}
 	}
 	env.Out(msg, "), ", strconv.Itoa(n), " entr", map[bool]string{true: "y", false: "ies"}[n == 1], ", mode 0", strconv.FormatUint(uint64(fi.Mode().Perm()), 8), "\n")
-	switch {
-	case k.Method == conf.AuthCRC:
-		env.Err(name, ": warning: ", path, ": crc authenticates nothing: anyone on the heartbeat links can forge messages; use sha1\n")
-	case len(k.Key) < minKeyLen:
+	for _, w := range a.Warnings {
+		env.Err(w.String(), "\n")
+	}
+	if k.Method != conf.AuthCRC && len(k.Key) < minKeyLen {
 		env.Err(name, ": warning: ", path, ": the active key has only ", strconv.Itoa(len(k.Key)), " characters; authkeygen writes ", strconv.Itoa(defaultKeyLen), "\n")
 	}
 	return 0

@@ -31,8 +31,11 @@ import (
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
+heartbeat [OPTIONS] start|stop|status|restart|reload
 Run a heartbeat 3.0.6 compatible cluster node (R1 mode: ha.cf, haresources,
-authkeys). Without -f it detaches once the node started.
+authkeys). Without -f it detaches once the node started. The init-script
+verbs: start = no option (detach), stop = -k, status = -s, reload (and
+force-reload) = -r, restart = -k then start.
 	-f		stay in the foreground (log lines also on stderr)
 	-d		raise the debug level (repeatable)
 	-c DIR		configuration directory (default $HA_DIR or /etc/ha.d)
@@ -128,8 +131,19 @@ func run(env *cli.Env, args []string) int {
 	if err := a.Err(); err != nil {
 		return cli.UsageError(env, usage, err.Error())
 	}
-	if len(a.Rest()) > 0 {
-		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
+	restart := false
+	if rest := a.Rest(); len(rest) > 0 {
+		verb, ok := initVerbs[rest[0]]
+		switch {
+		case !ok:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
+		case len(rest) > 1:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
+		case mode != "":
+			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		}
+		mode, restart = verb, rest[0] == "restart"
+		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
 	o.node = nodeName(env)
 	o.args = args
@@ -150,6 +164,12 @@ func run(env *cli.Env, args []string) int {
 		}
 		return 1
 	case "-k":
+		if restart {
+			if rc := kill(env, o); rc != 0 {
+				return rc
+			}
+			return start(env, o, args)
+		}
 		return kill(env, o)
 	case "-s":
 		return status(env, o)
@@ -158,6 +178,11 @@ func run(env *cli.Env, args []string) int {
 	}
 	return start(env, o, args)
 }
+
+// initVerbs maps the init-script verbs (the guide's
+// "/etc/ha.d/heartbeat start" in rc.local) to the options they stand for;
+// restart is -k followed by a start.
+var initVerbs = map[string]string{"start": "", "stop": "-k", "status": "-s", "restart": "-k", "reload": "-r", "force-reload": "-r"}
 
 // nodeName is uname -n lower-cased, or $HA_NODENAME.
 func nodeName(env *cli.Env) string {

@@ -1,6 +1,7 @@
 package heartbeat
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -69,7 +70,8 @@ type daemon struct {
 	restartExec bool
 	lastRR      time.Duration
 	badLimit    *hblog.Limiter
-	badCount    uint64
+	badCount    uint64 // every dropped packet below, but duplicates
+	drops       drops
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
@@ -110,7 +112,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		}
 	}
 	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
-		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
+		pkts: make(chan media.Packet, pktQueue), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
 		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
@@ -659,18 +661,51 @@ func (d *daemon) drain() {
 	}
 }
 
+// pktQueue bounds the packets waiting for the event loop: with MaxMessage
+// (32 KB) each, at most 1 MB. A real cluster needs a few; under a flood
+// the rest wait in (or are dropped by) the kernel's socket buffer.
+const pktQueue = 32
+
+// drops counts dropped packets by reason; cl_status hbparameter -p
+// badpackets-<reason> reports each (see snapshot).
+type drops struct {
+	tooBig    uint64 // >= wire.MaxRecv bytes or > wire.MaxFields fields (media drops added in snapshot)
+	garbage   uint64 // not a message: framing, field syntax
+	auth      uint64 // authentication failed, unknown auth index
+	replay    uint64 // older generation (status) or not the current one (control)
+	invalid   uint64 // authentic but missing fields, bad numbers, unknown node
+	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget
+	dup       uint64 // authentic, already seen (not counted as bad)
+}
+
 // packet is the receive path: decode + authenticate, sequence tracking,
-// link and node liveness, then delivery.
+// link and node liveness, then delivery. One packet per event-loop turn;
+// wire.Decode bounds its cost (MaxRecv bytes, MaxFields fields, no
+// allocation per field before authentication), and the loop's select
+// serves the timers between packets.
 func (d *daemon) packet(p media.Packet) {
 	now := d.now()
 	m, _, err := d.keys.Decode(p.Data)
 	if err != nil {
+		switch {
+		case errors.Is(err, wire.ErrTooLarge):
+			d.drops.tooBig++
+		case errors.Is(err, wire.ErrAuth), errors.Is(err, wire.ErrAuthIndex):
+			d.drops.auth++
+		default:
+			d.drops.garbage++
+		}
 		d.bad(p.Link, err.Error())
 		return
 	}
 	v := d.eng.Receive(m, time.Now())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
+		if v.Replay {
+			d.drops.replay++
+		} else {
+			d.drops.invalid++
+		}
 		why := "dropped"
 		if n := len(v.Logs); n > 0 {
 			// The reason is the last line ("node X changed its uuid"
@@ -682,7 +717,11 @@ func (d *daemon) packet(p media.Packet) {
 		return
 	}
 	if v.Throttled {
-		d.badCount++ // beyond the peer's retransmission budget
+		d.drops.throttled++
+		d.badCount++ // not logged: the engine logs what it suppressed
+	}
+	if v.Duplicate {
+		d.drops.dup++
 	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {

@@ -92,6 +92,15 @@ package heartbeat
 //     same way (3.0.6 leaves both owners until a partition is seen); a
 //     takeover whose job ends after the resolution does not claim the
 //     peer's groups (no mach_down rsc_hold, habox field unchanged).
+//   - nice_failback on means auto_failback off (the guide's meaning;
+//     conf documents it). A heartbeat 3.0.6 peer whose ha.cf says
+//     nice_failback on runs legacy and never answers "starting": habox
+//     (in on/off) waits the deadlock breaker's delay, logs a warning
+//     naming the peer, becomes stable and requests its groups with
+//     ip-request, as legacy mode does. Such a pair behaves as legacy: each
+//     group fails back to its node (3.0.6 asks for its own groups with
+//     ip-request, which habox honours in every mode). 3.0.6 in on/off
+//     paired with a legacy 3.0.6 would stay STARTING for ever.
 //   - Double ownership however caused (frames of a previous run delivered
 //     late, a lost message): a group this node holds and the peer claims
 //     (the habox field of its statuses; a 3.0.6 peer's rsc_hold in
