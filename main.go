@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"habox/applets/authkeygen"
 	"habox/applets/cli"
@@ -75,6 +76,7 @@ func (r Registry) Names() []string {
 }
 
 func main() {
+	cli.Version = version
 	os.Exit(dispatch(newRegistry(allApplets()), cli.OSEnv(), os.Args))
 }
 
@@ -110,15 +112,24 @@ func dispatch(r Registry, env *cli.Env, argv []string) int {
 	if a, ok := r[argv[1]]; ok {
 		return r.run(env, a, args)
 	}
-	env.Err("habox: applet not found: ", argv[1], "\n")
+	if strings.HasPrefix(argv[1], "-") {
+		env.Err("habox: unknown option ", argv[1], "\n")
+	} else {
+		env.Err("habox: applet not found: ", argv[1], " (habox --list lists them)\n")
+	}
 	env.Err("usage: habox [--help|--list|--version|--install [-s] DIR] | APPLET [ARGS...]\n")
 	return 2
 }
 
-// run answers --help for every applet, then runs it.
+// run answers --help and --version for every applet, then runs it
+// (heartbeat answers --version itself: 3.0.6's line, then habox's).
 func (r Registry) run(env *cli.Env, a *cli.Applet, args []string) int {
 	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 		return cli.Help(env, a.Usage)
+	}
+	if len(args) == 1 && args[0] == "--version" && a.Name != "heartbeat" {
+		env.Out(a.Name, " (habox ", version, ")\n")
+		return 0
 	}
 	return a.Run(env, args)
 }
@@ -156,6 +167,11 @@ func (r Registry) install(env *cli.Env, args []string) int {
 		if err := os.MkdirAll(args[0], 0o755); err != nil {
 			return cli.Fail(env, "habox", err, 1)
 		}
+	} else if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = &os.PathError{Op: "--install", Path: args[0], Err: syscall.ENOTDIR}
+		}
+		return cli.Fail(env, "habox", err, 1) // one error, not one per applet
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"habox/applets/cli"
+	"habox/hw/hwtest"
 )
 
 func run(t *testing.T, argv ...string) (int, string, string) {
@@ -33,6 +35,12 @@ func TestDispatch(t *testing.T) {
 		{"list", []string{"habox", "--list"}, 0, "", "", "IPaddr"},
 		{"version", []string{"habox", "--version"}, 0, "dev", "", ""},
 		{"unknown applet", []string{"habox", "nosuch"}, 2, "", "applet not found: nosuch", ""},
+		{"unknown option", []string{"habox", "--nosuch"}, 2, "", "habox: unknown option --nosuch\n", ""},
+		{"heartbeat -V", []string{"heartbeat", "-V"}, 0, "", "", "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)"},
+		{"heartbeat --version", []string{"heartbeat", "--version"}, 0, "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)\nhabox dev\n", "", ""},
+		{"authkeygen usage", []string{"authkeygen", "--bogus"}, 2, "", "usage: authkeygen [-m sha1|md5|crc] [-n INDEX] [-l LENGTH] [-o FILE|-] [-f] | --check [FILE]\n", ""},
+		{"authkeygen --check FILE", []string{"authkeygen", "--check", "/nonexistent/authkeys"}, 1, "", "/nonexistent/authkeys", ""},
+		{"authkeygen --check=FILE", []string{"authkeygen", "--check=/nonexistent/authkeys"}, 1, "", "/nonexistent/authkeys", ""},
 		{"applet by argument", []string{"habox", "IPaddr", "--help"}, 0, "IPaddr [-c COUNT]", "", ""},
 		{"applet by argv0", []string{"/usr/sbin/IPaddr", "--help"}, 0, "IPaddr [-c COUNT]", "", ""},
 		{"applet usage error", []string{"cl_status", "--bogus"}, 11, "", "", ""},
@@ -62,6 +70,52 @@ func TestEveryAppletHasHelp(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(out, a.Name+" ") {
 			t.Errorf("%s --help: exit %d, %q", a.Name, code, cli.Synopsis(out))
 		}
+	}
+}
+
+// TestEveryAppletHasVersion: APPLET --version names the applet and the
+// habox version and exits 0 (heartbeat: 3.0.6's line first).
+func TestEveryAppletHasVersion(t *testing.T) {
+	for _, a := range allApplets() {
+		code, out, errs := run(t, "habox", a.Name, "--version")
+		want := a.Name + " (habox dev)\n"
+		if a.Name == "heartbeat" {
+			want = "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)\nhabox dev\n"
+		}
+		if code != 0 || out != want || errs != "" {
+			t.Errorf("%s --version: exit %d, %q %q, want %q", a.Name, code, out, errs, want)
+		}
+	}
+}
+
+// TestNoDaemonOrFile: commands whose target is missing say so once and
+// nothing misleading first.
+func TestNoDaemonOrFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		argv     []string
+		code     int
+		out      string // exact stdout
+		errHas   string
+		errLines int
+	}{
+		{"hb_standby no daemon", []string{"hb_standby"}, 3, "", "Heartbeat is stopped on this machine.", 1},
+		{"hb_takeover no daemon", []string{"hb_takeover"}, 3, "", "Heartbeat is stopped on this machine.", 1},
+		{"authkeygen --check default file", []string{"authkeygen", "--check"}, 1, "", filepath.Join(dir, "authkeys"), 1},
+		{"install into a missing dir", []string{"habox", "--install", "-s", filepath.Join(dir, "nodir")}, 1, "", filepath.Join(dir, "nodir"), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+				Environ: []string{"HA_CTLSOCK=" + filepath.Join(dir, "no.ctl"), "HA_DIR=" + dir}}
+			code := dispatch(newRegistry(allApplets()), env, tt.argv)
+			lines := strings.Count(errb.String(), "\n")
+			if code != tt.code || out.String() != tt.out || !strings.Contains(errb.String(), tt.errHas) || lines != tt.errLines {
+				t.Errorf("exit %d stdout %q stderr %q (%d lines); want %d %q ~%q (%d lines)", code, out.String(), errb.String(), lines, tt.code, tt.out, tt.errHas, tt.errLines)
+			}
+		})
 	}
 }
 
@@ -138,5 +192,36 @@ func TestInstall(t *testing.T) {
 	out, err := exec.Command(filepath.Join(root, "resource.d/habox/IPv6addr"), "meta-data").Output()
 	if err != nil || !strings.Contains(string(out), `<resource-agent name="IPv6addr">`) {
 		t.Errorf("resource.d/habox/IPv6addr meta-data: %v %q", err, out)
+	}
+}
+
+// TestDemoColoursOnlyOnTerminal: demo.sh's say/die print escape sequences
+// on a terminal only, so `make demo > log` stays plain text.
+func TestDemoColoursOnlyOnTerminal(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	script := `eval "$(sed -n '/^if \[ -t 1 \]/,/^die()/p' demo/demo.sh)"; say hello`
+	out, err := exec.Command(bash, "-c", script).Output()
+	if err != nil || !strings.Contains(string(out), "==> hello") || strings.Contains(string(out), "\033") {
+		t.Errorf("to a pipe: %q %v", out, err)
+	}
+	master, slave := hwtest.NewPty(t)
+	tty, err := os.OpenFile(slave, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	cmd := exec.Command(bash, "-c", script)
+	cmd.Stdout = tty
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	master.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := master.Read(buf)
+	if !strings.Contains(string(buf[:n]), "\033[1m==> hello") {
+		t.Errorf("to a terminal: %q", buf[:n])
 	}
 }

@@ -156,7 +156,7 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 			return fail(env, err)
 		}
 		if !found {
-			return stoppedResult(env, action)
+			return stoppedResult(env, name, action, sp.IP.String())
 		}
 	}
 	ip := sp.IP.String()
@@ -262,10 +262,10 @@ func maskString(bits int) string { return Choice{Bits: bits}.Mask().String() }
 // another interface. The daemon uses it after a healed partition, where the
 // peer had announced the address too.
 func reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip.Addr) error, r Repeater, t Target, count int, interval time.Duration) int {
-	if st != Running {
-		return int(st)
-	}
 	ip := t.Prefix.Addr()
+	if st != Running {
+		return notHere(env, name, ip.String()+" on "+t.Link.Name, st)
+	}
 	if r != nil {
 		r.Cancel(ip)
 	}
@@ -275,15 +275,24 @@ func reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip
 	return 0
 }
 
-func stoppedResult(env *cli.Env, action string) int {
+func stoppedResult(env *cli.Env, name, action, ip string) int {
 	switch action {
 	case "status":
 		env.Out("stopped\n")
 		return int(Stopped)
 	case "monitor":
 		return int(Stopped)
+	case "announce":
+		return notHere(env, name, ip, Stopped)
 	}
 	return 0
+}
+
+// notHere is announce's answer for an address that is not configured:
+// the reason on stderr and the status code (7, "not running").
+func notHere(env *cli.Env, name, where string, st State) int {
+	env.Err(name, ": announce: ", where, " is not configured here: nothing to announce (exit ", strconv.Itoa(int(st)), ": not running)\n")
+	return int(st)
 }
 
 // fail prints err as an ocf_log ERROR line and returns its exit code: 2

@@ -185,8 +185,8 @@ func TestActionsFake(t *testing.T) {
 	if code, _, _ := runFake(f, r, "192.0.2.77", "announce"); code != 0 || len(f.addrs) != n || len(f.announced) != 2 || len(r.repeats) != 2 {
 		t.Errorf("announce: code %d, %d addrs, %d announcements, repeats %v", code, len(f.addrs), len(f.announced), r.repeats)
 	}
-	if code, _, _ := runFake(f, r, "192.0.2.79", "announce"); code != 7 || len(f.announced) != 2 {
-		t.Errorf("announce of an absent address: code %d, %d announcements", code, len(f.announced))
+	if code, _, e := runFake(f, r, "192.0.2.79", "announce"); code != 7 || len(f.announced) != 2 || !strings.Contains(e, "IPaddr: announce: 192.0.2.79 on eth0 is not configured here: nothing to announce (exit 7: not running)") {
+		t.Errorf("announce of an absent address: code %d, %d announcements, stderr %q", code, len(f.announced), e)
 	}
 	// a second address gets the next label
 	runFake(f, r, "192.0.2.78/24/eth0", "start")

@@ -298,7 +298,7 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 		if action == "start" || !errors.As(err, &ie) || sp.Iface != "" {
 			return fail6(err)
 		}
-		return stoppedResult(env, action) // no matching prefix: the address cannot be here
+		return stoppedResult(env, name6, action, sp.IP.String()) // no matching prefix: the address cannot be here
 	}
 	switch action {
 	case "start":
