@@ -391,6 +391,7 @@ func setNode(p *hacfParser, v string) bool {
 		return true
 	}
 	p.cf.Nodes = append(p.cf.Nodes, n)
+	p.cf.Order = append(p.cf.Order, n)
 	p.cf.Set["node"] = true
 	p.cf.Lines["node"] = p.ln
 	return true
@@ -784,6 +785,7 @@ func (p *hacfParser) addPingNode(n PingNode, tok string) bool {
 	}
 	n.Line = p.ln
 	p.cf.PingNodes = append(p.cf.PingNodes, n)
+	p.cf.Order = append(p.cf.Order, n.Name)
 	p.cf.Set[p.dir] = true
 	p.cf.Lines[p.dir] = p.ln
 	return true

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"habox/applets/cli"
 	"habox/conf"
@@ -281,6 +282,12 @@ func checkFile(env *cli.Env, path string) int {
 		return 1
 	}
 	a, err := conf.ParseAuthkeys(path, f, fi.Mode())
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		if e := conf.AuthkeysOwnerError(path, int(st.Uid), os.Geteuid()); e != nil {
+			list, _ := err.(conf.ErrorList)
+			err = append(list, e)
+		}
+	}
 	if err != nil {
 		var list conf.ErrorList
 		if errors.As(err, &list) {

@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -85,7 +86,22 @@ func (d *daemon) snapshot() control.Snapshot {
 			}
 		}
 	}
+	pings := d.pingNodeInfos()
+	order := d.hc.Order
 	for _, n := range d.mem.Nodes() {
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	for _, n := range order {
+		if !d.mem.Known(n) {
+			for _, p := range pings {
+				if p.Name == n {
+					s.Nodes = append(s.Nodes, p)
+				}
+			}
+			continue
+		}
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
 			st := d.mem.LinkStatus(n, l)
