@@ -8,6 +8,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -143,7 +145,9 @@ func (r Registry) banner(env *cli.Env) {
 
 // install creates a link named after every applet in dir pointing to the
 // running binary: hard links, or symlinks with -s. Links that already point
-// to this binary are left alone, so it can run again (like busybox --install).
+// to this binary are left alone, so it can run again (like busybox --install);
+// existing files that are not links to habox are never replaced: each is
+// named on stderr as skipped (exit status 0, as busybox).
 // With --ocf it links only the OCF resource agents, by default in
 // $OCF_ROOT/resource.d/habox (OCF_ROOT: /usr/lib/ocf), creating it.
 func (r Registry) install(env *cli.Env, args []string) int {
@@ -185,7 +189,9 @@ func (r Registry) install(env *cli.Env, args []string) int {
 		if r[n].NoLink || (ocf && !r[n].OCF) {
 			continue
 		}
-		if err := installLink(self, filepath.Join(args[0], n), symlink); err != nil {
+		if err := installLink(self, filepath.Join(args[0], n), symlink); errors.Is(err, errNotOurs) {
+			env.Err("habox: --install: skipped ", filepath.Join(args[0], n), ": ", errNotOurs.Error(), "\n")
+		} else if err != nil {
 			env.Err("habox: --install: ", err.Error(), "\n")
 			code = 1
 		}
@@ -193,8 +199,12 @@ func (r Registry) install(env *cli.Env, args []string) int {
 	return code
 }
 
-// installLink makes dst a link to target, replacing a stale link or an older
-// copy but never a different regular file's directory entry without reason.
+// errNotOurs marks an existing file that --install leaves alone.
+var errNotOurs = errors.New("exists and is not a link to habox: left alone (remove it to install this applet)")
+
+// installLink makes dst a link to target. An existing dst is replaced only
+// when it is ours (see ours); anything else, a user's script or another
+// package's binary, is left alone with errNotOurs, as busybox does.
 func installLink(target, dst string, symlink bool) error {
 	if fi, err := os.Lstat(dst); err == nil {
 		if symlink && fi.Mode()&os.ModeSymlink != 0 {
@@ -207,8 +217,8 @@ func installLink(target, dst string, symlink bool) error {
 				return nil
 			}
 		}
-		if fi.IsDir() {
-			return &os.PathError{Op: "install", Path: dst, Err: os.ErrExist}
+		if !ours(dst, target, fi) {
+			return &os.PathError{Op: "install", Path: dst, Err: errNotOurs}
 		}
 		if err := os.Remove(dst); err != nil {
 			return err
@@ -218,4 +228,30 @@ func installLink(target, dst string, symlink bool) error {
 		return os.Symlink(target, dst)
 	}
 	return os.Link(target, dst)
+}
+
+// ours reports whether --install may replace dst (fi is its Lstat): a
+// symlink whose text names a file called habox (an older install, even
+// dangling), or anything resolving to habox itself: the same file as self
+// or a byte-identical copy.
+func ours(dst, self string, fi os.FileInfo) bool {
+	if fi.Mode()&os.ModeSymlink != 0 {
+		if cur, err := os.Readlink(dst); err == nil && filepath.Base(cur) == "habox" {
+			return true
+		}
+	}
+	di, err := os.Stat(dst)
+	si, serr := os.Stat(self)
+	if err != nil || serr != nil || !di.Mode().IsRegular() {
+		return false
+	}
+	if os.SameFile(di, si) {
+		return true
+	}
+	if di.Size() != si.Size() {
+		return false
+	}
+	a, err := os.ReadFile(dst)
+	b, serr := os.ReadFile(self)
+	return err == nil && serr == nil && bytes.Equal(a, b)
 }

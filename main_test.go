@@ -195,6 +195,58 @@ func TestInstall(t *testing.T) {
 	}
 }
 
+// TestInstallKeepsForeignFiles: --install never replaces a file that is not
+// a link to habox (a user's script, another package's binary or link) and
+// names each one it skipped; links to habox, stale links to a habox and
+// copies of the binary are replaced or kept.
+func TestInstallKeepsForeignFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "habox")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, symlink := range []bool{true, false} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "heartbeat"), []byte("mine\n"), 0o755)      // a user's file
+		os.Symlink("/usr/lib/heartbeat/heartbeat", filepath.Join(dir, "cl_status")) // another package's link
+		os.Mkdir(filepath.Join(dir, "hb_standby"), 0o755)                           // a directory
+		os.Symlink("/opt/old/habox", filepath.Join(dir, "hb_takeover"))             // a stale install: replaced
+		data, _ := os.ReadFile(bin)
+		os.WriteFile(filepath.Join(dir, "IPaddr"), data, 0o755) // a copy of habox: replaced
+		args := []string{"--install", dir}
+		if symlink {
+			args = []string{"--install", "-s", dir}
+		}
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		for _, n := range []string{"heartbeat", "cl_status", "hb_standby"} {
+			if want := "habox: --install: skipped " + filepath.Join(dir, n) + ": exists and is not a link to habox"; !strings.Contains(string(out), want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
+			}
+		}
+		if strings.Count(string(out), "skipped") != 3 {
+			t.Errorf("%v: want exactly 3 skipped:\n%s", args, out)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "heartbeat")); string(b) != "mine\n" {
+			t.Errorf("the user's heartbeat was replaced: %q", b)
+		}
+		if l, _ := os.Readlink(filepath.Join(dir, "cl_status")); l != "/usr/lib/heartbeat/heartbeat" {
+			t.Errorf("cl_status link now %q", l)
+		}
+		bi, _ := os.Stat(bin)
+		for _, n := range []string{"hb_takeover", "IPaddr"} {
+			fi, err := os.Stat(filepath.Join(dir, n))
+			if err != nil || !os.SameFile(fi, bi) {
+				t.Errorf("%v: %s not replaced by a link to habox: %v", args, n, err)
+			}
+		}
+	}
+}
+
 // TestDemoColoursOnlyOnTerminal: demo.sh's say/die print escape sequences
 // on a terminal only, so `make demo > log` stays plain text.
 func TestDemoColoursOnlyOnTerminal(t *testing.T) {

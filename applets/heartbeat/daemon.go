@@ -283,7 +283,7 @@ func envTime(env *cli.Env, hc *conf.HaCf, name string, def time.Duration) (time.
 	if t, ok := conf.EnvTime(v); ok {
 		return t, ""
 	}
-	return def, name + "=" + hblog.Escape(v, 64) + " is not a time > 0 (write 60 or 500ms): using " +
+	return def, name + "=" + hblog.Quote(v) + " is not a time > 0 (write 60 or 500ms): using " +
 		strconv.FormatFloat(def.Seconds(), 'g', -1, 64) + " s"
 }
 

@@ -128,10 +128,10 @@ d=%s
 if [ -e $d/hang-$1 ]; then echo $$ >$d/hang.pid; echo "$(date +%%s.%%N) $1-hang" >>$d/events; sleep 1000; fi
 case "$1" in
 start)
-	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)"; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
+	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)" >&2; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
 	touch $d/running; echo "$(date +%%s.%%N) start" >>$d/events; exit 0;;
 stop)
-	if [ -e $d/fail-stop ]; then echo "hatest: stop failure (test)"; echo "$(date +%%s.%%N) stop-failed" >>$d/events; exit 1; fi
+	if [ -e $d/fail-stop ]; then echo "hatest: stop failure (test)" >&2; echo "$(date +%%s.%%N) stop-failed" >>$d/events; exit 1; fi
 	rm -f $d/running; echo "$(date +%%s.%%N) stop" >>$d/events; exit 0;;
 status)
 	if [ -e $d/running ]; then echo running; else echo stopped; fi; exit 0;;
