@@ -98,7 +98,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		hc.Logfile, hc.Debugfile, hc.Logfacility = "/var/log/ha-log", "/var/log/ha-debug", "daemon"
 	}
 	lg, err := hblog.New(hblog.Options{Logfile: hc.Logfile, Debugfile: hc.Debugfile, Facility: hc.Logfacility,
-		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr})
+		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr, Fallback: env.Stderr})
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +160,12 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	d.mtimes = configTimes(o.dir)
 	d.runner = d.newRunner()
 
+	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
+	if warn != "" {
+		lg.Warn(warn)
+	}
 	for _, m := range hc.Media {
-		md, err := media.Open(m, lg)
+		md, err := media.OpenWait(m, lg, ifWait)
 		if err != nil {
 			lg.Error(err.Error())
 			return d, err
@@ -213,7 +217,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME":
+		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
