@@ -86,7 +86,7 @@ demo: habox
 	  if [ -n "$$pkgs" ]; then echo "installing$$pkgs"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 	bash demo/demo.sh ./habox
 
-# make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt] [BIN=dist/habox-armv7]
+# make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt|busybox] [BIN=dist/habox-armv7]
 BIN     ?= ./habox
 INIT    ?= none
 HA_DIR  ?=

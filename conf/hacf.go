@@ -391,6 +391,7 @@ func setNode(p *hacfParser, v string) bool {
 		return true
 	}
 	p.cf.Nodes = append(p.cf.Nodes, n)
+	p.cf.Order = append(p.cf.Order, n)
 	p.cf.Set["node"] = true
 	p.cf.Lines["node"] = p.ln
 	return true
@@ -491,18 +492,25 @@ func setLogfile(p *hacfParser, v string) bool   { p.cf.Logfile = v; return true 
 func setDebugfile(p *hacfParser, v string) bool { p.cf.Debugfile = v; return true }
 
 func setNiceFailback(p *hacfParser, v string) bool {
-	_, ok := ParseBool(v)
+	b, ok := ParseBool(v)
 	p.warnf("nice_failback flag is obsolete.. Use auto_failback {on, off, legacy} instead.")
-	if ok {
-		if p.niceFailback {
-			p.warnf("'nice_failback " + v + "' has been changed to 'auto_failback off'")
-			p.cf.AutoFailback = FailbackOff
-		} else {
-			p.warnf("nice_failback " + v + " has been strictly interpreted as 'auto_failback legacy'")
-			p.warnf("Consider converting to 'auto_failback on'.")
-			p.warnf("When you do, then you can use ipfail, and hb_standby")
-			p.cf.AutoFailback = FailbackLegacy
-		}
+	switch {
+	case !ok:
+	case p.niceFailback: // an auto_failback on/off line came first: 3.0.6 and the guide agree
+		p.warnf("'nice_failback " + v + "' has been changed to 'auto_failback off'")
+		p.cf.AutoFailback = FailbackOff
+	case b:
+		// The guide's meaning ("do not take the resources back"), not
+		// 3.0.6's (which ignores the value: legacy on its own).
+		p.warnf("'nice_failback " + v + "' read as 'auto_failback off': resources stay where they are, as the guide says (heartbeat 3.0.6 reads it as 'auto_failback legacy', which always fails back); write 'auto_failback off' instead, on both nodes")
+		p.niceFailback = true
+		p.cf.AutoFailback = FailbackOff
+		p.cf.Set["auto_failback"] = true // not the default: heartbeat -t shows no "# default"
+	default:
+		p.warnf("nice_failback " + v + " has been strictly interpreted as 'auto_failback legacy'")
+		p.warnf("Consider converting to 'auto_failback on'.")
+		p.warnf("When you do, then you can use ipfail, and hb_standby")
+		p.cf.AutoFailback = FailbackLegacy
 	}
 	p.warnf("See documentation for details.")
 	if !ok {
@@ -782,6 +790,7 @@ func (p *hacfParser) addPingNode(n PingNode, tok string) bool {
 	}
 	n.Line = p.ln
 	p.cf.PingNodes = append(p.cf.PingNodes, n)
+	p.cf.Order = append(p.cf.Order, n.Name)
 	p.cf.Set[p.dir] = true
 	p.cf.Lines[p.dir] = p.ln
 	return true

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -58,6 +59,11 @@ func Load(dir, localNode string) (*Config, error) {
 		var mode os.FileMode
 		if st, err := f.Stat(); err == nil {
 			mode = st.Mode()
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+				if e := AuthkeysOwnerError(ap, int(sys.Uid), os.Geteuid()); e != nil {
+					errs = append(errs, e)
+				}
+			}
 		}
 		a, perr := ParseAuthkeys(ap, f, mode)
 		f.Close()

@@ -143,11 +143,11 @@ func TestLoadSeedGuide(t *testing.T) {
 		t.Errorf("nodeinfo not applied: %q", c.LocalNode)
 	}
 	cf := c.HaCf
-	if cf.AutoFailback != FailbackLegacy || cf.Watchdog != "/dev/watchdog" || cf.Initdead != 20*time.Second || cf.Media[0].Type != Bcast {
+	if cf.AutoFailback != FailbackOff || cf.Watchdog != "/dev/watchdog" || cf.Initdead != 20*time.Second || cf.Media[0].Type != Bcast {
 		t.Errorf("%+v", cf)
 	}
-	for _, w := range []string{"replaced by 'bcast'", "nice_failback flag is obsolete", "strictly interpreted as 'auto_failback legacy'",
-		"Deprecated 'legacy' auto_failback option selected.", "No log entry found"} {
+	for _, w := range []string{"replaced by 'bcast'", "nice_failback flag is obsolete", "read as 'auto_failback off'",
+		"write 'auto_failback off' instead", "No log entry found"} {
 		if !hasWarning(c.Warnings, w) {
 			t.Errorf("missing warning ~%q", w)
 		}
@@ -158,7 +158,7 @@ func TestLoadSeedGuide(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{"keepalive                2000ms\n", "initdead                 20000ms          # default\n",
-		"auto_failback            legacy           # default\n", "node linuxha1\nnode linuxha2\n", "bcast eth1 ", "# udp port 694\n",
+		"auto_failback            off\n", "node linuxha1\nnode linuxha2\n", "bcast eth1 ", "# udp port 694\n",
 		"serial /dev/ttyS0 ", "# 19200 baud\n", "# group 192.168.85.3/27/192.168.85.31 (line 1), preferred node linuxha1\n",
 		"#     IPaddr 192.168.85.3/27/192.168.85.31\n", "#     maid vacuum\n", "# auth 1: sha1", "# warnings:\n", "local node linuxha2"} {
 		if !strings.Contains(s, want) {

@@ -83,6 +83,8 @@ mount --bind $D/lib-corosync /var/lib/corosync
 mount --bind $D/log-corosync /var/log/corosync
 for x in cib pengine blackbox cores; do mount --bind $D/$x /var/lib/pacemaker/$x; done
 mount --bind $D/log-pacemaker /var/log/pacemaker
+mount --bind $D/hosts /etc/hosts
+if [ -d $D/init.d ]; then mount --bind $D/init.d /etc/init.d; fi
 mount --bind /usr/lib/ocf/resource.d/heartbeat $3/heartbeat
 mount --rbind $3 /usr/lib/ocf/resource.d
 hostname $2
@@ -90,10 +92,16 @@ touch $D/ready
 while :; do sleep 1; done
 `
 
+// lsbScripts, when set before newCluster, are installed as the nodes'
+// /etc/init.d (name -> script text).
+var lsbScripts map[string]string
+
 // newCluster builds n nodes whose CIB starts with the given resources
-// (XML inside <resources>) and constraints, and starts Corosync (token
-// 1000 ms) and Pacemaker on all of them.
-func newCluster(t *testing.T, n int, resources, constraints string) *cluster {
+// (XML inside <resources>) and constraints, and starts Corosync and
+// Pacemaker on all of them. corosyncConf is the nodes' corosync.conf; ""
+// gives the default one (token 1000 ms). Node names resolve through the
+// nodes' /etc/hosts.
+func newCluster(t *testing.T, n int, resources, constraints, corosyncConf string) *cluster {
 	t.Helper()
 	requireCluster(t)
 	clusterSeq++
@@ -122,6 +130,13 @@ func newCluster(t *testing.T, n int, resources, constraints string) *cluster {
 	key := make([]byte, 256)
 	rand.Read(key)
 	uid, gid := hacluster(t)
+	hosts := "127.0.0.1 localhost\n"
+	for i := 1; i <= n; i++ {
+		hosts += "10.99.0." + strconv.Itoa(i) + " node" + strconv.Itoa(i) + "\n"
+	}
+	if corosyncConf == "" {
+		corosyncConf = c.corosyncConf(n)
+	}
 	for i := 1; i <= n; i++ {
 		nd := &node{id: i, name: "node" + strconv.Itoa(i), ns: hwtest.NewNetns(t, "pcmkn"), port: "p" + strconv.Itoa(i), dir: filepath.Join(dir, "node"+strconv.Itoa(i))}
 		hwtest.Veth(t, nd.ns, "eth0", "10.99.0."+strconv.Itoa(i)+"/24", c.br, nd.port, "")
@@ -137,7 +152,14 @@ func newCluster(t *testing.T, n int, resources, constraints string) *cluster {
 		}
 		os.Chmod(nd.dir, 0o755)
 		writeFile(t, filepath.Join(nd.dir, "etc-corosync", "authkey"), key, 0o400, -1, -1)
-		writeFile(t, filepath.Join(nd.dir, "etc-corosync", "corosync.conf"), []byte(c.corosyncConf(n)), 0o644, -1, -1)
+		writeFile(t, filepath.Join(nd.dir, "etc-corosync", "corosync.conf"), []byte(corosyncConf), 0o644, -1, -1)
+		writeFile(t, filepath.Join(nd.dir, "hosts"), []byte(hosts), 0o644, -1, -1)
+		if len(lsbScripts) > 0 {
+			os.Mkdir(filepath.Join(nd.dir, "init.d"), 0o755)
+			for name, text := range lsbScripts {
+				writeFile(t, filepath.Join(nd.dir, "init.d", name), []byte(text), 0o755, -1, -1)
+			}
+		}
 		writeFile(t, filepath.Join(nd.dir, "cib", "cib.xml"), []byte(cibXML(resources, constraints)), 0o600, uid, gid)
 		c.nodes = append(c.nodes, nd)
 		c.startHolder(nd, ra)
@@ -314,12 +336,12 @@ func (c *cluster) waitCmd(nd *node, d time.Duration, name string, args ...string
 	}
 }
 
-// kill kills every process of the node at once (its PID 1) and takes its
-// port off the bridge: a dead namespace would still answer for its
-// addresses.
+// kill takes the node's port off the bridge, then kills every process of
+// the node at once (its PID 1). The port goes first: the kernel of a
+// namespace whose daemons are dead still answers for its addresses.
 func (c *cluster) kill(nd *node) {
-	unix.Kill(nd.init, unix.SIGKILL)
 	c.br.Exec(c.t, "ip", "link", "set", nd.port, "down")
+	unix.Kill(nd.init, unix.SIGKILL)
 	nd.dead = true
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,6 +290,13 @@ func TestScriptFailure(t *testing.T) {
 		t.Fatalf("group not released after the start failure\n%s", l.LogTails(30))
 	}
 	n1.WaitLog(`ERROR: Return code 1 from .*hatest`, time.Second)
+	// The reasons reach ha-log under the scripts' own tags (3.0.6's
+	// IPaddr agent wording for the address that did start).
+	n1.WaitLog(`hatest\[\d+\]: ERROR: hatest: start failure \(test\)`, time.Second)
+	ip := regexp.QuoteMeta(lab.VIP)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: ifconfig eth0:0 `+ip+` netmask 255\.255\.255\.0 broadcast 10\.77\.0\.255`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: Sending Gratuitous Arp for `+ip+` on eth0:0 \[eth0\]`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: IP Address `+ip+` released`, time.Second)
 }
 
 // TestStandbyTakeover drives hb_standby and hb_takeover through the
@@ -850,6 +858,114 @@ func TestOneNodeHaCf(t *testing.T) {
 				t.Errorf("VIP still up after the stop")
 			}
 		})
+	}
+}
+
+// TestMixedNiceFailback (issue 17.6): both ha.cf files say the guide's
+// `nice_failback on`; habox reads it as auto_failback off, heartbeat 3.0.6
+// as auto_failback legacy, so 3.0.6 never answers habox's "starting".
+// habox notices, says so, and acquires its group the legacy way
+// (ip-request), so the pair behaves as legacy: the group always fails
+// back to the node named in haresources, with one owner at every step.
+// (Before, habox waited in "transition" for ever and took nothing.)
+func TestMixedNiceFailback(t *testing.T) {
+	require306(t)
+	l := newLab(t, lab.Options{AutoFailback: "legacy", Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
+	for _, n := range l.Nodes {
+		cf := n.Path("etc", "ha.cf")
+		b, err := os.ReadFile(cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.Replace(string(b), "auto_failback legacy\n", "nice_failback on\n", 1)
+		if err := os.WriteFile(cf, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1.WaitLog(`Node `+n2.Name+` does not answer the nice_failback protocol`, time.Second)
+	n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK no`, time.Second)
+	if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) == "transition" {
+		t.Errorf("habox rscstatus %q", strings.TrimSpace(out))
+	}
+	n1.HardFail()
+	l.WaitOwner(1, 20*time.Second)
+	n1.Recover()
+	n1.Start()
+	l.WaitBothActive(20 * time.Second)
+	l.WaitOwner(0, 10*time.Second) // legacy: it fails back
+	n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK yes`, time.Second)
+}
+
+// TestInitVerbs (issue 17.7): heartbeat start|stop|status|restart|reload,
+// the guide's rc.local line and init-script habit, act like the options
+// they stand for, on a real daemon in a private namespace.
+func TestInitVerbs(t *testing.T) {
+	bin := lab.HaboxBin(t)
+	ns := hwtest.NewNetns(t, "firstiv")
+	dir := t.TempDir()
+	pidf := filepath.Join(dir, "pid")
+	os.WriteFile(filepath.Join(dir, "ha.cf"), []byte("logfile "+filepath.Join(dir, "ha-log")+"\nkeepalive 100ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\nnode alice bob\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "authkeys"), []byte("auth 1\n1 sha1 k\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "haresources"), nil, 0o644)
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		args = append([]string{"-c", dir, "-l", dir, "-p", pidf, "-S", filepath.Join(dir, "ctl")}, args...)
+		cmd := ns.Command(bin, append([]string{"heartbeat"}, args...)...)
+		cmd.Env = append(os.Environ(), "HA_NODENAME=alice", "HABOX_RUNDIR="+dir)
+		cmd.WaitDelay = 20 * time.Second
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	pid := func() string { b, _ := os.ReadFile(pidf); return strings.TrimSpace(string(b)) }
+	t.Cleanup(func() { run("stop") })
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"status"}, 1, "heartbeat is stopped. No process"},
+		{[]string{"stop"}, 0, "Heartbeat already stopped."},
+		{[]string{"start"}, 0, ""},
+		{[]string{"status"}, 0, "heartbeat OK [pid "},
+		{[]string{"start"}, 0, "already running"},
+		{[]string{"reload"}, 0, "to reread config files"},
+		{[]string{"restart"}, 0, ""},
+		{[]string{"status"}, 0, "heartbeat OK [pid "},
+		{[]string{"stop"}, 0, ""},
+		{[]string{"status"}, 1, "heartbeat is stopped. No process"},
+		{[]string{"bogus"}, 2, "unexpected argument bogus"},
+		{[]string{"-s", "status"}, 2, "-s and status given"},
+		{[]string{"start", "now"}, 2, "unexpected argument now"},
+	}
+	var before string
+	for _, s := range steps {
+		if s.args[0] == "restart" {
+			before = pid()
+		}
+		out, code := run(s.args...)
+		if code != s.code || !strings.Contains(out, s.want) {
+			t.Fatalf("heartbeat %v: exit %d %q, want %d %q", s.args, code, out, s.code, s.want)
+		}
+		if s.args[0] == "restart" {
+			if after := pid(); after == before || after == "" {
+				t.Errorf("restart: pid %q -> %q", before, after)
+			}
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "ha-log"))
+	for _, w := range []string{"Configuration unchanged", "Heartbeat shutdown complete"} {
+		if !strings.Contains(string(log), w) {
+			t.Errorf("ha-log lacks %q:\n%s", w, log)
+		}
 	}
 }
 

@@ -31,8 +31,11 @@ import (
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
+heartbeat [OPTIONS] start|stop|status|restart|reload
 Run a heartbeat 3.0.6 compatible cluster node (R1 mode: ha.cf, haresources,
-authkeys). Without -f it detaches once the node started.
+authkeys). Without -f it detaches once the node started. The init-script
+verbs: start = no option (detach), stop = -k, status = -s, reload (and
+force-reload) = -r, restart = -k then start.
 	-f		stay in the foreground (log lines also on stderr)
 	-d		raise the debug level (repeatable)
 	-c DIR		configuration directory (default $HA_DIR or /etc/ha.d)
@@ -44,7 +47,7 @@ authkeys). Without -f it detaches once the node started.
 			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
-	-V		print the version
+	-V		print the version (3.0.6's line; --version adds habox's)
 	-D		print the table of ha.cf defaults
 The node name is uname -n lower-cased ($HA_NODENAME overrides it, for tests),
 unless DIR/nodeinfo exists. -R -C HOLD are internal (re-execution on SIGHUP).`
@@ -128,14 +131,28 @@ func run(env *cli.Env, args []string) int {
 	if err := a.Err(); err != nil {
 		return cli.UsageError(env, usage, err.Error())
 	}
-	if len(a.Rest()) > 0 {
-		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
+	restart := false
+	if rest := a.Rest(); len(rest) > 0 {
+		verb, ok := initVerbs[rest[0]]
+		switch {
+		case !ok:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
+		case len(rest) > 1:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
+		case mode != "":
+			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		}
+		mode, restart = verb, rest[0] == "restart"
+		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
 	o.node = nodeName(env)
 	o.args = args
 	switch mode {
-	case "-V", "--version":
-		env.Out(Version, "\n")
+	case "-V":
+		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
+		return 0
+	case "--version":
+		env.Out(Version, "\nhabox ", cli.Version, "\n")
 		return 0
 	case "-D":
 		if err := conf.DefaultsTable(env.Stdout); err != nil {
@@ -150,6 +167,12 @@ func run(env *cli.Env, args []string) int {
 		}
 		return 1
 	case "-k":
+		if restart {
+			if rc := kill(env, o); rc != 0 {
+				return rc
+			}
+			return start(env, o, args)
+		}
 		return kill(env, o)
 	case "-s":
 		return status(env, o)
@@ -158,6 +181,11 @@ func run(env *cli.Env, args []string) int {
 	}
 	return start(env, o, args)
 }
+
+// initVerbs maps the init-script verbs (the guide's
+// "/etc/ha.d/heartbeat start" in rc.local) to the options they stand for;
+// restart is -k followed by a start.
+var initVerbs = map[string]string{"start": "", "stop": "-k", "status": "-s", "restart": "-k", "reload": "-r", "force-reload": "-r"}
 
 // nodeName is uname -n lower-cased, or $HA_NODENAME.
 func nodeName(env *cli.Env) string {

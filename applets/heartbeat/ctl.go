@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,8 +57,23 @@ func (d *daemon) snapshot() control.Snapshot {
 		s.Params[k] = v
 	}
 	// Not an ha.cf directive: packets dropped as forged, replayed or
-	// malformed since start (cl_status hbparameter -p badpackets).
-	s.Params["badpackets"] = strconv.FormatUint(d.badCount, 10)
+	// malformed since start, in total and by reason
+	// (badpackets-<reason>), and authentic duplicates (duppackets).
+	var mediaDrops uint64
+	for _, md := range d.media {
+		if st, ok := md.(media.Statser); ok {
+			mediaDrops += st.Stats().Dropped
+		}
+	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	s.Params["badpackets"] = u(d.badCount + mediaDrops)
+	s.Params["badpackets-toobig"] = u(d.drops.tooBig + mediaDrops)
+	s.Params["badpackets-garbage"] = u(d.drops.garbage)
+	s.Params["badpackets-auth"] = u(d.drops.auth)
+	s.Params["badpackets-replay"] = u(d.drops.replay)
+	s.Params["badpackets-invalid"] = u(d.drops.invalid)
+	s.Params["badpackets-throttled"] = u(d.drops.throttled)
+	s.Params["duppackets"] = u(d.drops.dup)
 	// A medium that cannot be opened is a failed link on every node, not
 	// one that merely hears nothing.
 	for _, md := range d.media {
@@ -70,7 +86,22 @@ func (d *daemon) snapshot() control.Snapshot {
 			}
 		}
 	}
+	pings := d.pingNodeInfos()
+	order := d.hc.Order
 	for _, n := range d.mem.Nodes() {
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	for _, n := range order {
+		if !d.mem.Known(n) {
+			for _, p := range pings {
+				if p.Name == n {
+					s.Nodes = append(s.Nodes, p)
+				}
+			}
+			continue
+		}
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
 			st := d.mem.LinkStatus(n, l)

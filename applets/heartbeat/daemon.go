@@ -1,6 +1,7 @@
 package heartbeat
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/respawn"
+	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/entropy"
@@ -69,7 +72,8 @@ type daemon struct {
 	restartExec bool
 	lastRR      time.Duration
 	badLimit    *hblog.Limiter
-	badCount    uint64
+	badCount    uint64 // every dropped packet below, but duplicates
+	drops       drops
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
@@ -79,6 +83,12 @@ type daemon struct {
 	clock         *clockOffset
 	genGuessed    bool // the 3.0.6 generation fallback ran
 	genCritLogged bool
+
+	respawns *respawn.Supervisor // nil without respawn lines
+	children []*childProc
+	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
+	pings    chan pingReply
+	carriers chan carrierEvent
 }
 
 // now is the monotonic time since start.
@@ -110,7 +120,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		}
 	}
 	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
-		pkts: make(chan media.Packet, 256), jobs: make(chan resources.Result, 4),
+		pkts: make(chan media.Packet, pktQueue), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
 		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
@@ -144,8 +154,12 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if d.keys, err = wire.NewKeyring(c.Auth); err != nil {
 		return d, err
 	}
-	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
-		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
+	var pingNames []string
+	for _, p := range hc.PingNodes {
+		pingNames = append(pingNames, p.Name)
+	}
+	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
+		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
 		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
 
 	var links []string
@@ -159,6 +173,9 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid(), Restarted: o.restart, Held: held}, d.mem)
 	d.mtimes = configTimes(o.dir)
 	d.runner = d.newRunner()
+	if len(hc.Respawns) > 0 {
+		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
+	}
 
 	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
 	if warn != "" {
@@ -174,6 +191,10 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		if md.Text() {
 			d.serial = true
 		}
+	}
+	if err := d.openUplink(); err != nil {
+		lg.Error(err.Error())
+		return d, err
 	}
 	d.openWatchdog()
 	d.realtime()
@@ -266,7 +287,7 @@ func envTime(env *cli.Env, hc *conf.HaCf, name string, def time.Duration) (time.
 	if t, ok := conf.EnvTime(v); ok {
 		return t, ""
 	}
-	return def, name + "=" + hblog.Escape(v, 64) + " is not a time > 0 (write 60 or 500ms): using " +
+	return def, name + "=" + hblog.Quote(v) + " is not a time > 0 (write 60 or 500ms): using " +
 		strconv.FormatFloat(def.Seconds(), 'g', -1, 64) + " s"
 }
 
@@ -369,9 +390,11 @@ func (d *daemon) close() {
 		return
 	}
 	d.closed = true
+	d.stopRespawns()
 	for _, m := range d.media {
 		m.Close()
 	}
+	d.closeUplink()
 	if d.ctl != nil {
 		d.ctl.Close()
 	}
@@ -419,6 +442,10 @@ func (d *daemon) run() int {
 			d.sendStatus()
 		case <-tick.C:
 			d.tick()
+		case r := <-d.pings:
+			d.pingReplied(r)
+		case c := <-d.carriers:
+			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
 		}
 		d.drain()
 		d.maybeRestart()
@@ -602,6 +629,7 @@ func (d *daemon) sendStatus() {
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
 	m.Add("habox", d.rsc.Holding().String())
 	d.send(m)
+	d.sendProbes()
 }
 
 // send stamps, encodes and transmits m on every medium, then loops it
@@ -663,18 +691,51 @@ func (d *daemon) drain() {
 	}
 }
 
+// pktQueue bounds the packets waiting for the event loop: with MaxMessage
+// (32 KB) each, at most 1 MB. A real cluster needs a few; under a flood
+// the rest wait in (or are dropped by) the kernel's socket buffer.
+const pktQueue = 32
+
+// drops counts dropped packets by reason; cl_status hbparameter -p
+// badpackets-<reason> reports each (see snapshot).
+type drops struct {
+	tooBig    uint64 // >= wire.MaxRecv bytes or > wire.MaxFields fields (media drops added in snapshot)
+	garbage   uint64 // not a message: framing, field syntax
+	auth      uint64 // authentication failed, unknown auth index
+	replay    uint64 // older generation (status) or not the current one (control)
+	invalid   uint64 // authentic but missing fields, bad numbers, unknown node
+	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget
+	dup       uint64 // authentic, already seen (not counted as bad)
+}
+
 // packet is the receive path: decode + authenticate, sequence tracking,
-// link and node liveness, then delivery.
+// link and node liveness, then delivery. One packet per event-loop turn;
+// wire.Decode bounds its cost (MaxRecv bytes, MaxFields fields, no
+// allocation per field before authentication), and the loop's select
+// serves the timers between packets.
 func (d *daemon) packet(p media.Packet) {
 	now := d.now()
 	m, _, err := d.keys.Decode(p.Data)
 	if err != nil {
+		switch {
+		case errors.Is(err, wire.ErrTooLarge):
+			d.drops.tooBig++
+		case errors.Is(err, wire.ErrAuth), errors.Is(err, wire.ErrAuthIndex):
+			d.drops.auth++
+		default:
+			d.drops.garbage++
+		}
 		d.bad(p.Link, err.Error())
 		return
 	}
 	v := d.eng.Receive(m, time.Now())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
+		if v.Replay {
+			d.drops.replay++
+		} else {
+			d.drops.invalid++
+		}
 		why := "dropped"
 		if n := len(v.Logs); n > 0 {
 			// The reason is the last line ("node X changed its uuid"
@@ -686,7 +747,11 @@ func (d *daemon) packet(p media.Packet) {
 		return
 	}
 	if v.Throttled {
-		d.badCount++ // beyond the peer's retransmission budget
+		d.drops.throttled++
+		d.badCount++ // not logged: the engine logs what it suppressed
+	}
+	if v.Duplicate {
+		d.drops.dup++
 	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
@@ -764,6 +829,8 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 		}
 	case "starting", "resource", "ask_resources", "ip-request", "ip-request-resp", "hb_takeover", "shutdone":
 		d.rscActs(d.rsc.Message(src, toRsc(m), now))
+	case uplink.TNumPing, uplink.TYouAreDead, uplink.TAbort, uplink.TClientStat:
+		d.uplinkMessage(src, m)
 	}
 }
 
@@ -831,6 +898,8 @@ func (d *daemon) commNowUp() {
 	d.setLocal(membership.Active)
 	d.sendStatus()
 	d.rscActs(d.rsc.CommUp(d.now()))
+	d.announceClient()
+	d.startRespawns()
 }
 
 func (d *daemon) sendDue() {
@@ -851,6 +920,7 @@ func (d *daemon) tick() {
 	}
 	d.memEvents(d.mem.Tick(now))
 	d.rscActs(d.rsc.Tick(now))
+	d.uplinkTick()
 	d.sendDue()
 	if d.waitRep {
 		d.checkReqNodes()

@@ -31,8 +31,13 @@ package heartbeat
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
 // HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT) plus ha.cf's "env" lines,
-// stdout is read for status (running/OK/not running, spec 2.6), stderr
-// goes to the debug log.
+// stdout is read for status (running/OK/not running, spec 2.6). stderr
+// lines are logged under the script's own tag, as resource-agents'
+// ocf_log writes them: "IPaddr(IPaddr_10.0.0.5)[pid]: INFO: ..." for the
+// built-in agents (whose start says the ifconfig command it stands for
+// and the gratuitous ARP, and whose errors say why), "script[pid]: ..."
+// otherwise; a line beginning with an ocf_log level word keeps that
+// level, the others are ERROR when the action failed, else debug.
 //
 // Scripts that hang or talk too much (3.0.6 waits forever): every action
 // runs in its own process group with a time limit, HABOX_RSC_TIMEOUT
@@ -87,6 +92,15 @@ package heartbeat
 //     same way (3.0.6 leaves both owners until a partition is seen); a
 //     takeover whose job ends after the resolution does not claim the
 //     peer's groups (no mach_down rsc_hold, habox field unchanged).
+//   - nice_failback on means auto_failback off (the guide's meaning;
+//     conf documents it). A heartbeat 3.0.6 peer whose ha.cf says
+//     nice_failback on runs legacy and never answers "starting": habox
+//     (in on/off) waits the deadlock breaker's delay, logs a warning
+//     naming the peer, becomes stable and requests its groups with
+//     ip-request, as legacy mode does. Such a pair behaves as legacy: each
+//     group fails back to its node (3.0.6 asks for its own groups with
+//     ip-request, which habox honours in every mode). 3.0.6 in on/off
+//     paired with a legacy 3.0.6 would stay STARTING for ever.
 //   - Double ownership however caused (frames of a previous run delivered
 //     late, a lost message): a group this node holds and the peer claims
 //     (the habox field of its statuses; a 3.0.6 peer's rsc_hold in

@@ -300,9 +300,28 @@ func (l *Logger) Log(p Priority, msg string) {
 	if l == nil {
 		return
 	}
+	l.write(p, "", msg)
+}
+
+// Tagged logs text under another program's tag, as the resource agents'
+// shell library (ocf_log, logger -t TAG) does: the line reads "TAG: text"
+// where heartbeat's own read "heartbeat: [pid]: prio: text", e.g.
+// "Nov 25 13:14:54 alice IPaddr(IPaddr_10.0.0.5)[1234]: INFO: ...", so
+// text carries its own level word. p is the syslog priority and picks the
+// targets as for Log; debug lines need debug level 1. Tag and text are
+// escaped and cut as Log's messages are.
+func (l *Logger) Tagged(tag string, p Priority, text string) {
+	if l == nil || p == DebugPri && l.DebugLevel() < 1 {
+		return
+	}
+	l.write(p, sanitize(tag), text)
+}
+
+// write formats and writes one line; tag "" means heartbeat's own.
+func (l *Logger) write(p Priority, tag, msg string) {
 	now := l.o.Now()
 	msg = sanitize(strings.TrimRight(msg, "\n"))
-	line := l.fileLine(now, p, msg)
+	line := l.fileLine(now, p, tag, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.o.ReopenCheck > 0 && now.Sub(l.lastCheck) >= l.o.ReopenCheck {
@@ -323,32 +342,41 @@ func (l *Logger) Log(p Priority, msg string) {
 		io.WriteString(l.o.Stderr, line)
 	}
 	if l.facility >= 0 {
-		l.syslog(now, p, msg)
+		l.syslog(now, p, tag, msg)
 	}
 }
 
-// fileLine formats one file line per the syslogmsgfmt setting.
-func (l *Logger) fileLine(t time.Time, p Priority, msg string) string {
+// fileLine formats one file line per the syslogmsgfmt setting; with a
+// tag, "TAG: msg" replaces "heartbeat: [pid]: prio: msg".
+func (l *Logger) fileLine(t time.Time, p Priority, tag, msg string) string {
 	var b strings.Builder
 	b.Grow(64 + len(msg))
-	pid := strconv.Itoa(l.o.Pid)
 	if l.o.SyslogMsgFmt {
 		b.WriteString(t.Format("Jan 02 15:04:05 "))
 		b.WriteString(l.o.Node)
 		b.WriteByte(' ')
+	}
+	if tag != "" {
+		b.WriteString(tag)
+		b.WriteString(": ")
+	} else if l.o.SyslogMsgFmt {
 		b.WriteString(l.o.Entity)
 		b.WriteString(": [")
-		b.WriteString(pid)
+		b.WriteString(strconv.Itoa(l.o.Pid))
 		b.WriteString("]: ")
 	} else {
 		b.WriteString(l.o.Entity)
 		b.WriteByte('[')
-		b.WriteString(pid)
+		b.WriteString(strconv.Itoa(l.o.Pid))
 		b.WriteString("]: ")
+	}
+	if !l.o.SyslogMsgFmt {
 		b.WriteString(t.Format("2006/01/02_15:04:05 "))
 	}
-	b.WriteString(p.String())
-	b.WriteString(": ")
+	if tag == "" {
+		b.WriteString(p.String())
+		b.WriteString(": ")
+	}
 	b.WriteString(msg)
 	b.WriteByte('\n')
 	return b.String()
@@ -376,8 +404,11 @@ func SyslogLine(t time.Time, facility int, p Priority, entity string, pid int, m
 
 // syslog sends one line; the socket is (re)connected on demand so a
 // restarted syslog daemon is picked up. Called with l.mu held.
-func (l *Logger) syslog(t time.Time, p Priority, msg string) {
+func (l *Logger) syslog(t time.Time, p Priority, tag, msg string) {
 	line := SyslogLine(t, l.facility, p, l.o.Entity, l.o.Pid, msg)
+	if tag != "" {
+		line = line[:strings.IndexByte(line, '>')+17] + tag + ": " + msg
+	}
 	for try := 0; try < 2; try++ {
 		if l.sys == nil {
 			s, err := unixsock.DialDgram(l.o.SyslogPath)

@@ -386,3 +386,62 @@ func TestLogfileFallback(t *testing.T) {
 		t.Errorf("syslog (daemon.warning = <28>): %q %v", buf[:n], err)
 	}
 }
+
+// TestTagged: a resource script's line under its own tag, as ocf_log and
+// logger -t write it, in both file formats, syslog and the debug rules;
+// the tag and text are escaped like any message.
+func TestTagged(t *testing.T) {
+	ts := time.Date(2026, time.November, 5, 13, 14, 54, 0, time.Local)
+	const tag = "IPaddr(IPaddr_10.0.0.5)[4711]"
+	for _, tt := range []struct {
+		name   string
+		msgfmt bool
+		debug  int
+		prio   Priority
+		text   string
+		want   string
+	}{
+		{"info", true, 0, InfoPri, "INFO: ifconfig eth0:0 10.0.0.5", "Nov 05 13:14:54 alice " + tag + ": INFO: ifconfig eth0:0 10.0.0.5\n"},
+		{"classic", false, 0, Err, "ERROR: eth9: unknown interface", tag + ": 2026/11/05_13:14:54 ERROR: eth9: unknown interface\n"},
+		{"escaped", true, 0, Err, "ERROR: a\nNov 05 13:14:54 alice heartbeat: [1]: CRIT: forged", "Nov 05 13:14:54 alice " + tag + `: ERROR: a\x0aNov 05 13:14:54 alice heartbeat: [1]: CRIT: forged` + "\n"},
+		{"debug hidden at level 0", true, 0, DebugPri, "x", ""},
+		{"debug at level 1", true, 1, DebugPri, "x", "Nov 05 13:14:54 alice " + tag + ": x\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l, err := New(Options{SyslogMsgFmt: tt.msgfmt, Node: "alice", Pid: 1, Now: fixedClock(ts), Stderr: &buf, Debug: tt.debug})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Tagged(tag, tt.prio, tt.text)
+			if got := buf.String(); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+	sock := filepath.Join(t.TempDir(), "log")
+	srv, err := unixsock.ListenDgram(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	l, err := New(Options{Facility: "local7", Pid: 1, Now: fixedClock(ts), SyslogPath: sock,
+		Logfile: filepath.Join(dir, "log"), Debugfile: filepath.Join(dir, "debug"), SyslogMsgFmt: true, Node: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Tagged("hatest[9]", Err, "ERROR: boom")
+	buf := make([]byte, 4096)
+	srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := srv.Recv(buf)
+	if want := "<187>Nov  5 13:14:54 hatest[9]: ERROR: boom"; err != nil || string(buf[:n]) != want {
+		t.Errorf("syslog got %q %v\nwant %q", buf[:n], err, want)
+	}
+	for _, f := range []string{"log", "debug"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); string(b) != "Nov 05 13:14:54 alice hatest[9]: ERROR: boom\n" {
+			t.Errorf("%s: %q", f, b)
+		}
+	}
+}

@@ -97,7 +97,10 @@ func (e *Error) Unwrap() error { return e.Err }
 var ErrUnknownType = errors.New("unsupported medium type")
 
 // MaxMessage bounds one received message (UDP datagram or serial frame).
-const MaxMessage = 64 * 1024
+// It equals wire.MaxRecv: a larger datagram is dropped (Stats.Dropped)
+// without being copied or queued, so a flood of 64 KB datagrams costs
+// neither memory nor decoding.
+const MaxMessage = 32 * 1024
 
 // DefaultIfaceWait is how long Open waits for a missing interface.
 const DefaultIfaceWait = 10 * time.Second

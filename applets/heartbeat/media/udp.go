@@ -329,7 +329,7 @@ func (u *udpMedium) remake() bool {
 
 // Run receives datagrams until Close.
 func (u *udpMedium) Run(out chan<- Packet) {
-	buf := make([]byte, udp.MaxDatagram)
+	buf := make([]byte, MaxMessage)
 	for {
 		u.mu.Lock()
 		rx := u.rx

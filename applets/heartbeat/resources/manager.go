@@ -73,6 +73,12 @@ type Manager struct {
 	otherStable  bool
 	state        rstate
 	rscrcvdAt    time.Duration // deadline, 0 = unset
+	startingAt   time.Duration // when STARTING began (comm-up)
+	// peerNice: the peer spoke the nice_failback protocol (starting or
+	// resource); legacyPeer: it did not answer ours (a 3.0.6 peer in
+	// auto_failback legacy, e.g. the guide's "nice_failback on"), so our
+	// groups are requested with ip-request as in legacy mode.
+	peerNice, legacyPeer bool
 
 	going        standby
 	standbyUntil time.Duration // 0 = none
@@ -359,6 +365,7 @@ func (m *Manager) CommUp(now time.Duration) []Action {
 	if m.nice {
 		a = append(a, sendA(NewMsg("starting")))
 		m.state = rStarting
+		m.startingAt = now
 		if m.cfg.Restarted {
 			// 3.0.6: "if (first_time && WeAreRestarting) state = STABLE".
 			m.state = rStable
@@ -415,7 +422,7 @@ func (m *Manager) reqOurResources(anyway bool) []Action {
 		if m.held[k] {
 			continue
 		}
-		if m.nice || alone {
+		if (m.nice && !m.legacyPeer) || alone {
 			a = append(a, sendA(NewMsg("ip-request-resp", "dest", m.cfg.Self, "ipaddr", k, "weown", "yes", "ok", "OK")))
 		} else {
 			a = append(a, sendA(NewMsg("ip-request", "ipaddr", k)))
@@ -542,6 +549,9 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 	self := from == m.cfg.Self
 	newState := m.state
 	var a []Action
+	if !self && (t == "starting" || t == "resource") {
+		m.peerNice = true
+	}
 	if t == "starting" && !self {
 		switch m.state {
 		case rRscrcvd, rStable, rShutdown:

@@ -274,6 +274,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		a = append(a, m.sendHeld(true, "")...)
 		a = append(a, m.audit()...)
 	}
+	a = append(a, m.legacyPeerCheck(now)...)
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
 		if m.going == sbMe {
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
@@ -287,6 +288,28 @@ func (m *Manager) Tick(now time.Duration) []Action {
 	}
 	a = append(a, m.resolveDouble(now)...)
 	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+// legacyPeerCheck: in auto_failback on/off, a heartbeat 3.0.6 peer that
+// is active but has not answered our "starting" within the deadlock
+// breaker's delay runs auto_failback legacy (3.0.6 reads the guide's
+// "nice_failback on" so). 3.0.6 would stay STARTING for ever and take
+// nothing; habox becomes stable and asks the peer for its groups with
+// ip-request, as legacy mode does: the peer hands them over (or says it
+// does not hold them), and it asks for its own groups the same way. Such
+// a pair therefore always fails back, whatever habox's own mode says.
+func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
+	peer := m.peer()
+	if !m.nice || !m.commUp || m.state != rStarting || m.peerNice || m.legacyPeer || peer == "" ||
+		m.IsHabox(peer) || m.view.NodeStatus(peer) != "active" || now < m.startingAt+m.cfg.RscrcvdDelay {
+		return nil
+	}
+	m.legacyPeer = true
+	m.state = rStable
+	m.otherStable = true
+	m.foreignDone = true
+	a := []Action{logA(hblog.Warning, "Node "+peer+" does not answer the nice_failback protocol: it runs auto_failback legacy (heartbeat 3.0.6 reads 'nice_failback on' so). Resources always fail back in this pair; set 'auto_failback off' (or on) on both nodes.")}
+	return append(a, m.reqOurResources(true)...)
 }
 
 // keeper is the node that keeps group g when it and peer both hold it:
