@@ -190,15 +190,18 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 	}
 
 	// check_logd_usage
-	syslog := cf.Logfacility != "" && cf.Logfacility != "none" && cf.Logfacility != "kern"
-	if cf.Logfile == "" && cf.Debugfile == "" && !syslog {
+	syslog := syslogFacility(cf.Logfacility)
+	logdDefaults := LogdLogfile + ", " + LogdDebugfile + " and syslog facility " + LogdFacility
+	if cf.noLogTarget() {
 		switch {
 		case !cf.Set["use_logd"]:
-			warn("", "No log entry found in ha.cf: heartbeat 3.0.6 would log through logd, but habox has no logging daemon; add logfile, debugfile or logfacility")
+			warn("", "No log entry found in ha.cf: habox logs where heartbeat 3.0.6's logd would by default, to "+
+				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		case !cf.UseLogd:
 			fail("use_logd", "", "no logfile, debugfile or logfacility and use_logd off: nothing would be logged (heartbeat 3.0.6: No log entry found in ha.cf and use_logd is set to off)")
 		default:
-			warn("use_logd", "use_logd on: habox has no logging daemon; add logfile, debugfile or logfacility")
+			warn("use_logd", "use_logd on: habox has no logging daemon and logs to logd's defaults itself, "+
+				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		}
 	} else if cf.Set["use_logd"] && cf.UseLogd {
 		warn("use_logd", "use_logd on: habox has no logging daemon and logs to the configured logfile/debugfile/logfacility itself")
@@ -229,4 +232,34 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The targets heartbeat 3.0.6 ends up with when ha.cf names none of
+// logfile, debugfile and logfacility: its messages then go to ha_logd,
+// whose defaults (no /etc/logd.cf) are these (spec 6.1). habox has no
+// logd and writes them itself.
+const (
+	LogdLogfile   = "/var/log/ha-log"
+	LogdDebugfile = "/var/log/ha-debug"
+	LogdFacility  = "daemon"
+)
+
+// noLogTarget reports whether ha.cf names no usable log target (3.0.6's
+// check_logd_usage: no file, and no facility a process may log to).
+func (cf *HaCf) noLogTarget() bool {
+	return cf.Logfile == "" && cf.Debugfile == "" && !syslogFacility(cf.Logfacility)
+}
+
+// syslogFacility reports whether a logfacility value sends lines to syslog
+// ("none" does not, and a process cannot log as kern).
+func syslogFacility(f string) bool { return f != "" && f != "none" && f != "kern" }
+
+// LogTargets returns where the daemon logs: the configured logfile,
+// debugfile and facility, or logd's defaults (LogdLogfile, LogdDebugfile,
+// LogdFacility) when ha.cf names no usable target.
+func (cf *HaCf) LogTargets() (logfile, debugfile, facility string) {
+	if cf.noLogTarget() {
+		return LogdLogfile, LogdDebugfile, LogdFacility
+	}
+	return cf.Logfile, cf.Debugfile, cf.Logfacility
 }

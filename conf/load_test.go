@@ -297,3 +297,43 @@ func TestDefaultsTable(t *testing.T) {
 		t.Errorf("differs from the installed heartbeat -D:\n%s", out)
 	}
 }
+
+// TestLogTargets: without a usable log target the warning says where
+// habox logs instead (logd's defaults), and LogTargets, which the daemon
+// uses, returns exactly those.
+func TestLogTargets(t *testing.T) {
+	const base = "bcast eth0\nnode linuxha1 linuxha2\n"
+	const said = "habox logs where heartbeat 3.0.6's logd would by default, to /var/log/ha-log, /var/log/ha-debug and syslog facility daemon"
+	logd := [3]string{"/var/log/ha-log", "/var/log/ha-debug", "daemon"}
+	for _, tc := range []struct {
+		name, cf string
+		warn     string // "" = no warning about logging
+		want     [3]string
+	}{
+		{"nothing", "", "No log entry found in ha.cf: " + said, logd},
+		{"logfacility none", "logfacility none\n", "No log entry found in ha.cf: " + said, logd},
+		{"logfacility kern", "logfacility kern\n", "No log entry found in ha.cf: " + said, logd},
+		{"use_logd on", "use_logd on\n", "logs to logd's defaults itself, /var/log/ha-log, /var/log/ha-debug and syslog facility daemon", logd},
+		{"logfile", "logfile /l\n", "", [3]string{"/l", "", ""}},
+		{"facility", "logfacility local0\n", "", [3]string{"/dev/null", "/dev/null", "local0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{HaCfFile: base + tc.cf, HaresourcesFile: okRes, AuthkeysFile: okAuth})
+			c, errs := load(t, dir, "linuxha1")
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			if tc.warn != "" && !hasWarning(c.Warnings, tc.warn) {
+				t.Errorf("no warning ~%q in %v", tc.warn, c.Warnings)
+			}
+			if tc.warn == "" && (hasWarning(c.Warnings, "No log entry") || hasWarning(c.Warnings, "logd")) {
+				t.Errorf("unexpected warning in %v", c.Warnings)
+			}
+			var got [3]string
+			got[0], got[1], got[2] = c.HaCf.LogTargets()
+			if got != tc.want {
+				t.Errorf("LogTargets %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

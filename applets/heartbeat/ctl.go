@@ -93,6 +93,10 @@ func (d *daemon) snapshot() control.Snapshot {
 			order = append(order, n)
 		}
 	}
+	// 3.0.6's API walks its node table last declared first (checked
+	// against its cl_status listnodes in TestUplinkMixed).
+	order = slices.Clone(order)
+	slices.Reverse(order)
 	for _, n := range order {
 		if !d.mem.Known(n) {
 			for _, p := range pings {

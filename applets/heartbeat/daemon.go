@@ -101,12 +101,9 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if !o.foreground {
 		stderr = nil
 	}
-	if hc.Logfile == "" && hc.Debugfile == "" && (hc.Logfacility == "" || hc.Logfacility == "none") {
-		// No log target: 3.0.6 hands its lines to ha_logd, whose defaults
-		// (/etc/logd.cf) are these files and facility daemon; habox has no
-		// logd and writes them itself.
-		hc.Logfile, hc.Debugfile, hc.Logfacility = "/var/log/ha-log", "/var/log/ha-debug", "daemon"
-	}
+	// No log target: 3.0.6 hands its lines to ha_logd, whose defaults are
+	// files and a facility that habox writes itself.
+	hc.Logfile, hc.Debugfile, hc.Logfacility = hc.LogTargets()
 	lg, err := hblog.New(hblog.Options{Logfile: hc.Logfile, Debugfile: hc.Debugfile, Facility: hc.Logfacility,
 		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr})
 	if err != nil {

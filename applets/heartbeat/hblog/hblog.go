@@ -439,23 +439,3 @@ func (l *Logger) Close() error {
 	l.o.Stderr = nil
 	return nil
 }
-
-// The targets heartbeat 3.0.6 ends up with when ha.cf names none of
-// logfile, debugfile and logfacility: its messages then go to ha_logd,
-// whose defaults (no /etc/logd.cf) are these (spec 6.1).
-const (
-	LogdLogfile   = "/var/log/ha-log"
-	LogdDebugfile = "/var/log/ha-debug"
-	LogdFacility  = "daemon"
-)
-
-// WithLogdDefaults returns o with the ha_logd default targets filled in
-// when o names no target at all, so a habox node without logging
-// directives logs where a 3.0.6 node would. An explicit
-// "logfacility none" counts as a target choice and is kept.
-func WithLogdDefaults(o Options) Options {
-	if o.Logfile == "" && o.Debugfile == "" && o.Facility == "" {
-		o.Logfile, o.Debugfile, o.Facility = LogdLogfile, LogdDebugfile, LogdFacility
-	}
-	return o
-}

@@ -299,18 +299,6 @@ func BenchmarkLogFile(b *testing.B) {
 	}
 }
 
-func TestWithLogdDefaults(t *testing.T) {
-	o := WithLogdDefaults(Options{Node: "x"})
-	if o.Logfile != "/var/log/ha-log" || o.Debugfile != "/var/log/ha-debug" || o.Facility != "daemon" || o.Node != "x" {
-		t.Errorf("defaults: %+v", o)
-	}
-	for _, in := range []Options{{Logfile: "/l"}, {Debugfile: "/d"}, {Facility: "none"}, {Facility: "local0"}} {
-		if got := WithLogdDefaults(in); got.Logfile != in.Logfile || got.Debugfile != in.Debugfile || got.Facility != in.Facility {
-			t.Errorf("%+v changed into %+v", in, got)
-		}
-	}
-}
-
 // TestLogfileSymlinkAttack: a logfile path planted as a link (a log
 // directory others can write) is refused, never appended through.
 func TestLogfileSymlinkAttack(t *testing.T) {

@@ -63,6 +63,9 @@ const (
 	RouterIP  = "10.77.0.254"
 	// HB306 is the stock heartbeat daemon.
 	HB306 = "/usr/libexec/heartbeat/heartbeat"
+	// IPFail is 3.0.6's ipfail as Debian 12 installs it (older packages:
+	// /usr/lib/heartbeat/ipfail).
+	IPFail = "/usr/libexec/heartbeat/ipfail"
 )
 
 // Options describe the cluster a lab builds.
