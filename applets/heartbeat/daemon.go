@@ -105,7 +105,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	// files and a facility that habox writes itself.
 	hc.Logfile, hc.Debugfile, hc.Logfacility = hc.LogTargets()
 	lg, err := hblog.New(hblog.Options{Logfile: hc.Logfile, Debugfile: hc.Debugfile, Facility: hc.Logfacility,
-		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr})
+		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr, Fallback: env.Stderr})
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +174,12 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
 	}
 
+	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
+	if warn != "" {
+		lg.Warn(warn)
+	}
 	for _, m := range hc.Media {
-		md, err := media.Open(m, lg)
+		md, err := media.OpenWait(m, lg, ifWait)
 		if err != nil {
 			lg.Error(err.Error())
 			return d, err
@@ -231,7 +235,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME":
+		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
