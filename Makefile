@@ -86,7 +86,7 @@ demo: habox
 	  if [ -n "$$pkgs" ]; then echo "installing$$pkgs"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 	bash demo/demo.sh ./habox
 
-# make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt] [BIN=dist/habox-armv7]
+# make install [DESTDIR=] [PREFIX=/usr] [INIT=none|sysv|systemd|openwrt|busybox] [BIN=dist/habox-armv7]
 BIN     ?= ./habox
 INIT    ?= none
 HA_DIR  ?=
@@ -94,7 +94,7 @@ MODULES ?=
 install: habox
 	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' INIT='$(INIT)' HOST_HABOX=./habox sh contrib/install.sh $(BIN)
 
-# make initramfs [HA_DIR=/etc/ha.d] [MODULES="softdog"]: habox-initramfs.cpio.gz
+# make initramfs [HA_DIR=/etc/ha.d] [MODULES=e1000,...]: habox-initramfs.cpio.gz (MODULES: loaded at boot, e.g. NIC drivers)
 initramfs: habox
 	$(GO) run ./vm/mkinitramfs -o habox-initramfs.cpio.gz -habox ./habox $(if $(HA_DIR),-ha-dir $(HA_DIR)) $(if $(MODULES),-load $(MODULES))
 

@@ -240,7 +240,7 @@ func (r *report) write() (string, error) {
 	b.WriteString(r.table())
 	b.WriteString("\n## Goals (issue 8)\n\n")
 	b.WriteString(r.goals())
-	b.WriteString("\nReference figures measured in the same kind of lab (shared/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
+	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
 	if len(r.sizeRows) > 0 {
 		b.WriteString("\n## Sizes\n\n| what | bytes | MiB | note |\n|---|---|---|---|\n")
 		for _, s := range r.sizeRows {

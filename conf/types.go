@@ -92,6 +92,9 @@ type HaCf struct {
 	// Nodes are the configured node names, lower-cased, in file order.
 	Nodes []string
 	Media []Medium
+	// Order is every node name, normal and ping, in declaration order
+	// (3.0.6's node table order, as cl_status listnodes prints it).
+	Order []string
 	// PingNodes are the ping and ping_group nodes in file order.
 	PingNodes []PingNode
 	// Respawns are the respawn lines habox runs itself (ipfail's line is

@@ -21,9 +21,11 @@ NS_A=${ID}a NS_B=${ID}b NS_C=${ID}c
 SOCAT_PID=
 FAILED=0
 
-say()  { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Colours only on a terminal (make demo > log stays plain text).
+if [ -t 1 ]; then B='\033[1m' R='\033[31m' N='\033[0m'; else B='' R='' N=''; fi
+say()  { printf "\n${B}==> %s${N}\n" "$*"; }
 info() { printf '    %s\n' "$*"; }
-die()  { printf '\n\033[31mDEMO FAILED: %s\033[0m\n' "$*"; FAILED=1; exit 1; }
+die()  { printf "\n${R}DEMO FAILED: %s${N}\n" "$*"; FAILED=1; exit 1; }
 now_ms() { date +%s%3N; }
 
 cleanup() {
@@ -163,7 +165,7 @@ read -r LAST FIRST <<<"$(gap)"
 reach || die "client cannot reach $VIP after the failover"
 say "The client reaches $VIP again, now answered by bob"
 info "ping $VIP: OK, answered by MAC $(owner_mac) = bob ($(mac_of $NS_B))"
-printf '    \033[1mmeasured outage seen by the client: %d ms\033[0m (last answer from alice to first from bob; deadtime 1 s + takeover)\n' $((FIRST - LAST))
+printf "    ${B}measured outage seen by the client: %d ms${N} (last answer from alice to first from bob; deadtime 1 s + takeover)\n" $((FIRST - LAST))
 info "bob's log:"
 grep -E "is dead|Resources being acquired|Taking over|Running|mach_down takeover complete for" "$WORK/bob/ha-log" | sed 's/^/      /'
 

@@ -17,6 +17,7 @@ import (
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/entropy"
+	"habox/hw/hwtest"
 )
 
 func runEnv(t *testing.T, environ []string, random io.Reader, args ...string) (int, string, string) {
@@ -325,5 +326,20 @@ func TestKeySignsAndVerifies(t *testing.T) {
 				t.Errorf("other key: %v", err)
 			}
 		})
+	}
+}
+
+// TestCheckOwner: --check refuses a file owned by another user (mode 0600
+// or not) and names the owner, as heartbeat would.
+func TestCheckOwner(t *testing.T) {
+	hwtest.RequireRoot(t)
+	p := filepath.Join(t.TempDir(), "authkeys")
+	os.WriteFile(p, []byte("auth 1\n1 sha1 abcdefghijklmnopqrstuvwxyz\n"), 0o600)
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runEnv(t, nil, nil, "--check", p)
+	if code != 1 || !strings.Contains(errs, p+": owned by uid 65534") || !strings.Contains(errs, "run: chown root "+p) {
+		t.Errorf("exit %d:\n%s%s", code, out, errs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,6 +290,13 @@ func TestScriptFailure(t *testing.T) {
 		t.Fatalf("group not released after the start failure\n%s", l.LogTails(30))
 	}
 	n1.WaitLog(`ERROR: Return code 1 from .*hatest`, time.Second)
+	// The reasons reach ha-log under the scripts' own tags (3.0.6's
+	// IPaddr agent wording for the address that did start).
+	n1.WaitLog(`hatest\[\d+\]: ERROR: hatest: start failure \(test\)`, time.Second)
+	ip := regexp.QuoteMeta(lab.VIP)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: ifconfig eth0:0 `+ip+` netmask 255\.255\.255\.0 broadcast 10\.77\.0\.255`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: Sending Gratuitous Arp for `+ip+` on eth0:0 \[eth0\]`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: IP Address `+ip+` released`, time.Second)
 }
 
 // TestStandbyTakeover drives hb_standby and hb_takeover through the

@@ -1,5 +1,6 @@
 // Package heartbeat is the heartbeat applet: a drop-in heartbeat 3.0.6
-// node in R1 (haresources) mode. cmd.go is the command line (spec 5.9),
+// node in R1 (haresources) mode ("spec N.M" in comments: section N.M of
+// doc/spec/heartbeat-compat.md). cmd.go is the command line (spec 5.9),
 // daemon.go the event loop that ties media, wire, membership, resources,
 // the watchdog and the control socket together.
 //
@@ -47,7 +48,7 @@ force-reload) = -r, restart = -k then start.
 			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
-	-V		print the version
+	-V		print the version (3.0.6's line; --version adds habox's)
 	-D		print the table of ha.cf defaults
 The node name is uname -n lower-cased ($HA_NODENAME overrides it, for tests),
 unless DIR/nodeinfo exists. -R -C HOLD are internal (re-execution on SIGHUP).`
@@ -148,8 +149,11 @@ func run(env *cli.Env, args []string) int {
 	o.node = nodeName(env)
 	o.args = args
 	switch mode {
-	case "-V", "--version":
-		env.Out(Version, "\n")
+	case "-V":
+		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
+		return 0
+	case "--version":
+		env.Out(Version, "\nhabox ", cli.Version, "\n")
 		return 0
 	case "-D":
 		if err := conf.DefaultsTable(env.Stdout); err != nil {

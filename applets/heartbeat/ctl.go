@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -91,7 +92,26 @@ func (d *daemon) snapshot() control.Snapshot {
 			}
 		}
 	}
+	pings := d.pingNodeInfos()
+	order := d.hc.Order
 	for _, n := range d.mem.Nodes() {
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	// 3.0.6's API walks its node table last declared first (checked
+	// against its cl_status listnodes in TestUplinkMixed).
+	order = slices.Clone(order)
+	slices.Reverse(order)
+	for _, n := range order {
+		if !d.mem.Known(n) {
+			for _, p := range pings {
+				if p.Name == n {
+					s.Nodes = append(s.Nodes, p)
+				}
+			}
+			continue
+		}
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
 			st := d.mem.LinkStatus(n, l)

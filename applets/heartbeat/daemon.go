@@ -16,6 +16,8 @@ import (
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
+	"habox/applets/heartbeat/respawn"
+	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/entropy"
@@ -82,6 +84,12 @@ type daemon struct {
 	clock         *clockOffset
 	genGuessed    bool // the 3.0.6 generation fallback ran
 	genCritLogged bool
+
+	respawns *respawn.Supervisor // nil without respawn lines
+	children []*childProc
+	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
+	pings    chan pingReply
+	carriers chan carrierEvent
 }
 
 // now is the monotonic time since start.
@@ -104,14 +112,11 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if !o.foreground {
 		stderr = nil
 	}
-	if hc.Logfile == "" && hc.Debugfile == "" && (hc.Logfacility == "" || hc.Logfacility == "none") {
-		// No log target: 3.0.6 hands its lines to ha_logd, whose defaults
-		// (/etc/logd.cf) are these files and facility daemon; habox has no
-		// logd and writes them itself.
-		hc.Logfile, hc.Debugfile, hc.Logfacility = "/var/log/ha-log", "/var/log/ha-debug", "daemon"
-	}
+	// No log target: 3.0.6 hands its lines to ha_logd, whose defaults are
+	// files and a facility that habox writes itself.
+	hc.Logfile, hc.Debugfile, hc.Logfacility = hc.LogTargets()
 	lg, err := hblog.New(hblog.Options{Logfile: hc.Logfile, Debugfile: hc.Debugfile, Facility: hc.Logfacility,
-		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr})
+		SyslogMsgFmt: hc.SyslogMsgFmt, Node: o.node, Debug: debug, Stderr: stderr, Fallback: env.Stderr})
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +162,12 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if d.keys, err = wire.NewKeyring(c.Auth); err != nil {
 		return d, err
 	}
-	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes,
-		TTL: hc.HopFudge + len(hc.Nodes), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
+	var pingNames []string
+	for _, p := range hc.PingNodes {
+		pingNames = append(pingNames, p.Name)
+	}
+	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
+		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
 		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
 
 	var links []string
@@ -172,9 +181,16 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		Mode: hc.AutoFailback, Deadtime: hc.Deadtime, Pid: os.Getpid(), Restarted: o.restart, Held: held}, d.mem)
 	d.mtimes = configTimes(o.dir)
 	d.runner = d.newRunner()
+	if len(hc.Respawns) > 0 {
+		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
+	}
 
+	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
+	if warn != "" {
+		lg.Warn(warn)
+	}
 	for _, m := range hc.Media {
-		md, err := media.Open(m, lg)
+		md, err := media.OpenWait(m, lg, ifWait)
 		if err != nil {
 			lg.Error(err.Error())
 			return d, err
@@ -183,6 +199,10 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 		if md.Text() {
 			d.serial = true
 		}
+	}
+	if err := d.openUplink(); err != nil {
+		lg.Error(err.Error())
+		return d, err
 	}
 	d.openWatchdog()
 	d.realtime()
@@ -226,7 +246,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME":
+		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
@@ -275,7 +295,7 @@ func envTime(env *cli.Env, hc *conf.HaCf, name string, def time.Duration) (time.
 	if t, ok := conf.EnvTime(v); ok {
 		return t, ""
 	}
-	return def, name + "=" + hblog.Escape(v, 64) + " is not a time > 0 (write 60 or 500ms): using " +
+	return def, name + "=" + hblog.Quote(v) + " is not a time > 0 (write 60 or 500ms): using " +
 		strconv.FormatFloat(def.Seconds(), 'g', -1, 64) + " s"
 }
 
@@ -378,9 +398,11 @@ func (d *daemon) close() {
 		return
 	}
 	d.closed = true
+	d.stopRespawns()
 	for _, m := range d.media {
 		m.Close()
 	}
+	d.closeUplink()
 	if d.ctl != nil {
 		d.ctl.Close()
 	}
@@ -428,6 +450,10 @@ func (d *daemon) run() int {
 			d.sendStatus()
 		case <-tick.C:
 			d.tick()
+		case r := <-d.pings:
+			d.pingReplied(r)
+		case c := <-d.carriers:
+			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
 		}
 		d.drain()
 		d.maybeRestart()
@@ -611,6 +637,7 @@ func (d *daemon) sendStatus() {
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
 	m.Add("habox", d.rsc.Holding().String())
 	d.send(m)
+	d.sendProbes()
 }
 
 // send stamps, encodes and transmits m on every medium, then loops it
@@ -821,6 +848,8 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 		}
 	case "starting", "resource", "ask_resources", "ip-request", "ip-request-resp", "hb_takeover", "shutdone":
 		d.rscActs(d.rsc.Message(src, toRsc(m), now))
+	case uplink.TNumPing, uplink.TYouAreDead, uplink.TAbort, uplink.TClientStat:
+		d.uplinkMessage(src, m)
 	}
 }
 
@@ -888,6 +917,8 @@ func (d *daemon) commNowUp() {
 	d.setLocal(membership.Active)
 	d.sendStatus()
 	d.rscActs(d.rsc.CommUp(d.now()))
+	d.announceClient()
+	d.startRespawns()
 }
 
 func (d *daemon) sendDue() {
@@ -908,6 +939,7 @@ func (d *daemon) tick() {
 	}
 	d.memEvents(d.mem.Tick(now))
 	d.rscActs(d.rsc.Tick(now))
+	d.uplinkTick()
 	d.sendDue()
 	if d.waitRep {
 		d.checkReqNodes()

@@ -3,6 +3,7 @@ package heartbeat
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
@@ -253,5 +255,47 @@ func TestPacketDropReasons(t *testing.T) {
 func TestMediaBoundIsDecodeBound(t *testing.T) {
 	if media.MaxMessage != wire.MaxRecv {
 		t.Fatalf("media.MaxMessage %d != wire.MaxRecv %d", media.MaxMessage, wire.MaxRecv)
+	}
+}
+
+// TestScriptReasonsInHaLog: the real IPaddr applet, run by the daemon's
+// runner for a group on a missing interface, gets its reason into ha-log
+// under its 3.0.6 tag at ERROR; a failing user script's stderr is logged
+// at ERROR under its own tag, escaped.
+func TestScriptReasonsInHaLog(t *testing.T) {
+	dir := t.TempDir()
+	rd := filepath.Join(dir, "resource.d")
+	os.Mkdir(rd, 0o755)
+	os.WriteFile(filepath.Join(rd, "svc"), []byte("#!/bin/sh\n[ \"$1\" = status ] && exit 0\nprintf 'svc: cannot bind\\033[31m port 80\\n' >&2; exit 1\n"), 0o755)
+	g := conf.Group{Node: "alice", Key: "10.0.0.5/24/eth9", Resources: []conf.Resource{
+		{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth9"}, Text: "10.0.0.5/24/eth9"},
+		{Script: "svc", Text: "svc"},
+	}}
+	logf := filepath.Join(dir, "ha-log")
+	lg, err := hblog.New(hblog.Options{Logfile: logf, Node: "alice", SyslogMsgFmt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	hc := &conf.HaCf{Logfile: logf}
+	d := &daemon{env: &cli.Env{Environ: []string{"PATH=/usr/bin:/bin", "HABOX_RUNDIR=" + dir}}, hc: hc, log: lg, self: "alice",
+		o: options{dir: dir}, cfg: &conf.Config{HaCf: hc, Resources: &conf.Haresources{Groups: []conf.Group{g}}}}
+	r := d.newRunner()
+	r.Self = lab.HaboxBin(t)
+	r.StopRetries, r.RetryDelay = 1, time.Millisecond
+	r.Groups[g.Key] = conf.Group{Node: "alice", Key: g.Key, Resources: g.Resources[:1]}
+	r.TakeGroup(g.Key)
+	r.Groups[g.Key] = conf.Group{Node: "alice", Key: g.Key, Resources: g.Resources[1:]}
+	r.TakeGroup(g.Key)
+	b, _ := os.ReadFile(logf)
+	for _, re := range []string{
+		`alice IPaddr\(IPaddr_10\.0\.0\.5\)\[\d+\]: ERROR: eth9: unknown interface\n`,
+		`heartbeat: \[\d+\]: ERROR: Return code 2 from ` + regexp.QuoteMeta(rd) + `/IPaddr\n`,
+		`alice svc\[\d+\]: ERROR: svc: cannot bind\\x1b\[31m port 80\n`,
+		`heartbeat: \[\d+\]: ERROR: Return code 1 from ` + regexp.QuoteMeta(rd) + `/svc\n`,
+	} {
+		if !regexp.MustCompile(re).Match(b) {
+			t.Errorf("ha-log lacks %s:\n%s", re, b)
+		}
 	}
 }

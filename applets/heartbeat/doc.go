@@ -31,8 +31,13 @@ package heartbeat
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
 // HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT) plus ha.cf's "env" lines,
-// stdout is read for status (running/OK/not running, spec 2.6), stderr
-// goes to the debug log.
+// stdout is read for status (running/OK/not running, spec 2.6). stderr
+// lines are logged under the script's own tag, as resource-agents'
+// ocf_log writes them: "IPaddr(IPaddr_10.0.0.5)[pid]: INFO: ..." for the
+// built-in agents (whose start says the ifconfig command it stands for
+// and the gratuitous ARP, and whose errors say why), "script[pid]: ..."
+// otherwise; a line beginning with an ocf_log level word keeps that
+// level, the others are ERROR when the action failed, else debug.
 //
 // Scripts that hang or talk too much (3.0.6 waits forever): every action
 // runs in its own process group with a time limit, HABOX_RSC_TIMEOUT

@@ -47,6 +47,7 @@ type Process struct {
 
 // Outcome is what a script run produced.
 type Outcome struct {
+	Pid       int      // the script's process id (0 if it did not start)
 	Stdout    string   // the first MaxStdout bytes
 	Stderr    []string // the last MaxStderrLines non-empty lines
 	Code      int      // exit code; 128 when killed by a signal
@@ -100,6 +101,7 @@ func RunProcess(p Process) (Outcome, error) {
 		errR.Close()
 		return o, err
 	}
+	o.Pid = proc.Pid
 	var wg sync.WaitGroup
 	var outCut, errCut bool
 	wg.Add(2)

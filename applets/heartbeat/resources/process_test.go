@@ -146,15 +146,15 @@ func TestHangingActions(t *testing.T) {
 	}
 }
 
-// TestOutputTruncatedLogged: the runner says when it discarded output,
-// and a script's stderr reaches the log escaped.
+// TestOutputTruncatedLogged: the runner says when it discarded output;
+// a status script's stderr goes to debug (hblog escapes it).
 func TestOutputTruncatedLogged(t *testing.T) {
 	r, l, _ := newRunner(t)
 	script(t, r.ResourceDir, "a", `printf 'bad\033[2Jline\n' >&2; head -c 1100000 /dev/zero; echo running`)
 	if r.Owned(conf.Resource{Script: "a", Text: "a"}) {
 		t.Fatal("the word running came after the first MiB: it must not be seen")
 	}
-	for _, w := range []string{"WARN: Output of " + r.ResourceDir + "/a status truncated", `debug: a: bad\x1b[2Jline`} {
+	for _, w := range []string{"WARN: Output of " + r.ResourceDir + "/a status truncated", "debug a[", "]: bad\x1b[2Jline"} {
 		if !l.has(w) {
 			t.Errorf("log lacks %q:\n%s", w, l)
 		}

@@ -18,6 +18,9 @@ type Logger interface {
 	Error(msg string)
 	Crit(msg string)
 	Debug(level int, msg string)
+	// Tagged logs a script's line under the script's own tag, as the
+	// resource agents' ocf_log does (text carries its level word).
+	Tagged(tag string, p hblog.Priority, text string)
 }
 
 // Exec runs one resource script action (RunProcess, or a fake in tests).
@@ -325,9 +328,7 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 		timeout = DefaultTimeout
 	}
 	o, err := ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
-	for _, l := range o.Stderr {
-		r.Log.Debug(1, rs.Script+": "+hblog.Escape(l, MaxStderrLine))
-	}
+	r.logStderr(rs, builtin, o, logRun && (err != nil || o.Code != 0 || o.TimedOut))
 	if o.Truncated {
 		r.Log.Warn("Output of " + cmdline + " truncated: kept the first 1 MiB of stdout and the last " +
 			strconv.Itoa(MaxStderrLines) + " lines of stderr")
@@ -344,4 +345,54 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 		r.Log.Error("Return code " + strconv.Itoa(o.Code) + " from " + shown)
 	}
 	return o, nil
+}
+
+// logStderr logs a script's stderr lines under its tag: "IPaddr(IPaddr_
+// 10.0.0.5)[pid]" for the built-in agents (3.0.6's OCF_RESOURCE_INSTANCE),
+// "script[pid]" otherwise. A line that starts with an ocf_log level word
+// (INFO:, WARNING:, ERROR:, ...) is logged at that level; the others at
+// ERROR when the action failed (status excepted: its exit code is an
+// answer), else at debug.
+func (r *Runner) logStderr(rs conf.Resource, builtin bool, o Outcome, failed bool) {
+	if len(o.Stderr) == 0 {
+		return
+	}
+	tag := rs.Script
+	if builtin && len(rs.Args) > 0 {
+		ip, _, _ := strings.Cut(rs.Args[0], "/")
+		tag += "(" + rs.Script + "_" + ip + ")"
+	}
+	tag += "[" + strconv.Itoa(o.Pid) + "]"
+	for _, l := range o.Stderr {
+		p, ok := ocfLevel(l)
+		switch {
+		case ok:
+		case failed:
+			p, l = hblog.Err, "ERROR: "+l
+		default:
+			p = hblog.DebugPri
+		}
+		r.Log.Tagged(tag, p, l)
+	}
+}
+
+// ocfLevel reads the level word ocf_log and ha_log put first on a line.
+func ocfLevel(line string) (hblog.Priority, bool) {
+	word, _, ok := strings.Cut(line, ":")
+	if !ok {
+		return 0, false
+	}
+	switch word {
+	case "CRIT":
+		return hblog.Crit, true
+	case "ERROR":
+		return hblog.Err, true
+	case "WARNING", "WARN":
+		return hblog.Warning, true
+	case "INFO", "info":
+		return hblog.InfoPri, true
+	case "DEBUG", "debug":
+		return hblog.DebugPri, true
+	}
+	return 0, false
 }

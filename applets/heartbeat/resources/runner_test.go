@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"habox/applets/heartbeat/hblog"
 	"habox/conf"
 )
 
@@ -22,8 +23,11 @@ func (l *memLog) Warn(s string)         { l.add("WARN: ", s) }
 func (l *memLog) Error(s string)        { l.add("ERROR: ", s) }
 func (l *memLog) Crit(s string)         { l.add("CRIT: ", s) }
 func (l *memLog) Debug(n int, s string) { l.add("debug: ", s) }
-func (l *memLog) String() string        { return strings.Join(l.lines, "\n") }
-func (l *memLog) has(s string) bool     { return strings.Contains(l.String(), s) }
+func (l *memLog) Tagged(tag string, p hblog.Priority, s string) {
+	l.add(p.String()+" ", tag+": "+s)
+}
+func (l *memLog) String() string    { return strings.Join(l.lines, "\n") }
+func (l *memLog) has(s string) bool { return strings.Contains(l.String(), s) }
 
 func TestStatusOwned(t *testing.T) {
 	for _, c := range []struct {
@@ -114,7 +118,7 @@ func TestStartFailureStopsGroup(t *testing.T) {
 	if got := calls(t, dir); got != "start 1,stop 2,stop 1" {
 		t.Fatalf("calls %q", got)
 	}
-	for _, want := range []string{"ERROR: Return code 1 from " + r.ResourceDir + "/b", "CRIT: Giving up resources due to failure of b::2", "debug: b: boom"} {
+	for _, want := range []string{"ERROR: Return code 1 from " + r.ResourceDir + "/b", "CRIT: Giving up resources due to failure of b::2", "]: ERROR: boom"} {
 		if !l.has(want) {
 			t.Errorf("log lacks %q:\n%s", want, l)
 		}
@@ -210,6 +214,57 @@ func TestRefreshGroup(t *testing.T) {
 			}
 			if got := strings.Join(calls, ","); got != tt.want {
 				t.Fatalf("calls %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStderrLogged: a script's stderr lines reach the log under its tag,
+// at their ocf_log level, at ERROR when the action failed, else at debug.
+func TestStderrLogged(t *testing.T) {
+	ip := conf.Resource{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth9"}, Text: "IPaddr::10.0.0.5/24/eth9"}
+	svc := conf.Resource{Script: "svc", Text: "svc"}
+	for _, tt := range []struct {
+		name   string
+		rs     conf.Resource
+		act    string
+		stderr []string
+		code   int
+		want   []string
+	}{
+		{"IPaddr start", ip, "start", []string{"INFO: ifconfig eth0:0 10.0.0.5 netmask 255.255.255.0 broadcast 10.0.0.255", "WARNING: announcement: network is down"}, 0,
+			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: ifconfig eth0:0 10.0.0.5", "WARN IPaddr(IPaddr_10.0.0.5)[42]: WARNING: announcement: network is down"}},
+		{"IPaddr bad interface", ip, "start", []string{"ERROR: eth9: unknown interface"}, 2,
+			[]string{"ERROR IPaddr(IPaddr_10.0.0.5)[42]: ERROR: eth9: unknown interface", "ERROR: Return code 2 from"}},
+		{"failing script", svc, "start", []string{"cannot bind port 80"}, 1,
+			[]string{"ERROR svc[42]: ERROR: cannot bind port 80"}},
+		{"failing stop", svc, "stop", []string{"still busy"}, 1,
+			[]string{"ERROR svc[42]: ERROR: still busy"}},
+		{"chatty success", svc, "start", []string{"starting..."}, 0,
+			[]string{"debug svc[42]: starting..."}},
+		{"status answering 7", svc, "status", []string{"no pid file"}, 7,
+			[]string{"debug svc[42]: no pid file"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &memLog{}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "svc"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := &Runner{ResourceDir: dir, InitDirs: []string{}, Self: "/bin/habox", Log: l,
+				Exec: func(p Process) (Outcome, error) {
+					return Outcome{Pid: 42, Stderr: tt.stderr, Code: tt.code}, nil
+				}}
+			r.run(tt.rs, tt.act, tt.act != "status")
+			for _, w := range tt.want {
+				if !l.has(w) {
+					t.Errorf("log lacks %q:\n%s", w, l)
+				}
+			}
+			for _, e := range tt.stderr {
+				if n := strings.Count(l.String(), e); n != 1 {
+					t.Errorf("%q logged %d times:\n%s", e, n, l)
+				}
 			}
 		})
 	}

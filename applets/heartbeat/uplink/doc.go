@@ -28,4 +28,12 @@
 // reaches the other within one keepalive of its own, inside the
 // 2×keepalive give-up delay, so the counts balance (0 = 0), the pending
 // give-up is aborted and nothing moves; restoring both is symmetric.
+// Beyond ipfail, a node tells the other it has more ping nodes
+// (you_are_dead) only while its own have answered within the last
+// 2×keepalive: when both uplinks die, the second node's replies are
+// already late when the first one's count arrives, so it waits for its
+// own verdict instead of sending the first one away (on a loaded machine
+// the two detections can be further apart than the give-up delay). And a
+// node told you_are_dead sends its count back, so a you_are_dead that
+// crossed a recovery on the wire is aborted before the give-up is due.
 package uplink

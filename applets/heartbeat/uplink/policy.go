@@ -51,6 +51,10 @@ type Policy struct {
 	pending  string // hold of a scheduled give-up, "" none
 	due      time.Duration
 	retrying bool
+	// claim: the peer reported fewer ping nodes while ours were not
+	// fresh; you_are_dead waits until they answer again.
+	claim     bool
+	peerCount int
 }
 
 // NewPolicy returns the policy of node self. delay is 2×keepalive;
@@ -94,7 +98,7 @@ func (p *Policy) Count(n int) []Action {
 	if n == p.count {
 		return nil
 	}
-	p.count = n
+	p.count, p.claim = n, false
 	if !p.peerUp {
 		return nil
 	}
@@ -108,15 +112,22 @@ func (p *Policy) schedule(hold string, now time.Duration) Action {
 
 // Message handles an ipfail message from the peer. holdsForeign says
 // whether we hold groups of the peer; stable whether our resources are
-// stable.
-func (p *Policy) Message(typ, numPing string, holdsForeign, stable bool, now time.Duration) []Action {
+// stable; fresh whether every ping node we count answered within the
+// last 2×keepalive (Tracker.Fresh).
+func (p *Policy) Message(typ, numPing string, holdsForeign, stable, fresh bool, now time.Duration) []Action {
 	switch typ {
 	case TNumPing:
 		n, err := strconv.Atoi(numPing)
 		if err != nil || n < 0 {
 			return []Action{logA(hblog.Warning, "Ignored num_ping_nodes message with a bad count")}
 		}
+		p.peerCount, p.claim = n, false
 		switch {
+		case p.count > n && !fresh:
+			// Our own replies are late: our uplink may be dying too
+			// (both cut). Claim only once they answer again.
+			p.claim = true
+			return []Action{logA(hblog.InfoPri, "Other node has less visible ping nodes; ours have not answered lately: waiting before telling it.")}
 		case p.count > n:
 			return []Action{logA(hblog.InfoPri, "Telling other node that we have more visible ping nodes."),
 				{Kind: Send, Type: TYouAreDead}}
@@ -157,7 +168,13 @@ func (p *Policy) Message(typ, numPing string, holdsForeign, stable bool, now tim
 // Tick fires a due give-up when our resources are stable; otherwise it
 // waits, and once they are stable it re-sends our count so the decision
 // is taken again on fresh numbers (ipfail does the same).
-func (p *Policy) Tick(stable bool, now time.Duration) []Action {
+func (p *Policy) Tick(stable, fresh bool, now time.Duration) []Action {
+	if p.claim && fresh && p.peerUp {
+		p.claim = false
+		if p.count > p.peerCount {
+			return []Action{logA(hblog.InfoPri, "Telling other node that we have more visible ping nodes."), {Kind: Send, Type: TYouAreDead}}
+		}
+	}
 	if p.pending == "" || now < p.due {
 		return nil
 	}

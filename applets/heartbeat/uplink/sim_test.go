@@ -121,7 +121,7 @@ func (s *sim) run(d time.Duration) {
 			}
 			s.events(n, n.tr.Tick(s.now))
 			s.apply(n, n.pol.Count(n.tr.Count(s.now)))
-			s.apply(n, n.pol.Tick(s.moving == "", s.now))
+			s.apply(n, n.pol.Tick(s.moving == "", n.tr.Fresh(2*simKA, s.now), s.now))
 		}
 		var rest, due []simMsg
 		for _, m := range s.q {
@@ -135,7 +135,7 @@ func (s *sim) run(d time.Duration) {
 		for _, m := range due {
 			n := s.nodes[m.to]
 			foreign := s.holder == n.name && n.name != "a"
-			s.apply(n, n.pol.Message(m.typ, m.num, foreign, s.moving == "", s.now))
+			s.apply(n, n.pol.Message(m.typ, m.num, foreign, s.moving == "", n.tr.Fresh(2*simKA, s.now), s.now))
 		}
 		if s.moving != "" && s.now >= s.movedAt {
 			s.holder, s.moving = s.moving, ""

@@ -152,6 +152,17 @@ func stable(lost bool, since, now time.Duration) bool {
 	return !lost || now-since >= Stability
 }
 
+// Fresh reports whether every ping node that counts answered within
+// window before now (true without ping nodes).
+func (t *Tracker) Fresh(window, now time.Duration) bool {
+	for _, n := range t.nodes {
+		if n.status == StPing && now-n.last > window {
+			return false
+		}
+	}
+	return true
+}
+
 // Count is the number of usable ping nodes at now, as the policy
 // compares it: 0 while a tracked carrier is down (or back for less than
 // Stability); with only tracked carriers and no ping node, 1 when they

@@ -117,40 +117,51 @@ func TestPolicyMessages(t *testing.T) {
 	if len(acts) != 1 || acts[0].Type != TNumPing || !reflect.DeepEqual(acts[0].Fields, [][2]string{{"orig", "a"}, {"num_ping", "2"}}) {
 		t.Fatalf("PeerUp = %+v", acts)
 	}
-	if acts := p.Message(TNumPing, "1", false, true, 0); acts[len(acts)-1].Type != TYouAreDead {
+	if acts := p.Message(TNumPing, "1", false, true, true, 0); acts[len(acts)-1].Type != TYouAreDead {
 		t.Errorf("more: %+v", acts)
 	}
-	p.Message(TNumPing, "3", false, true, 0)
+	p.Message(TNumPing, "3", false, true, true, 0)
 	if p.Pending() != "all" {
 		t.Fatal("less: no give-up scheduled")
 	}
-	if acts := p.Tick(true, 399*time.Millisecond); acts != nil {
+	if acts := p.Tick(true, true, 399*time.Millisecond); acts != nil {
 		t.Error("fired before 2×keepalive")
 	}
-	if acts := p.Tick(true, 400*time.Millisecond); len(acts) != 1 || acts[0].Kind != GiveUp || acts[0].Hold != "all" {
+	if acts := p.Tick(true, true, 400*time.Millisecond); len(acts) != 1 || acts[0].Kind != GiveUp || acts[0].Hold != "all" {
 		t.Errorf("Tick = %+v", acts)
 	}
-	p.Message(TYouAreDead, "", false, true, time.Second)
-	p.Message(TAbort, "", false, true, time.Second)
+	p.Message(TYouAreDead, "", false, true, true, time.Second)
+	p.Message(TAbort, "", false, true, true, time.Second)
 	if p.Pending() != "" {
 		t.Error("abort_giveup did not cancel")
 	}
+	// More, but our own replies are late: wait until they are fresh.
+	p.Message(TAbort, "", false, true, true, time.Second)
+	if acts := p.Message(TNumPing, "0", false, true, false, time.Second); len(acts) != 1 || acts[0].Kind != Log {
+		t.Errorf("stale: %+v", acts)
+	}
+	if acts := p.Tick(true, false, time.Second); acts != nil {
+		t.Errorf("still stale: %+v", acts)
+	}
+	if acts := p.Tick(true, true, time.Second); len(acts) != 2 || acts[1].Type != TYouAreDead {
+		t.Errorf("fresh again: %+v", acts)
+	}
 	// Balanced while holding foreign groups, auto_failback on: give them back.
-	p.Message(TNumPing, "2", true, true, 2*time.Second)
+	p.Message(TNumPing, "2", true, true, true, 2*time.Second)
 	if p.Pending() != "foreign" {
 		t.Errorf("balanced: pending %q, want foreign", p.Pending())
 	}
 	// Resources unstable when due: wait, then re-send the count.
 	p = NewPolicy("a", time.Second, false, 0)
 	p.PeerUp(true)
-	p.Message(TYouAreDead, "", false, true, 0)
-	if acts := p.Tick(false, 2*time.Second); acts != nil {
+	p.Message(TYouAreDead, "", false, true, true, 0)
+	if acts := p.Tick(false, true, 2*time.Second); acts != nil {
 		t.Errorf("unstable: %+v", acts)
 	}
-	if acts := p.Tick(true, 3*time.Second); len(acts) != 1 || acts[0].Type != TNumPing {
+	if acts := p.Tick(true, true, 3*time.Second); len(acts) != 1 || acts[0].Type != TNumPing {
 		t.Errorf("stable again: %+v", acts)
 	}
-	if acts := p.Message(TNumPing, "x", false, true, 0); len(acts) != 1 || acts[0].Kind != Log {
+	if acts := p.Message(TNumPing, "x", false, true, true, 0); len(acts) != 1 || acts[0].Kind != Log {
 		t.Errorf("bad count: %+v", acts)
 	}
 }
