@@ -94,7 +94,7 @@ MODULES ?=
 install: habox
 	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' INIT='$(INIT)' HOST_HABOX=./habox sh contrib/install.sh $(BIN)
 
-# make initramfs [HA_DIR=/etc/ha.d] [MODULES="softdog"]: habox-initramfs.cpio.gz
+# make initramfs [HA_DIR=/etc/ha.d] [MODULES=e1000,...]: habox-initramfs.cpio.gz (MODULES: loaded at boot, e.g. NIC drivers)
 initramfs: habox
 	$(GO) run ./vm/mkinitramfs -o habox-initramfs.cpio.gz -habox ./habox $(if $(HA_DIR),-ha-dir $(HA_DIR)) $(if $(MODULES),-load $(MODULES))
 

@@ -1,5 +1,6 @@
 // Package heartbeat is the heartbeat applet: a drop-in heartbeat 3.0.6
-// node in R1 (haresources) mode. cmd.go is the command line (spec 5.9),
+// node in R1 (haresources) mode ("spec N.M" in comments: section N.M of
+// doc/spec/heartbeat-compat.md). cmd.go is the command line (spec 5.9),
 // daemon.go the event loop that ties media, wire, membership, resources,
 // the watchdog and the control socket together.
 //
