@@ -135,6 +135,11 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
+	// What `heartbeat -t` refuses for this machine: said once at start,
+	// rather than only at takeover.
+	for _, e := range checkHost(c, newThisHost(o.dir)) {
+		lg.Warn(e.Error())
+	}
 	lg.Info("**************************")
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
