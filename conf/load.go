@@ -176,6 +176,15 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 		fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
 			strconv.FormatInt(cf.Deadping.Milliseconds(), 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
 	}
+	if !cf.bad["keepalive"] {
+		for _, m := range cf.Media {
+			if m.Type == Serial {
+				if msg := SerialLoad(m.Dev, m.Baud, cf.Keepalive); msg != "" {
+					warns = append(warns, Warning{File: cf.File, Line: m.Line, Msg: msg})
+				}
+			}
+		}
+	}
 
 	if cf.IPFail && len(cf.PingNodes) == 0 && len(cf.TrackCarrier) == 0 {
 		warn("habox_ipfail", "ipfail's policy has nothing to compare: add ping or ping_group nodes (or habox_track_carrier)")
@@ -232,6 +241,36 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// StatusBytes is about the size of a status message on a serial line
+// (classic text with framing); other messages and retransmissions come on
+// top.
+const StatusBytes = 220
+
+// SerialLoad returns a warning when the statuses alone keep a serial line
+// at least half busy: StatusBytes every keepalive, 10 bits a byte (8N1)
+// against the baud rate. "" when the line has room.
+func SerialLoad(dev string, baud int, keepalive time.Duration) string {
+	if baud <= 0 || keepalive <= 0 {
+		return ""
+	}
+	bps := int64(StatusBytes*10) * int64(time.Second) / int64(keepalive)
+	pct := bps * 100 / int64(baud)
+	if pct < 50 {
+		return ""
+	}
+	msg := "serial " + dev + ": a status message (~" + strconv.Itoa(StatusBytes) + " bytes) every keepalive " +
+		strconv.FormatInt(keepalive.Milliseconds(), 10) + " ms is " + strconv.FormatInt(bps, 10) + " bit/s, " +
+		strconv.FormatInt(pct, 10) + " % of " + strconv.Itoa(baud) + " baud"
+	if pct >= 100 {
+		msg += ": the line cannot carry it"
+	} else {
+		msg += ", leaving little room for resource messages and retransmissions"
+	}
+	// The keepalive at which the statuses take a third of the line.
+	ka := int64(StatusBytes*10*3) * 1000 / int64(baud)
+	return msg + " (raise baud, or keepalive to " + strconv.FormatInt(ka, 10) + " ms or more)"
 }
 
 // The targets heartbeat 3.0.6 ends up with when ha.cf names none of

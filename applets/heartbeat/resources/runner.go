@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,6 +61,9 @@ type Runner struct {
 	// Exec runs a script; nil = os.StartProcess (RunProcess).
 	Exec Exec
 }
+
+// errNotFound is run's error for a script that Locate does not find.
+var errNotFound = errors.New("resource script not found")
 
 // DefaultInitDirs are the init directories 3.0.6's configure considered.
 var DefaultInitDirs = []string{"/etc/init.d", "/etc/rc.d/init.d", "/sbin/init.d", "/usr/local/etc/rc.d", "/etc/rc.d"}
@@ -180,6 +184,11 @@ func (r *Runner) GiveGroup(key string) bool {
 	for i := len(g.Resources) - 1; i >= 0; i-- {
 		rs := g.Resources[i]
 		o, err := r.run(rs, "stop", true)
+		if err == errNotFound {
+			// Nothing to retry, and nothing that could be running.
+			r.Log.Error("Resource script " + rs.Script + " not found: " + rs.Text + " cannot be running; continuing with resource release.")
+			continue
+		}
 		for n := 0; !succeeded(o, err) && !o.TimedOut && n < retries; n++ {
 			time.Sleep(delay)
 			r.Log.Info("Retrying failed stop operation [" + rs.Text + "]")
@@ -303,7 +312,7 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 	path, builtin, ok := r.Locate(rs.Script)
 	if !ok {
 		r.Log.Error("Cannot locate resource script " + rs.Script)
-		return Outcome{Code: 1}, os.ErrNotExist
+		return Outcome{Code: 1}, errNotFound
 	}
 	argv := []string{path}
 	if builtin {

@@ -269,3 +269,26 @@ func TestStderrLogged(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingScript: a script that is not there fails the start at once,
+// and its stop is neither retried nor blamed on LSB compliance: the log
+// says the script was not found.
+func TestMissingScript(t *testing.T) {
+	r, l, dir := newRunner(t)
+	g := r.Groups["a::1"]
+	g.Resources = append(g.Resources, conf.Resource{Script: "maid", Args: []string{"vacuum"}, Text: "maid::vacuum"})
+	r.Groups["a::1"] = g
+	res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	if len(res.Failed) != 1 || calls(t, dir) != "start 1,start 2,stop 2,stop 1" {
+		t.Fatalf("result %+v calls %q\n%s", res, calls(t, dir), l)
+	}
+	for _, w := range []string{"ERROR: Cannot locate resource script maid", "CRIT: Giving up resources due to failure of maid::vacuum",
+		"ERROR: Resource script maid not found: maid::vacuum cannot be running; continuing with resource release."} {
+		if !l.has(w) {
+			t.Errorf("log lacks %q:\n%s", w, l)
+		}
+	}
+	if l.has("Retrying failed stop operation [maid::vacuum]") || l.has("LSB") {
+		t.Errorf("missing script retried or blamed on LSB:\n%s", l)
+	}
+}
