@@ -5,17 +5,26 @@
 //	habox [--help | --list | --version | --install [-s] [--ocf] DIR]
 //	habox APPLET [ARGS...]
 //	APPLET [ARGS...]
+//
+// Comments throughout the source cite "spec N.M": section N.M of
+// doc/spec/heartbeat-compat.md, the heartbeat 3.0.6 compatibility
+// specification habox implements (with the 3.0.6 source files each fact
+// comes from).
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"habox/applets/authkeygen"
 	"habox/applets/cli"
 	"habox/applets/hainit"
+	"habox/applets/haresources2crm"
 	"habox/applets/heartbeat"
 	"habox/applets/heartbeat/control"
 	"habox/applets/ipaddr"
@@ -39,6 +48,7 @@ func allApplets() []cli.Applet {
 		control.HbStandby,
 		control.HbTakeover,
 		hainit.Applet,
+		haresources2crm.Applet,
 	}
 }
 
@@ -73,6 +83,7 @@ func (r Registry) Names() []string {
 }
 
 func main() {
+	cli.Version = version
 	os.Exit(dispatch(newRegistry(allApplets()), cli.OSEnv(), os.Args))
 }
 
@@ -108,15 +119,24 @@ func dispatch(r Registry, env *cli.Env, argv []string) int {
 	if a, ok := r[argv[1]]; ok {
 		return r.run(env, a, args)
 	}
-	env.Err("habox: applet not found: ", argv[1], "\n")
+	if strings.HasPrefix(argv[1], "-") {
+		env.Err("habox: unknown option ", argv[1], "\n")
+	} else {
+		env.Err("habox: applet not found: ", argv[1], " (habox --list lists them)\n")
+	}
 	env.Err("usage: habox [--help|--list|--version|--install [-s] DIR] | APPLET [ARGS...]\n")
 	return 2
 }
 
-// run answers --help for every applet, then runs it.
+// run answers --help and --version for every applet, then runs it
+// (heartbeat answers --version itself: 3.0.6's line, then habox's).
 func (r Registry) run(env *cli.Env, a *cli.Applet, args []string) int {
 	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 		return cli.Help(env, a.Usage)
+	}
+	if len(args) == 1 && args[0] == "--version" && a.Name != "heartbeat" {
+		env.Out(a.Name, " (habox ", version, ")\n")
+		return 0
 	}
 	return a.Run(env, args)
 }
@@ -130,7 +150,9 @@ func (r Registry) banner(env *cli.Env) {
 
 // install creates a link named after every applet in dir pointing to the
 // running binary: hard links, or symlinks with -s. Links that already point
-// to this binary are left alone, so it can run again (like busybox --install).
+// to this binary are left alone, so it can run again (like busybox --install);
+// existing files that are not links to habox are never replaced: each is
+// named on stderr as skipped (exit status 0, as busybox).
 // With --ocf it links only the OCF resource agents, by default in
 // $OCF_ROOT/resource.d/habox (OCF_ROOT: /usr/lib/ocf), creating it.
 func (r Registry) install(env *cli.Env, args []string) int {
@@ -154,6 +176,11 @@ func (r Registry) install(env *cli.Env, args []string) int {
 		if err := os.MkdirAll(args[0], 0o755); err != nil {
 			return cli.Fail(env, "habox", err, 1)
 		}
+	} else if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = &os.PathError{Op: "--install", Path: args[0], Err: syscall.ENOTDIR}
+		}
+		return cli.Fail(env, "habox", err, 1) // one error, not one per applet
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -167,7 +194,9 @@ func (r Registry) install(env *cli.Env, args []string) int {
 		if r[n].NoLink || (ocf && !r[n].OCF) {
 			continue
 		}
-		if err := installLink(self, filepath.Join(args[0], n), symlink); err != nil {
+		if err := installLink(self, filepath.Join(args[0], n), symlink); errors.Is(err, errNotOurs) {
+			env.Err("habox: --install: skipped ", filepath.Join(args[0], n), ": ", errNotOurs.Error(), "\n")
+		} else if err != nil {
 			env.Err("habox: --install: ", err.Error(), "\n")
 			code = 1
 		}
@@ -175,8 +204,12 @@ func (r Registry) install(env *cli.Env, args []string) int {
 	return code
 }
 
-// installLink makes dst a link to target, replacing a stale link or an older
-// copy but never a different regular file's directory entry without reason.
+// errNotOurs marks an existing file that --install leaves alone.
+var errNotOurs = errors.New("exists and is not a link to habox: left alone (remove it to install this applet)")
+
+// installLink makes dst a link to target. An existing dst is replaced only
+// when it is ours (see ours); anything else, a user's script or another
+// package's binary, is left alone with errNotOurs, as busybox does.
 func installLink(target, dst string, symlink bool) error {
 	if fi, err := os.Lstat(dst); err == nil {
 		if symlink && fi.Mode()&os.ModeSymlink != 0 {
@@ -189,8 +222,8 @@ func installLink(target, dst string, symlink bool) error {
 				return nil
 			}
 		}
-		if fi.IsDir() {
-			return &os.PathError{Op: "install", Path: dst, Err: os.ErrExist}
+		if !ours(dst, target, fi) {
+			return &os.PathError{Op: "install", Path: dst, Err: errNotOurs}
 		}
 		if err := os.Remove(dst); err != nil {
 			return err
@@ -200,4 +233,30 @@ func installLink(target, dst string, symlink bool) error {
 		return os.Symlink(target, dst)
 	}
 	return os.Link(target, dst)
+}
+
+// ours reports whether --install may replace dst (fi is its Lstat): a
+// symlink whose text names a file called habox (an older install, even
+// dangling), or anything resolving to habox itself: the same file as self
+// or a byte-identical copy.
+func ours(dst, self string, fi os.FileInfo) bool {
+	if fi.Mode()&os.ModeSymlink != 0 {
+		if cur, err := os.Readlink(dst); err == nil && filepath.Base(cur) == "habox" {
+			return true
+		}
+	}
+	di, err := os.Stat(dst)
+	si, serr := os.Stat(self)
+	if err != nil || serr != nil || !di.Mode().IsRegular() {
+		return false
+	}
+	if os.SameFile(di, si) {
+		return true
+	}
+	if di.Size() != si.Size() {
+		return false
+	}
+	a, err := os.ReadFile(dst)
+	b, serr := os.ReadFile(self)
+	return err == nil && serr == nil && bytes.Equal(a, b)
 }

@@ -48,7 +48,7 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			authnum, authLine = n, l.n
 			return
 		}
-		idx, method, key, n := scanEntry(bp)
+		idx, method, key, n, more := scanEntry(bp)
 		if n < 2 {
 			fail(l.n, "", bp, "invalid line: write <n> <method> [<key>], e.g. 1 sha1 SecretKey (heartbeat 3.0.6: Auth line ["+short(l.text)+"] is invalid.)")
 			return
@@ -72,9 +72,14 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			fail(l.n, method, "", "a key is required (heartbeat 3.0.6: Auth method ["+method+"] requires a key)")
 			return
 		}
-		k := &AuthKey{Index: int(idx), Method: m}
+		k := &AuthKey{Index: int(idx), Method: m, Line: l.n}
 		if key != "" {
 			k.Key = []byte(key)
+		}
+		if more && m != AuthCRC {
+			a.Warnings = append(a.Warnings, Warning{File: name, Line: l.n, Msg: "the key of entry " + strconv.FormatInt(idx, 10) +
+				" contains white space: only its first " + strconv.Itoa(len(key)) + " characters (up to the first blank) are used, " +
+				"as heartbeat 3.0.6 reads it; the rest of the line is ignored. Write the key without blanks (authkeygen)"})
 		}
 		a.Keys[idx] = k
 		definedAt[idx] = l.n
@@ -96,10 +101,33 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			fail(authLine, "auth", strconv.Itoa(authnum), "no entry "+strconv.Itoa(authnum)+" follows the auth line (heartbeat 3.0.6: Auth Key ["+strconv.Itoa(authnum)+"] not found in keyfile ["+name+"])")
 		}
 	}
+	a.Warnings = append(a.Warnings, crcWarnings(a)...)
 	if len(errs) > 0 {
 		return a, errs
 	}
 	return a, nil
+}
+
+// crcWarnings says plainly when crc is active, or merely present: the
+// receiver takes the method from the index a packet names (heartbeat 3.0.6
+// does the same), so a crc entry at any index lets anyone on the
+// heartbeat links forge messages, whatever "auth" selects.
+func crcWarnings(a *Authkeys) []Warning {
+	var w []Warning
+	for _, k := range a.Keys {
+		if k == nil || k.Method != AuthCRC {
+			continue
+		}
+		i := strconv.Itoa(k.Index)
+		msg := "crc at index " + i + " is active: "
+		if k.Index != a.Active {
+			msg = "crc at index " + i + " is not active but is accepted: a packet naming index " + i + " is checked with crc, so "
+		}
+		w = append(w, Warning{File: a.File, Line: k.Line, Msg: msg +
+			"crc only detects corruption and authenticates nothing; anyone who can send on the heartbeat links " +
+			"can forge any message (take resources over, shut nodes down). Use sha1 (authkeygen) and delete every crc line"})
+	}
+	return w
 }
 
 // octal4 formats permission bits as "0644".
@@ -151,11 +179,12 @@ func scanAuth(s string) (int, bool) {
 	return int(v), true
 }
 
-// scanEntry is sscanf(bp, "%d%s%s"); n is the number of items converted.
-func scanEntry(s string) (idx int64, method, key string, n int) {
+// scanEntry is sscanf(bp, "%d%s%s"); n is the number of items converted;
+// more reports text after the key (which sscanf ignores).
+func scanEntry(s string) (idx int64, method, key string, n int, more bool) {
 	idx, rest, ok := scanInt(s)
 	if !ok {
-		return 0, "", "", 0
+		return 0, "", "", 0, false
 	}
 	word := func() string {
 		rest = skip(rest, isCSpace)
@@ -164,10 +193,24 @@ func scanEntry(s string) (idx int64, method, key string, n int) {
 		return w
 	}
 	if method = word(); method == "" {
-		return idx, "", "", 1
+		return idx, "", "", 1, false
 	}
 	if key = word(); key == "" {
-		return idx, method, "", 2
+		return idx, method, "", 2, false
 	}
-	return idx, method, key, 3
+	return idx, method, key, 3, skip(rest, isCSpace) != ""
+}
+
+// AuthkeysOwnerError refuses an authkeys file owned by anyone but root or
+// self (the daemon's effective uid), like a bad mode: its owner can rewrite
+// the keys. It names the owner; nil when the owner is fine.
+func AuthkeysOwnerError(name string, owner, self int) *Error {
+	if owner == 0 || owner == self {
+		return nil
+	}
+	who := "uid " + strconv.Itoa(owner)
+	if u, ok := LookupUser(strconv.Itoa(owner)); ok && u.UID == owner {
+		who += " (" + short(u.Name) + ")"
+	}
+	return &Error{File: name, Msg: "owned by " + who + ", not root: that user can change the keys and forge messages; run: chown root " + name}
 }

@@ -3,8 +3,13 @@ package conf
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"habox/hw/hwtest"
 )
 
 func parseAuth(t *testing.T, s string, mode fs.FileMode) (*Authkeys, ErrorList) {
@@ -117,5 +122,102 @@ func TestAuthkeysMode(t *testing.T) {
 	}
 	if octal4(0o644) != "0644" || octal4(0o4755) != "0755" {
 		t.Errorf("octal4 %s %s", octal4(0o644), octal4(0o4755))
+	}
+}
+
+// TestAuthkeysCRCWarnings: crc active, or present at another index (a
+// forger names that index), is said plainly with its line; sha1/md5 alone
+// give no warning.
+func TestAuthkeysCRCWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string // "line:text" per warning
+	}{
+		{"sha1", "auth 1\n1 sha1 k\n", nil},
+		{"md5 and sha1", "auth 2\n1 md5 k\n2 sha1 k\n", nil},
+		{"crc active", "auth 1\n1 crc\n", []string{"2:crc at index 1 is active: crc only detects corruption and authenticates nothing; anyone who can send"}},
+		{"crc present", "auth 1\n1 sha1 k\n\n15 crc\n", []string{"4:crc at index 15 is not active but is accepted: a packet naming index 15 is checked with crc"}},
+		{"both", "auth 0\n0 crc\n3 crc\n", []string{"2:crc at index 0 is active", "3:crc at index 3 is not active"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, errs := parseAuth(t, tc.in, 0o600)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			if len(a.Warnings) != len(tc.want) {
+				t.Fatalf("warnings %v, want %d", a.Warnings, len(tc.want))
+			}
+			for i, w := range a.Warnings {
+				line, text, _ := strings.Cut(tc.want[i], ":")
+				if strconv.Itoa(w.Line) != line || !strings.HasPrefix(w.Msg, text) || !strings.Contains(w.Msg, "Use sha1") {
+					t.Errorf("warning %d: %s, want line %s %q", i, w, line, text)
+				}
+			}
+		})
+	}
+}
+
+// TestAuthkeysKeyWithSpaces: a key cut at its first blank (as 3.0.6 reads
+// it) is warned about, naming how much is used, never the key itself.
+func TestAuthkeysKeyWithSpaces(t *testing.T) {
+	a, errs := parseAuth(t, "auth 1\n1 sha1 correct horse battery\n2 md5 fine\t \n", 0o600)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if string(a.Keys[1].Key) != "correct" {
+		t.Fatalf("key %q, want the 3.0.6 reading %q", a.Keys[1].Key, "correct")
+	}
+	if len(a.Warnings) != 1 {
+		t.Fatalf("warnings %v, want one (trailing blanks are no second word)", a.Warnings)
+	}
+	w := a.Warnings[0]
+	if w.Line != 2 || !strings.Contains(w.Msg, "the key of entry 1 contains white space: only its first 7 characters (up to the first blank) are used") {
+		t.Errorf("warning %s", w)
+	}
+	for _, secret := range []string{"correct", "horse", "battery"} {
+		if strings.Contains(w.String(), secret) {
+			t.Errorf("warning prints the key: %s", w)
+		}
+	}
+}
+
+func TestAuthkeysOwnerError(t *testing.T) {
+	old := PasswdFile
+	t.Cleanup(func() { PasswdFile = old })
+	PasswdFile = filepath.Join(t.TempDir(), "passwd")
+	os.WriteFile(PasswdFile, []byte("root:x:0:0:root:/root:/bin/sh\nmallory:x:1001:1001::/home/m:/bin/sh\n"), 0o644)
+	for _, tc := range []struct {
+		owner, self int
+		want        string // "" = accepted
+	}{
+		{0, 0, ""},
+		{0, 1001, ""},
+		{500, 500, ""}, // the daemon's own user
+		{1001, 0, "authkeys: owned by uid 1001 (mallory), not root: that user can change the keys and forge messages; run: chown root authkeys"},
+		{4242, 0, "authkeys: owned by uid 4242, not root"},
+	} {
+		e := AuthkeysOwnerError("authkeys", tc.owner, tc.self)
+		switch {
+		case tc.want == "" && e != nil:
+			t.Errorf("owner %d self %d refused: %v", tc.owner, tc.self, e)
+		case tc.want != "" && (e == nil || !strings.HasPrefix(e.Error(), tc.want)):
+			t.Errorf("owner %d self %d: %v, want %q", tc.owner, tc.self, e, tc.want)
+		}
+	}
+}
+
+// TestLoadRefusesForeignOwner: Load (heartbeat -t, start) refuses an
+// authkeys file a user owns, even with mode 0600.
+func TestLoadRefusesForeignOwner(t *testing.T) {
+	hwtest.RequireRoot(t) // chown
+	dir := t.TempDir()
+	ak := filepath.Join(dir, "authkeys")
+	os.WriteFile(ak, []byte("auth 1\n1 sha1 k\n"), 0o600)
+	if err := os.Chown(ak, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(dir, "alice")
+	if err == nil || !strings.Contains(err.Error(), ak+": owned by uid 65534") {
+		t.Fatalf("Load: %v", err)
 	}
 }

@@ -28,8 +28,11 @@
 // ucast, serial, ping, ping_group (IPv4 addresses or /etc/hosts names),
 // respawn (ordinary programs, run as the user given; a respawn line for
 // ipfail enables habox's built-in ipfail policy instead of starting a
-// process), auto_failback, nice_failback (obsolete, 3.0.6 semantics: on
-// its own it means legacy), watchdog, logfile, debugfile, logfacility,
+// process), auto_failback, nice_failback (obsolete; habox follows the guide:
+// nice_failback on = auto_failback off, with a warning, where 3.0.6 reads
+// it as legacy, i.e. always fail back; nice_failback off = legacy, and
+// after an auto_failback on/off line either value gives off, as in
+// 3.0.6), watchdog, logfile, debugfile, logfacility,
 // use_logd (off), debug, realtime, rtprio, msgfmt, max_rexmit_delay,
 // uuidfrom, hbgenmethod, coredumps, log_badpack, syslogmsgfmt, cluster.
 //

@@ -98,7 +98,7 @@ var directives = []*directive{
 	{name: "compression", record: true, ignored: true, def: "zlib", expl: "set compression module", set: setCompression},
 	{name: "compression_threshold", record: true, ignored: true, def: "2", expl: "set compression threshold", set: setCompressionThreshold},
 	{name: "traditional_compression", record: true, ignored: true, def: "no", expl: "set traditional_compression", set: checkBool},
-	{name: "env", expl: "set environment variable for respawn clients", set: setEnv},
+	{name: "env", expl: "set environment variable for respawn clients and resource scripts", set: setEnv},
 	{name: "max_rexmit_delay", record: true, def: "250", expl: "set the maximum rexmit delay time", set: setMaxRexmitDelay},
 	{name: "record_config_changes", record: true, ignored: true, def: "on", expl: "record changes to the cib (valid only with: pacemaker on)", set: checkBool},
 	{name: "record_pengine_inputs", record: true, ignored: true, def: "on", expl: "record the input used by the policy engine (valid only with: pacemaker on)", set: checkBool},
@@ -391,6 +391,7 @@ func setNode(p *hacfParser, v string) bool {
 		return true
 	}
 	p.cf.Nodes = append(p.cf.Nodes, n)
+	p.cf.Order = append(p.cf.Order, n)
 	p.cf.Set["node"] = true
 	p.cf.Lines["node"] = p.ln
 	return true
@@ -491,18 +492,25 @@ func setLogfile(p *hacfParser, v string) bool   { p.cf.Logfile = v; return true 
 func setDebugfile(p *hacfParser, v string) bool { p.cf.Debugfile = v; return true }
 
 func setNiceFailback(p *hacfParser, v string) bool {
-	_, ok := ParseBool(v)
+	b, ok := ParseBool(v)
 	p.warnf("nice_failback flag is obsolete.. Use auto_failback {on, off, legacy} instead.")
-	if ok {
-		if p.niceFailback {
-			p.warnf("'nice_failback " + v + "' has been changed to 'auto_failback off'")
-			p.cf.AutoFailback = FailbackOff
-		} else {
-			p.warnf("nice_failback " + v + " has been strictly interpreted as 'auto_failback legacy'")
-			p.warnf("Consider converting to 'auto_failback on'.")
-			p.warnf("When you do, then you can use ipfail, and hb_standby")
-			p.cf.AutoFailback = FailbackLegacy
-		}
+	switch {
+	case !ok:
+	case p.niceFailback: // an auto_failback on/off line came first: 3.0.6 and the guide agree
+		p.warnf("'nice_failback " + v + "' has been changed to 'auto_failback off'")
+		p.cf.AutoFailback = FailbackOff
+	case b:
+		// The guide's meaning ("do not take the resources back"), not
+		// 3.0.6's (which ignores the value: legacy on its own).
+		p.warnf("'nice_failback " + v + "' read as 'auto_failback off': resources stay where they are, as the guide says (heartbeat 3.0.6 reads it as 'auto_failback legacy', which always fails back); write 'auto_failback off' instead, on both nodes")
+		p.niceFailback = true
+		p.cf.AutoFailback = FailbackOff
+		p.cf.Set["auto_failback"] = true // not the default: heartbeat -t shows no "# default"
+	default:
+		p.warnf("nice_failback " + v + " has been strictly interpreted as 'auto_failback legacy'")
+		p.warnf("Consider converting to 'auto_failback on'.")
+		p.warnf("When you do, then you can use ipfail, and hb_standby")
+		p.cf.AutoFailback = FailbackLegacy
 	}
 	p.warnf("See documentation for details.")
 	if !ok {
@@ -675,7 +683,47 @@ func setEnv(p *hacfParser, v string) bool {
 		p.errorf(v, "must be NAME=value (heartbeat 3.0.6: set_env: invalid nvpair("+v+"))")
 		return false
 	}
+	if isTimeEnv(v[:i]) {
+		if _, ok := EnvTime(v[i+1:]); !ok {
+			p.errorf(v, "must be a time > 0: seconds (60) or milliseconds glued to the number (500ms)")
+			return false
+		}
+	}
+	p.cf.Env = append(p.cf.Env, v)
 	return true
+}
+
+// Environment variables (set in the environment or by ha.cf "env" lines)
+// that bound how long habox waits for resource scripts.
+const (
+	// RscTimeoutEnv limits every resource script action (default 60 s).
+	RscTimeoutEnv = "HABOX_RSC_TIMEOUT"
+	// KillTimeoutEnv limits how long "heartbeat -k" waits (default 300 s).
+	KillTimeoutEnv = "HABOX_KILL_TIMEOUT"
+	// IfWaitEnv bounds the wait for an interface that does not exist yet:
+	// a UDP medium's at start-up, IPaddr's on start (default 10 s).
+	IfWaitEnv = "HABOX_IF_WAIT"
+)
+
+func isTimeEnv(name string) bool {
+	return name == RscTimeoutEnv || name == KillTimeoutEnv || name == IfWaitEnv
+}
+
+// EnvTime parses the value of a time variable (RscTimeoutEnv,
+// KillTimeoutEnv) as ha.cf times are read; only times > 0 are valid.
+func EnvTime(v string) (time.Duration, bool) {
+	d, ok := ParseTime(v)
+	return d, ok && d > 0
+}
+
+// Getenv returns the value the last "env NAME=value" line gave name, or "".
+func (cf *HaCf) Getenv(name string) string {
+	for i := len(cf.Env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(cf.Env[i], "="); k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 func setMaxRexmitDelay(p *hacfParser, v string) bool {
@@ -742,6 +790,7 @@ func (p *hacfParser) addPingNode(n PingNode, tok string) bool {
 	}
 	n.Line = p.ln
 	p.cf.PingNodes = append(p.cf.PingNodes, n)
+	p.cf.Order = append(p.cf.Order, n.Name)
 	p.cf.Set[p.dir] = true
 	p.cf.Lines[p.dir] = p.ln
 	return true

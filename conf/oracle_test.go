@@ -127,6 +127,9 @@ func TestOracle(t *testing.T) {
 		// diverge marks a configuration 3.0.6 accepts and habox refuses
 		// on purpose (see the package documentation).
 		diverge bool
+		// ownWords: both accept, but habox means something else on
+		// purpose and says so in its own words instead of 3.0.6's.
+		ownWords bool
 	}
 	cases := []tcase{
 		{name: "base", hacf: base},
@@ -149,7 +152,7 @@ func TestOracle(t *testing.T) {
 		{name: "facility ok", hacf: base + "logfacility local3\n"},
 		{name: "auto_failback bad", hacf: base + "auto_failback maybe\n"},
 		{name: "auto_failback LEGACY", hacf: base + "auto_failback LEGACY\n"},
-		{name: "nice_failback", hacf: base + "nice_failback on\n"},
+		{name: "nice_failback", hacf: base + "nice_failback on\n", ownWords: true}, // the guide's meaning: auto_failback off
 		{name: "nice_failback bad", hacf: base + "nice_failback sure\n"},
 		{name: "rtprio 0", hacf: base + "rtprio 0\n"},
 		{name: "rtprio 99", hacf: base + "rtprio 99\n"},
@@ -313,7 +316,7 @@ func TestOracle(t *testing.T) {
 					_, e, ok = strings.Cut(l, "WARN: ")
 					e = strings.TrimPrefix(e, "WARNING: ")
 				}
-				if !ok || genericError(e) {
+				if !ok || genericError(e) || tc.ownWords {
 					continue
 				}
 				if !strings.Contains(msgs, e) {

@@ -92,6 +92,9 @@ type HaCf struct {
 	// Nodes are the configured node names, lower-cased, in file order.
 	Nodes []string
 	Media []Medium
+	// Order is every node name, normal and ping, in declaration order
+	// (3.0.6's node table order, as cl_status listnodes prints it).
+	Order []string
 	// PingNodes are the ping and ping_group nodes in file order.
 	PingNodes []PingNode
 	// Respawns are the respawn lines habox runs itself (ipfail's line is
@@ -132,6 +135,10 @@ type HaCf struct {
 	HbGenMethod    string
 	Coredumps      bool
 	Cluster        string
+	// Env holds the NAME=value pairs of "env" lines in order: set for the
+	// resource scripts as 3.0.6 sets them for its children; habox's own
+	// HABOX_RSC_TIMEOUT and HABOX_KILL_TIMEOUT are read from them too.
+	Env []string
 
 	// Set records the directives given explicitly (after the udp→bcast
 	// rewrite), for `heartbeat -t` and `cl_status hbparameter`.
@@ -189,6 +196,7 @@ type AuthKey struct {
 	Index  int
 	Method AuthMethod
 	Key    []byte // nil for crc
+	Line   int    // where it is defined in the file
 }
 
 // Authkeys is the parsed /etc/ha.d/authkeys.
@@ -198,6 +206,8 @@ type Authkeys struct {
 	Active int
 	// Keys holds the entries by index (0..15); nil where absent.
 	Keys [16]*AuthKey
+	// Warnings are weaknesses of a valid file (crc active or present).
+	Warnings []Warning
 }
 
 // Config is the whole configuration of one node.

@@ -10,14 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"habox/applets/cli"
 	"habox/conf"
 	"habox/hw/entropy"
 )
 
-const usage = `authkeygen [-m sha1|md5|crc] [-n INDEX] [-l LENGTH] [-o FILE|-] [-f]
-authkeygen --check FILE
+const usage = `authkeygen [-m sha1|md5|crc] [-n INDEX] [-l LENGTH] [-o FILE|-] [-f] | --check [FILE]
 
 Write heartbeat's authkeys file: "auth INDEX" and "INDEX METHOD KEY" with a
 random printable key from the kernel's cryptographic generator (getrandom). The file is
@@ -31,8 +31,9 @@ missing directory is created with mode 0755.
 	-o FILE		Output file (default $HA_DIR/authkeys, HA_DIR=/etc/ha.d);
 			- prints to standard output
 	-f		Replace an existing file
-	--check FILE	Validate an existing authkeys (mode and syntax) as
+	--check [FILE]	Validate an existing authkeys (mode and syntax) as
 			heartbeat 3.0.6 would, and say what is wrong
+			(default FILE: $HA_DIR/authkeys)
 
 Exit status: 0 written (or --check: valid), 1 error (file exists without
 -f, I/O error; --check: invalid or unreadable), 2 usage.`
@@ -57,7 +58,7 @@ const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 
 func run(env *cli.Env, args []string, random io.Reader) int {
 	method, index, keyLen := conf.AuthSHA1, 1, defaultKeyLen
-	out, check, force := "", "", false
+	out, check, force, checking := "", "", false, false
 	a := cli.NewArgs(args)
 	for a.Next() {
 		var err error
@@ -83,7 +84,8 @@ func run(env *cli.Env, args []string, random io.Reader) int {
 		case "-f":
 			force = a.Flag()
 		case "--check":
-			check, err = a.Value()
+			checking = true
+			check, _ = a.Inline()
 		default:
 			return cli.UsageError(env, usage, a.Unknown())
 		}
@@ -94,17 +96,24 @@ func run(env *cli.Env, args []string, random io.Reader) int {
 	if a.Err() != nil {
 		return cli.UsageError(env, usage, a.Err().Error())
 	}
-	if rest := a.Rest(); len(rest) > 0 {
+	rest := a.Rest()
+	if checking && check == "" && len(rest) > 0 {
+		check, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
 		return cli.UsageError(env, usage, "unexpected argument "+rest[0])
 	}
-	if check != "" {
+	dir := env.Getenv(conf.DirEnv)
+	if dir == "" {
+		dir = conf.DefaultDir
+	}
+	if checking {
+		if check == "" {
+			check = filepath.Join(dir, "authkeys")
+		}
 		return checkFile(env, check)
 	}
 	if out == "" {
-		dir := env.Getenv(conf.DirEnv)
-		if dir == "" {
-			dir = conf.DefaultDir
-		}
 		out = filepath.Join(dir, "authkeys")
 	}
 	content, err := generate(random, method, index, keyLen)
@@ -273,6 +282,12 @@ func checkFile(env *cli.Env, path string) int {
 		return 1
 	}
 	a, err := conf.ParseAuthkeys(path, f, fi.Mode())
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		if e := conf.AuthkeysOwnerError(path, int(st.Uid), os.Geteuid()); e != nil {
+			list, _ := err.(conf.ErrorList)
+			err = append(list, e)
+		}
+	}
 	if err != nil {
 		var list conf.ErrorList
 		if errors.As(err, &list) {
@@ -297,10 +312,10 @@ func checkFile(env *cli.Env, path string) int {
 		}
 	}
 	env.Out(msg, "), ", strconv.Itoa(n), " entr", map[bool]string{true: "y", false: "ies"}[n == 1], ", mode 0", strconv.FormatUint(uint64(fi.Mode().Perm()), 8), "\n")
-	switch {
-	case k.Method == conf.AuthCRC:
-		env.Err(name, ": warning: ", path, ": crc authenticates nothing: anyone on the heartbeat links can forge messages; use sha1\n")
-	case len(k.Key) < minKeyLen:
+	for _, w := range a.Warnings {
+		env.Err(w.String(), "\n")
+	}
+	if k.Method != conf.AuthCRC && len(k.Key) < minKeyLen {
 		env.Err(name, ": warning: ", path, ": the active key has only ", strconv.Itoa(len(k.Key)), " characters; authkeygen writes ", strconv.Itoa(defaultKeyLen), "\n")
 	}
 	return 0

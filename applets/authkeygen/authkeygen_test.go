@@ -17,6 +17,7 @@ import (
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/entropy"
+	"habox/hw/hwtest"
 )
 
 func runEnv(t *testing.T, environ []string, random io.Reader, args ...string) (int, string, string) {
@@ -257,7 +258,8 @@ func TestCheck(t *testing.T) {
 		{"good", "auth 1\n1 sha1 abcdefghijklmnopqrstuvwxyz\n", 0600, 0, "ok: auth 1 (sha1, 26-character key), 1 entry, mode 0600"},
 		{"two", "auth 2\n1 md5 abcdefghijklmnopqrstuvwxyz\n2 sha1 abcdefghijklmnopqrstuvwxyz\n", 0400, 0, "2 entries"},
 		{"shortkey", "auth 1\n1 sha1 abc\n", 0600, 0, "only 3 characters"},
-		{"crc", "auth 1\n1 crc\n", 0600, 0, "crc authenticates nothing"},
+		{"crc", "auth 1\n1 crc\n", 0600, 0, "crc:2: warning: crc at index 1 is active: crc only detects corruption and authenticates nothing; anyone who can send on the heartbeat links can forge any message"},
+		{"crc present", "auth 1\n1 sha1 abcdefghijklmnopqrstuvwxyz\n2 crc\n", 0600, 0, "crc present:3: warning: crc at index 2 is not active but is accepted: a packet naming index 2 is checked with crc, so crc only detects corruption"},
 		{"readable", "auth 1\n1 sha1 abcdefghijklmnopqrstuvwxyz\n", 0644, 1, "chmod 600"},
 		{"noauth", "1 sha1 abcdefghijklmnopqrstuvwxyz\n", 0600, 1, "no auth line"},
 		{"badmethod", "auth 1\n1 sha256 abcdefghijklmnopqrstuvwxyz\n", 0600, 1, "unknown method"},
@@ -324,5 +326,20 @@ func TestKeySignsAndVerifies(t *testing.T) {
 				t.Errorf("other key: %v", err)
 			}
 		})
+	}
+}
+
+// TestCheckOwner: --check refuses a file owned by another user (mode 0600
+// or not) and names the owner, as heartbeat would.
+func TestCheckOwner(t *testing.T) {
+	hwtest.RequireRoot(t)
+	p := filepath.Join(t.TempDir(), "authkeys")
+	os.WriteFile(p, []byte("auth 1\n1 sha1 abcdefghijklmnopqrstuvwxyz\n"), 0o600)
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runEnv(t, nil, nil, "--check", p)
+	if code != 1 || !strings.Contains(errs, p+": owned by uid 65534") || !strings.Contains(errs, "run: chown root "+p) {
+		t.Errorf("exit %d:\n%s%s", code, out, errs)
 	}
 }

@@ -97,6 +97,14 @@ func (a *Args) Value() (string, error) {
 	return v, nil
 }
 
+// Inline returns the value glued to the current option ("--name=value",
+// "-cvalue") and consumes it, for an option whose value is optional.
+func (a *Args) Inline() (string, bool) {
+	v, ok := a.inline, a.hasValue
+	a.inline, a.hasValue = "", false
+	return v, ok
+}
+
 // Int returns the current option's value as a decimal integer.
 func (a *Args) Int() (int, error) {
 	v, err := a.Value()

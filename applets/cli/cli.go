@@ -15,6 +15,9 @@ import (
 	"strings"
 )
 
+// Version is the habox version (set by main from its link-time value).
+var Version = "dev"
+
 // Applet is one command of the multi-call binary.
 type Applet struct {
 	// Name is the command name, matched against basename(argv[0]).

@@ -123,11 +123,14 @@ func (in *Init) Main(args []string) int {
 	defer signal.Stop(sigs)
 	// Signals whose Go default is to exit would kill PID 1 (a kernel
 	// panic). Catching them (not ignoring: that would be inherited) keeps
-	// init alive and leaves children the default dispositions.
+	// init alive and leaves children the default dispositions. The fault
+	// signals are among them: Go delivers only the ones sent by kill(2)
+	// (SI_USER) to the channel; a real fault still panics or crashes.
 	sink := make(chan os.Signal, 8)
 	signal.Notify(sink, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE, syscall.SIGALRM,
 		syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGXCPU, syscall.SIGXFSZ,
-		syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGPWR, syscall.SIGTRAP)
+		syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGPWR, syscall.SIGTRAP,
+		syscall.SIGABRT, syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGSYS)
 	defer signal.Stop(sink)
 	go func() {
 		for range sink {

@@ -372,12 +372,16 @@ func TestPID1(t *testing.T) {
 		return p
 	}
 	orphan := helper("orphan.sh", "(sleep 0.2; exit 0) & exit 0")
+	// A user's kill -ABRT/-SEGV/... 1 must not kill init (a kernel panic
+	// on a real box).
+	faults := helper("faults.sh", "for s in ABRT SEGV BUS FPE ILL SYS; do kill -$s 1 || echo kill-$s-failed; sleep 0.05; done; echo init-survived=$(cat /proc/1/comm)")
 	zombies := helper("zombies.sh", "sleep 0.5; n=0; for s in /proc/[0-9]*/stat; do case $(cat $s 2>/dev/null) in *') Z '*) n=$((n+1));; esac; done; echo zombies=$n; echo pid1=$(cat /proc/1/comm)")
 	rc := writeScript(t, `echo hello from init
 /bin/cat /proc/sys/kernel/hostname
 `+orphan+`
 `+orphan+`
 `+zombies+`
+`+faults+`
 bg /bin/sleep 30
 kill TERM sleep
 wait sleep
@@ -403,6 +407,7 @@ poweroff
 	}
 	o := out.String()
 	for _, want := range []string{"init: hello from init\n", "hainit-test\n", "zombies=0\n", "127.0.0.2/8",
+		"init-survived=", "faults.sh: exit 0",
 		"init: powering off\n", "/bin/sleep 30", "init: wait"} {
 		if want == "init: wait" {
 			continue

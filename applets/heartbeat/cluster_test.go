@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/lab"
+	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
+	"habox/hw/serial"
 )
 
 const (
@@ -287,6 +290,13 @@ func TestScriptFailure(t *testing.T) {
 		t.Fatalf("group not released after the start failure\n%s", l.LogTails(30))
 	}
 	n1.WaitLog(`ERROR: Return code 1 from .*hatest`, time.Second)
+	// The reasons reach ha-log under the scripts' own tags (3.0.6's
+	// IPaddr agent wording for the address that did start).
+	n1.WaitLog(`hatest\[\d+\]: ERROR: hatest: start failure \(test\)`, time.Second)
+	ip := regexp.QuoteMeta(lab.VIP)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: ifconfig eth0:0 `+ip+` netmask 255\.255\.255\.0 broadcast 10\.77\.0\.255`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: Sending Gratuitous Arp for `+ip+` on eth0:0 \[eth0\]`, time.Second)
+	n1.WaitLog(`IPaddr\(IPaddr_`+ip+`\)\[\d+\]: INFO: IP Address `+ip+` released`, time.Second)
 }
 
 // TestStandbyTakeover drives hb_standby and hb_takeover through the
@@ -375,11 +385,20 @@ func TestConfigErrors(t *testing.T) {
 	write("ha.cf", "keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth9\nnode alice bob\n", 0o644)
 	os.Chmod(filepath.Join(dir, "authkeys"), 0o600)
 	write("haresources", "alice 10.0.0.5\n", 0o644)
-	cmd = exec.Command(bin, "heartbeat", "-t", "-c", dir)
+	// eth9 is another machine's interface.
+	cmd = exec.Command(bin, "heartbeat", "-t", "--other-host", "-c", dir)
 	cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
 	out, err = cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "keepalive") {
 		t.Fatalf("-t on a good configuration: %v\n%s", err, out)
+	}
+	// crc merely present (not active) is said plainly by -t.
+	write("authkeys", "auth 1\n1 sha1 k\n2 crc\n", 0o600)
+	cmd = exec.Command(bin, "heartbeat", "-t", "--other-host", "-c", dir)
+	cmd.Env = append(os.Environ(), "HA_NODENAME=alice")
+	out, err = cmd.CombinedOutput()
+	if want := filepath.Join(dir, "authkeys") + ":3: warning: crc at index 2 is not active but is accepted"; err != nil || !strings.Contains(string(out), want) {
+		t.Fatalf("-t with an inactive crc entry: %v, output lacks %q\n%s", err, want, out)
 	}
 	cmd = exec.Command(bin, "heartbeat", "-V")
 	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != Version {
@@ -577,6 +596,66 @@ func TestStopFailureFences(t *testing.T) {
 	}
 }
 
+// TestHangingScripts: resource actions are bounded (HABOX_RSC_TIMEOUT
+// from an ha.cf env line). Node 1's stop hangs during heartbeat -k: it
+// times out, is not retried, and takes the stop-failure path (fencing
+// with the watchdog, so the daemon stays up) while -k itself gives up
+// after HABOX_KILL_TIMEOUT. Node 2 takes over; its start hangs, times
+// out and is a failed start. Each hung script's process group is gone.
+func TestHangingScripts(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true, ExtraHaCf: "env HABOX_RSC_TIMEOUT=1\n"})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
+	os.WriteFile(n2.Path("state", "hang-start"), nil, 0o644)
+	t0 := time.Now()
+	kill := n1.Command("env", "HABOX_KILL_TIMEOUT=4", lab.HaboxBin(t), "heartbeat", "-k")
+	var out strings.Builder
+	kill.Stdout, kill.Stderr = &out, &out
+	if err := kill.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded here too: before the fix, -k never returned.
+	timer := time.AfterFunc(20*time.Second, func() { kill.Process.Kill() })
+	err := kill.Wait()
+	timer.Stop()
+	ee, _ := err.(*exec.ExitError)
+	if took := time.Since(t0); ee == nil || ee.ExitCode() != 1 || !strings.Contains(out.String(), "still running after 4 s (HABOX_KILL_TIMEOUT)") {
+		t.Fatalf("heartbeat -k: %v after %v: %q\n%s", err, took, out.String(), l.LogTails(30))
+	}
+	n1.WaitLog(`ERROR: .*hatest stop timed out after 1 s \(HABOX_RSC_TIMEOUT\): its process group was killed`, 5*time.Second)
+	n1.WaitLog(`CRIT: Resource STOP failure\. Reboot required!`, 2*time.Second)
+	n1.WaitLog(`Fencing this node`, 2*time.Second)
+	if n1.CountLog(`Retrying failed stop operation`) != 0 {
+		t.Fatalf("a stop that timed out was retried\n%s", n1.Log())
+	}
+	assertGroupGone(t, n1)
+	n2.WaitLog(`ERROR: .*hatest start timed out after 1 s`, 15*time.Second)
+	n2.WaitLog(`CRIT: Giving up resources due to failure of hatest`, 2*time.Second)
+	assertGroupGone(t, n2)
+}
+
+// assertGroupGone checks that the process group of the node's hung test
+// script (STATE/hang.pid) has no member left.
+func assertGroupGone(t *testing.T, n *lab.Node) {
+	t.Helper()
+	b, err := os.ReadFile(n.Path("state", "hang.pid"))
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pgid <= 1 {
+		t.Fatalf("%s: hang.pid: %q %v", n.Name, b, err)
+	}
+	for end := time.Now().Add(2 * time.Second); !resources.GroupGone(pgid) && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !resources.GroupGone(pgid) {
+		t.Fatalf("%s: the hung script's process group %d still has members", n.Name, pgid)
+	}
+}
+
 func require306(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(lab.HB306); err != nil {
@@ -638,5 +717,266 @@ func TestUnicastAndMulticast(t *testing.T) {
 			l.Nodes[0].HardFail()
 			l.WaitOwner(1, 10*time.Second)
 		})
+	}
+}
+
+// TestSerialLockDirAndFailedLink: node1's image lacks the lock directory
+// (/var/lock -> /run/lock, /run/lock missing): habox creates it and its
+// serial link works. node2's line is locked by another live program: the
+// link is reported failed (ERROR line, cl_status "failed", heartbeat -s)
+// rather than silent, until the lock goes away and the link comes up.
+func TestSerialLockDirAndFailedLink(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, Baud: 115200})
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if err := os.RemoveAll(n1.Path("run", "lock")); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	lockFile := n2.Path("run", "lock", serial.LockName(l.TTY(1)))
+	os.WriteFile(lockFile, []byte(strconv.Itoa(holder.Process.Pid)+"\n"), 0o644)
+	l.Start()
+
+	n1.WaitLog(`WARN: glib: lock directory /var/lock was missing: created it \(mode 1777\)`, 5*time.Second)
+	if fi, err := os.Stat(n1.Path("run", "lock")); err != nil || fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+		t.Errorf("node1 lock dir: %v %v", fi, err)
+	}
+	n2.WaitLog(`ERROR: glib: serial heartbeat link `+l.TTY(1)+` FAILED \(nothing sent or heard on it\): cannot lock line `+l.TTY(1)+`: .*device locked by pid `+strconv.Itoa(holder.Process.Pid), 5*time.Second)
+	for _, node := range []string{n1.Name, n2.Name} {
+		if out, rc := n2.Ctl("cl_status", "hblinkstatus", node, l.TTY(1)); strings.TrimSpace(out) != "failed" || rc == 0 {
+			t.Errorf("cl_status hblinkstatus %s %s: %q rc %d, want failed", node, l.TTY(1), out, rc)
+		}
+	}
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); !strings.Contains(out, "heartbeat link "+l.TTY(1)+" FAILED: cannot lock line") {
+		t.Errorf("heartbeat -s: %q", out)
+	}
+	if out, _ := n1.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s on the working node: %q", out)
+	}
+
+	holder.Process.Kill()
+	holder.Wait()
+	n2.WaitLog(`info: glib: serial line `+l.TTY(1)+` reopened`, 15*time.Second)
+	n2.WaitLog(`Link `+n1.Name+`:`+l.TTY(1)+` up\.`, 5*time.Second)
+	if out, _ := n2.Exec(lab.HaboxBin(t), "heartbeat", "-s"); strings.Contains(out, "FAILED") {
+		t.Errorf("heartbeat -s after recovery: %q", out)
+	}
+}
+
+// TestStaleSerialFrames (issue 17.4): on a serial-only cluster the line
+// stalls (socat stopped) while node 1 stops gracefully, so its status and
+// shutdone frames stay in the line's buffer; node 2 declares it dead and
+// takes the group over; node 1 starts again, alone, and takes its group
+// too. When the line moves again node 2 receives the old run's frames
+// (among them the shutdone) and then the new run's: both nodes claim the
+// group in their statuses. The double ownership must be resolved within
+// a bounded time (the grace of one deadtime plus the release), leaving
+// the group on node 1, the node named in haresources, with both daemons
+// running.
+func TestStaleSerialFrames(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Serial: true, NoBcast: true, Baud: 115200})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	l.SerialBlock(true)
+	n1.Stop(10 * time.Second)
+	l.WaitOwner(1, 10*time.Second)
+	n1.Start()
+	n1.WaitLog(`node `+n2.Name+`: is dead`, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.Holders()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h := holders(l); h != n1.Name+"+"+n2.Name {
+		t.Fatalf("set-up: holders %q, want both\n%s", h, l.LogTails(30))
+	}
+	l.SerialBlock(false)
+	at := time.Now()
+	// Bound: the frames flow again (deadtime), the grace (deadtime), the
+	// release (IPaddr stop), with margin for a loaded machine.
+	limit := 3*tDeadtime + 3*time.Second
+	for time.Since(at) < limit && holders(l) != n1.Name {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("%v after the line moved again: holders %q, want %s\n%s", time.Since(at).Round(time.Millisecond), h, n1.Name, l.LogTails(40))
+	}
+	t.Logf("double ownership resolved %v after the line moved again", time.Since(at).Round(time.Millisecond))
+	time.Sleep(3 * tDeadtime)
+	if h := holders(l); h != n1.Name {
+		t.Fatalf("later: holders %q\n%s", h, l.LogTails(40))
+	}
+	for _, n := range l.Nodes {
+		if !n.Running() {
+			t.Fatalf("%s stopped\n%s", n.Name, l.LogTails(40))
+		}
+	}
+	// The group is node 1's local one (node 2 has none of its own): node 1
+	// holds local, node 2 not foreign.
+	for i, n := range l.Nodes {
+		out, _ := n.Ctl("cl_status", "rscstatus")
+		st := strings.TrimSpace(out)
+		if ok := map[string]bool{"local": i == 0, "all": i == 0, "none": i == 1}[st] || (i == 1 && st == "local"); !ok {
+			t.Errorf("%s rscstatus %q", n.Name, st)
+		}
+	}
+}
+
+// TestOneNodeHaCf (issue 17.3): an ha.cf naming only this node (its peer
+// is not installed yet) acquires its group after initdead in every mode,
+// reports a holding (not "transition") and stops at once on SIGTERM.
+func TestOneNodeHaCf(t *testing.T) {
+	for _, mode := range []string{"off", "on", "legacy"} {
+		t.Run(mode, func(t *testing.T) {
+			l := newLab(t, lab.Options{AutoFailback: mode})
+			n1 := l.Nodes[0]
+			cf := n1.Path("etc", "ha.cf")
+			b, err := os.ReadFile(cf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one := strings.Replace(string(b), "node "+l.Nodes[1].Name+"\n", "", 1)
+			if one == string(b) {
+				t.Fatalf("no node line for %s in\n%s", l.Nodes[1].Name, b)
+			}
+			if err := os.WriteFile(cf, []byte(one), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n1.Start()
+			l.WaitOwner(0, l.Opts.Initdead+5*time.Second)
+			n1.WaitLog(`Initial resource acquisition complete`, 2*time.Second)
+			if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) == "transition" {
+				t.Errorf("rscstatus %q", strings.TrimSpace(out))
+			}
+			n1.Stop(5 * time.Second)
+			if log := n1.Log(); !strings.Contains(log, n1.Name+" Heartbeat shutdown complete.") || strings.Contains(log, "Shutdown delayed") {
+				t.Errorf("shutdown:\n%s", log)
+			}
+			if n1.HoldsVIP() {
+				t.Errorf("VIP still up after the stop")
+			}
+		})
+	}
+}
+
+// TestMixedNiceFailback (issue 17.6): both ha.cf files say the guide's
+// `nice_failback on`; habox reads it as auto_failback off, heartbeat 3.0.6
+// as auto_failback legacy, so 3.0.6 never answers habox's "starting".
+// habox notices, says so, and acquires its group the legacy way
+// (ip-request), so the pair behaves as legacy: the group always fails
+// back to the node named in haresources, with one owner at every step.
+// (Before, habox waited in "transition" for ever and took nothing.)
+func TestMixedNiceFailback(t *testing.T) {
+	require306(t)
+	l := newLab(t, lab.Options{AutoFailback: "legacy", Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
+	for _, n := range l.Nodes {
+		cf := n.Path("etc", "ha.cf")
+		b, err := os.ReadFile(cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.Replace(string(b), "auto_failback legacy\n", "nice_failback on\n", 1)
+		if err := os.WriteFile(cf, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1.WaitLog(`Node `+n2.Name+` does not answer the nice_failback protocol`, time.Second)
+	n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK no`, time.Second)
+	if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) == "transition" {
+		t.Errorf("habox rscstatus %q", strings.TrimSpace(out))
+	}
+	n1.HardFail()
+	l.WaitOwner(1, 20*time.Second)
+	n1.Recover()
+	n1.Start()
+	l.WaitBothActive(20 * time.Second)
+	l.WaitOwner(0, 10*time.Second) // legacy: it fails back
+	n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK yes`, time.Second)
+}
+
+// TestInitVerbs (issue 17.7): heartbeat start|stop|status|restart|reload,
+// the guide's rc.local line and init-script habit, act like the options
+// they stand for, on a real daemon in a private namespace.
+func TestInitVerbs(t *testing.T) {
+	bin := lab.HaboxBin(t)
+	ns := hwtest.NewNetns(t, "firstiv")
+	dir := t.TempDir()
+	pidf := filepath.Join(dir, "pid")
+	os.WriteFile(filepath.Join(dir, "ha.cf"), []byte("logfile "+filepath.Join(dir, "ha-log")+"\nkeepalive 100ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\nnode alice bob\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "authkeys"), []byte("auth 1\n1 sha1 k\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "haresources"), nil, 0o644)
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		args = append([]string{"-c", dir, "-l", dir, "-p", pidf, "-S", filepath.Join(dir, "ctl")}, args...)
+		cmd := ns.Command(bin, append([]string{"heartbeat"}, args...)...)
+		cmd.Env = append(os.Environ(), "HA_NODENAME=alice", "HABOX_RUNDIR="+dir)
+		cmd.WaitDelay = 20 * time.Second
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	pid := func() string { b, _ := os.ReadFile(pidf); return strings.TrimSpace(string(b)) }
+	t.Cleanup(func() { run("stop") })
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"status"}, 1, "heartbeat is stopped. No process"},
+		{[]string{"stop"}, 0, "Heartbeat already stopped."},
+		{[]string{"start"}, 0, ""},
+		{[]string{"status"}, 0, "heartbeat OK [pid "},
+		{[]string{"start"}, 0, "already running"},
+		{[]string{"reload"}, 0, "to reread config files"},
+		{[]string{"restart"}, 0, ""},
+		{[]string{"status"}, 0, "heartbeat OK [pid "},
+		{[]string{"stop"}, 0, ""},
+		{[]string{"status"}, 1, "heartbeat is stopped. No process"},
+		{[]string{"bogus"}, 2, "unexpected argument bogus"},
+		{[]string{"-s", "status"}, 2, "-s and status given"},
+		{[]string{"start", "now"}, 2, "unexpected argument now"},
+	}
+	var before string
+	for _, s := range steps {
+		if s.args[0] == "restart" {
+			before = pid()
+		}
+		out, code := run(s.args...)
+		if code != s.code || !strings.Contains(out, s.want) {
+			t.Fatalf("heartbeat %v: exit %d %q, want %d %q", s.args, code, out, s.code, s.want)
+		}
+		if s.args[0] == "restart" {
+			if after := pid(); after == before || after == "" {
+				t.Errorf("restart: pid %q -> %q", before, after)
+			}
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "ha-log"))
+	for _, w := range []string{"Configuration unchanged", "Heartbeat shutdown complete"} {
+		if !strings.Contains(string(log), w) {
+			t.Errorf("ha-log lacks %q:\n%s", w, log)
+		}
+	}
+}
+
+// TestCRCWarnedAtStartup: a cluster authenticated with crc works (3.0.6
+// compatible) but each daemon's start-up log says plainly that crc
+// authenticates nothing.
+func TestCRCWarnedAtStartup(t *testing.T) {
+	l := newLab(t, lab.Options{Auth: "crc"})
+	l.Start()
+	for _, n := range l.Nodes {
+		n.WaitLog(`WARN: crc at index 1 is active: crc only detects corruption and authenticates nothing; anyone who can send on the heartbeat links can forge any message`, time.Second)
 	}
 }

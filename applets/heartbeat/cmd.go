@@ -1,5 +1,6 @@
 // Package heartbeat is the heartbeat applet: a drop-in heartbeat 3.0.6
-// node in R1 (haresources) mode. cmd.go is the command line (spec 5.9),
+// node in R1 (haresources) mode ("spec N.M" in comments: section N.M of
+// doc/spec/heartbeat-compat.md). cmd.go is the command line (spec 5.9),
 // daemon.go the event loop that ties media, wire, membership, resources,
 // the watchdog and the control socket together.
 //
@@ -17,6 +18,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,19 +32,27 @@ import (
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
+heartbeat [OPTIONS] start|stop|status|restart|reload
 Run a heartbeat 3.0.6 compatible cluster node (R1 mode: ha.cf, haresources,
-authkeys). Without -f it detaches once the node started.
+authkeys). Without -f it detaches once the node started. The init-script
+verbs: start = no option (detach), stop = -k, status = -s, reload (and
+force-reload) = -r, restart = -k then start.
 	-f		stay in the foreground (log lines also on stderr)
 	-d		raise the debug level (repeatable)
 	-c DIR		configuration directory (default $HA_DIR or /etc/ha.d)
 	-l DIR		state directory (default $HA_VARLIB or /var/lib/heartbeat)
 	-p FILE		pid file (default /var/run/heartbeat.pid)
 	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
-	-t, --check	validate the configuration, print the effective one; exit 0/1
+	-t, --check	validate the configuration and check this machine has what it names
+			(interfaces, ucast peers, serial devices, resource scripts);
+			print the effective configuration; exit 0/1
+	--other-host	with -t: the configuration is for another machine, so what
+			this one lacks is only a warning
 	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
+			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
 	-r		validate the configuration and make the running heartbeat reread it
-	-V		print the version
+	-V		print the version (3.0.6's line; --version adds habox's)
 	-D		print the table of ha.cf defaults
 The node name is uname -n lower-cased ($HA_NODENAME overrides it, for tests),
 unless DIR/nodeinfo exists. -R -C HOLD are internal (re-execution on SIGHUP).`
@@ -58,12 +69,15 @@ const (
 	DefaultVarLib  = "/var/lib/heartbeat"
 	DefaultPidFile = "/var/run/heartbeat.pid"
 	daemonMarker   = "HABOX_HEARTBEAT_DAEMON=1"
+	// DefaultKillTimeout bounds how long -k waits for the daemon to exit
+	// (conf.KillTimeoutEnv overrides it).
+	DefaultKillTimeout = 300 * time.Second
 )
 
 type options struct {
 	dir, varlib, pidfile, ctlsock string
 	node                          string
-	foreground                    bool
+	foreground, otherHost         bool
 	debug                         int
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
@@ -102,6 +116,8 @@ func run(env *cli.Env, args []string) int {
 			o.ctlsock, err = a.Value()
 		case "-R":
 			o.restart = a.Flag()
+		case "--other-host":
+			o.otherHost = a.Flag()
 		case "-C":
 			o.held, err = a.Value()
 		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
@@ -122,14 +138,31 @@ func run(env *cli.Env, args []string) int {
 	if err := a.Err(); err != nil {
 		return cli.UsageError(env, usage, err.Error())
 	}
-	if len(a.Rest()) > 0 {
-		return cli.UsageError(env, usage, "unexpected argument "+a.Rest()[0])
+	restart := false
+	if rest := a.Rest(); len(rest) > 0 {
+		verb, ok := initVerbs[rest[0]]
+		switch {
+		case !ok:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
+		case len(rest) > 1:
+			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
+		case mode != "":
+			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		}
+		mode, restart = verb, rest[0] == "restart"
+		args = args[:len(args)-1] // a detaching start re-executes without the verb
+	}
+	if o.otherHost && mode != "-t" && mode != "--check" {
+		return cli.UsageError(env, usage, "--other-host goes with -t")
 	}
 	o.node = nodeName(env)
 	o.args = args
 	switch mode {
-	case "-V", "--version":
-		env.Out(Version, "\n")
+	case "-V":
+		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
+		return 0
+	case "--version":
+		env.Out(Version, "\nhabox ", cli.Version, "\n")
 		return 0
 	case "-D":
 		if err := conf.DefaultsTable(env.Stdout); err != nil {
@@ -138,12 +171,21 @@ func run(env *cli.Env, args []string) int {
 		return 0
 	case "-t", "--check":
 		c, ok := check(env, o)
+		if ok && !checkThisHost(env, o, c) {
+			return 1
+		}
 		if ok {
 			c.WriteEffective(env.Stdout)
 			return 0
 		}
 		return 1
 	case "-k":
+		if restart {
+			if rc := kill(env, o); rc != 0 {
+				return rc
+			}
+			return start(env, o, args)
+		}
 		return kill(env, o)
 	case "-s":
 		return status(env, o)
@@ -152,6 +194,11 @@ func run(env *cli.Env, args []string) int {
 	}
 	return start(env, o, args)
 }
+
+// initVerbs maps the init-script verbs (the guide's
+// "/etc/ha.d/heartbeat start" in rc.local) to the options they stand for;
+// restart is -k followed by a start.
+var initVerbs = map[string]string{"start": "", "stop": "-k", "status": "-s", "restart": "-k", "reload": "-r", "force-reload": "-r"}
 
 // nodeName is uname -n lower-cased, or $HA_NODENAME.
 func nodeName(env *cli.Env) string {
@@ -179,6 +226,24 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// checkThisHost prints what this machine lacks for c: errors, or
+// warnings with --other-host. It reports whether c fits.
+func checkThisHost(env *cli.Env, o options, c *conf.Config) bool {
+	errs := checkHost(c, newThisHost(o.dir))
+	for _, e := range errs {
+		if o.otherHost {
+			env.Err(e.AsWarning().String(), "\n")
+		} else {
+			env.Err(e.Error(), "\n")
+		}
+	}
+	if len(errs) > 0 && !o.otherHost {
+		env.Err("heartbeat: this machine lacks what the configuration names (for another machine's configuration: heartbeat -t --other-host).\n")
+		return false
+	}
+	return true
 }
 
 // readPid returns the pid in the pid file if that process runs.
@@ -210,12 +275,26 @@ func kill(env *cli.Env, o options) int {
 		env.Err("INFO: Heartbeat already stopped.\n")
 		return 0
 	}
+	// The limit may be in ha.cf (env line); a configuration that does not
+	// load does not stop -k.
+	var hc *conf.HaCf
+	if f, err := os.Open(filepath.Join(o.dir, "ha.cf")); err == nil {
+		hc, _, _ = conf.ParseHaCf(f.Name(), f)
+		f.Close()
+	}
+	limit, warn := envTime(env, hc, conf.KillTimeoutEnv, DefaultKillTimeout)
+	if warn != "" {
+		env.Err("heartbeat: ", warn, "\n")
+	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return cli.Fail(env, "heartbeat", cli.Wrap("kill "+strconv.Itoa(pid), err), 1)
 	}
-	for syscall.Kill(pid, 0) == nil {
-		if isZombie(pid) {
-			break
+	end := time.Now().Add(limit)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		if time.Now().After(end) {
+			env.Err("heartbeat: pid ", strconv.Itoa(pid), " still running after ", strconv.FormatFloat(limit.Seconds(), 'g', -1, 64),
+				" s (", conf.KillTimeoutEnv, "): resources may still be stopping, see its log\n")
+			return 1
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -239,6 +318,17 @@ func status(env *cli.Env, o options) int {
 	}
 	h, _ := os.Hostname()
 	env.Out("heartbeat OK [pid ", strconv.Itoa(pid), " et al] is running on ", h, " [", o.node, "]...\n")
+	// Media that cannot be opened are failed links, said here too.
+	if snap, err := control.Query(o.ctlsock, control.Request{Verb: "snapshot"}); err == nil {
+		names := make([]string, 0, len(snap.Failed))
+		for l := range snap.Failed {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		for _, l := range names {
+			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
+		}
+	}
 	return 0
 }
 

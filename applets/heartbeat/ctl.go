@@ -2,10 +2,12 @@ package heartbeat
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
 	"habox/applets/heartbeat/control"
+	"habox/applets/heartbeat/media"
 )
 
 // ctlTimeout bounds how long a control request waits for the event loop.
@@ -55,12 +57,68 @@ func (d *daemon) snapshot() control.Snapshot {
 		s.Params[k] = v
 	}
 	// Not an ha.cf directive: packets dropped as forged, replayed or
-	// malformed since start (cl_status hbparameter -p badpackets).
-	s.Params["badpackets"] = strconv.FormatUint(d.badCount, 10)
+	// malformed since start, in total and by reason
+	// (badpackets-<reason>), authentic duplicates (duppackets), and the
+	// packets read in total and processed or ignored.
+	var mediaDrops uint64
+	for _, md := range d.media {
+		if st, ok := md.(media.Statser); ok {
+			mediaDrops += st.Stats().Dropped
+		}
+	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	s.Params["badpackets"] = u(d.badCount + mediaDrops)
+	s.Params["badpackets-toobig"] = u(d.drops.tooBig + mediaDrops)
+	s.Params["badpackets-garbage"] = u(d.drops.garbage)
+	s.Params["badpackets-auth"] = u(d.drops.auth)
+	s.Params["badpackets-replay"] = u(d.drops.replay)
+	s.Params["badpackets-invalid"] = u(d.drops.invalid)
+	s.Params["badpackets-throttled"] = u(d.drops.throttled)
+	s.Params["duppackets"] = u(d.drops.dup)
+	s.Params["okpackets"] = u(d.drops.ok)
+	s.Params["ignoredpackets"] = u(d.drops.ignored)
+	// Every packet read is in exactly one of ok, ignored, dup and the bad
+	// reasons; rxpackets also counts the media's drops (oversize).
+	s.Params["rxpackets"] = u(d.drops.rx + mediaDrops)
+	// A medium that cannot be opened is a failed link on every node, not
+	// one that merely hears nothing.
+	for _, md := range d.media {
+		if f, ok := md.(media.Failer); ok {
+			if why := f.Failure(); why != "" {
+				if s.Failed == nil {
+					s.Failed = map[string]string{}
+				}
+				s.Failed[md.Name()] = why
+			}
+		}
+	}
+	pings := d.pingNodeInfos()
+	order := d.hc.Order
 	for _, n := range d.mem.Nodes() {
+		if !slices.Contains(order, n) {
+			order = append(order, n)
+		}
+	}
+	// 3.0.6's API walks its node table last declared first (checked
+	// against its cl_status listnodes in TestUplinkMixed).
+	order = slices.Clone(order)
+	slices.Reverse(order)
+	for _, n := range order {
+		if !d.mem.Known(n) {
+			for _, p := range pings {
+				if p.Name == n {
+					s.Nodes = append(s.Nodes, p)
+				}
+			}
+			continue
+		}
 		ni := control.NodeInfo{Name: n, Type: "normal", Status: d.mem.NodeStatus(n)}
 		for _, l := range d.mem.LinkNames(n) {
-			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: d.mem.LinkStatus(n, l)})
+			st := d.mem.LinkStatus(n, l)
+			if _, failed := s.Failed[l]; failed {
+				st = "failed"
+			}
+			ni.Links = append(ni.Links, control.LinkInfo{Name: l, Status: st})
 		}
 		s.Nodes = append(s.Nodes, ni)
 	}

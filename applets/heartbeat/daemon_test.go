@@ -3,12 +3,16 @@ package heartbeat
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/lab"
+	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
@@ -133,5 +137,165 @@ func TestPidFileSymlinkAttack(t *testing.T) {
 	tmpIntact()
 	if pid := readPid(f); pid != os.Getpid() {
 		t.Errorf("pid file holds %d, want %d", pid, os.Getpid())
+	}
+}
+
+// TestPacketDropReasons (issues 11.3, 11.4): every dropped packet is
+// counted under its reason (cl_status hbparameter -p badpackets-<reason>)
+// and what a forged packet carries reaches the log quoted, one bounded
+// line each.
+func TestPacketDropReasons(t *testing.T) {
+	logf := filepath.Join(t.TempDir(), "ha-log")
+	lg, err := hblog.New(hblog.Options{Logfile: logf, Node: "alice", SyslogMsgFmt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	keys, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "k")
+	wrong, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "not-k")
+	nodes := []string{"alice", "bob"}
+	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes, Links: []string{"eth1"},
+		Deadtime: time.Hour, Warntime: time.Hour, Initdead: time.Hour, Keepalive: time.Second}, 0)
+	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}, LogBadPack: true}, log: lg, mem: mem,
+		keys: keys, badLimit: hblog.NewLimiter(1000, time.Minute), t0: time.Now(),
+		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys, InnerAuth: true}),
+		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
+	bob := wire.NewEngine(wire.Config{Node: "bob", Gen: 7, Nodes: nodes, Keys: keys, InnerAuth: true})
+	oldBob := wire.NewEngine(wire.Config{Node: "bob", Gen: 6, Nodes: nodes, Keys: keys, InnerAuth: true})
+	enc := func(k *wire.Keyring, m *wire.Msg) []byte {
+		b, err := k.AppendNetstring(nil, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	stamped := func(e *wire.Engine) *wire.Msg {
+		m := wire.New(wire.Status)
+		m.Add(wire.St, "up")
+		m, _, err := e.Send(m, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	forged := wire.New(wire.Status)
+	forged.Add(wire.Src, "bob]\nDec 06 19:00:00 alice heartbeat: [1]: CRIT: forged")
+	forged.Add(wire.Seq, "1")
+	forged.Add(wire.Ts, "1")
+	stranger := wire.New(wire.Status)
+	stranger.Add(wire.Src, strings.Repeat("s", 20000))
+	stranger.Add(wire.Seq, "1")
+	stranger.Add(wire.Ts, "1")
+	fields := wire.New(wire.Status)
+	for i := 0; i <= wire.MaxFields; i++ {
+		fields.Add("f", "")
+	}
+	good := enc(keys, stamped(bob))
+	toBob := wire.New(wire.IPRequest)
+	toBob.Add(wire.Dest, "bob")
+	toBob, _, err = bob.Send(toBob, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := enc(keys, stamped(oldBob))
+	pkts := []struct {
+		data   []byte
+		reason string
+	}{
+		{[]byte("hello"), "garbage"},
+		{[]byte("###\n5:(0)t=x"), "garbage"},
+		{make([]byte, wire.MaxRecv), "toobig"},
+		{enc(wrong, fields), "toobig"},
+		{enc(wrong, forged), "auth"},
+		{enc(keys, stranger), "invalid"},
+		{good, "ok"},
+		{good, "dup"},
+		{enc(keys, toBob), "ignored"},
+		{old, "replay"},
+	}
+	want := map[string]int{}
+	for _, p := range pkts {
+		d.packet(media.Packet{Link: "eth1", Data: p.data})
+		want[p.reason]++
+	}
+	params := d.snapshot().Params
+	total := 0
+	for _, r := range []string{"garbage", "toobig", "auth", "invalid", "replay", "throttled", "dup", "ok", "ignored"} {
+		key := "badpackets-" + r
+		switch r {
+		case "dup", "ok", "ignored":
+			key = r + "packets"
+		default:
+			total += want[r]
+		}
+		if got := params[key]; got != strconv.Itoa(want[r]) {
+			t.Errorf("%s = %q, want %d", key, got, want[r])
+		}
+	}
+	if got := params["badpackets"]; got != strconv.Itoa(total) {
+		t.Errorf("badpackets = %q, want %d", got, total)
+	}
+	if got := params["rxpackets"]; got != strconv.Itoa(len(pkts)) {
+		t.Errorf("rxpackets = %q, want %d", got, len(pkts))
+	}
+	b, _ := os.ReadFile(logf)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if n := strings.Count(string(b), "bad packets so far]\n"); n != total {
+		t.Errorf("%d bad-packet lines for %d bad packets:\n%s", n, total, b)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "CRIT:") && !strings.Contains(l, `\n`) || len(l) > hblog.MaxLine+100 {
+			t.Errorf("log line %.300q", l)
+		}
+	}
+}
+
+// TestMediaBoundIsDecodeBound: the media drop what Decode would refuse as
+// too large, before copying it.
+func TestMediaBoundIsDecodeBound(t *testing.T) {
+	if media.MaxMessage != wire.MaxRecv {
+		t.Fatalf("media.MaxMessage %d != wire.MaxRecv %d", media.MaxMessage, wire.MaxRecv)
+	}
+}
+
+// TestScriptReasonsInHaLog: the real IPaddr applet, run by the daemon's
+// runner for a group on a missing interface, gets its reason into ha-log
+// under its 3.0.6 tag at ERROR; a failing user script's stderr is logged
+// at ERROR under its own tag, escaped.
+func TestScriptReasonsInHaLog(t *testing.T) {
+	dir := t.TempDir()
+	rd := filepath.Join(dir, "resource.d")
+	os.Mkdir(rd, 0o755)
+	os.WriteFile(filepath.Join(rd, "svc"), []byte("#!/bin/sh\n[ \"$1\" = status ] && exit 0\nprintf 'svc: cannot bind\\033[31m port 80\\n' >&2; exit 1\n"), 0o755)
+	g := conf.Group{Node: "alice", Key: "10.0.0.5/24/eth9", Resources: []conf.Resource{
+		{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth9"}, Text: "10.0.0.5/24/eth9"},
+		{Script: "svc", Text: "svc"},
+	}}
+	logf := filepath.Join(dir, "ha-log")
+	lg, err := hblog.New(hblog.Options{Logfile: logf, Node: "alice", SyslogMsgFmt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	hc := &conf.HaCf{Logfile: logf}
+	d := &daemon{env: &cli.Env{Environ: []string{"PATH=/usr/bin:/bin", "HABOX_RUNDIR=" + dir}}, hc: hc, log: lg, self: "alice",
+		o: options{dir: dir}, cfg: &conf.Config{HaCf: hc, Resources: &conf.Haresources{Groups: []conf.Group{g}}}}
+	r := d.newRunner()
+	r.Self = lab.HaboxBin(t)
+	r.StopRetries, r.RetryDelay = 1, time.Millisecond
+	r.Groups[g.Key] = conf.Group{Node: "alice", Key: g.Key, Resources: g.Resources[:1]}
+	r.TakeGroup(g.Key)
+	r.Groups[g.Key] = conf.Group{Node: "alice", Key: g.Key, Resources: g.Resources[1:]}
+	r.TakeGroup(g.Key)
+	b, _ := os.ReadFile(logf)
+	for _, re := range []string{
+		`alice IPaddr\(IPaddr_10\.0\.0\.5\)\[\d+\]: ERROR: eth9: unknown interface\n`,
+		`heartbeat: \[\d+\]: ERROR: Return code 2 from ` + regexp.QuoteMeta(rd) + `/IPaddr\n`,
+		`alice svc\[\d+\]: ERROR: svc: cannot bind\\x1b\[31m port 80\n`,
+		`heartbeat: \[\d+\]: ERROR: Return code 1 from ` + regexp.QuoteMeta(rd) + `/svc\n`,
+	} {
+		if !regexp.MustCompile(re).Match(b) {
+			t.Errorf("ha-log lacks %s:\n%s", re, b)
+		}
 	}
 }

@@ -26,11 +26,30 @@ package heartbeat
 // shorthand of haresources) and IPv6addr run the habox binary itself with
 // argv[0] "IPaddr"/"IPv6addr" — no shell, ifconfig or send_arp needed —
 // unless DIR/resource.d has a script of that name: a user script always
-// wins.
+// wins. A script without a "#!" line is run by /bin/sh, as execvp (and
+// 3.0.6's shell) would run it.
 // Scripts get the HA_* environment of spec 5.10 (HA_CURHOST, HA_DIR,
 // HA_FUNCS, HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY, HA_NICEFAILBACK,
-// HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT), stdout is read for status
-// (running/OK/not running, spec 2.6), stderr goes to the debug log.
+// HA_LOGD, HA_DATEFMT, HA_debug, OCF_ROOT) plus ha.cf's "env" lines,
+// stdout is read for status (running/OK/not running, spec 2.6). stderr
+// lines are logged under the script's own tag, as resource-agents'
+// ocf_log writes them: "IPaddr(IPaddr_10.0.0.5)[pid]: INFO: ..." for the
+// built-in agents (whose start says the ifconfig command it stands for
+// and the gratuitous ARP, and whose errors say why), "script[pid]: ..."
+// otherwise; a line beginning with an ocf_log level word keeps that
+// level, the others are ERROR when the action failed, else debug.
+//
+// Scripts that hang or talk too much (3.0.6 waits forever): every action
+// runs in its own process group with a time limit, HABOX_RSC_TIMEOUT
+// (default 60 s; seconds or "500ms"; an ha.cf line "env
+// HABOX_RSC_TIMEOUT=90" wins over the environment). When it passes, the
+// group gets SIGTERM and, 2 s later, SIGKILL. A start that timed out
+// failed (the group is given up); a stop that timed out is not retried
+// and takes the stop-failure path below, treating a status that times
+// out as "still running". Output is always read to the end: the first
+// 1 MiB of stdout and the last 64 stderr lines are kept, and the log says
+// "truncated" when more came. heartbeat -k waits at most
+// HABOX_KILL_TIMEOUT (default 300 s), then exits 1 naming the pid.
 //
 // Decisions where 3.0.6 leaves room or is slow:
 //
@@ -73,6 +92,27 @@ package heartbeat
 //     same way (3.0.6 leaves both owners until a partition is seen); a
 //     takeover whose job ends after the resolution does not claim the
 //     peer's groups (no mach_down rsc_hold, habox field unchanged).
+//   - nice_failback on means auto_failback off (the guide's meaning;
+//     conf documents it). A heartbeat 3.0.6 peer whose ha.cf says
+//     nice_failback on runs legacy and never answers "starting": habox
+//     (in on/off) waits the deadlock breaker's delay, logs a warning
+//     naming the peer, becomes stable and requests its groups with
+//     ip-request, as legacy mode does. Such a pair behaves as legacy: each
+//     group fails back to its node (3.0.6 asks for its own groups with
+//     ip-request, which habox honours in every mode). 3.0.6 in on/off
+//     paired with a legacy 3.0.6 would stay STARTING for ever.
+//   - Double ownership however caused (frames of a previous run delivered
+//     late, a lost message): a group this node holds and the peer claims
+//     (the habox field of its statuses; a 3.0.6 peer's rsc_hold in
+//     auto_failback on/off) for longer than deadtime while this node is
+//     stable is released by the node that is not its keeper (the rule
+//     above), with the error line "Both machines own resource group K
+//     (for D): releasing it, P keeps it (why)". A 3.0.6 peer never
+//     releases a group on its own, so habox releases it to a 3.0.6 peer.
+//     3.0.6 only logs "Both machines own ..." and keeps both owners.
+//   - Serial lines are flushed (TCIOFLUSH) when opened, then a break is
+//     sent, as 3.0.6 does: frames left in the buffers by a previous run
+//     are not delivered.
 //   - SIGHUP (heartbeat -r) as 3.0.6: the new configuration is validated
 //     (errors are logged, the running node carries on); when ha.cf or
 //     haresources changed, heartbeat re-executes itself in place (same

@@ -1,5 +1,5 @@
 // Package ipaddr implements the IPaddr applet, heartbeat's service-address
-// takeover (spec section 7) without ifconfig, route or send_arp: an IPv4
+// takeover (spec 7: doc/spec/heartbeat-compat.md, section 7) without ifconfig, route or send_arp: an IPv4
 // address is added on the lowest free alias label <iface>:<n> with ioctls,
 // announced with gratuitous ARP from an AF_PACKET socket, and removed again
 // through rtnetlink. The IPv6addr applet does the same for IPv6 with
@@ -14,10 +14,12 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"habox/applets/cli"
+	"habox/conf"
 	"habox/hw/netif"
 )
 
@@ -31,6 +33,7 @@ Without IFACE the interface and netmask come from /proc/net/route (findif).
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
 monitor exits 0 when the address is configured and IFACE is up, else 7;
 announce (habox) repeats start's gratuitous ARP for a configured address.
+start waits up to $HABOX_IF_WAIT (default 10 s) for a missing IFACE or route.
 As an OCF agent (Pacemaker: ocf:habox:IPaddr, the action alone as argument,
 OCF_RESKEY_ip, cidr_netmask, nic, broadcast, iflabel, arp_count, arp_interval)
 it also answers meta-data and validate-all, with OCF exit codes.
@@ -99,7 +102,12 @@ func run(env *cli.Env, args []string) int {
 	rest := a.Rest()
 	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval, IfWait: DefaultIfWait}
+	if v := env.Getenv(conf.IfWaitEnv); v != "" {
+		if d, ok := conf.EnvTime(v); ok {
+			ag.IfWait = d
+		}
+	}
 	if isOCF(env, args) {
 		return OCF(env, ag, args[0])
 	}
@@ -119,11 +127,11 @@ func run(env *cli.Env, args []string) int {
 func Findif(env *cli.Env, ag *Agent, arg string) int {
 	sp, err := ParseSpec(arg)
 	if err != nil {
-		return fail(env, err)
+		return failAs(env, name+": ", err)
 	}
 	t, err := ag.Resolve(sp)
 	if err != nil {
-		return fail(env, err)
+		return failAs(env, name+": ", err)
 	}
 	c := Choice{Iface: t.Link.Name, Bits: t.Prefix.Bits(), Bcast: t.Bcast}
 	env.Out(FindIfLine(c), "\n")
@@ -142,7 +150,11 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	t, err := ag.Resolve(sp)
+	resolve := ag.Resolve
+	if action == "start" {
+		resolve = ag.ResolveWait
+	}
+	t, err := resolve(sp)
 	if err != nil {
 		var ie *InputError
 		if action == "start" || sp.Iface != "" || !errors.As(err, &ie) {
@@ -155,12 +167,18 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 			return fail(env, err)
 		}
 		if !found {
-			return stoppedResult(env, action)
+			return stoppedResult(env, name, action, sp.IP.String())
 		}
 	}
 	ip := sp.IP.String()
 	switch action {
 	case "start":
+		if sp.Iface == "" {
+			ocfLog(env, "INFO", "Using calculated nic for ", ip, ": ", t.Link.Name)
+		}
+		if sp.Bits < 0 {
+			ocfLog(env, "INFO", "Using calculated netmask for ", ip, ": ", maskString(t.Prefix.Bits()))
+		}
 		if err := start4(env, ag, t); err != nil {
 			return fail(env, err)
 		}
@@ -208,17 +226,22 @@ func newHW(env *cli.Env) (*HW, *ProcessRepeater) {
 }
 
 // start4 configures and announces t's address, telling on stderr what it
-// added; a failed announcement only warns.
+// did in the words of 3.0.6's agent (the ifconfig command it would have
+// run, the gratuitous ARP); a failed announcement only warns.
 func start4(env *cli.Env, ag *Agent, t Target) error {
 	label, changed, err := ag.Start(t)
 	if err != nil && !IsAnnounceError(err) {
 		return err
 	}
-	if err != nil {
-		env.Err(name, ": warning: ", err.Error(), "\n")
-	}
+	ip := t.Prefix.Addr().String()
 	if changed {
-		env.Err(name, ": ", t.Prefix.Addr().String(), " added as ", label, "\n")
+		ocfLog(env, "INFO", "ifconfig ", label, " ", ip, " netmask ", maskString(t.Prefix.Bits()), " broadcast ", t.Bcast.String())
+		if ag.Count > 0 {
+			ocfLog(env, "INFO", "Sending Gratuitous Arp for ", ip, " on ", label, " [", t.Link.Name, "]")
+		}
+	}
+	if err != nil {
+		ocfLog(env, "WARNING", err.Error())
 	}
 	return nil
 }
@@ -227,10 +250,21 @@ func start4(env *cli.Env, ag *Agent, t Target) error {
 func stop4(env *cli.Env, ag *Agent, t Target) error {
 	removed, err := ag.Stop(t)
 	if removed {
-		env.Err(name, ": IP Address ", t.Prefix.Addr().String(), " released\n")
+		ocfLog(env, "INFO", "IP Address ", t.Prefix.Addr().String(), " released")
 	}
 	return err
 }
+
+// ocfLog writes one line to stderr as resource-agents' ocf_log does when
+// it has no log file: "LEVEL: text" with LEVEL INFO, WARNING or ERROR.
+// Run by heartbeat, these lines reach ha-log under the agent's tag
+// ("IPaddr(IPaddr_10.0.0.5)[pid]: INFO: ...").
+func ocfLog(env *cli.Env, level string, text ...string) {
+	env.Err(level, ": ", strings.Join(text, ""), "\n")
+}
+
+// maskString is a prefix length as a dotted netmask.
+func maskString(bits int) string { return Choice{Bits: bits}.Mask().String() }
 
 // reannounce is the "announce" action of both applets (a habox
 // extension): the gratuitous ARPs / neighbour advertisements of start, sent
@@ -239,46 +273,56 @@ func stop4(env *cli.Env, ag *Agent, t Target) error {
 // another interface. The daemon uses it after a healed partition, where the
 // peer had announced the address too.
 func reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip.Addr) error, r Repeater, t Target, count int, interval time.Duration) int {
-	if st != Running {
-		return int(st)
-	}
 	ip := t.Prefix.Addr()
+	if st != Running {
+		return notHere(env, name, ip.String()+" on "+t.Link.Name, st)
+	}
 	if r != nil {
 		r.Cancel(ip)
 	}
 	if err := announce(send, r, t.Link, ip, max(count, 1), interval); err != nil {
-		env.Err(name, ": warning: ", err.Error(), "\n")
+		ocfLog(env, "WARNING", err.Error())
 	}
 	return 0
 }
 
-func stoppedResult(env *cli.Env, action string) int {
+func stoppedResult(env *cli.Env, name, action, ip string) int {
 	switch action {
 	case "status":
 		env.Out("stopped\n")
 		return int(Stopped)
 	case "monitor":
 		return int(Stopped)
+	case "announce":
+		return notHere(env, name, ip, Stopped)
 	}
 	return 0
 }
 
-// fail prints err and returns its exit code: 2 for bad input and for
-// missing privileges, 1 otherwise.
-func fail(env *cli.Env, err error) int { return failAs(env, name, err) }
+// notHere is announce's answer for an address that is not configured:
+// the reason on stderr and the status code (7, "not running").
+func notHere(env *cli.Env, name, where string, st State) int {
+	env.Err(name, ": announce: ", where, " is not configured here: nothing to announce (exit ", strconv.Itoa(int(st)), ": not running)\n")
+	return int(st)
+}
 
-func failAs(env *cli.Env, name string, err error) int {
+// fail prints err as an ocf_log ERROR line and returns its exit code: 2
+// for bad input and for missing privileges, 1 otherwise.
+func fail(env *cli.Env, err error) int { return failAs(env, "ERROR: ", err) }
+
+// failAs is fail with another prefix ("IPaddr: " for --findif, whose
+// messages are compared with findif's own).
+func failAs(env *cli.Env, prefix string, err error) int {
 	var ie *InputError
+	code, hint := 1, ""
 	switch {
 	case errors.As(err, &ie):
-		env.Err(name, ": ", err.Error(), "\n")
-		return 2
+		code = 2
 	case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES):
-		env.Err(name, ": ", err.Error(), " (changing addresses needs root: CAP_NET_ADMIN and CAP_NET_RAW)\n")
-		return 2
+		code, hint = 2, " (changing addresses needs root: CAP_NET_ADMIN and CAP_NET_RAW)"
 	}
-	env.Err(name, ": ", err.Error(), "\n")
-	return 1
+	env.Err(prefix, err.Error(), hint, "\n")
+	return code
 }
 
 // ResolveAny finds sp's address on whatever interface carries it.

@@ -185,8 +185,8 @@ func TestActionsFake(t *testing.T) {
 	if code, _, _ := runFake(f, r, "192.0.2.77", "announce"); code != 0 || len(f.addrs) != n || len(f.announced) != 2 || len(r.repeats) != 2 {
 		t.Errorf("announce: code %d, %d addrs, %d announcements, repeats %v", code, len(f.addrs), len(f.announced), r.repeats)
 	}
-	if code, _, _ := runFake(f, r, "192.0.2.79", "announce"); code != 7 || len(f.announced) != 2 {
-		t.Errorf("announce of an absent address: code %d, %d announcements", code, len(f.announced))
+	if code, _, e := runFake(f, r, "192.0.2.79", "announce"); code != 7 || len(f.announced) != 2 || !strings.Contains(e, "IPaddr: announce: 192.0.2.79 on eth0 is not configured here: nothing to announce (exit 7: not running)") {
+		t.Errorf("announce of an absent address: code %d, %d announcements, stderr %q", code, len(f.announced), e)
 	}
 	// a second address gets the next label
 	runFake(f, r, "192.0.2.78/24/eth0", "start")
@@ -334,10 +334,36 @@ func TestAnnounceFailureWarns(t *testing.T) {
 	f, r := newFake(), &fakeRepeater{}
 	f.annErr = syscall.ENETDOWN
 	code, _, e := runFake(f, r, "192.0.2.77/24/eth0", "start")
-	if code != 0 || !strings.Contains(e, "warning: announcement: network is down") {
+	if code != 0 || !strings.Contains(e, "WARNING: announcement: network is down") {
 		t.Errorf("code %d stderr %q", code, e)
 	}
 	if Locate(f.addrs, netip.MustParseAddr("192.0.2.77"), 2).Here == nil || len(r.repeats) != 1 {
 		t.Errorf("address %+v, repeats %v: want added and repeating", f.addrs, r.repeats)
+	}
+}
+
+// TestActionLogLines: what start, stop and a bad interface say on stderr,
+// in 3.0.6's agent's words (ocf_log lines the daemon puts in ha-log).
+func TestActionLogLines(t *testing.T) {
+	for _, tt := range []struct {
+		arg, action string
+		code        int
+		want        string
+	}{
+		{"192.0.2.77", "start", 0, "INFO: Using calculated nic for 192.0.2.77: eth0\n" +
+			"INFO: Using calculated netmask for 192.0.2.77: 255.255.255.0\n" +
+			"INFO: ifconfig eth0:0 192.0.2.77 netmask 255.255.255.0 broadcast 192.0.2.255\n" +
+			"INFO: Sending Gratuitous Arp for 192.0.2.77 on eth0:0 [eth0]\n"},
+		{"192.0.2.77/25/eth0", "start", 0, "INFO: ifconfig eth0:0 192.0.2.77 netmask 255.255.255.128 broadcast 192.0.2.127\n" +
+			"INFO: Sending Gratuitous Arp for 192.0.2.77 on eth0:0 [eth0]\n"},
+		{"192.0.2.10/24/eth0", "start", 0, ""}, // already there: nothing done, nothing said
+		{"192.0.2.77/24/eth9", "start", 2, "ERROR: eth9: unknown interface\n"},
+		{"192.0.2.10/24/eth0", "stop", 0, "INFO: IP Address 192.0.2.10 released\n"},
+	} {
+		f, r := newFake(), &fakeRepeater{}
+		code, _, e := runFake(f, r, tt.arg, tt.action)
+		if code != tt.code || e != tt.want {
+			t.Errorf("%s %s: exit %d, stderr\n%s\nwant exit %d\n%s", tt.arg, tt.action, code, e, tt.code, tt.want)
+		}
 	}
 }

@@ -231,11 +231,11 @@ func start6(env *cli.Env, ag *Agent6, t Target) error {
 	if err != nil && !IsAnnounceError(err) {
 		return err
 	}
-	if err != nil {
-		env.Err(name6, ": warning: ", err.Error(), "\n")
-	}
 	if changed {
-		env.Err(name6, ": ", t.Prefix.String(), " added on ", t.Link.Name, "\n")
+		ocfLog(env, "INFO", t.Prefix.String(), " added on ", t.Link.Name)
+	}
+	if err != nil {
+		ocfLog(env, "WARNING", err.Error())
 	}
 	return nil
 }
@@ -244,7 +244,7 @@ func start6(env *cli.Env, ag *Agent6, t Target) error {
 func stop6(env *cli.Env, ag *Agent6, t Target) error {
 	removed, err := ag.Stop(t)
 	if removed && err == nil {
-		env.Err(name6, ": ", t.Prefix.Addr().String(), " released\n")
+		ocfLog(env, "INFO", t.Prefix.Addr().String(), " released")
 	}
 	return err
 }
@@ -287,7 +287,7 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 	default:
 		return cli.UsageError(env, usage6, "unknown action "+strconv.Quote(action))
 	}
-	fail6 := func(err error) int { return failAs(env, name6, err) }
+	fail6 := func(err error) int { return fail(env, err) }
 	sp, err := ParseSpec6(arg)
 	if err != nil {
 		return fail6(err)
@@ -298,7 +298,7 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 		if action == "start" || !errors.As(err, &ie) || sp.Iface != "" {
 			return fail6(err)
 		}
-		return stoppedResult(env, action) // no matching prefix: the address cannot be here
+		return stoppedResult(env, name6, action, sp.IP.String()) // no matching prefix: the address cannot be here
 	}
 	switch action {
 	case "start":

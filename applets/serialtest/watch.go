@@ -91,6 +91,11 @@ read:
 			var derr error
 			if keys != nil {
 				m, _, derr = keys.Decode(frame)
+				if errors.Is(derr, wire.ErrAuth) || errors.Is(derr, wire.ErrAuthIndex) {
+					// Decode builds no message it could not
+					// authenticate; describe what failed anyway.
+					m, _ = wire.ParseClassic(frame)
+				}
 			} else {
 				m, derr = wire.ParseClassic(frame)
 			}

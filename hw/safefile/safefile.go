@@ -135,14 +135,27 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 
 // EnsureDir creates dir (and its parents, 0755) when missing and gives the
 // new directory exactly mode (e.g. 01777 for a lock directory, whatever
-// the umask). It reports whether it created dir. An existing dir is left as
-// it is; a symlink to a directory is accepted as the system's choice.
+// the umask). It reports whether it created a directory. An existing dir
+// is left as it is. A symlink is the system's choice and is kept: when it
+// dangles (Debian's /var/lock -> /run/lock before /run/lock exists), its
+// target is created instead.
 func EnsureDir(dir string, mode os.FileMode) (created bool, err error) {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return false, &os.PathError{Op: "mkdir", Path: dir, Err: unix.ENOTDIR}
+	for hops := 0; hops < 8; hops++ {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return false, &os.PathError{Op: "mkdir", Path: dir, Err: unix.ENOTDIR}
+			}
+			return false, nil
 		}
-		return false, nil
+		target, lerr := os.Readlink(dir)
+		if lerr != nil {
+			break
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(dir), target)
+		}
+		dir = target
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return false, err

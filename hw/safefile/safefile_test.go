@@ -100,6 +100,18 @@ func TestEnsureDir(t *testing.T) {
 	if created, err := EnsureDir(d, 0o700); created || err != nil {
 		t.Errorf("existing dir: %v, %v", created, err)
 	}
+	// A dangling link (Debian: /var/lock -> /run/lock, /run/lock missing):
+	// its target is created, the link kept.
+	base := t.TempDir()
+	os.Symlink("../run/lock", filepath.Join(base, "lock"))
+	os.Mkdir(filepath.Join(base, "var"), 0o755)
+	os.Rename(filepath.Join(base, "lock"), filepath.Join(base, "var", "lock"))
+	if created, err := EnsureDir(filepath.Join(base, "var", "lock"), os.ModeSticky|0o777); !created || err != nil {
+		t.Errorf("dangling link: %v, %v", created, err)
+	}
+	if fi, err := os.Stat(filepath.Join(base, "run", "lock")); err != nil || fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+		t.Errorf("link target: %v %v", fi, err)
+	}
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, nil, 0o644)
 	if _, err := EnsureDir(f, 0o755); err == nil {

@@ -168,6 +168,7 @@ kernel/x/unused.ko:
 	os.Mkdir(hadir, 0o755)
 	os.WriteFile(hadir+"/ha.cf", []byte("node a\n"), 0o644)
 	os.WriteFile(hadir+"/authkeys", []byte("auth 1\n1 crc\n"), 0o600)
+	os.WriteFile(hadir+"/haresources", []byte("a 10.0.0.1\n"), 0o644)
 	os.WriteFile(dir+"/rc", []byte("bg heartbeat -f\n"), 0o644)
 	o := &Options{Habox: fakeHabox(t, dir), HaDir: hadir, KDir: kdir,
 		Load: []string{"virtio_net", "8250"}, Carry: []string{"softdog"},
@@ -236,6 +237,27 @@ kernel/x/unused.ko:
 		t.Errorf("readable authkeys: %v", err)
 	}
 	os.Chmod(hadir+"/authkeys", 0o600)
+	// An HA_DIR lacking a file a node needs is refused, naming it.
+	for _, f := range []string{"ha.cf", "authkeys", "haresources"} {
+		os.Rename(hadir+"/"+f, dir+"/moved")
+		if _, err := Build(o); err == nil || !strings.Contains(err.Error(), hadir+": no "+f) {
+			t.Errorf("HA_DIR without %s: %v", f, err)
+		}
+		os.Rename(dir+"/moved", hadir+"/"+f)
+	}
+	// authkeys added with -file is 0600 in the image whatever its mode.
+	os.WriteFile(dir+"/ak", []byte("auth 1\n1 crc\n"), 0o644)
+	o.Files["etc/ha.d/authkeys"] = dir + "/ak"
+	if a, err := Build(o); err != nil {
+		t.Error(err)
+	} else {
+		var b bytes.Buffer
+		a.WriteCpio(&b)
+		if m := parseNewc(t, b.Bytes())["etc/ha.d/authkeys"]; m.mode != TypeReg|0o600 || m.data != "auth 1\n1 crc\n" {
+			t.Errorf("-file authkeys: mode %o %q", m.mode, m.data)
+		}
+	}
+	delete(o.Files, "etc/ha.d/authkeys")
 	o.Load = []string{"nosuchmod"}
 	if _, err := Build(o); err == nil || !strings.Contains(err.Error(), "nosuchmod") {
 		t.Errorf("unknown module: %v", err)

@@ -49,6 +49,13 @@ func Build(o *Options) (*Archive, error) {
 	a.Symlink("init", "usr/sbin/habox")
 
 	if o.HaDir != "" {
+		// A node cannot start without these; an image without them is
+		// a mistake found only at boot.
+		for _, f := range []string{"ha.cf", "authkeys", "haresources"} {
+			if fi, err := os.Stat(filepath.Join(o.HaDir, f)); err != nil || !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: no %s (HA_DIR must hold ha.cf, authkeys and haresources)", o.HaDir, f)
+			}
+		}
 		if err := a.Tree("etc/ha.d", o.HaDir); err != nil {
 			return nil, err
 		}
@@ -68,6 +75,10 @@ func Build(o *Options) (*Archive, error) {
 		if err := a.File(dst, src, 0); err != nil {
 			return nil, err
 		}
+	}
+	// The keys are root's only, however they got in (-ha-dir, -file).
+	if e := a.entries["etc/ha.d/authkeys"]; e != nil && e.Mode&^0o7777 == TypeReg {
+		e.Mode = TypeReg | 0o600
 	}
 	if o.HaDir != "" && !a.Has("etc/hainit.rc") {
 		a.Bytes("etc/hainit.rc", 0o644, []byte(defaultScript(o.HaDir)))

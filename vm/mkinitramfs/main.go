@@ -83,7 +83,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mkinitramfs:", err)
 		os.Exit(1)
 	}
-	f, err := os.Create(*out + ".tmp")
+	// The image holds the cluster's keys: readable by its owner only.
+	os.Remove(*out + ".tmp")
+	f, err := os.OpenFile(*out+".tmp", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		err = a.WriteGzip(f)
 		if cerr := f.Close(); err == nil {

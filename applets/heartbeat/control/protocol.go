@@ -40,6 +40,9 @@ type Snapshot struct {
 	Nodes         []NodeInfo        // every configured node incl. self
 	Rsc           string            // none|local|foreign|all|transition
 	Params        map[string]string // ha.cf directive -> value text (conf.HaCf.Raw)
+	// Failed maps each local medium that cannot be opened (its links have
+	// Status "failed") to the reason.
+	Failed map[string]string
 }
 
 // NodeInfo is one node: Type "normal" (or "ping"), Status
@@ -49,7 +52,8 @@ type NodeInfo struct {
 	Links              []LinkInfo
 }
 
-// LinkInfo is one heartbeat link of a node: Status up|dead.
+// LinkInfo is one heartbeat link of a node: Status up|dead, or failed
+// when the local medium cannot be opened.
 type LinkInfo struct{ Name, Status string }
 
 // Daemon is what the control socket needs from the heartbeat daemon. The
@@ -189,13 +193,18 @@ func EncodeSnapshot(s Snapshot) string {
 			b.WriteString(line("link", n.Name, l.Name, l.Status))
 		}
 	}
-	names := make([]string, 0, len(s.Params))
-	for k := range s.Params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		b.WriteString(line("param", k, s.Params[k]))
+	for _, rec := range []struct {
+		kind string
+		m    map[string]string
+	}{{"param", s.Params}, {"failed", s.Failed}} {
+		names := make([]string, 0, len(rec.m))
+		for k := range rec.m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			b.WriteString(line(rec.kind, k, rec.m[k]))
+		}
 	}
 	b.WriteString(".\n")
 	return b.String()
@@ -282,6 +291,11 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 				s.Params = map[string]string{}
 			}
 			s.Params[w[1]] = w[2]
+		case w[0] == "failed" && len(w) == 3:
+			if s.Failed == nil {
+				s.Failed = map[string]string{}
+			}
+			s.Failed[w[1]] = w[2]
 		default:
 			// Unknown records are skipped: a newer daemon may add some.
 		}

@@ -64,18 +64,20 @@ func runResourceRequest(env *cli.Env, args []string, name, usage, verb string) i
 	if !validKind(kind) {
 		return cli.UsageError(env, usage, "wrong resources("+kind+").")
 	}
-	if verb == "standby" {
-		if kind == "failback" {
-			kind = "foreign" // as heartbeat's hb_standby script maps it
-		}
-		env.Out("Going standby [", kind, "].\n")
-	} else {
-		env.Out("Taking over [", kind, "] resources.\n")
+	if verb == "standby" && kind == "failback" {
+		kind = "foreign" // as heartbeat's hb_standby script maps it
 	}
 	_, err := Query(SocketPath(env, sock), Request{Verb: verb, Kind: kind})
 	var refused *RefusedError
 	switch {
 	case err == nil:
+		// Said once the daemon accepted it (3.0.6's script says it
+		// before trying, even when heartbeat is not running).
+		if verb == "standby" {
+			env.Out("Going standby [", kind, "].\n")
+		} else {
+			env.Out("Taking over [", kind, "] resources.\n")
+		}
 		return exitOK
 	case errors.As(err, &refused):
 		env.Err(name, ": refused: ", refused.Reason, "\n")

@@ -1,5 +1,5 @@
 // Package hblog writes heartbeat 3.0.6 log lines (cluster-glue 1.0.12
-// cl_log formats, spec section 6.1) to a logfile, a debugfile, syslog and
+// cl_log formats, doc/spec/heartbeat-compat.md section 6.1) to a logfile, a debugfile, syslog and
 // optionally stderr, so scripts that watch heartbeat logs keep working.
 //
 // File lines with syslogmsgfmt true (the default):
@@ -23,6 +23,7 @@ package hblog
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ type Options struct {
 	// Stderr, when set, receives every line in the file format (foreground
 	// runs).
 	Stderr io.Writer
+	// Fallback receives the lines (like Stderr) when a log file cannot be
+	// opened, besides syslog (facility daemon when none is configured).
+	Fallback io.Writer
 
 	// Entity is the program tag; default "heartbeat".
 	Entity string
@@ -126,9 +130,12 @@ var Facilities = map[string]int{
 	"local4": 20, "local5": 21, "local6": 22, "local7": 23,
 }
 
-// New opens the targets of o. A file that cannot be opened is an error; a
-// missing syslog socket is not (syslog is retried on later lines, as
-// syslog() does).
+// New opens the targets of o. A missing directory of a log file is
+// created (a bare image may lack /var/log). A file that still cannot be
+// opened is left out: the lines go to syslog (facility daemon when none is
+// configured) and to Fallback instead, and one warning says so. A missing
+// syslog socket is not an error (syslog is retried on later lines, as
+// syslog() does). Only an unknown facility is an error.
 func New(o Options) (*Logger, error) {
 	if o.Entity == "" {
 		o.Entity = "heartbeat"
@@ -154,20 +161,47 @@ func New(o Options) (*Logger, error) {
 		}
 		l.facility = fac
 	}
-	var err error
-	if o.Logfile != "" {
-		if l.log, err = openLog(o.Logfile); err != nil {
-			return nil, err
+	var failed []string
+	for _, x := range []struct {
+		path string
+		lf   **logFile
+	}{{o.Logfile, &l.log}, {o.Debugfile, &l.dbg}} {
+		if x.path == "" {
+			continue
 		}
-	}
-	if o.Debugfile != "" {
-		if l.dbg, err = openLog(o.Debugfile); err != nil {
-			l.log.close()
-			return nil, err
+		lf, err := openLog(x.path)
+		if err != nil && os.IsNotExist(err) {
+			if os.MkdirAll(filepath.Dir(x.path), 0o755) == nil {
+				lf, err = openLog(x.path)
+			}
 		}
+		if err != nil {
+			failed = append(failed, err.Error())
+			continue
+		}
+		*x.lf = lf
 	}
 	l.lastCheck = o.Now()
+	if failed != nil {
+		if l.facility < 0 {
+			l.facility = Facilities["daemon"]
+		}
+		if l.o.Stderr == nil {
+			l.o.Stderr = o.Fallback
+		}
+		l.Warn("Cannot open log file (" + strings.Join(failed, "; ") + "): logging to syslog (facility " +
+			facilityName(l.facility) + ") and stderr instead")
+	}
 	return l, nil
+}
+
+func facilityName(code int) string {
+	for n, c := range Facilities {
+		if c == code {
+			return n
+		}
+	}
+	return strconv.Itoa(code)
 }
 
 func openLog(path string) (*logFile, error) {
@@ -259,14 +293,35 @@ func (l *Logger) DebugLevel() int {
 	return int(l.debug.Load())
 }
 
-// Log writes msg at priority p to every target that takes it.
+// Log writes msg at priority p to every target that takes it. Control
+// bytes in msg are escaped and msg is cut at MaxLine bytes, so one call is
+// always one line of bounded length.
 func (l *Logger) Log(p Priority, msg string) {
 	if l == nil {
 		return
 	}
+	l.write(p, "", msg)
+}
+
+// Tagged logs text under another program's tag, as the resource agents'
+// shell library (ocf_log, logger -t TAG) does: the line reads "TAG: text"
+// where heartbeat's own read "heartbeat: [pid]: prio: text", e.g.
+// "Nov 25 13:14:54 alice IPaddr(IPaddr_10.0.0.5)[1234]: INFO: ...", so
+// text carries its own level word. p is the syslog priority and picks the
+// targets as for Log; debug lines need debug level 1. Tag and text are
+// escaped and cut as Log's messages are.
+func (l *Logger) Tagged(tag string, p Priority, text string) {
+	if l == nil || p == DebugPri && l.DebugLevel() < 1 {
+		return
+	}
+	l.write(p, sanitize(tag), text)
+}
+
+// write formats and writes one line; tag "" means heartbeat's own.
+func (l *Logger) write(p Priority, tag, msg string) {
 	now := l.o.Now()
-	msg = strings.TrimRight(msg, "\n")
-	line := l.fileLine(now, p, msg)
+	msg = sanitize(strings.TrimRight(msg, "\n"))
+	line := l.fileLine(now, p, tag, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.o.ReopenCheck > 0 && now.Sub(l.lastCheck) >= l.o.ReopenCheck {
@@ -287,32 +342,41 @@ func (l *Logger) Log(p Priority, msg string) {
 		io.WriteString(l.o.Stderr, line)
 	}
 	if l.facility >= 0 {
-		l.syslog(now, p, msg)
+		l.syslog(now, p, tag, msg)
 	}
 }
 
-// fileLine formats one file line per the syslogmsgfmt setting.
-func (l *Logger) fileLine(t time.Time, p Priority, msg string) string {
+// fileLine formats one file line per the syslogmsgfmt setting; with a
+// tag, "TAG: msg" replaces "heartbeat: [pid]: prio: msg".
+func (l *Logger) fileLine(t time.Time, p Priority, tag, msg string) string {
 	var b strings.Builder
 	b.Grow(64 + len(msg))
-	pid := strconv.Itoa(l.o.Pid)
 	if l.o.SyslogMsgFmt {
 		b.WriteString(t.Format("Jan 02 15:04:05 "))
 		b.WriteString(l.o.Node)
 		b.WriteByte(' ')
+	}
+	if tag != "" {
+		b.WriteString(tag)
+		b.WriteString(": ")
+	} else if l.o.SyslogMsgFmt {
 		b.WriteString(l.o.Entity)
 		b.WriteString(": [")
-		b.WriteString(pid)
+		b.WriteString(strconv.Itoa(l.o.Pid))
 		b.WriteString("]: ")
 	} else {
 		b.WriteString(l.o.Entity)
 		b.WriteByte('[')
-		b.WriteString(pid)
+		b.WriteString(strconv.Itoa(l.o.Pid))
 		b.WriteString("]: ")
+	}
+	if !l.o.SyslogMsgFmt {
 		b.WriteString(t.Format("2006/01/02_15:04:05 "))
 	}
-	b.WriteString(p.String())
-	b.WriteString(": ")
+	if tag == "" {
+		b.WriteString(p.String())
+		b.WriteString(": ")
+	}
 	b.WriteString(msg)
 	b.WriteByte('\n')
 	return b.String()
@@ -340,8 +404,11 @@ func SyslogLine(t time.Time, facility int, p Priority, entity string, pid int, m
 
 // syslog sends one line; the socket is (re)connected on demand so a
 // restarted syslog daemon is picked up. Called with l.mu held.
-func (l *Logger) syslog(t time.Time, p Priority, msg string) {
+func (l *Logger) syslog(t time.Time, p Priority, tag, msg string) {
 	line := SyslogLine(t, l.facility, p, l.o.Entity, l.o.Pid, msg)
+	if tag != "" {
+		line = line[:strings.IndexByte(line, '>')+17] + tag + ": " + msg
+	}
 	for try := 0; try < 2; try++ {
 		if l.sys == nil {
 			s, err := unixsock.DialDgram(l.o.SyslogPath)
@@ -405,24 +472,4 @@ func (l *Logger) Close() error {
 	l.facility = -1
 	l.o.Stderr = nil
 	return nil
-}
-
-// The targets heartbeat 3.0.6 ends up with when ha.cf names none of
-// logfile, debugfile and logfacility: its messages then go to ha_logd,
-// whose defaults (no /etc/logd.cf) are these (spec 6.1).
-const (
-	LogdLogfile   = "/var/log/ha-log"
-	LogdDebugfile = "/var/log/ha-debug"
-	LogdFacility  = "daemon"
-)
-
-// WithLogdDefaults returns o with the ha_logd default targets filled in
-// when o names no target at all, so a habox node without logging
-// directives logs where a 3.0.6 node would. An explicit
-// "logfacility none" counts as a target choice and is kept.
-func WithLogdDefaults(o Options) Options {
-	if o.Logfile == "" && o.Debugfile == "" && o.Facility == "" {
-		o.Logfile, o.Debugfile, o.Facility = LogdLogfile, LogdDebugfile, LogdFacility
-	}
-	return o
 }

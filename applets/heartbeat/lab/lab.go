@@ -14,7 +14,7 @@
 // on node1 per haresources. Each node runs in its own UTS and mount
 // namespace held by an anchor process, with per-node directories bound
 // over /etc/ha.d, /var/lib/heartbeat, /run and /var/log (see
-// shared/spec/running-heartbeat-3.0.6.md), so both habox and the stock
+// doc/spec/running-heartbeat-3.0.6.md), so both habox and the stock
 // heartbeat 3.0.6 run with their default paths.
 package lab
 
@@ -60,8 +60,12 @@ const (
 	LANPrefix = "10.77.0."
 	HBPrefix  = "10.78.0."
 	ProbePort = 7007
+	RouterIP  = "10.77.0.254"
 	// HB306 is the stock heartbeat daemon.
 	HB306 = "/usr/libexec/heartbeat/heartbeat"
+	// IPFail is 3.0.6's ipfail as Debian 12 installs it (older packages:
+	// /usr/lib/heartbeat/ipfail).
+	IPFail = "/usr/libexec/heartbeat/ipfail"
 )
 
 // Options describe the cluster a lab builds.
@@ -79,6 +83,7 @@ type Options struct {
 	Serial       bool          // add a serial medium over a socat pty pair
 	Baud         int           // serial speed, default 19200
 	Script       bool          // add the test script resource "hatest" after the VIP
+	Router       bool          // a router namespace at RouterIP on the service LAN (a ping node)
 	Watchdog     bool          // configure a fake watchdog (a regular file DIR/node/watchdog)
 	ExtraHaCf    string        // appended to ha.cf verbatim
 	Debug        int           // ha.cf debug level (0 = none)
@@ -129,6 +134,7 @@ type Lab struct {
 	Opts   Options
 	Dir    string // host directory holding per-node trees, logs and ptys
 	Client *NS
+	Router *NS // with Options.Router
 	Nodes  [2]*Node
 
 	mu       sync.Mutex
@@ -174,6 +180,11 @@ func New(t T, opts Options) *Lab {
 		l.must(n.NS.Run("sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"))
 	}
 	l.must(vethPair(l.Nodes[0].NS, "eth1", HBPrefix+"1/24", l.Nodes[1].NS, "eth1", HBPrefix+"2/24"))
+	if opts.Router {
+		l.Router = l.newNS("hlr")
+		l.must(vethPair(l.Router, "eth0", RouterIP+"/24", l.Client, "pr", ""))
+		l.must(l.Client.Run("ip", "link", "set", "pr", "master", "br0"))
+	}
 	if opts.Serial {
 		l.startSerial()
 	}

@@ -23,6 +23,9 @@ type Node struct {
 	Kind  Kind
 	NS    *NS
 	Dir   string // host directory: etc/ lib/ run/ log/ state/
+	// Env is added to the daemon's environment at Start (e.g. the habox
+	// test hook HABOX_CLOCK_OFFSET_FILE).
+	Env []string
 
 	anchor    *exec.Cmd
 	anchorPid int
@@ -119,14 +122,16 @@ func (n *Node) Authkeys() string {
 
 const hatestScript = `#!/bin/sh
 # habox lab test resource. Touch STATE/fail-start or STATE/fail-stop to make
-# start or stop fail. Events are appended to STATE/events.
+# start or stop fail, STATE/hang-start or STATE/hang-stop to make it hang
+# (its pid in STATE/hang.pid). Events are appended to STATE/events.
 d=%s
+if [ -e $d/hang-$1 ]; then echo $$ >$d/hang.pid; echo "$(date +%%s.%%N) $1-hang" >>$d/events; sleep 1000; fi
 case "$1" in
 start)
-	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)"; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
+	if [ -e $d/fail-start ]; then echo "hatest: start failure (test)" >&2; echo "$(date +%%s.%%N) start-failed" >>$d/events; exit 1; fi
 	touch $d/running; echo "$(date +%%s.%%N) start" >>$d/events; exit 0;;
 stop)
-	if [ -e $d/fail-stop ]; then echo "hatest: stop failure (test)"; echo "$(date +%%s.%%N) stop-failed" >>$d/events; exit 1; fi
+	if [ -e $d/fail-stop ]; then echo "hatest: stop failure (test)" >&2; echo "$(date +%%s.%%N) stop-failed" >>$d/events; exit 1; fi
 	rm -f $d/running; echo "$(date +%%s.%%N) stop" >>$d/events; exit 0;;
 status)
 	if [ -e $d/running ]; then echo running; else echo stopped; fi; exit 0;;
@@ -316,6 +321,7 @@ func (n *Node) Start() {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, n.Env...)
 	n.stderr = &syncBuffer{}
 	cmd.Stdout = n.stderr
 	cmd.Stderr = n.stderr
@@ -480,6 +486,32 @@ func (n *Node) SetLinks(up bool) error {
 		state = "up"
 	}
 	return n.NS.Run("sh", "-c", "ip link set eth0 "+state+" && ip link set eth1 "+state)
+}
+
+// CutUplink drops (or, cut false, lets through again) everything the
+// node sends to the router, with an nftables table of its own: the
+// node's "WAN" is dead while its service LAN and heartbeat links work.
+func (n *Node) CutUplink(cut bool) error {
+	if !cut {
+		return n.NS.Run("nft", "delete", "table", "ip", "habox_uplink")
+	}
+	if err := n.NS.Run("nft", "add", "table", "ip", "habox_uplink"); err != nil {
+		return err
+	}
+	if err := n.NS.Run("nft", "add", "chain", "ip", "habox_uplink", "out", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"); err != nil {
+		return err
+	}
+	return n.NS.Run("nft", "add", "rule", "ip", "habox_uplink", "out", "ip", "daddr", RouterIP, "drop")
+}
+
+// SetCarrier takes the bridge port of the node's eth0 down (or up): the
+// node sees its service interface lose carrier, as when a cable is pulled.
+func (n *Node) SetCarrier(up bool) error {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	return n.Lab.Client.Run("ip", "link", "set", "p"+strconv.Itoa(n.Index+1), state)
 }
 
 // HardFail takes the node down like a power loss: every process of the

@@ -49,6 +49,13 @@ type Medium interface {
 	Close() error
 }
 
+// Failer is implemented by media that keep running while their device
+// cannot be opened (serial): Failure says why, "" while the medium works.
+// Such a medium is a failed link, not one that merely hears nothing.
+type Failer interface {
+	Failure() string
+}
+
 // Stats are a medium's counters.
 type Stats struct {
 	Received  uint64 // messages handed to Run's channel
@@ -90,17 +97,32 @@ func (e *Error) Unwrap() error { return e.Err }
 var ErrUnknownType = errors.New("unsupported medium type")
 
 // MaxMessage bounds one received message (UDP datagram or serial frame).
-const MaxMessage = 64 * 1024
+// It equals wire.MaxRecv: a larger datagram is dropped (Stats.Dropped)
+// without being copied or queued, so a flood of 64 KB datagrams costs
+// neither memory nor decoding.
+const MaxMessage = 32 * 1024
+
+// DefaultIfaceWait is how long Open waits for a missing interface.
+const DefaultIfaceWait = 10 * time.Second
 
 // Open opens the medium described by an ha.cf line. log may be nil.
 func Open(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	return OpenWait(m, log, DefaultIfaceWait)
+}
+
+// OpenWait is Open with a bound on the wait for a UDP medium's interface
+// that does not exist yet (netifd or udhcpc bring it up later; for mcast,
+// until it has an IPv4 address). After the wait the medium runs as a
+// failed link (Failer) and picks the interface up when it appears; an
+// interface deleted and re-created later is picked up the same way.
+func OpenWait(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
 	switch m.Type {
 	case conf.Bcast, "udp":
-		return openBcast(m, log)
+		return openBcast(m, log, wait)
 	case conf.Mcast:
-		return openMcast(m, log)
+		return openMcast(m, log, wait)
 	case conf.Ucast:
-		return openUcast(m, log)
+		return openUcast(m, log, wait)
 	case conf.Serial:
 		return openSerial(m, log)
 	}
@@ -114,6 +136,15 @@ func newLimiter() *hblog.Limiter { return hblog.NewLimiter(5, time.Minute) }
 // logLimited logs a warning through the limiter, adding the count of lines
 // suppressed since the last one.
 func logLimited(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
+	logLimitedAt(log, lim, hblog.Warning, key, msg)
+}
+
+// logLimitedErr is logLimited at ERROR level.
+func logLimitedErr(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
+	logLimitedAt(log, lim, hblog.Err, key, msg)
+}
+
+func logLimitedAt(log *hblog.Logger, lim *hblog.Limiter, prio hblog.Priority, key, msg string) {
 	ok, n := lim.AllowN(key)
 	if !ok {
 		return
@@ -121,7 +152,7 @@ func logLimited(log *hblog.Logger, lim *hblog.Limiter, key, msg string) {
 	if n > 0 {
 		msg += " (" + hblog.SuppressedText(n) + ")"
 	}
-	log.Warn(msg)
+	log.Log(prio, msg)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -9,6 +9,7 @@ import (
 
 	"habox/applets/heartbeat/hblog"
 	"habox/conf"
+	"habox/hw/safefile"
 	"habox/hw/serial"
 )
 
@@ -16,7 +17,11 @@ import (
 // documentation can refer to them).
 var (
 	// SerialLockDir is where UUCP lock files go ("" = hw/serial.LockDir).
+	// It is created (mode 1777, as distributions make it) when missing.
 	SerialLockDir = ""
+	// SerialLockFallback is used when SerialLockDir is missing and cannot
+	// be created (a read-only /var).
+	SerialLockFallback = "/run/lock"
 	// SerialRTSCTS enables hardware flow control as 3.0.6 does; a
 	// three-wire null-modem cable needs it off.
 	SerialRTSCTS = true
@@ -42,9 +47,10 @@ type serialMedium struct {
 	log  *hblog.Logger
 	lim  *hblog.Limiter
 
-	mu   sync.Mutex
-	port *serial.Port
-	lock *serial.Lock
+	mu      sync.Mutex
+	port    *serial.Port
+	lock    *serial.Lock
+	failure string // why the line cannot be opened; "" while it is open
 
 	qmu   sync.Mutex
 	queue [][]byte
@@ -77,9 +83,10 @@ func openSerial(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	s := &serialMedium{dev: dev, baud: baud, log: log, lim: newLimiter(),
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := s.openPort(); err != nil {
-		// A line that exists but cannot be opened now is a dead link:
-		// Run keeps trying.
-		log.Error("glib: " + err.Error())
+		// A line that exists but cannot be opened now is a failed link,
+		// reported as such (log, cl_status, heartbeat -s); Run keeps
+		// trying.
+		log.Error("glib: " + s.failedText(err))
 	}
 	log.Info("glib: Starting serial heartbeat on tty " + dev + " (" + strconv.Itoa(baud) + " baud)")
 	s.writerWG.Add(1)
@@ -96,9 +103,63 @@ func validBaud(b int) bool {
 	return false
 }
 
-// openPort locks and opens the line, sends a break, and installs it.
-func (s *serialMedium) openPort() error {
-	lk, err := serial.LockDevice(SerialLockDir, s.dev)
+// failedText is the log line of a line that cannot be opened.
+func (s *serialMedium) failedText(err error) string {
+	return "serial heartbeat link " + s.dev + " FAILED (nothing sent or heard on it): " + err.Error() + "; retrying"
+}
+
+// Failure implements Failer.
+func (s *serialMedium) Failure() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failure
+}
+
+// lockDir returns the lock directory to use: SerialLockDir, created when
+// missing, else SerialLockFallback; each change is logged.
+func (s *serialMedium) lockDir() (string, error) {
+	dir := SerialLockDir
+	if dir == "" {
+		dir = serial.LockDir
+	}
+	created, err := safefile.EnsureDir(dir, os.ModeSticky|0o777)
+	if err == nil {
+		if created {
+			s.log.Warn("glib: lock directory " + dir + " was missing: created it (mode 1777)")
+		}
+		return dir, nil
+	}
+	created, ferr := safefile.EnsureDir(SerialLockFallback, os.ModeSticky|0o777)
+	if ferr != nil {
+		return "", &Error{Msg: "no lock directory: " + dir, Err: err}
+	}
+	if created {
+		s.log.Warn("glib: created lock directory " + SerialLockFallback + " (mode 1777)")
+	}
+	logLimited(s.log, s.lim, "lockdir", "glib: lock directory "+dir+" missing and cannot be created ("+errText(err)+
+		"): using "+SerialLockFallback+" for the lock of "+s.dev+" (programs using "+dir+" will not see it)")
+	return SerialLockFallback, nil
+}
+
+// openPort locks and opens the line, discards whatever waits in its
+// buffers (frames of a previous run must not be delivered now: an old
+// shutdone would hand this node's groups to the peer), sends a break, as
+// 3.0.6 does, and installs it. A failure is kept for Failure until the
+// line opens.
+func (s *serialMedium) openPort() (err error) {
+	defer func() {
+		s.mu.Lock()
+		s.failure = ""
+		if err != nil && err != os.ErrClosed {
+			s.failure = err.Error()
+		}
+		s.mu.Unlock()
+	}()
+	dir, err := s.lockDir()
+	if err != nil {
+		return err
+	}
+	lk, err := serial.LockDevice(dir, s.dev)
 	if err != nil {
 		return &Error{Msg: "cannot lock line " + s.dev, Err: err}
 	}
@@ -111,6 +172,7 @@ func (s *serialMedium) openPort() error {
 		}
 		return &Error{Msg: "cannot open " + s.dev, Err: err}
 	}
+	p.Flush()
 	p.SendBreak()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,7 +331,7 @@ func (s *serialMedium) Run(out chan<- Packet) {
 			backoff = min(2*backoff, SerialBackoffMax)
 			if err := s.openPort(); err != nil {
 				if !s.closed() {
-					logLimited(s.log, s.lim, "open", "glib: "+err.Error())
+					logLimitedErr(s.log, s.lim, "open", "glib: "+s.failedText(err))
 				}
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 
 	"habox/conf"
 	"habox/hw/hwtest"
+	"habox/hw/serial"
 )
 
 // newPty opens a pty pair: the master and the slave's path.
@@ -99,6 +100,10 @@ func TestSerialMedium(t *testing.T) {
 	big := ">>>\n" + strings.Repeat("x=0123456789abcdef0123456789abcdef\n", MaxMessage/35+10) + "<<<\n"
 	go master.Write([]byte(big + frameB))
 	recv(t, ch, slave, frameB)
+	// Run counts the drop after the read's frames were handed on.
+	for end := time.Now().Add(time.Second); m.(Statser).Stats().Dropped == 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if s := m.(Statser).Stats(); s.Dropped != 1 {
 		t.Errorf("dropped = %d, want 1", s.Dropped)
 	}
@@ -161,15 +166,18 @@ func TestSerialUnplugAndReconnect(t *testing.T) {
 func TestSerialMissingAtStartIsDeadLink(t *testing.T) {
 	serialSetup(t)
 	// A char device that cannot be opened as a tty (/dev/null: not a
-	// tty): Open succeeds (3.0.6's start-up checks pass), the line stays
-	// dead and Run keeps retrying without returning.
+	// tty): Open succeeds (3.0.6's start-up checks pass), the link is
+	// reported failed and Run keeps retrying without returning.
 	m, _, logbuf := openSerialRunning(t, "/dev/null", 19200)
 	time.Sleep(150 * time.Millisecond)
 	if err := m.Send([]byte(frameA)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logbuf.String(), "ERROR: glib: cannot open /dev/null") {
+	if !strings.Contains(logbuf.String(), "ERROR: glib: serial heartbeat link /dev/null FAILED (nothing sent or heard on it): cannot open /dev/null: not a tty; retrying") {
 		t.Errorf("log: %q", logbuf.String())
+	}
+	if why := m.(Failer).Failure(); why != "cannot open /dev/null: not a tty" {
+		t.Errorf("Failure() = %q", why)
 	}
 }
 
@@ -197,4 +205,83 @@ func TestSerialSendQueueBounded(t *testing.T) {
 	if err := m.Send(big); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Send after Close: %v", err)
 	}
+}
+
+// TestSerialLockDir: a missing lock directory is created (mode 1777); one
+// that cannot be created is replaced by the fallback with a warning; with
+// neither the medium is a failed link (Failure, an ERROR line) until a
+// lock directory appears, and then it carries frames.
+func TestSerialLockDir(t *testing.T) {
+	serialSetup(t)
+	oldFB := SerialLockFallback
+	t.Cleanup(func() { SerialLockFallback = oldFB })
+	base := t.TempDir()
+	blocker := filepath.Join(base, "file") // a regular file: nothing can be created under it
+	os.WriteFile(blocker, nil, 0o644)
+	for _, tc := range []struct {
+		name, dir, fallback string
+		used                string // where the lock must be; "" = no lock possible
+		log                 string
+	}{
+		{"missing", filepath.Join(base, "a", "lock"), filepath.Join(base, "nofb"), filepath.Join(base, "a", "lock"),
+			"WARN: glib: lock directory " + filepath.Join(base, "a", "lock") + " was missing: created it (mode 1777)"},
+		{"fallback", filepath.Join(blocker, "lock"), filepath.Join(base, "run", "lock"), filepath.Join(base, "run", "lock"),
+			"WARN: glib: lock directory " + filepath.Join(blocker, "lock") + " missing and cannot be created (Not a directory): using " + filepath.Join(base, "run", "lock")},
+		{"neither", filepath.Join(blocker, "lock"), filepath.Join(blocker, "run"), "",
+			"ERROR: glib: serial heartbeat link "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			SerialLockDir, SerialLockFallback = tc.dir, tc.fallback
+			master, slave := newPty(t)
+			m, ch, logbuf := openSerialRunning(t, slave, 115200)
+			if !strings.Contains(logbuf.String(), tc.log) {
+				t.Errorf("log %q\nwant %q", logbuf.String(), tc.log)
+			}
+			why := m.(Failer).Failure()
+			if tc.used == "" {
+				if !strings.HasPrefix(why, "no lock directory: "+tc.dir) ||
+					!strings.Contains(logbuf.String(), slave+" FAILED (nothing sent or heard on it): no lock directory") {
+					t.Fatalf("failure %q, log %q", why, logbuf.String())
+				}
+				// The fallback becomes possible: the line opens, the
+				// failure is cleared.
+				SerialLockFallback = filepath.Join(base, "late")
+				deadline := time.Now().Add(5 * time.Second)
+				for m.(Failer).Failure() != "" && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				tc.used = SerialLockFallback
+			}
+			if why := m.(Failer).Failure(); why != "" {
+				t.Fatalf("failure %q with a usable lock directory", why)
+			}
+			if fi, err := os.Stat(tc.used); err != nil || fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+				t.Errorf("lock dir %s: %v %v, want mode 1777", tc.used, fi, err)
+			}
+			if _, err := os.Stat(filepath.Join(tc.used, serial.LockName(slave))); err != nil {
+				t.Errorf("no lock file in %s: %v", tc.used, err)
+			}
+			master.Write([]byte(frameB))
+			recv(t, ch, slave, frameB)
+		})
+	}
+}
+
+// TestSerialStaleInputFlushed: frames that arrived while no heartbeat was
+// reading (a previous run's traffic in the line's buffer) are discarded
+// when the medium opens the line, as 3.0.6 does (TCIOFLUSH); only what
+// arrives afterwards is delivered.
+func TestSerialStaleInputFlushed(t *testing.T) {
+	serialSetup(t)
+	master, slave := newPty(t)
+	hwtest.HoldOpen(t, slave) // the line stays open across "restarts", as a UART's buffer does
+	const stale = ">>>\nt=shutdone\nsrc=bob\n<<<\n"
+	if _, err := master.Write([]byte(stale)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	_, ch, _ := openSerialRunning(t, slave, 115200)
+	time.Sleep(100 * time.Millisecond)
+	master.Write([]byte(frameB))
+	recv(t, ch, slave, frameB)
 }

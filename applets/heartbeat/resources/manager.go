@@ -73,6 +73,12 @@ type Manager struct {
 	otherStable  bool
 	state        rstate
 	rscrcvdAt    time.Duration // deadline, 0 = unset
+	startingAt   time.Duration // when STARTING began (comm-up)
+	// peerNice: the peer spoke the nice_failback protocol (starting or
+	// resource); legacyPeer: it did not answer ours (a 3.0.6 peer in
+	// auto_failback legacy, e.g. the guide's "nice_failback on"), so our
+	// groups are requested with ip-request as in legacy mode.
+	peerNice, legacyPeer bool
 
 	going        standby
 	standbyUntil time.Duration // 0 = none
@@ -88,7 +94,9 @@ type Manager struct {
 
 	hasResources map[string]bool // legacy: false after shutdone
 	habox        map[string]Hold // peers known to run habox -> their holding
-	doubly       map[string]bool // groups held here and claimed by the peer
+	// doubly: groups held here and claimed by the peer, with the time the
+	// double ownership was first seen (resolveDouble acts after a grace).
+	doubly map[string]time.Duration
 	// heals counts healed-partition resolutions: a takeover started
 	// before one must not claim the peer's groups when its job ends.
 	heals int
@@ -112,7 +120,7 @@ func New(cfg Config, view View) *Manager {
 		}
 	}
 	m := &Manager{cfg: cfg, view: view, held: map[string]bool{},
-		hasResources: map[string]bool{}, habox: map[string]Hold{}, doubly: map[string]bool{}}
+		hasResources: map[string]bool{}, habox: map[string]Hold{}, doubly: map[string]time.Duration{}}
 	m.nice = cfg.Mode != conf.FailbackLegacy
 	m.auto = cfg.Mode == conf.FailbackOn
 	m.otherStable = false
@@ -132,10 +140,10 @@ func New(cfg Config, view View) *Manager {
 // SetHabox records what a peer's status said in its habox field: "" for
 // a heartbeat 3.0.6 peer, else the peer's holding (none, local, foreign,
 // all, from the peer's point of view). When a group we hold was also
-// claimed by the peer (a partition, a late heartbeat) and the peer now
-// released it, the returned actions announce its addresses again so the
-// LAN's ARP caches point here.
-func (m *Manager) SetHabox(peer, field string) []Action {
+// claimed by the peer (a partition, a late heartbeat, stale frames) and the
+// peer now released it, the returned actions announce its addresses again
+// so the LAN's ARP caches point here.
+func (m *Manager) SetHabox(peer, field string, now time.Duration) []Action {
 	if field == "" {
 		delete(m.habox, peer)
 		return nil
@@ -151,8 +159,10 @@ func (m *Manager) SetHabox(peer, field string) []Action {
 		case !m.held[g.Key] || m.shutdownInProgress:
 			delete(m.doubly, g.Key)
 		case peerHas(g, peer, h):
-			m.doubly[g.Key] = true
-		case m.doubly[g.Key]:
+			if _, ok := m.doubly[g.Key]; !ok {
+				m.doubly[g.Key] = now
+			}
+		case m.isDoubly(g.Key):
 			delete(m.doubly, g.Key)
 			steps = append(steps, Step{Op: Refresh, Key: g.Key, Note: peer + " released resource group " + g.Key + " that both nodes held"})
 		}
@@ -355,10 +365,20 @@ func (m *Manager) CommUp(now time.Duration) []Action {
 	if m.nice {
 		a = append(a, sendA(NewMsg("starting")))
 		m.state = rStarting
+		m.startingAt = now
 		if m.cfg.Restarted {
 			// 3.0.6: "if (first_time && WeAreRestarting) state = STABLE".
 			m.state = rStable
 			m.localDone, m.foreignDone = true, true
+		}
+		if m.peer() == "" && !m.cfg.Restarted {
+			// ha.cf names only this node (its peer is not installed
+			// yet): nobody to negotiate with, nobody will be declared
+			// dead. 3.0.6 would stay STARTING for ever; habox takes its
+			// groups at once.
+			m.state = rStable
+			m.otherStable = true
+			a = append(a, m.reqOurResources(false)...)
 		}
 		if m.nobodyElse() && m.otherStable {
 			// Alone: the peers' groups were taken when they were declared
@@ -402,7 +422,7 @@ func (m *Manager) reqOurResources(anyway bool) []Action {
 		if m.held[k] {
 			continue
 		}
-		if m.nice || alone {
+		if (m.nice && !m.legacyPeer) || alone {
 			a = append(a, sendA(NewMsg("ip-request-resp", "dest", m.cfg.Self, "ipaddr", k, "weown", "yes", "ok", "OK")))
 		} else {
 			a = append(a, sendA(NewMsg("ip-request", "ipaddr", k)))
@@ -529,6 +549,9 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 	self := from == m.cfg.Self
 	newState := m.state
 	var a []Action
+	if !self && (t == "starting" || t == "resource") {
+		m.peerNice = true
+	}
 	if t == "starting" && !self {
 		switch m.state {
 		case rRscrcvd, rStable, rShutdown:
@@ -551,7 +574,7 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 			return append(a, logA(hblog.Err, "resource message without rsc_hold field."))
 		}
 		if !ok {
-			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+msg.Get("rsc_hold")+"]"))
+			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+hblog.Quote(msg.Get("rsc_hold"))+"]"))
 		}
 		full := msg.Get("rtype") == "full"
 		switch m.state {
@@ -692,6 +715,7 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	if node == m.cfg.Self {
 		return nil
 	}
+	clear(m.doubly) // its claims died with it
 	var a []Action
 	if m.going != sbNot {
 		a = append(a, logA(hblog.InfoPri, "Cancelling pending standby operation"))

@@ -442,7 +442,7 @@ func TestHealedPartitionHabox(t *testing.T) {
 			s.want("10.0.0.5=alice+bob svcb=alice+bob")
 			s.up["alice"], s.up["bob"] = true, true
 			for _, n := range s.names {
-				s.apply(n, s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String()))
+				s.apply(n, s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String(), s.now))
 				s.nodes[n].view.status[s.peer(n)] = "active"
 			}
 			s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
@@ -620,22 +620,22 @@ func TestDoublyHeldRefresh(t *testing.T) {
 	s.commUp("alice", "bob")
 	s.advance(2 * time.Second)
 	a := s.nodes["alice"].m
-	if acts := a.SetHabox("bob", "foreign"); len(acts) != 0 {
+	if acts := a.SetHabox("bob", "foreign", 0); len(acts) != 0 {
 		t.Fatalf("claim: %v", acts)
 	}
-	acts := a.SetHabox("bob", "none")
+	acts := a.SetHabox("bob", "none", 0)
 	if len(acts) != 1 || acts[0].Kind != Run || acts[0].Job.Steps[0].Op != Refresh || acts[0].Job.Steps[0].Key != "10.0.0.5" {
 		t.Fatalf("release: %+v", acts)
 	}
 	s.apply("alice", acts)
 	s.drain()
-	if acts := a.SetHabox("bob", "none"); len(acts) != 0 {
+	if acts := a.SetHabox("bob", "none", 0); len(acts) != 0 {
 		t.Fatalf("second release: %v", acts)
 	}
 	if !a.IsHabox("bob") {
 		t.Fatal("not habox")
 	}
-	a.SetHabox("bob", "")
+	a.SetHabox("bob", "", 0)
 	if a.IsHabox("bob") {
 		t.Fatal("3.0.6 peer seen as habox")
 	}

@@ -1,16 +1,14 @@
 package resources
 
 import (
-	"bytes"
-	"io"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"habox/applets/heartbeat/hblog"
 	"habox/conf"
 )
 
@@ -21,12 +19,13 @@ type Logger interface {
 	Error(msg string)
 	Crit(msg string)
 	Debug(level int, msg string)
+	// Tagged logs a script's line under the script's own tag, as the
+	// resource agents' ocf_log does (text carries its level word).
+	Tagged(tag string, p hblog.Priority, text string)
 }
 
-// Exec runs one resource script action: argv[0] is the name shown to the
-// program, path the file to execute. It returns the script's stdout and
-// exit code; stderr lines go to the debug log.
-type Exec func(path string, argv, env []string, stderr func(line string)) (stdout string, code int, err error)
+// Exec runs one resource script action (RunProcess, or a fake in tests).
+type Exec func(p Process) (Outcome, error)
 
 // Runner executes Manager jobs: ResourceManager's takegroup and givegroup
 // (spec 2.4-2.8) without a shell. It is safe to call Run from one
@@ -55,9 +54,16 @@ type Runner struct {
 	// resource still runs: 3.0.6 reboots here. The daemon fences (see
 	// fence.go). Nil: only logged.
 	StopFailed func(resource string)
+	// Timeout bounds every script action (HABOX_RSC_TIMEOUT; 0 means
+	// DefaultTimeout): a start that runs out of time failed, a stop that
+	// does is not retried and takes the stop-failure path.
+	Timeout time.Duration
 	// Exec runs a script; nil = os.StartProcess (RunProcess).
 	Exec Exec
 }
+
+// errNotFound is run's error for a script that Locate does not find.
+var errNotFound = errors.New("resource script not found")
 
 // DefaultInitDirs are the init directories 3.0.6's configure considered.
 var DefaultInitDirs = []string{"/etc/init.d", "/etc/rc.d/init.d", "/sbin/init.d", "/usr/local/etc/rc.d", "/etc/rc.d"}
@@ -158,7 +164,8 @@ func sameFile(a, b string) bool {
 }
 
 // GiveGroup stops a group right to left whatever its state, retrying
-// failed stops.
+// failed stops. A stop that ran out of time is not retried (the script
+// hangs; each try would cost the whole timeout again).
 func (r *Runner) GiveGroup(key string) bool {
 	g, ok := r.Groups[key]
 	if !ok {
@@ -176,16 +183,23 @@ func (r *Runner) GiveGroup(key string) bool {
 	}
 	for i := len(g.Resources) - 1; i >= 0; i-- {
 		rs := g.Resources[i]
-		ok := r.action(rs, "stop")
-		for n := 0; !ok && n < retries; n++ {
-			time.Sleep(delay)
-			r.Log.Info("Retrying failed stop operation [" + rs.Text + "]")
-			ok = r.action(rs, "stop")
-		}
-		if ok {
+		o, err := r.run(rs, "stop", true)
+		if err == errNotFound {
+			// Nothing to retry, and nothing that could be running.
+			r.Log.Error("Resource script " + rs.Script + " not found: " + rs.Text + " cannot be running; continuing with resource release.")
 			continue
 		}
-		if r.Owned(rs) {
+		for n := 0; !succeeded(o, err) && !o.TimedOut && n < retries; n++ {
+			time.Sleep(delay)
+			r.Log.Info("Retrying failed stop operation [" + rs.Text + "]")
+			o, err = r.run(rs, "stop", true)
+		}
+		if succeeded(o, err) {
+			continue
+		}
+		// After a stop that hung, a status that hangs too proves nothing:
+		// the resource may still run.
+		if owned, sure := r.status(rs); owned || !sure {
 			all = false
 			r.Log.Crit("Resource STOP failure. Reboot required!")
 			r.Log.Crit("Killing heartbeat ungracefully!")
@@ -203,11 +217,18 @@ func (r *Runner) GiveGroup(key string) bool {
 
 // Owned runs "status" and interprets stdout as ResourceManager does (2.6).
 func (r *Runner) Owned(rs conf.Resource) bool {
-	out, _, err := r.run(rs, "status", false)
-	if err != nil {
-		return false
+	owned, _ := r.status(rs)
+	return owned
+}
+
+// status is Owned that also says whether the answer is sure: a status
+// that ran out of time is not.
+func (r *Runner) status(rs conf.Resource) (owned, sure bool) {
+	o, err := r.run(rs, "status", false)
+	if o.TimedOut {
+		return false, false
 	}
-	return StatusOwned(out)
+	return err == nil && StatusOwned(o.Stdout), true
 }
 
 // StatusOwned interprets a status script's stdout (spec 2.6): "not
@@ -244,9 +265,10 @@ func globNotRunning(s string) bool {
 }
 
 func (r *Runner) action(rs conf.Resource, act string) bool {
-	_, code, err := r.run(rs, act, true)
-	return err == nil && code == 0
+	return succeeded(r.run(rs, act, true))
 }
+
+func succeeded(o Outcome, err error) bool { return err == nil && !o.TimedOut && o.Code == 0 }
 
 // Locate finds a resource script: resource.d first, then the init
 // directories. IPaddr without a user script is the habox binary itself.
@@ -286,11 +308,11 @@ func (r *Runner) initDirs() []string {
 	return nil
 }
 
-func (r *Runner) run(rs conf.Resource, act string, logRun bool) (string, int, error) {
+func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error) {
 	path, builtin, ok := r.Locate(rs.Script)
 	if !ok {
 		r.Log.Error("Cannot locate resource script " + rs.Script)
-		return "", 1, os.ErrNotExist
+		return Outcome{Code: 1}, errNotFound
 	}
 	argv := []string{path}
 	if builtin {
@@ -302,84 +324,84 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (string, int, er
 	if builtin {
 		shown = filepath.Join(r.ResourceDir, rs.Script)
 	}
+	cmdline := shown + " " + strings.Join(append(append([]string(nil), rs.Args...), act), " ")
 	if logRun {
-		r.Log.Info("Running " + shown + " " + strings.Join(append(append([]string(nil), rs.Args...), act), " "))
+		r.Log.Info("Running " + cmdline)
 	}
 	ex := r.Exec
 	if ex == nil {
 		ex = RunProcess
 	}
-	out, code, err := ex(path, argv, r.Env, func(line string) { r.Log.Debug(1, rs.Script+": "+line) })
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	o, err := ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
+	r.logStderr(rs, builtin, o, logRun && (err != nil || o.Code != 0 || o.TimedOut))
+	if o.Truncated {
+		r.Log.Warn("Output of " + cmdline + " truncated: kept the first 1 MiB of stdout and the last " +
+			strconv.Itoa(MaxStderrLines) + " lines of stderr")
+	}
+	if o.TimedOut {
+		r.Log.Error(cmdline + " timed out after " + strconv.FormatFloat(timeout.Seconds(), 'g', -1, 64) + " s (HABOX_RSC_TIMEOUT): its process group was killed")
+	}
 	if err != nil {
 		r.Log.Error("Cannot run " + shown + ": " + err.Error())
-		return out, 1, err
+		o.Code = 1
+		return o, err
 	}
-	if code != 0 && logRun {
-		r.Log.Error("Return code " + strconv.Itoa(code) + " from " + shown)
+	if o.Code != 0 && logRun && !o.TimedOut {
+		r.Log.Error("Return code " + strconv.Itoa(o.Code) + " from " + shown)
 	}
-	return out, code, nil
+	return o, nil
 }
 
-// RunProcess runs path with os.StartProcess (no shell, no os/exec):
-// stdin /dev/null, stdout captured, stderr lines to the callback. A
-// background child that keeps the pipes open does not block it: after
-// the script exits, output still buffered is read for at most 200 ms.
-func RunProcess(path string, argv, env []string, stderr func(string)) (string, int, error) {
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return "", 0, err
+// logStderr logs a script's stderr lines under its tag: "IPaddr(IPaddr_
+// 10.0.0.5)[pid]" for the built-in agents (3.0.6's OCF_RESOURCE_INSTANCE),
+// "script[pid]" otherwise. A line that starts with an ocf_log level word
+// (INFO:, WARNING:, ERROR:, ...) is logged at that level; the others at
+// ERROR when the action failed (status excepted: its exit code is an
+// answer), else at debug.
+func (r *Runner) logStderr(rs conf.Resource, builtin bool, o Outcome, failed bool) {
+	if len(o.Stderr) == 0 {
+		return
 	}
-	defer null.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return "", 0, err
+	tag := rs.Script
+	if builtin && len(rs.Args) > 0 {
+		ip, _, _ := strings.Cut(rs.Args[0], "/")
+		tag += "(" + rs.Script + "_" + ip + ")"
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return "", 0, err
-	}
-	p, err := os.StartProcess(path, argv, &os.ProcAttr{
-		Dir:   "/",
-		Env:   env,
-		Files: []*os.File{null, outW, errW},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
-		return "", 0, err
-	}
-	var out bytes.Buffer
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); io.Copy(&out, io.LimitReader(outR, 1<<20)) }()
-	go func() {
-		defer wg.Done()
-		var buf bytes.Buffer
-		io.Copy(&buf, io.LimitReader(errR, 1<<20))
-		for _, l := range strings.Split(buf.String(), "\n") {
-			if l != "" && stderr != nil {
-				stderr(l)
-			}
+	tag += "[" + strconv.Itoa(o.Pid) + "]"
+	for _, l := range o.Stderr {
+		p, ok := ocfLevel(l)
+		switch {
+		case ok:
+		case failed:
+			p, l = hblog.Err, "ERROR: "+l
+		default:
+			p = hblog.DebugPri
 		}
-	}()
-	st, werr := p.Wait()
-	deadline := time.Now().Add(200 * time.Millisecond)
-	outR.SetReadDeadline(deadline)
-	errR.SetReadDeadline(deadline)
-	wg.Wait()
-	outR.Close()
-	errR.Close()
-	if werr != nil {
-		return out.String(), 0, werr
+		r.Log.Tagged(tag, p, l)
 	}
-	code := st.ExitCode()
-	if code < 0 {
-		code = 128 // killed by a signal
+}
+
+// ocfLevel reads the level word ocf_log and ha_log put first on a line.
+func ocfLevel(line string) (hblog.Priority, bool) {
+	word, _, ok := strings.Cut(line, ":")
+	if !ok {
+		return 0, false
 	}
-	return out.String(), code, nil
+	switch word {
+	case "CRIT":
+		return hblog.Crit, true
+	case "ERROR":
+		return hblog.Err, true
+	case "WARNING", "WARN":
+		return hblog.Warning, true
+	case "INFO", "info":
+		return hblog.InfoPri, true
+	case "DEBUG", "debug":
+		return hblog.DebugPri, true
+	}
+	return 0, false
 }

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"habox/applets/heartbeat/hblog"
 	"habox/conf"
 )
 
@@ -21,8 +23,11 @@ func (l *memLog) Warn(s string)         { l.add("WARN: ", s) }
 func (l *memLog) Error(s string)        { l.add("ERROR: ", s) }
 func (l *memLog) Crit(s string)         { l.add("CRIT: ", s) }
 func (l *memLog) Debug(n int, s string) { l.add("debug: ", s) }
-func (l *memLog) String() string        { return strings.Join(l.lines, "\n") }
-func (l *memLog) has(s string) bool     { return strings.Contains(l.String(), s) }
+func (l *memLog) Tagged(tag string, p hblog.Priority, s string) {
+	l.add(p.String()+" ", tag+": "+s)
+}
+func (l *memLog) String() string    { return strings.Join(l.lines, "\n") }
+func (l *memLog) has(s string) bool { return strings.Contains(l.String(), s) }
 
 func TestStatusOwned(t *testing.T) {
 	for _, c := range []struct {
@@ -113,7 +118,7 @@ func TestStartFailureStopsGroup(t *testing.T) {
 	if got := calls(t, dir); got != "start 1,stop 2,stop 1" {
 		t.Fatalf("calls %q", got)
 	}
-	for _, want := range []string{"ERROR: Return code 1 from " + r.ResourceDir + "/b", "CRIT: Giving up resources due to failure of b::2", "debug: b: boom"} {
+	for _, want := range []string{"ERROR: Return code 1 from " + r.ResourceDir + "/b", "CRIT: Giving up resources due to failure of b::2", "]: ERROR: boom"} {
 		if !l.has(want) {
 			t.Errorf("log lacks %q:\n%s", want, l)
 		}
@@ -157,9 +162,9 @@ func TestBuiltinArgv0(t *testing.T) {
 	r, _, _ := newRunner(t)
 	r.Self = "/usr/sbin/habox"
 	var gotArgv []string
-	r.Exec = func(path string, argv, env []string, _ func(string)) (string, int, error) {
-		gotArgv = argv
-		return "Running OK\n", 0, nil
+	r.Exec = func(p Process) (Outcome, error) {
+		gotArgv = p.Argv
+		return Outcome{Stdout: "Running OK\n"}, nil
 	}
 	if !r.Owned(conf.Resource{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth0"}}) {
 		t.Fatal("not owned")
@@ -170,9 +175,9 @@ func TestBuiltinArgv0(t *testing.T) {
 }
 
 func TestRunProcessBackgroundChild(t *testing.T) {
-	out, code, err := RunProcess("/bin/sh", []string{"sh", "-c", "echo hi; sleep 5 & exit 3"}, nil, nil)
-	if err != nil || code != 3 || out != "hi\n" {
-		t.Fatalf("out %q code %d err %v", out, code, err)
+	o, err := RunProcess(Process{Path: "/bin/sh", Argv: []string{"sh", "-c", "echo hi; sleep 5 & exit 3"}, Timeout: time.Minute})
+	if err != nil || o.Code != 3 || o.Stdout != "hi\n" || o.TimedOut {
+		t.Fatalf("outcome %+v err %v", o, err)
 	}
 }
 
@@ -200,9 +205,9 @@ func TestRefreshGroup(t *testing.T) {
 			var calls []string
 			r := &Runner{Groups: map[string]conf.Group{g.Key: g}, ResourceDir: dir, InitDirs: []string{},
 				Self: "/bin/habox", Log: l,
-				Exec: func(path string, argv, env []string, _ func(string)) (string, int, error) {
-					calls = append(calls, filepath.Base(argv[0])+" "+strings.Join(argv[1:], " "))
-					return "", 0, nil
+				Exec: func(p Process) (Outcome, error) {
+					calls = append(calls, filepath.Base(p.Argv[0])+" "+strings.Join(p.Argv[1:], " "))
+					return Outcome{}, nil
 				}}
 			if res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Refresh, Key: g.Key}}}); len(res.Failed) != 0 {
 				t.Fatalf("refresh failed: %s", l)
@@ -211,5 +216,79 @@ func TestRefreshGroup(t *testing.T) {
 				t.Fatalf("calls %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStderrLogged: a script's stderr lines reach the log under its tag,
+// at their ocf_log level, at ERROR when the action failed, else at debug.
+func TestStderrLogged(t *testing.T) {
+	ip := conf.Resource{Script: "IPaddr", Args: []string{"10.0.0.5/24/eth9"}, Text: "IPaddr::10.0.0.5/24/eth9"}
+	svc := conf.Resource{Script: "svc", Text: "svc"}
+	for _, tt := range []struct {
+		name   string
+		rs     conf.Resource
+		act    string
+		stderr []string
+		code   int
+		want   []string
+	}{
+		{"IPaddr start", ip, "start", []string{"INFO: ifconfig eth0:0 10.0.0.5 netmask 255.255.255.0 broadcast 10.0.0.255", "WARNING: announcement: network is down"}, 0,
+			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: ifconfig eth0:0 10.0.0.5", "WARN IPaddr(IPaddr_10.0.0.5)[42]: WARNING: announcement: network is down"}},
+		{"IPaddr bad interface", ip, "start", []string{"ERROR: eth9: unknown interface"}, 2,
+			[]string{"ERROR IPaddr(IPaddr_10.0.0.5)[42]: ERROR: eth9: unknown interface", "ERROR: Return code 2 from"}},
+		{"failing script", svc, "start", []string{"cannot bind port 80"}, 1,
+			[]string{"ERROR svc[42]: ERROR: cannot bind port 80"}},
+		{"failing stop", svc, "stop", []string{"still busy"}, 1,
+			[]string{"ERROR svc[42]: ERROR: still busy"}},
+		{"chatty success", svc, "start", []string{"starting..."}, 0,
+			[]string{"debug svc[42]: starting..."}},
+		{"status answering 7", svc, "status", []string{"no pid file"}, 7,
+			[]string{"debug svc[42]: no pid file"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &memLog{}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "svc"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := &Runner{ResourceDir: dir, InitDirs: []string{}, Self: "/bin/habox", Log: l,
+				Exec: func(p Process) (Outcome, error) {
+					return Outcome{Pid: 42, Stderr: tt.stderr, Code: tt.code}, nil
+				}}
+			r.run(tt.rs, tt.act, tt.act != "status")
+			for _, w := range tt.want {
+				if !l.has(w) {
+					t.Errorf("log lacks %q:\n%s", w, l)
+				}
+			}
+			for _, e := range tt.stderr {
+				if n := strings.Count(l.String(), e); n != 1 {
+					t.Errorf("%q logged %d times:\n%s", e, n, l)
+				}
+			}
+		})
+	}
+}
+
+// TestMissingScript: a script that is not there fails the start at once,
+// and its stop is neither retried nor blamed on LSB compliance: the log
+// says the script was not found.
+func TestMissingScript(t *testing.T) {
+	r, l, dir := newRunner(t)
+	g := r.Groups["a::1"]
+	g.Resources = append(g.Resources, conf.Resource{Script: "maid", Args: []string{"vacuum"}, Text: "maid::vacuum"})
+	r.Groups["a::1"] = g
+	res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	if len(res.Failed) != 1 || calls(t, dir) != "start 1,start 2,stop 2,stop 1" {
+		t.Fatalf("result %+v calls %q\n%s", res, calls(t, dir), l)
+	}
+	for _, w := range []string{"ERROR: Cannot locate resource script maid", "CRIT: Giving up resources due to failure of maid::vacuum",
+		"ERROR: Resource script maid not found: maid::vacuum cannot be running; continuing with resource release."} {
+		if !l.has(w) {
+			t.Errorf("log lacks %q:\n%s", w, l)
+		}
+	}
+	if l.has("Retrying failed stop operation [maid::vacuum]") || l.has("LSB") {
+		t.Errorf("missing script retried or blamed on LSB:\n%s", l)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"habox/applets/heartbeat/hblog"
 	"strconv"
 	"time"
+
+	"habox/conf"
 )
 
 // ErrLegacy is returned by Standby in auto_failback legacy mode.
@@ -91,7 +93,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	switch m.going {
 	case sbNot:
 		if !m.otherStable {
-			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  Other side is in flux.")}
+			return []Action{logA(hblog.Warning, "standby message ["+hblog.Quote(info)+"] from "+from+" ignored.  Other side is in flux.")}
 		}
 		if m.state != rStable {
 			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}
@@ -272,6 +274,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		a = append(a, m.sendHeld(true, "")...)
 		a = append(a, m.audit()...)
 	}
+	a = append(a, m.legacyPeerCheck(now)...)
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
 		if m.going == sbMe {
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
@@ -283,7 +286,124 @@ func (m *Manager) Tick(now time.Duration) []Action {
 	if m.failbackAt != 0 && now >= m.failbackAt {
 		a = append(a, m.performAutoFailback(now)...)
 	}
+	a = append(a, m.resolveDouble(now)...)
 	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+// legacyPeerCheck: in auto_failback on/off, a heartbeat 3.0.6 peer that
+// is active but has not answered our "starting" within the deadlock
+// breaker's delay runs auto_failback legacy (3.0.6 reads the guide's
+// "nice_failback on" so). 3.0.6 would stay STARTING for ever and take
+// nothing; habox becomes stable and asks the peer for its groups with
+// ip-request, as legacy mode does: the peer hands them over (or says it
+// does not hold them), and it asks for its own groups the same way. Such
+// a pair therefore always fails back, whatever habox's own mode says.
+func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
+	peer := m.peer()
+	if !m.nice || !m.commUp || m.state != rStarting || m.peerNice || m.legacyPeer || peer == "" ||
+		m.IsHabox(peer) || m.view.NodeStatus(peer) != "active" || now < m.startingAt+m.cfg.RscrcvdDelay {
+		return nil
+	}
+	m.legacyPeer = true
+	m.state = rStable
+	m.otherStable = true
+	m.foreignDone = true
+	a := []Action{logA(hblog.Warning, "Node "+peer+" does not answer the nice_failback protocol: it runs auto_failback legacy (heartbeat 3.0.6 reads 'nice_failback on' so). Resources always fail back in this pair; set 'auto_failback off' (or on) on both nodes.")}
+	return append(a, m.reqOurResources(true)...)
+}
+
+// keeper is the node that keeps group g when it and peer both hold it:
+// the node named on its haresources line, else the lower node name.
+func (m *Manager) keeper(g conf.Group, peer string) string {
+	if g.Node == m.cfg.Self || g.Node == peer {
+		return g.Node
+	}
+	return min(m.cfg.Self, peer)
+}
+
+func (m *Manager) isDoubly(key string) bool { _, ok := m.doubly[key]; return ok }
+
+// peer returns the other node of a two-node cluster ("" if none).
+func (m *Manager) peer() string {
+	for _, n := range m.cfg.Nodes {
+		if n != m.cfg.Self {
+			return n
+		}
+	}
+	return ""
+}
+
+// resolveDouble ends a double ownership that outlasted the grace period
+// (deadtime) while this node is stable, however it came about (frames of a
+// previous run delivered late, a lost message). 3.0.6 only logs "Both
+// machines own ..." and leaves both owners. With a habox peer (its claim
+// is in the habox field of its statuses) the node that is not the keeper
+// releases the group, so exactly one owner remains whichever side acts
+// first. A 3.0.6 peer's claim is its rsc_hold (nice_failback modes only;
+// legacy 3.0.6 does not announce holdings), and as 3.0.6 never gives a
+// group up on its own, habox releases it.
+func (m *Manager) resolveDouble(now time.Duration) []Action {
+	for k := range m.doubly {
+		if !m.held[k] {
+			// Released meanwhile: a later claim needs a fresh status.
+			delete(m.doubly, k)
+		}
+	}
+	peer := m.peer()
+	if peer == "" || m.shutdownInProgress || m.Busy() || !m.isStable() || m.view.NodeStatus(peer) == "dead" {
+		return nil
+	}
+	_, habox := m.habox[peer]
+	if !habox {
+		// 3.0.6 peer: track its rsc_hold claims here (SetHabox does it for
+		// habox peers).
+		for _, g := range m.cfg.Groups {
+			claims := m.nice && m.view.NodeStatus(peer) == "active" &&
+				peerHas(g, peer, m.theirs)
+			switch {
+			case !m.held[g.Key] || !claims:
+				delete(m.doubly, g.Key)
+			case !m.isDoubly(g.Key):
+				m.doubly[g.Key] = now
+			}
+		}
+	}
+	var steps []Step
+	var a []Action
+	for _, g := range m.cfg.Groups {
+		since, ok := m.doubly[g.Key]
+		if !ok || now-since < m.cfg.Deadtime {
+			continue
+		}
+		why := peer + " is heartbeat 3.0.6, which never releases it"
+		if habox {
+			if m.keeper(g, peer) == m.cfg.Self {
+				continue // the peer releases it; SetHabox announces it again
+			}
+			why = peer + " is named for it in haresources"
+			if g.Node != peer {
+				why = peer + " is the lower node name"
+			}
+		}
+		delete(m.doubly, g.Key)
+		m.held[g.Key] = false
+		if g.Node == m.cfg.Self {
+			m.mine &^= Local
+			m.theirs |= Foreign
+		} else {
+			m.mine &^= Foreign
+			m.theirs |= Local
+		}
+		a = append(a, logA(hblog.Err, "Both machines own resource group "+g.Key+" (for "+(now-since).Round(time.Millisecond).String()+"): releasing it, "+peer+" keeps it ("+why+")."))
+		steps = append(steps, Step{Op: Give, Key: g.Key, Note: "Double ownership with " + peer + ": releasing resource group " + g.Key})
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	m.heals++
+	return append(a, m.enqueue("double", steps, func(Result) []Action {
+		return m.sendHeld(true, "")
+	})...)
 }
 
 // PartitionHealed is called when a peer considered dead turns out to be
@@ -307,13 +427,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 	}
 	var steps []Step
 	for _, g := range m.cfg.Groups {
-		keeper := g.Node
-		if keeper != m.cfg.Self && keeper != peer {
-			keeper = m.cfg.Self
-			if peer < keeper {
-				keeper = peer
-			}
-		}
+		keeper := m.keeper(g, peer)
 		switch {
 		case keeper != m.cfg.Self && m.held[g.Key] && peerHas(g, peer, peerHold):
 			m.held[g.Key] = false

@@ -81,3 +81,70 @@ func BenchmarkVerifyDecodeClassic(b *testing.B) {
 		})
 	}
 }
+
+// garbagePacket is a forged datagram of about size bytes: a status from
+// linuxha1 followed by as many one-letter fields as fit (3 bytes each in
+// classic, 8 in netstring), signed with the wrong key.
+func garbagePacket(f Format, size int) []byte {
+	wrong, _ := NewKeyringFor(1, conf.AuthSHA1, "not-the-key")
+	m := New(Status)
+	m.Add(Src, "linuxha1")
+	m.Add(Seq, "1")
+	m.Add(Ts, "1")
+	per := 3
+	if f == Netstring {
+		per = 8
+	}
+	for n := (size - 200) / per; n > 0; n-- {
+		m.Add("a", "")
+	}
+	var b []byte
+	if f == Netstring {
+		b, _ = wrong.AppendNetstring(nil, m)
+	} else {
+		b, _ = wrong.AppendClassic(nil, m)
+	}
+	return b
+}
+
+// BenchmarkRejectGarbage (issue 11.4): decode + authentication failure of
+// a forged packet as large as UDP carries (~64 KB, ~21k classic fields)
+// and of one just under MaxRecv. Reports fields per packet.
+func BenchmarkRejectGarbage(b *testing.B) {
+	kr, _ := NewKeyringFor(1, conf.AuthSHA1, "hblab-sha1-key")
+	for _, c := range []struct {
+		name string
+		f    Format
+		size int
+	}{
+		{"classic-64k", Classic, 65500},
+		{"netstring-64k", Netstring, 65500},
+		{"classic-maxrecv", Classic, MaxRecv - 1},
+		{"netstring-maxrecv", Netstring, MaxRecv - 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			pkt := garbagePacket(c.f, c.size)
+			for len(pkt) >= c.size+1 {
+				pkt = garbagePacket(c.f, c.size-(len(pkt)-c.size)-8)
+			}
+			b.SetBytes(int64(len(pkt)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := kr.Decode(pkt); err == nil {
+					b.Fatal("forged packet accepted")
+				}
+			}
+			b.ReportMetric(float64(bytesCount(pkt)), "fields")
+		})
+	}
+}
+
+func bytesCount(p []byte) int {
+	n := 0
+	for _, c := range p {
+		if c == '\n' || c == ',' {
+			n++
+		}
+	}
+	return n
+}

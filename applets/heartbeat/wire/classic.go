@@ -87,53 +87,81 @@ func ParseClassic(b []byte) (*Msg, error) {
 		}
 	}
 	m := &Msg{Fields: make([]Field, 0, n+2)}
-	p := 4
+	it := classicLines{b: b, p: len(ClassicStart)}
 	for {
-		for p < len(b) && b[p] == '\n' {
-			p++
-		}
-		if p >= len(b) {
-			return nil, malformed("classic", p, "truncated, no <<<")
-		}
-		if hasPrefix(b[p:], ClassicEnd) {
-			p += len(ClassicEnd)
-			break
-		}
-		e := indexByte(b[p:], '\n')
-		if e < 0 {
-			return nil, malformed("classic", p, "truncated line")
-		}
-		if err := parseClassicLine(m, b[p:p+e], p); err != nil {
+		line, off, ok, err := it.next()
+		if err != nil {
 			return nil, err
 		}
-		p += e + 1
-	}
-	for ; p < len(b); p++ {
-		if b[p] != 0 {
-			return nil, malformed("classic", p, "data after <<<")
+		if !ok {
+			return m, nil
+		}
+		if err := parseClassicLine(m, line, off); err != nil {
+			return nil, err
 		}
 	}
-	return m, nil
 }
 
-func parseClassicLine(m *Msg, line []byte, off int) error {
+// classicLines iterates over the field lines of a classic message after
+// ">>>\n", without allocating.
+type classicLines struct {
+	b []byte
+	p int
+}
+
+// next returns the next non-blank line (without its LF) and its offset;
+// ok is false at a valid end ("<<<\n" and only NULs after it).
+func (it *classicLines) next() (line []byte, off int, ok bool, err error) {
+	b, p := it.b, it.p
+	for p < len(b) && b[p] == '\n' {
+		p++
+	}
+	if p >= len(b) {
+		return nil, p, false, malformed("classic", p, "truncated, no <<<")
+	}
+	if hasPrefix(b[p:], ClassicEnd) {
+		for q := p + len(ClassicEnd); q < len(b); q++ {
+			if b[q] != 0 {
+				return nil, q, false, malformed("classic", q, "data after <<<")
+			}
+		}
+		it.p = len(b)
+		return nil, p, false, nil
+	}
+	e := indexByte(b[p:], '\n')
+	if e < 0 {
+		return nil, p, false, malformed("classic", p, "truncated line")
+	}
+	it.p = p + e + 1
+	return b[p : p+e], p, true, nil
+}
+
+// splitClassicLine splits "[(t)]name=value" and checks the type prefix.
+func splitClassicLine(line []byte, off int) (FieldType, []byte, []byte, error) {
 	t := String
 	if len(line) > 0 && line[0] == '(' {
 		if len(line) < 3 || line[2] != ')' || line[1] < '0' || line[1] > '9' {
-			return malformed("classic", off, "bad type prefix in "+quote(line))
+			return 0, nil, nil, malformed("classic", off, "bad type prefix in "+quote(line))
 		}
 		t = FieldType(line[1] - '0')
 		if t != Binary {
 			// "(0)" is rejected by 3.0.6 as well.
-			return &Error{Op: "classic", Off: off, Detail: "type " + strconv.Itoa(int(t)), Err: ErrFieldType}
+			return 0, nil, nil, &Error{Op: "classic", Off: off, Detail: "type " + strconv.Itoa(int(t)), Err: ErrFieldType}
 		}
 		line = line[3:]
 	}
 	eq := indexByte(line, '=')
 	if eq <= 0 {
-		return malformed("classic", off, "no name= in "+quote(line))
+		return 0, nil, nil, malformed("classic", off, "no name= in "+quote(line))
 	}
-	name, val := line[:eq], line[eq+1:]
+	return t, line[:eq], line[eq+1:], nil
+}
+
+func parseClassicLine(m *Msg, line []byte, off int) error {
+	t, name, val, err := splitClassicLine(line, off)
+	if err != nil {
+		return err
+	}
 	var v []byte
 	if t == Binary {
 		v = make([]byte, base64.StdEncoding.DecodedLen(len(val)))

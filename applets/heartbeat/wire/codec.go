@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"crypto/subtle"
+	"encoding/base64"
 	"strconv"
 )
 
@@ -34,7 +36,16 @@ func Detect(b []byte) Format {
 	return 0
 }
 
-// Decode parses and authenticates one payload (a datagram or a serial
+// Bounds on a received message, checked before anything is parsed or
+// allocated (issue 11.4). R1 traffic is far below both: a status is ~300
+// bytes and 15 fields; the largest message, repnodes with 100 nodes of 99
+// bytes, is ~20 KB and 10 fields.
+const (
+	MaxRecv   = 32768 // bytes; larger payloads fail with ErrTooLarge
+	MaxFields = 256   // fields; more fail with ErrTooLarge
+)
+
+// Decode authenticates and parses one payload (a datagram or a serial
 // frame), auto-detecting the encoding as 3.0.6 does:
 //
 //   - netstring: authenticated only by the trailing "LEN:N token,"
@@ -44,11 +55,14 @@ func Detect(b []byte) Format {
 //   - classic: authenticated by its auth field, with index N's own method
 //     and key, over the field lines other than auth.
 //
-// Trailing NUL bytes are accepted. On an authentication failure (errors.Is
-// ErrAuth or ErrAuthIndex) the parsed message is returned as well, so the
-// caller can log its src; on any other error the message is nil.
+// Trailing NUL bytes are accepted. Rejection is cheap and comes first: a
+// payload of MaxRecv bytes or more, or with more than MaxFields fields, is
+// refused unread; the framing is checked and the token verified without
+// allocating per field; only an authentic payload is built into a Msg. On
+// any error the message is nil; an authentication error (errors.Is ErrAuth
+// or ErrAuthIndex) names the payload's src, quoted.
 func (k *Keyring) Decode(b []byte) (*Msg, Format, error) {
-	if len(b) >= MaxMsg {
+	if len(b) >= MaxRecv {
 		return nil, 0, &Error{Op: "decode", Detail: strconv.Itoa(len(b)) + " bytes", Err: ErrTooLarge}
 	}
 	switch Detect(b) {
@@ -62,63 +76,160 @@ func (k *Keyring) Decode(b []byte) (*Msg, Format, error) {
 	return nil, 0, malformed("decode", 0, "neither ### nor >>> at start")
 }
 
+// tokenOK compares a received token with the expected one in constant
+// time.
+func tokenOK(want, got []byte) bool { return subtle.ConstantTimeCompare(want, got) == 1 }
+
+func nodeDetail(src []byte, hasSrc bool) string {
+	if !hasSrc {
+		return "no src"
+	}
+	return "node [" + quote(src) + "]"
+}
+
 func (k *Keyring) decodeNetstring(b []byte) (*Msg, error) {
-	m, n, err := ParseNetstring(b)
+	s, err := scanNetstring(b, MaxFields)
 	if err != nil {
 		return nil, err
 	}
+	n := s.end
 	rest := b[n:]
 	for len(rest) > 0 && rest[len(rest)-1] == 0 {
 		rest = rest[:len(rest)-1]
 	}
 	if len(rest) == 0 {
-		return m, &Error{Op: "netstring", Off: n, Detail: "no auth trailer", Err: ErrAuth}
+		return nil, &Error{Op: "netstring", Off: n, Detail: "no auth trailer, " + nodeDetail(s.src, s.hasSrc), Err: ErrAuth}
 	}
 	item, next, err := peelNetstring(rest, 0)
 	if err != nil || next != len(rest) {
-		return m, &Error{Op: "netstring", Off: n, Detail: "malformed auth trailer", Err: ErrAuth}
+		return nil, &Error{Op: "netstring", Off: n, Detail: "malformed auth trailer, " + nodeDetail(s.src, s.hasSrc), Err: ErrAuth}
 	}
 	idx, tok, ok := parseAuthValue(rest[item : next-1])
 	if !ok {
-		return m, &Error{Op: "netstring", Off: n, Detail: "malformed auth trailer", Err: ErrAuth}
+		return nil, &Error{Op: "netstring", Off: n, Detail: "malformed auth trailer, " + nodeDetail(s.src, s.hasSrc), Err: ErrAuth}
 	}
 	if idx < 0 || idx >= MaxAuth || k.keys[idx] == nil {
-		return m, &Error{Op: "netstring", Off: n, Detail: "index " + strconv.Itoa(idx), Err: ErrAuthIndex}
+		return nil, &Error{Op: "netstring", Off: n, Detail: "index " + strconv.Itoa(idx) + ", " + nodeDetail(s.src, s.hasSrc), Err: ErrAuthIndex}
 	}
 	var buf [64]byte
-	want := appendToken(buf[:0], k.keys[idx].method, k.keys[k.active].key, b[:n])
-	if string(want) != string(tok) {
-		return m, &Error{Op: "netstring", Off: n, Detail: "node [" + m.Get(Src) + "]", Err: ErrAuth}
+	if !tokenOK(appendToken(buf[:0], k.keys[idx].method, k.keys[k.active].key, b[:n]), tok) {
+		return nil, &Error{Op: "netstring", Off: n, Detail: nodeDetail(s.src, s.hasSrc), Err: ErrAuth}
 	}
-	return m, nil
+	return buildNetstring(b, s), nil
 }
 
 func (k *Keyring) decodeClassic(b []byte) (*Msg, error) {
-	m, err := ParseClassic(b)
-	if err != nil {
-		return nil, err
+	// First pass, allocation-free: validate every line as ParseClassic
+	// would, count the fields, find the first auth field and the src.
+	var (
+		src             []byte
+		authOff         int
+		hasAuth, hasSrc bool
+		nf              int
+		scratch, abuf   [128]byte
+	)
+	if !hasPrefix(b, ClassicStart) {
+		return nil, malformed("classic", 0, "no >>>")
 	}
-	ai := m.index(Auth)
-	if ai < 0 {
-		return m, &Error{Op: "classic", Detail: "no auth field, node [" + m.Get(Src) + "]", Err: ErrAuth}
+	it := classicLines{b: b, p: len(ClassicStart)}
+	for {
+		line, off, ok, err := it.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if nf++; nf > MaxFields {
+			return nil, &Error{Op: "classic", Off: off, Detail: "more than " + strconv.Itoa(MaxFields) + " fields", Err: ErrTooLarge}
+		}
+		t, name, val, err := classicField(line, off, scratch[:0])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !hasAuth && string(name) == Auth:
+			hasAuth, authOff = true, off
+		case !hasSrc && string(name) == Src && t == String:
+			hasSrc, src = true, val
+		}
 	}
-	idx, tok, ok := parseAuthValue(m.Fields[ai].Value)
+	if !hasAuth {
+		return nil, &Error{Op: "classic", Detail: "no auth field, " + nodeDetail(src, hasSrc), Err: ErrAuth}
+	}
+	// The auth value as parsed: LF escapes undone (binary: decoded).
+	_, _, auth, _ := classicField(b[authOff:authOff+indexByte(b[authOff:], '\n')], authOff, scratch[:0])
+	auth = append(abuf[:0], auth...)
+	if b[authOff] != '(' {
+		for i, c := range auth {
+			if c == lfEscape {
+				auth[i] = '\n'
+			}
+		}
+	}
+	idx, tok, ok := parseAuthValue(auth)
 	if !ok {
-		return m, &Error{Op: "classic", Detail: "malformed auth field, node [" + m.Get(Src) + "]", Err: ErrAuth}
+		return nil, &Error{Op: "classic", Detail: "malformed auth field, " + nodeDetail(src, hasSrc), Err: ErrAuth}
 	}
 	if idx < 0 || idx >= MaxAuth || k.keys[idx] == nil {
-		return m, &Error{Op: "classic", Detail: "Invalid authentication type [" + strconv.Itoa(idx) + "] in message", Err: ErrAuthIndex}
+		return nil, &Error{Op: "classic", Detail: "Invalid authentication type [" + strconv.Itoa(idx) + "] in message, " + nodeDetail(src, hasSrc), Err: ErrAuthIndex}
 	}
-	body, err := classicAuthInput(m, ai)
-	if err != nil {
-		return m, err
+	// Second pass: the authentication input, every line but the auth
+	// fields as classicAuthInput re-encodes it (binary values in canonical
+	// base64).
+	in := make([]byte, 0, len(b))
+	it = classicLines{b: b, p: len(ClassicStart)}
+	for {
+		line, off, ok, _ := it.next()
+		if !ok {
+			break
+		}
+		t, name, val, _ := classicField(line, off, scratch[:0])
+		if string(name) == Auth {
+			continue
+		}
+		if t == Binary {
+			in = append(in, "(1)"...)
+			in = append(in, name...)
+			in = append(in, '=')
+			in = base64.StdEncoding.AppendEncode(in, val)
+		} else {
+			in = append(in, line...)
+		}
+		in = append(in, '\n')
 	}
 	var buf [64]byte
 	e := k.keys[idx]
-	if string(appendToken(buf[:0], e.method, e.key, body)) != string(tok) {
-		return m, &Error{Op: "classic", Detail: "node [" + m.Get(Src) + "] failed authentication", Err: ErrAuth}
+	if !tokenOK(appendToken(buf[:0], e.method, e.key, in), tok) {
+		return nil, &Error{Op: "classic", Detail: nodeDetail(src, hasSrc) + " failed authentication", Err: ErrAuth}
 	}
-	return m, nil
+	return ParseClassic(b)
+}
+
+// classicField splits and checks one classic line like parseClassicLine
+// and checkName, without allocating when the decoded value of a binary
+// field fits in tmp's capacity. A string value is returned raw (LF still
+// escaped as 0x13).
+func classicField(line []byte, off int, tmp []byte) (FieldType, []byte, []byte, error) {
+	t, name, val, err := splitClassicLine(line, off)
+	if err != nil {
+		return t, name, val, err
+	}
+	if name[0] == '(' || indexByte(name, 0) >= 0 {
+		return t, name, val, &Error{Op: "classic", Off: off, Detail: quote(name), Err: ErrBadName}
+	}
+	if t == Binary {
+		n := base64.StdEncoding.DecodedLen(len(val))
+		if n > cap(tmp) {
+			tmp = make([]byte, n)
+		}
+		n, err := base64.StdEncoding.Decode(tmp[:n], val)
+		if err != nil {
+			return t, name, val, malformed("classic", off, "bad base64 in field "+quote(name))
+		}
+		val = tmp[:n]
+	}
+	return t, name, val, nil
 }
 
 // classicAuthInput is the classic authentication input: every field but the

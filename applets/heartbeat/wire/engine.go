@@ -4,6 +4,7 @@ import (
 	"habox/applets/heartbeat/hblog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// FlowControlOff starts with flow control disabled (never advertise
 	// protocol=1). The default is 3.0.6's: on.
 	FlowControlOff bool
+	// Wall returns the wall clock for the ts field; nil uses the now
+	// passed to Send (see Sender.Wall).
+	Wall func() time.Time
 }
 
 // Engine is the protocol state of one node: the Sender, the per-peer
@@ -78,7 +82,20 @@ type Engine struct {
 
 	reqPending bool
 	reqNext    time.Time
+	reqSent    int // reqnodes sent since the exchange began, unanswered
 }
+
+// GenHint is the habox-only status field that tells restarted peers which
+// generation this node remembers for them (issue 12.3): "node hexgen"
+// pairs, separated by spaces, for every node whose messages were dropped
+// as replays within HintWindow. It is inside the authenticated message; a
+// receiver only ever raises its generation because of it. 3.0.6 ignores
+// unknown fields.
+const GenHint = "habox_gen"
+
+// HintWindow is how long after the last replay from a node its
+// remembered generation is advertised in GenHint.
+const HintWindow = 10 * time.Second
 
 type peer struct {
 	name      string
@@ -93,6 +110,83 @@ type peer struct {
 	hasUUID   bool
 	ackseq    uint64 // highest of OUR seqs this node acknowledged
 	trigger   int64  // ACK trigger 0..9
+	ts        uint64 // ts (sender's wall clock) of its last accepted status
+	replayAt  time.Time
+	replayed  bool // replayAt is set: a message was dropped as a replay
+
+	// rexmitWork bounds the NS_rexmit answers (retransmissions and NAKs)
+	// and NS_nak_rexmit processing a node can cause; logBudget bounds the
+	// ERROR/WARN lines they log (issue 11.3: replays of one signed NAK).
+	rexmitWork, logBudget bucket
+}
+
+// Per-peer bounds on retransmission work and its log lines. A real peer
+// asks for a few packets after a loss; a replayed or hostile one is cut to
+// rexmitRate answers and logRate lines per second.
+const (
+	rexmitRate  = 200 // answers (copies + NAKs) per second and peer
+	rexmitBurst = 200
+	logRate     = 0.2 // ERROR/WARN lines per second and peer, after...
+	logBurst    = 10  // ...this many
+)
+
+// bucket is a token bucket driven by the caller's clock.
+type bucket struct {
+	tokens     float64
+	last       time.Time
+	suppressed int // log lines dropped since the last one allowed
+}
+
+// take refills the bucket at rate tokens/s up to burst and takes up to
+// want whole tokens; it returns how many it took.
+func (b *bucket) take(now time.Time, rate, burst float64, want int) int {
+	if b.last.IsZero() {
+		b.tokens = burst
+	} else if d := now.Sub(b.last).Seconds(); d > 0 {
+		b.tokens = min(burst, b.tokens+d*rate)
+	}
+	b.last = now
+	n := min(want, int(b.tokens))
+	b.tokens -= float64(n)
+	return n
+}
+
+// limitLog adds the non-debug lines to v within the peer's log budget; the
+// next allowed line says how many were suppressed.
+func (p *peer) limitLog(v *Verdict, now time.Time, lines ...LogLine) {
+	for _, l := range lines {
+		if l.Level == hblog.DebugPri {
+			v.Logs = append(v.Logs, l)
+			continue
+		}
+		if p.logBudget.take(now, logRate, logBurst, 1) == 0 {
+			p.logBudget.suppressed++
+			continue
+		}
+		if n := p.logBudget.suppressed; n > 0 {
+			l.Text += " (" + hblog.SuppressedText(n) + ")"
+			p.logBudget.suppressed = 0
+		}
+		v.Logs = append(v.Logs, l)
+	}
+}
+
+// currentGen reports whether a control message (NS_rexmit, NS_nak_rexmit,
+// NS_ackmsg) carries the peer's current generation (hg, absent = 0); one
+// that does not is a replay from another life of the peer (or comes before
+// its first status) and is dropped as such.
+func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
+	var gen uint64
+	ok := true
+	if hg, has := m.Lookup(Hg); has {
+		gen, ok = parseHex(hg)
+	}
+	if ok && gen == p.gen {
+		return true
+	}
+	v.Replay = true
+	v.log(hblog.Err, "should_drop_message: "+m.Type()+" from "+p.name+" with generation "+hblog.Quote(m.Get(Hg))+", current is "+u10(p.gen))
+	return false
 }
 
 // NewEngine returns an engine for c.
@@ -117,7 +211,7 @@ func NewEngine(c Config) *Engine {
 	}
 	e.Sender = &Sender{
 		Node: e.self, UUID: c.UUID, Gen: c.Gen, TTL: c.TTL, InnerAuth: c.InnerAuth,
-		Keys: c.Keys, Load: c.Load, MaxRexmitDelay: e.maxRx, DestUUID: e.UUIDOf,
+		Keys: c.Keys, Load: c.Load, MaxRexmitDelay: e.maxRx, DestUUID: e.UUIDOf, Wall: c.Wall,
 	}
 	me := e.peer(e.self)
 	me.uuid, me.hasUUID = c.UUID, true
@@ -208,6 +302,11 @@ func (e *Engine) Send(m *Msg, now time.Time) (*Msg, []LogLine, error) {
 		} else {
 			m.Del(Protocol)
 		}
+		if h := e.genHint(now); h != "" {
+			m.Set(GenHint, h)
+		} else {
+			m.Del(GenHint)
+		}
 	}
 	seq, err := e.Sender.Stamp(m, now)
 	if err != nil {
@@ -268,8 +367,15 @@ type Verdict struct {
 	Partition bool
 	// Replay: lower generation than known; dropped.
 	Replay bool
+	// RaiseGen, when not 0, is the generation this node must raise its own
+	// to: a peer's GenHint says it remembers RaiseGen-1 (or more) for us,
+	// so it drops our messages as replays.
+	RaiseGen uint64
 	// Rexmitted: this was one of the missing packets.
 	Rexmitted bool
+	// Throttled: an NS_rexmit or NS_nak_rexmit beyond the peer's
+	// retransmission budget; dropped unanswered.
+	Throttled bool
 	// Bad: dropped for missing or malformed required fields or an unknown
 	// node.
 	Bad bool
@@ -296,16 +402,17 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	tsv, hasTs := m.Lookup(Ts)
 	if typ == "" || src == "" || !hasTs {
 		v.Bad = true
-		v.log(hblog.Err, "process_clustermsg: missing from/ts/type: from "+src)
+		v.log(hblog.Err, "process_clustermsg: missing from/ts/type: from "+hblog.Quote(src))
 		return v
 	}
-	if ts, ok := parseHex(tsv); !ok || ts == 0 {
+	ts, ok := parseHex(tsv)
+	if !ok || ts == 0 {
 		v.Bad = true // silently dropped by 3.0.6
 		return v
 	}
 	if !e.isNode(src) && !(e.ping[src] && typ == NSSt) {
 		v.Bad = true
-		v.log(hblog.Err, "process_status_message: bad node ["+src+"] in message")
+		v.log(hblog.Err, "process_status_message: bad node ["+hblog.Quote(src)+"] in message")
 		return v
 	}
 	v.Link = true
@@ -320,6 +427,10 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	if m.IsNoSeq() {
 		dest := m.Get(Dest)
 		toUs := dest == "" || strings.EqualFold(dest, e.self)
+		control := typ == NSNakRexmit || typ == NSRexmit || typ == NSAckMsg
+		if control && src != e.self && !e.currentGen(p, m, &v) {
+			return v
+		}
 		if typ == NSNakRexmit {
 			s, err := m.Hex(FirstSeq)
 			if err != nil || s == 0 {
@@ -329,7 +440,11 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			}
 			if toUs {
 				v.ForUs = true
-				v.log(hblog.Err, "Irretrievably lost packet: node "+src+" seq "+u10(s))
+				if p.rexmitWork.take(now, rexmitRate, rexmitBurst, 1) == 0 {
+					v.Throttled = true
+					return v
+				}
+				p.limitLog(&v, now, LogLine{hblog.Err, "Irretrievably lost packet: node " + src + " seq " + u10(s)})
 				p.found(s)
 			}
 			return v
@@ -341,7 +456,16 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		switch typ {
 		case NSRexmit:
 			if src != e.self {
-				v.Send, v.Logs = e.Sender.Rexmit(m, src, p.ackseq, now)
+				n := p.rexmitWork.take(now, rexmitRate, rexmitBurst, MaxRexmitBatch)
+				if n == 0 {
+					v.Throttled = true
+					return v
+				}
+				var logs []LogLine
+				v.Send, logs = e.Sender.rexmit(m, src, p.ackseq, now, n)
+				// Every request costs a token, every answer one.
+				p.rexmitWork.tokens += float64(n - max(len(v.Send), 1))
+				p.limitLog(&v, now, logs...)
 			}
 		case NSAckMsg:
 			e.ack(p, m, &v)
@@ -370,6 +494,12 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	restart := false
 
 	if gen < p.gen {
+		if src == e.self {
+			// Our own copy from before we raised our generation.
+			v.Duplicate = true
+			return v
+		}
+		p.replayAt, p.replayed = now, true
 		v.Replay = true
 		v.log(hblog.Err, "should_drop_message: attempted replay attack ["+src+"]? [gen = "+u10(gen)+", curgen = "+u10(p.gen)+"]")
 		return v
@@ -437,6 +567,14 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		if st := m.Get(St); st != "" && src != e.self {
 			p.status = st
 		}
+		if src != e.self {
+			p.ts = ts
+			p.replayed = false // its generation is fine again: no more hint
+			// A hint equal to our generation is stale (that one is accepted).
+			if g := hintFor(m.Get(GenHint), e.self); g > e.Sender.Gen && g+1 > g {
+				v.RaiseGen = g + 1
+			}
+		}
 		if e.flow && src != e.self && !m.Has(Protocol) {
 			e.flow = false
 			e.reqPending = false
@@ -455,6 +593,7 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	case RepNodes:
 		if src != e.self {
 			e.reqPending = false
+			e.reqSent = 0
 		}
 	}
 	return v
@@ -595,8 +734,69 @@ func (e *Engine) StartReqNodes(now time.Time) bool {
 	if !e.flow {
 		return false
 	}
-	e.reqPending, e.reqNext = true, now
+	e.reqPending, e.reqNext, e.reqSent = true, now, 0
 	return e.ReqNodesPending()
+}
+
+// ReqNodesUnanswered returns, while the reqnodes exchange runs, the node
+// asked, how many reqnodes it left unanswered, and the ts (its wall
+// clock, seconds) of its last status (0 if none). A peer that never
+// answers most likely drops our messages as replays: a 3.0.6 peer that
+// remembers a higher generation for us than ours.
+func (e *Engine) ReqNodesUnanswered() (node string, n int, ts uint64) {
+	if !e.ReqNodesPending() {
+		return "", 0, 0
+	}
+	node = e.reqDest()
+	return node, e.reqSent, e.peers[node].ts
+}
+
+// SetGeneration raises our generation to gen (the caller persisted it
+// first); the next message carries it, and a pending reqnodes is repeated
+// at once. A lower or equal gen is ignored: the generation never goes down.
+func (e *Engine) SetGeneration(gen uint64, now time.Time) {
+	if gen <= e.Sender.Gen {
+		return
+	}
+	e.Sender.Gen = gen
+	e.peer(e.self).gen = gen
+	if e.reqPending {
+		e.reqNext, e.reqSent = now, 0
+	}
+}
+
+// genHint returns the GenHint value: the generation remembered for every
+// node whose messages were dropped as replays within HintWindow.
+func (e *Engine) genHint(now time.Time) string {
+	var b []byte
+	for _, n := range e.nodes {
+		p := e.peers[n]
+		if n == e.self || !p.replayed || now.Sub(p.replayAt) > HintWindow || p.gen == 0 {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, n...)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, p.gen, 16)
+	}
+	return string(b)
+}
+
+// hintFor returns the generation a GenHint value gives for node (0: none
+// or malformed).
+func hintFor(h, node string) uint64 {
+	f := strings.Fields(h)
+	for i := 0; i+1 < len(f); i += 2 {
+		if strings.EqualFold(f[i], node) {
+			if g, ok := parseHex([]byte(f[i+1])); ok {
+				return g
+			}
+			return 0
+		}
+	}
+	return 0
 }
 
 // ReqNodesPending reports whether the node must still wait for repnodes
@@ -655,6 +855,7 @@ func (e *Engine) Due(now time.Time) ([]*Msg, []LogLine) {
 			logs = append(logs, l...)
 		}
 		e.reqNext = now.Add(time.Second)
+		e.reqSent++
 	}
 	return out, logs
 }

@@ -166,7 +166,9 @@ func TestReceiveSequence(t *testing.T) {
 	if out, _ := b.Due(t0.Add(500 * time.Millisecond)); len(out) != 3 {
 		t.Fatalf("repeat: %d", len(out))
 	}
-	// The sender answers with the stored copies, unchanged.
+	// The sender answers with the stored copies, unchanged (once it knows
+	// the requester's generation from a status).
+	a.Receive(wireCopy(t, b, must(b.Send(status(StActive), t0))), t0)
 	v = a.Receive(wireCopy(t, b, out[0]), t0.Add(time.Second))
 	if len(v.Send) != 1 || v.Send[0] != a.Sender.hist[2].msg || v.Deliver {
 		t.Fatalf("rexmit answer: %+v", v)
@@ -277,7 +279,7 @@ func TestReceiveGenerations(t *testing.T) {
 	}
 	bad = mk(6, 4, Status)
 	bad.Set(Src, "stranger")
-	if v = b.Receive(bad, t0); !v.Bad || !hasLog(v.Logs, "bad node [stranger]") {
+	if v = b.Receive(bad, t0); !v.Bad || !hasLog(v.Logs, `bad node ["stranger"]`) {
 		t.Fatal("unknown node")
 	}
 }

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -152,4 +154,156 @@ func FuzzEngine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refDecode is Decode as it was before the cheap-reject path (parse the
+// whole message, then authenticate it), kept as the oracle of
+// FuzzDecodeCheap: both must accept the same payloads and build the same
+// message.
+func refDecode(k *Keyring, b []byte) (*Msg, bool) {
+	switch Detect(b) {
+	case Netstring:
+		m, n, err := ParseNetstring(b)
+		if err != nil {
+			return nil, false
+		}
+		rest := b[n:]
+		for len(rest) > 0 && rest[len(rest)-1] == 0 {
+			rest = rest[:len(rest)-1]
+		}
+		item, next, err := peelNetstring(rest, 0)
+		if len(rest) == 0 || err != nil || next != len(rest) {
+			return nil, false
+		}
+		idx, tok, ok := parseAuthValue(rest[item : next-1])
+		if !ok || idx < 0 || idx >= MaxAuth || k.keys[idx] == nil {
+			return nil, false
+		}
+		return m, string(appendToken(nil, k.keys[idx].method, k.keys[k.active].key, b[:n])) == string(tok)
+	case Classic:
+		m, err := ParseClassic(b)
+		if err != nil {
+			return nil, false
+		}
+		ai := m.index(Auth)
+		if ai < 0 {
+			return nil, false
+		}
+		idx, tok, ok := parseAuthValue(m.Fields[ai].Value)
+		if !ok || idx < 0 || idx >= MaxAuth || k.keys[idx] == nil {
+			return nil, false
+		}
+		body, err := classicAuthInput(m, ai)
+		if err != nil {
+			return nil, false
+		}
+		e := k.keys[idx]
+		return m, string(appendToken(nil, e.method, e.key, body)) == string(tok)
+	}
+	return nil, false
+}
+
+// resign returns b with a valid signature under k's active entry when the
+// reference parser reads it (netstring: the trailer replaced; classic: the
+// first auth line replaced), so the fuzzer reaches the accepting paths.
+func resign(k *Keyring, b []byte) []byte {
+	switch Detect(b) {
+	case Netstring:
+		if _, n, err := ParseNetstring(b); err == nil {
+			a := k.AppendAuthValue(nil, b[:n])
+			out := append(append([]byte(nil), b[:n]...), strconv.Itoa(len(a))+":"...)
+			return append(append(out, a...), ',')
+		}
+	case Classic:
+		m, err := ParseClassic(b)
+		if err != nil {
+			return nil
+		}
+		ai := m.index(Auth)
+		if ai < 0 {
+			return nil
+		}
+		body, err := classicAuthInput(m, ai)
+		if err != nil {
+			return nil
+		}
+		it := classicLines{b: b, p: len(ClassicStart)}
+		for {
+			line, off, ok, _ := it.next()
+			if !ok {
+				return nil
+			}
+			if _, name, _, err := splitClassicLine(line, off); err == nil && string(name) == Auth {
+				out := append([]byte(nil), b[:off]...)
+				out = append(out, "auth="...)
+				out = k.AppendAuthValue(out, body)
+				return append(out, b[off+len(line):]...)
+			}
+		}
+	}
+	return nil
+}
+
+// FuzzDecodeCheap checks the cheap-reject Decode against the reference
+// (parse, then authenticate): same verdict and same message for arbitrary
+// payloads and for the same payloads validly re-signed, except that
+// payloads over MaxRecv bytes or MaxFields fields must be refused.
+func FuzzDecodeCheap(f *testing.F) {
+	for _, dir := range []string{"udp", "serial"} {
+		files, _ := filepath.Glob(filepath.Join(vecDir, dir, "*.bin"))
+		for _, p := range files {
+			b, _ := os.ReadFile(p)
+			for i, fb := range splitFrames(b) {
+				if i < 4 {
+					f.Add(fb)
+				}
+			}
+			if dir == "udp" {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte(appendixNetstring))
+	f.Add([]byte(appendixClassic))
+	f.Add([]byte(">>>\n\nt=a\r\n(1)x=AB==\n(1)auth=MSBh\nauth=1 x\x13y\n<<<\n\x00"))
+	kr := fuzzKeyring()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, b := range [][]byte{data, resign(kr, data)} {
+			if b == nil {
+				continue
+			}
+			m, _, err := kr.Decode(b)
+			ref, ok := refDecode(kr, b)
+			if ok && ref != nil && (len(b) >= MaxRecv || len(ref.Fields) > MaxFields) {
+				if !errors.Is(err, ErrTooLarge) {
+					t.Fatalf("over the limits (%d bytes, %d fields) but: %v", len(b), len(ref.Fields), err)
+				}
+				continue
+			}
+			if (err == nil) != ok {
+				t.Fatalf("Decode: %v, reference accepts: %v (%q)", err, ok, b)
+			}
+			if err == nil && !sameMsg(m, ref) {
+				t.Fatalf("messages differ")
+			}
+			if err != nil && m != nil {
+				t.Fatalf("message returned with error %v", err)
+			}
+		}
+	})
+}
+
+// TestResignAccepted: FuzzDecodeCheap's re-signing does reach the
+// accepting path (else the fuzzer would only compare rejections).
+func TestResignAccepted(t *testing.T) {
+	kr := fuzzKeyring()
+	for _, in := range []string{appendixNetstring, appendixClassic, ">>>\n\nt=a\r\n(1)x=AB==\n(1)auth=MSBh\nauth=1 x\x13y\n<<<\n\x00"} {
+		b := resign(kr, []byte(in))
+		if _, _, err := kr.Decode(b); err != nil {
+			t.Errorf("%q: %v", b, err)
+		}
+		if _, ok := refDecode(kr, b); !ok {
+			t.Errorf("%q: reference refuses", b)
+		}
+	}
 }

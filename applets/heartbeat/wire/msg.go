@@ -3,6 +3,8 @@ package wire
 import (
 	"errors"
 	"strconv"
+
+	"habox/applets/heartbeat/hblog"
 )
 
 // FieldType is the type code of a field (cluster-glue's FT_*).
@@ -297,10 +299,5 @@ func (e *Error) Error() string {
 // Unwrap returns the category sentinel.
 func (e *Error) Unwrap() error { return e.Err }
 
-// quote renders at most 40 bytes of b for an error message.
-func quote(b []byte) string {
-	if len(b) > 40 {
-		return strconv.QuoteToASCII(string(b[:40])) + "..."
-	}
-	return strconv.QuoteToASCII(string(b))
-}
+// quote renders peer bytes for an error message (see hblog.Quote).
+func quote(b []byte) string { return hblog.Quote(string(b)) }

@@ -85,31 +85,59 @@ func ParseNetstring(b []byte) (*Msg, int, error) {
 	if len(b) >= MaxMsg {
 		return nil, 0, &Error{Op: "netstring", Detail: strconv.Itoa(len(b)) + " bytes", Err: ErrTooLarge}
 	}
-	if !hasPrefix(b, NetstringStart) {
-		return nil, 0, malformed("netstring", 0, "no ###")
+	s, err := scanNetstring(b, MaxMsg)
+	if err != nil {
+		return nil, 0, err
 	}
-	// First pass: validate framing and count fields, so the second pass
-	// allocates exactly once for the fields and once for the values.
-	p, nf, nv := 4, 0, 0
-	for {
-		if hasPrefix(b[p:], NetstringEnd) {
-			break
-		}
+	return buildNetstring(b, s), s.end, nil
+}
+
+// nsScan is what the allocation-free first pass over a netstring message
+// found.
+type nsScan struct {
+	end    int // bytes through "%%%\n"
+	fields int
+	vals   int    // bytes of all items
+	src    []byte // value of the first src field (when hasSrc)
+	hasSrc bool
+}
+
+// scanNetstring validates the framing and every item of the netstring
+// message at the start of b, up to maxFields fields, without allocating.
+func scanNetstring(b []byte, maxFields int) (nsScan, error) {
+	var s nsScan
+	if !hasPrefix(b, NetstringStart) {
+		return s, malformed("netstring", 0, "no ###")
+	}
+	p := len(NetstringStart)
+	for !hasPrefix(b[p:], NetstringEnd) {
 		item, next, err := peelNetstring(b, p)
 		if err != nil {
-			return nil, 0, err
+			return s, err
 		}
-		if _, _, _, err := splitItem(b[item:next-1], item); err != nil {
-			return nil, 0, err
+		_, name, val, err := splitItem(b[item:next-1], item)
+		if err != nil {
+			return s, err
 		}
-		nf++
-		nv += next - 1 - item
+		if s.fields++; s.fields > maxFields {
+			return s, &Error{Op: "netstring", Off: p, Detail: "more than " + strconv.Itoa(maxFields) + " fields", Err: ErrTooLarge}
+		}
+		if !s.hasSrc && string(name) == Src {
+			s.src, s.hasSrc = val, true
+		}
+		s.vals += next - 1 - item
 		p = next
 	}
-	end := p + len(NetstringEnd)
-	m := &Msg{Fields: make([]Field, 0, nf+4)}
-	vals := make([]byte, 0, nv)
-	for p = 4; p < end-len(NetstringEnd); {
+	s.end = p + len(NetstringEnd)
+	return s, nil
+}
+
+// buildNetstring is the second pass: one allocation for the fields, one
+// for the values.
+func buildNetstring(b []byte, s nsScan) *Msg {
+	m := &Msg{Fields: make([]Field, 0, s.fields+4)}
+	vals := make([]byte, 0, s.vals)
+	for p := len(NetstringStart); p < s.end-len(NetstringEnd); {
 		item, next, _ := peelNetstring(b, p)
 		t, name, val, _ := splitItem(b[item:next-1], item)
 		off := len(vals)
@@ -117,7 +145,7 @@ func ParseNetstring(b []byte) (*Msg, int, error) {
 		m.Fields = append(m.Fields, Field{Name: intern(name), Type: t, Value: vals[off:len(vals):len(vals)]})
 		p = next
 	}
-	return m, end, nil
+	return m
 }
 
 // peelNetstring reads "LEN:" at p and returns the item start and the

@@ -44,6 +44,10 @@ type Sender struct {
 	// MaxRexmitDelay is ha.cf's max_rexmit_delay (default 250ms); the same
 	// copy is not retransmitted twice within MaxRexmitDelay-10ms.
 	MaxRexmitDelay time.Duration
+	// Wall returns the wall clock for ts; nil uses Stamp's now. The daemon
+	// passes time.Now() as now for its timers (monotonic) and may step
+	// Wall in tests (HABOX_CLOCK_OFFSET_FILE).
+	Wall func() time.Time
 
 	seq    uint64 // last sequence number used
 	lowseq uint64 // lowest sequence number kept (0: none yet)
@@ -100,7 +104,11 @@ func (s *Sender) Stamp(m *Msg, now time.Time) (uint64, error) {
 		m.SetHex(Seq, seq)
 	}
 	m.SetHex(Hg, s.Gen)
-	m.SetHex(Ts, uint64(now.Unix()))
+	wall := now
+	if s.Wall != nil {
+		wall = s.Wall()
+	}
+	m.SetHex(Ts, uint64(max(wall.Unix(), 1)))
 	if !noseq {
 		ld := ""
 		if s.Load != nil {
@@ -169,6 +177,11 @@ func (s *Sender) Lookup(seq uint64) (*Msg, bool) {
 // does with debugging on. It returns the messages to send — stored copies unchanged, and
 // stamped NS_nak_rexmit messages — and the log lines.
 func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*Msg, []LogLine) {
+	return s.rexmit(req, peer, acked, now, MaxRexmitBatch)
+}
+
+// rexmit is Rexmit answering with at most limit messages.
+func (s *Sender) rexmit(req *Msg, peer string, acked uint64, now time.Time, limit int) ([]*Msg, []LogLine) {
 	var out []*Msg
 	var logs []LogLine
 	first, err1 := req.Dec(FirstSeq)
@@ -182,7 +195,7 @@ func (s *Sender) Rexmit(req *Msg, peer string, acked uint64, now time.Time) ([]*
 		guard = 240 * time.Millisecond
 	}
 	first = max(first, acked+1)
-	for q := first; q <= last && len(out) < MaxRexmitBatch; q++ {
+	for q := first; q <= last && len(out) < limit; q++ {
 		if q > s.seq {
 			logs = append(logs, LogLine{hblog.Warning, "Rexmit of seq " + u10(q) + " requested. " + u10(s.seq) + " is max."})
 			break

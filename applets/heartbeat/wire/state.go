@@ -51,10 +51,20 @@ func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
 			logs = append(logs, LogLine{hblog.Warning, "BROKEN previous generation - starting at " + u10(gen)})
 		}
 	}
-	if err := WriteFileAtomic(path, FormatGeneration(gen), 0o644); err != nil {
+	if err := SaveGeneration(dir, gen); err != nil {
 		return 0, logs, err
 	}
 	return gen, logs, nil
+}
+
+// SaveGeneration writes gen to dir/hb_generation durably, as
+// NextGeneration does; used when the generation is raised while running
+// (Engine.SetGeneration), before anything carries it.
+func SaveGeneration(dir string, gen uint64) error {
+	if dir == "" {
+		dir = DefaultStateDir
+	}
+	return WriteFileAtomic(filepath.Join(dir, GenerationFile), FormatGeneration(gen), 0o644)
 }
 
 // FormatGeneration returns the 16-byte hb_generation content for gen: the

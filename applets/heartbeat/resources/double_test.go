@@ -1,0 +1,128 @@
+package resources
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStaleShutdoneDoubleOwner: a shutdone left in a serial line's buffer
+// from alice's previous run reaches bob while alice runs again and holds
+// her group (issue 17.4): bob takes it over, so both hold it. With habox
+// on both sides the double ownership is seen in the statuses' habox field
+// and resolved within the grace period: the node named in haresources
+// keeps the group, the other one releases it.
+func TestStaleShutdoneDoubleOwner(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			s.heartbeats(200 * time.Millisecond)
+			s.want(both)
+			s.deliver("bob", "alice", NewMsg("shutdone"))
+			s.drain()
+			s.want("10.0.0.5=alice+bob svcb=bob")
+			// Bounded: the grace (deadtime, 1 s here) plus the release.
+			s.heartbeats(s.nodes["bob"].m.cfg.Deadtime + 500*time.Millisecond)
+			s.want(both)
+			if !s.logged("bob", "releasing resource group 10.0.0.5") {
+				t.Errorf("bob did not log the release:\n%v", s.logs["bob"])
+			}
+			from := map[string]int{}
+			for _, n := range s.names {
+				from[n] = len(s.logs[n])
+			}
+			s.heartbeats(3 * time.Second)
+			s.want(both)
+			s.noDoubleOwner(t, from)
+		})
+	}
+}
+
+// TestDoubleOwner306Peer: the peer is heartbeat 3.0.6 (no habox field;
+// its messages are injected here), whose stale shutdone made bob take
+// alice's group while alice, restarted, claims it again in its rsc_hold.
+// 3.0.6 never gives a group up on its own, so habox releases it after the
+// grace period; nothing happens in legacy mode, where 3.0.6 announces no
+// holdings.
+func TestDoubleOwner306Peer(t *testing.T) {
+	for _, mode := range modes[1:] {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["alice"] = false // messages from alice are injected, none reach it
+			bob := s.nodes["bob"]
+			bob.view.status["alice"] = "active"
+			bob.view.heard["alice"] = true
+			bob.view.commUp = true
+			s.apply("bob", bob.m.CommUp(s.now))
+			s.drain()
+			resource := func(hold string) {
+				s.apply("bob", bob.m.Message("alice", NewMsg("resource", "rsc_hold", hold, "rtype", "full", "isstable", "1"), s.now))
+				s.drain()
+			}
+			resource("local")
+			s.advance(2 * time.Second)
+			s.want("10.0.0.5= svcb=bob")
+			s.deliver("bob", "alice", NewMsg("shutdone")) // stale, from alice's previous run
+			s.drain()
+			s.want("10.0.0.5=bob svcb=bob")
+			resource("local") // alice, running again, holds its group too
+			s.advance(bob.m.cfg.Deadtime / 2)
+			s.want("10.0.0.5=bob svcb=bob") // not before the grace period
+			s.advance(bob.m.cfg.Deadtime)
+			s.want("10.0.0.5= svcb=bob")
+			if !s.logged("bob", "alice keeps it (alice is heartbeat 3.0.6") {
+				t.Errorf("no resolution line:\n%v", s.logs["bob"])
+			}
+			if st := bob.m.RscStatus(); st != "local" {
+				t.Errorf("bob rscstatus %s, want local", st)
+			}
+		})
+	}
+}
+
+// TestOneNode: an ha.cf that names only this node (the peer is not
+// installed yet) acquires the node's groups at comm-up in every mode, is
+// stable (rscstatus not "transition") and shuts down at once (issue 17.3).
+func TestOneNode(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			v := &fakeView{status: map[string]string{"alice": "active"}, heard: map[string]bool{}, commUp: true}
+			cfg := Config{Self: "alice", Nodes: []string{"alice"}, Groups: groups[:1], Mode: mode, Deadtime: time.Second, Pid: 42}
+			m := New(cfg, v)
+			var run []string
+			var exited bool
+			var apply func(acts []Action)
+			apply = func(acts []Action) {
+				for _, a := range acts {
+					switch a.Kind {
+					case Send:
+						apply(m.Message("alice", a.Msg, 0))
+					case Run:
+						for _, s := range a.Job.Steps {
+							run = append(run, [...]string{"take", "give", "refresh"}[s.Op]+" "+s.Key)
+						}
+						apply(m.JobDone(Result{ID: a.Job.ID}, 0))
+					case Exit:
+						exited = true
+					}
+				}
+			}
+			apply(m.CommUp(0))
+			if got := strings.Join(run, ","); got != "take 10.0.0.5" {
+				t.Fatalf("jobs at comm-up: %q", got)
+			}
+			if st := m.RscStatus(); st == "transition" {
+				t.Errorf("rscstatus %s", st)
+			}
+			apply(m.Shutdown(time.Second))
+			if !exited {
+				t.Errorf("no exit after shutdown; rscstatus %s", m.RscStatus())
+			}
+			if got := strings.Join(run, ","); got != "take 10.0.0.5,give 10.0.0.5" {
+				t.Errorf("jobs: %q", got)
+			}
+		})
+	}
+}

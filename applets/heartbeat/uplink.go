@@ -1,0 +1,316 @@
+package heartbeat
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"habox/applets/heartbeat/control"
+	"habox/applets/heartbeat/membership"
+	"habox/applets/heartbeat/uplink"
+	"habox/applets/heartbeat/wire"
+	"habox/conf"
+	"habox/hw/icmp"
+	"habox/hw/netlink"
+	"habox/hw/udp"
+)
+
+// pingTarget is one address of a ping node.
+type pingTarget struct {
+	node  string
+	group bool
+	addr  [4]byte
+}
+
+// uplinkState is the daemon's side of ping nodes, carrier tracking and
+// the built-in ipfail policy (package uplink). Owned by the event loop.
+type uplinkState struct {
+	tr      *uplink.Tracker
+	pol     *uplink.Policy // nil: ping nodes only log
+	peer    string
+	conn    *icmp.Conn
+	watch   *netlink.Watcher
+	targets []pingTarget
+}
+
+// carrierEvent is a tracked interface's carrier change.
+type carrierEvent struct {
+	ifname string
+	up     bool
+}
+
+// openUplink sets up ping nodes (raw ICMP), carrier tracking (rtnetlink
+// link events) and the policy, as configured.
+func (d *daemon) openUplink() error {
+	hc := d.hc
+	if len(hc.PingNodes) == 0 && !hc.IPFail {
+		return nil
+	}
+	u := &uplinkState{}
+	var names []string
+	for _, p := range hc.PingNodes {
+		names = append(names, p.Name)
+		for _, a := range p.Addrs {
+			ip, err := udp.Resolve(a, "")
+			if err != nil {
+				return &os.PathError{Op: "ping node " + p.Name, Path: a, Err: err}
+			}
+			u.targets = append(u.targets, pingTarget{p.Name, p.Group, ip})
+		}
+	}
+	var track []string
+	if hc.IPFail {
+		track = hc.TrackCarrier
+	}
+	u.tr = uplink.NewTracker(names, track, hc.Deadping, d.now())
+	if len(u.targets) > 0 {
+		c, err := icmp.Listen(uint16(os.Getpid()))
+		if err != nil {
+			return err
+		}
+		u.conn = c
+		for _, p := range hc.PingNodes {
+			kind := "ping"
+			if p.Group {
+				kind = "ping_group"
+			}
+			d.log.Info("glib: " + kind + " heartbeat started.")
+		}
+		d.pings = make(chan pingReply, 16)
+		go d.readPings(c)
+	}
+	if len(track) > 0 {
+		w, err := netlink.WatchLinks()
+		if err != nil {
+			return err
+		}
+		u.watch = w
+		d.carriers = make(chan carrierEvent, 16)
+		go d.watchCarrier(w, track)
+	}
+	if hc.IPFail {
+		for _, n := range hc.Nodes {
+			if n != d.self {
+				u.peer = n
+			}
+		}
+		if len(hc.Nodes) != 2 {
+			d.log.Warn("ipfail's policy works between two nodes only: " + strconv.Itoa(len(hc.Nodes)) + " configured, policy off")
+		} else {
+			u.pol = uplink.NewPolicy(d.self, 2*hc.Keepalive, hc.AutoFailback == conf.FailbackOn, u.tr.Count(d.now()))
+			d.log.Info("ipfail's policy runs inside heartbeat (no ipfail process, no client API)")
+		}
+	}
+	d.up = u
+	return nil
+}
+
+// pingReply is an echo reply for us: its source and payload.
+type pingReply struct {
+	src     [4]byte
+	payload []byte
+}
+
+// readPings forwards echo replies to the event loop.
+func (d *daemon) readPings(c *icmp.Conn) {
+	buf := make([]byte, 64*1024)
+	for {
+		src, payload, err := c.Recv(buf)
+		if err != nil {
+			return
+		}
+		select {
+		case d.pings <- pingReply{src, append([]byte(nil), payload...)}:
+		case <-d.stopped:
+			return
+		}
+	}
+}
+
+// pingReplied handles an echo reply: an authenticated probe for a ping
+// node from one of its addresses is a heartbeat from that node.
+func (d *daemon) pingReplied(r pingReply) {
+	name, group, ok := uplink.ParseProbe(d.keys, r.payload)
+	if ok {
+		for _, t := range d.up.targets {
+			if t.node == name && t.group == group && t.addr == r.src {
+				d.uplinkEvents(d.up.tr.Heard(name, d.now()))
+				return
+			}
+		}
+	}
+	d.bad("ping", "bad ping reply from "+icmpAddr(r.src))
+}
+
+func icmpAddr(a [4]byte) string {
+	return strconv.Itoa(int(a[0])) + "." + strconv.Itoa(int(a[1])) + "." + strconv.Itoa(int(a[2])) + "." + strconv.Itoa(int(a[3]))
+}
+
+// watchCarrier forwards carrier changes of the tracked interfaces.
+func (d *daemon) watchCarrier(w *netlink.Watcher, track []string) {
+	for {
+		l, err := w.Next()
+		if err != nil {
+			return
+		}
+		for _, t := range track {
+			if l.Name == t {
+				select {
+				case d.carriers <- carrierEvent{t, l.Up && l.Carrier && !l.Gone}:
+				case <-d.stopped:
+					return
+				}
+			}
+		}
+	}
+}
+
+// sendProbes sends one echo request per ping address, with the payload
+// 3.0.6's ping plugin sends for each status message.
+func (d *daemon) sendProbes() {
+	if d.up == nil || d.up.conn == nil || d.fenced {
+		return
+	}
+	ts := uint64(time.Now().Unix())
+	for _, t := range d.up.targets {
+		p, err := uplink.Probe(d.keys, t.node, t.group, ts)
+		if err == nil {
+			err = d.up.conn.Echo(t.addr, p)
+		}
+		if err != nil {
+			d.log.Debug(1, "ping "+t.node+": "+err.Error())
+		}
+	}
+}
+
+func (d *daemon) uplinkEvents(ev []uplink.Event) {
+	for _, e := range ev {
+		d.logAt(e.Level, e.Text)
+	}
+}
+
+// uplinkTick runs the ping node timers and the policy.
+func (d *daemon) uplinkTick() {
+	if d.up == nil {
+		return
+	}
+	// Replies already received count before anyone is declared dead
+	// (after a stall, the tick and the replies are ready together).
+	for n := 0; n < 64; n++ {
+		select {
+		case r := <-d.pings:
+			d.pingReplied(r)
+			continue
+		default:
+		}
+		break
+	}
+	now := d.now()
+	d.uplinkEvents(d.up.tr.Tick(now))
+	p := d.up.pol
+	if p == nil {
+		return
+	}
+	peerUp := d.active && d.mem.NodeStatus(d.up.peer) == membership.Active && !d.rsc.ShuttingDown()
+	d.policyActs(p.PeerUp(peerUp))
+	d.policyActs(p.Count(d.up.tr.Count(now)))
+	d.policyActs(p.Tick(d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+}
+
+func (d *daemon) rscStable() bool { return !d.rsc.Busy() && d.rsc.RscStatus() != "transition" }
+
+// uplinkMessage handles ipfail's messages from the peer.
+func (d *daemon) uplinkMessage(src string, m *wire.Msg) {
+	if d.up == nil || d.up.pol == nil || src == d.self || src != d.up.peer {
+		return
+	}
+	if m.Type() == uplink.TClientStat {
+		if m.Get(wire.St) == "join" && m.Get("from_id") == uplink.ClientName {
+			d.policyActs(d.up.pol.Joined())
+		}
+		return
+	}
+	foreign := d.holdsGroups(true)
+	now := d.now()
+	d.policyActs(d.up.pol.Message(m.Type(), m.Get(uplink.FNumPing), foreign, d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+}
+
+func (d *daemon) policyActs(acts []uplink.Action) {
+	for _, a := range acts {
+		switch a.Kind {
+		case uplink.Log:
+			d.logAt(a.Level, a.Text)
+		case uplink.Send:
+			m := wire.New(a.Type)
+			for _, f := range a.Fields {
+				m.Add(f[0], f[1])
+			}
+			m.Add(wire.Dest, d.up.peer)
+			d.send(m)
+		case uplink.GiveUp:
+			if !d.holdsGroups(a.Hold == "foreign") {
+				d.log.Info("Nothing to give up [" + a.Hold + "]: no resource group held.")
+				continue
+			}
+			if err := d.rscStandby(a.Hold); err != nil {
+				d.log.Warn("ipfail policy: giving up " + a.Hold + " resources refused: " + err.Error())
+			}
+		}
+	}
+}
+
+// holdsGroups reports whether we hold a resource group (of the peer only,
+// when foreign): ipfail's give-up of nothing would only start an empty
+// standby exchange.
+func (d *daemon) holdsGroups(foreign bool) bool {
+	for _, k := range d.rsc.Held() {
+		for _, g := range d.cfg.Resources.Groups {
+			if g.Key == k && (!foreign || g.Node != d.self) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// announceClient sends the API client-status join of ipfail at comm-up,
+// so a 3.0.6 peer's ipfail sends its count as it does when our ipfail
+// signs on.
+func (d *daemon) announceClient() {
+	if d.up == nil || d.up.pol == nil {
+		return
+	}
+	m := wire.New(uplink.TClientStat)
+	m.Add(wire.St, "join")
+	m.Add("from_id", uplink.ClientName)
+	m.Add("to_id", uplink.ClientName)
+	m.Add("src", d.self)
+	m.Add(wire.Info, "signon")
+	m.Add("client_gen", "1")
+	d.send(m)
+}
+
+// pingNodeInfos lists the ping nodes for cl_status.
+func (d *daemon) pingNodeInfos() []control.NodeInfo {
+	if d.up == nil {
+		return nil
+	}
+	var l []control.NodeInfo
+	for _, n := range d.up.tr.Nodes() {
+		l = append(l, control.NodeInfo{Name: n, Type: "ping", Status: d.up.tr.Status(n),
+			Links: []control.LinkInfo{{Name: n, Status: d.up.tr.LinkStatus(n)}}})
+	}
+	return l
+}
+
+func (d *daemon) closeUplink() {
+	if d.up == nil {
+		return
+	}
+	if d.up.conn != nil {
+		d.up.conn.Close()
+	}
+	if d.up.watch != nil {
+		d.up.watch.Close()
+	}
+}

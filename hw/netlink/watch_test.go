@@ -1,0 +1,67 @@
+package netlink
+
+import (
+	"testing"
+	"time"
+
+	"habox/hw/hwtest"
+)
+
+// TestWatchCarrier: the dump reports a veth with carrier; taking its
+// peer down is announced as carrier loss (no polling), up again as back.
+func TestWatchCarrier(t *testing.T) {
+	ns := hwtest.NewNetns(t, "nlw")
+	ns.Exec(t, "ip", "link", "add", "w0", "type", "veth", "peer", "name", "w1")
+	ns.Exec(t, "ip", "link", "set", "w0", "up")
+	ns.Exec(t, "ip", "link", "set", "w1", "up")
+	ns.WaitUp(t, "w0")
+	var w *Watcher
+	ns.Do(t, func() {
+		var err error
+		if w, err = WatchLinks(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	defer w.Close()
+	links := make(chan Link, 64)
+	go func() {
+		for {
+			l, err := w.Next()
+			if err != nil {
+				close(links)
+				return
+			}
+			links <- l
+		}
+	}()
+	wait := func(carrier bool) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case l, ok := <-links:
+				if !ok {
+					t.Fatal("watcher ended")
+				}
+				if l.Name == "w0" && l.Carrier == carrier && l.Up {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no w0 message with carrier=%v", carrier)
+			}
+		}
+	}
+	wait(true) // from the dump
+	ns.Exec(t, "ip", "link", "set", "w1", "down")
+	wait(false)
+	ns.Exec(t, "ip", "link", "set", "w1", "up")
+	wait(true)
+}
+
+func TestParseLinksMalformed(t *testing.T) {
+	for _, b := range [][]byte{nil, make([]byte, 15), {0xff, 0xff, 0xff, 0xff, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}} {
+		if l := ParseLinks(b); l != nil {
+			t.Errorf("ParseLinks(% x) = %v", b, l)
+		}
+	}
+}
