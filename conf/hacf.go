@@ -700,9 +700,14 @@ const (
 	RscTimeoutEnv = "HABOX_RSC_TIMEOUT"
 	// KillTimeoutEnv limits how long "heartbeat -k" waits (default 300 s).
 	KillTimeoutEnv = "HABOX_KILL_TIMEOUT"
+	// IfWaitEnv bounds the wait for an interface that does not exist yet:
+	// a UDP medium's at start-up, IPaddr's on start (default 10 s).
+	IfWaitEnv = "HABOX_IF_WAIT"
 )
 
-func isTimeEnv(name string) bool { return name == RscTimeoutEnv || name == KillTimeoutEnv }
+func isTimeEnv(name string) bool {
+	return name == RscTimeoutEnv || name == KillTimeoutEnv || name == IfWaitEnv
+}
 
 // EnvTime parses the value of a time variable (RscTimeoutEnv,
 // KillTimeoutEnv) as ha.cf times are read; only times > 0 are valid.

@@ -176,6 +176,15 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 		fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
 			strconv.FormatInt(cf.Deadping.Milliseconds(), 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
 	}
+	if !cf.bad["keepalive"] {
+		for _, m := range cf.Media {
+			if m.Type == Serial {
+				if msg := SerialLoad(m.Dev, m.Baud, cf.Keepalive); msg != "" {
+					warns = append(warns, Warning{File: cf.File, Line: m.Line, Msg: msg})
+				}
+			}
+		}
+	}
 
 	if cf.IPFail && len(cf.PingNodes) == 0 && len(cf.TrackCarrier) == 0 {
 		warn("habox_ipfail", "ipfail's policy has nothing to compare: add ping or ping_group nodes (or habox_track_carrier)")
@@ -190,15 +199,18 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 	}
 
 	// check_logd_usage
-	syslog := cf.Logfacility != "" && cf.Logfacility != "none" && cf.Logfacility != "kern"
-	if cf.Logfile == "" && cf.Debugfile == "" && !syslog {
+	syslog := syslogFacility(cf.Logfacility)
+	logdDefaults := LogdLogfile + ", " + LogdDebugfile + " and syslog facility " + LogdFacility
+	if cf.noLogTarget() {
 		switch {
 		case !cf.Set["use_logd"]:
-			warn("", "No log entry found in ha.cf: heartbeat 3.0.6 would log through logd, but habox has no logging daemon; add logfile, debugfile or logfacility")
+			warn("", "No log entry found in ha.cf: habox logs where heartbeat 3.0.6's logd would by default, to "+
+				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		case !cf.UseLogd:
 			fail("use_logd", "", "no logfile, debugfile or logfacility and use_logd off: nothing would be logged (heartbeat 3.0.6: No log entry found in ha.cf and use_logd is set to off)")
 		default:
-			warn("use_logd", "use_logd on: habox has no logging daemon; add logfile, debugfile or logfacility")
+			warn("use_logd", "use_logd on: habox has no logging daemon and logs to logd's defaults itself, "+
+				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		}
 	} else if cf.Set["use_logd"] && cf.UseLogd {
 		warn("use_logd", "use_logd on: habox has no logging daemon and logs to the configured logfile/debugfile/logfacility itself")
@@ -229,4 +241,64 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// StatusBytes is about the size of a status message on a serial line
+// (classic text with framing); other messages and retransmissions come on
+// top.
+const StatusBytes = 220
+
+// SerialLoad returns a warning when the statuses alone keep a serial line
+// at least half busy: StatusBytes every keepalive, 10 bits a byte (8N1)
+// against the baud rate. "" when the line has room.
+func SerialLoad(dev string, baud int, keepalive time.Duration) string {
+	if baud <= 0 || keepalive <= 0 {
+		return ""
+	}
+	bps := int64(StatusBytes*10) * int64(time.Second) / int64(keepalive)
+	pct := bps * 100 / int64(baud)
+	if pct < 50 {
+		return ""
+	}
+	msg := "serial " + dev + ": a status message (~" + strconv.Itoa(StatusBytes) + " bytes) every keepalive " +
+		strconv.FormatInt(keepalive.Milliseconds(), 10) + " ms is " + strconv.FormatInt(bps, 10) + " bit/s, " +
+		strconv.FormatInt(pct, 10) + " % of " + strconv.Itoa(baud) + " baud"
+	if pct >= 100 {
+		msg += ": the line cannot carry it"
+	} else {
+		msg += ", leaving little room for resource messages and retransmissions"
+	}
+	// The keepalive at which the statuses take a third of the line.
+	ka := int64(StatusBytes*10*3) * 1000 / int64(baud)
+	return msg + " (raise baud, or keepalive to " + strconv.FormatInt(ka, 10) + " ms or more)"
+}
+
+// The targets heartbeat 3.0.6 ends up with when ha.cf names none of
+// logfile, debugfile and logfacility: its messages then go to ha_logd,
+// whose defaults (no /etc/logd.cf) are these (spec 6.1). habox has no
+// logd and writes them itself.
+const (
+	LogdLogfile   = "/var/log/ha-log"
+	LogdDebugfile = "/var/log/ha-debug"
+	LogdFacility  = "daemon"
+)
+
+// noLogTarget reports whether ha.cf names no usable log target (3.0.6's
+// check_logd_usage: no file, and no facility a process may log to).
+func (cf *HaCf) noLogTarget() bool {
+	return cf.Logfile == "" && cf.Debugfile == "" && !syslogFacility(cf.Logfacility)
+}
+
+// syslogFacility reports whether a logfacility value sends lines to syslog
+// ("none" does not, and a process cannot log as kern).
+func syslogFacility(f string) bool { return f != "" && f != "none" && f != "kern" }
+
+// LogTargets returns where the daemon logs: the configured logfile,
+// debugfile and facility, or logd's defaults (LogdLogfile, LogdDebugfile,
+// LogdFacility) when ha.cf names no usable target.
+func (cf *HaCf) LogTargets() (logfile, debugfile, facility string) {
+	if cf.noLogTarget() {
+		return LogdLogfile, LogdDebugfile, LogdFacility
+	}
+	return cf.Logfile, cf.Debugfile, cf.Logfacility
 }

@@ -208,6 +208,8 @@ func TestLoadChecks(t *testing.T) {
 		{"bad keepalive no cascade", media + nodes + "keepalive 0\ndeadtime 1\n", []errWant{{4, "0", "must be > 0"}}, ""},
 		{"only ping", "ping 10.0.0.1\nlogfile /l\n" + nodes, nil, "ping nodes without ipfail's policy only log"},
 		{"ipfail nothing", media + nodes + "auto_failback on\nhabox_ipfail on\n", nil, "nothing to compare"},
+		{"serial busy", media + nodes + "keepalive 200ms\ndeadtime 2\nserial /dev/null\n", nil,
+			"serial /dev/null: a status message (~220 bytes) every keepalive 200 ms is 11000 bit/s, 57 % of 19200 baud, leaving little room"},
 		{"respawn ok", media + nodes + "respawn root /bin/true\n", nil, ""},
 		{"respawn no user", media + nodes + "respawn habox-none /bin/true\n", []errWant{{4, "habox-none /bin/true", "Invalid uid [habox-none] specified for client child"}}, ""},
 		{"respawn not exec", media + nodes + "respawn root /etc/passwd\n", []errWant{{4, "root /etc/passwd", "is not executable"}}, ""},
@@ -295,5 +297,68 @@ func TestDefaultsTable(t *testing.T) {
 	// Compare with the installed daemon too, when there is one.
 	if out, err := exec.Command("/usr/libexec/heartbeat/heartbeat", "-D").Output(); err == nil && string(out) != b.String() {
 		t.Errorf("differs from the installed heartbeat -D:\n%s", out)
+	}
+}
+
+// Issue 12.4: a serial line too slow for the statuses is warned about,
+// with the numbers.
+func TestSerialLoad(t *testing.T) {
+	for _, tc := range []struct {
+		baud int
+		ka   time.Duration
+		want string // "" = no warning
+	}{
+		{19200, 200 * time.Millisecond, "11000 bit/s, 57 % of 19200 baud, leaving little room for resource messages and retransmissions (raise baud, or keepalive to 343 ms or more)"},
+		{19200, 100 * time.Millisecond, "22000 bit/s, 114 % of 19200 baud: the line cannot carry it (raise baud, or keepalive to 343 ms or more)"},
+		{9600, time.Second, ""},
+		{9600, 400 * time.Millisecond, "5500 bit/s, 57 % of 9600 baud"},
+		{19200, time.Second, ""},
+		{115200, 100 * time.Millisecond, ""},
+		{0, time.Second, ""},
+	} {
+		got := SerialLoad("/dev/ttyS0", tc.baud, tc.ka)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%d baud, keepalive %v: %q, want ~%q", tc.baud, tc.ka, got, tc.want)
+		}
+	}
+}
+
+// TestLogTargets: without a usable log target the warning says where
+// habox logs instead (logd's defaults), and LogTargets, which the daemon
+// uses, returns exactly those.
+func TestLogTargets(t *testing.T) {
+	const base = "bcast eth0\nnode linuxha1 linuxha2\n"
+	const said = "habox logs where heartbeat 3.0.6's logd would by default, to /var/log/ha-log, /var/log/ha-debug and syslog facility daemon"
+	logd := [3]string{"/var/log/ha-log", "/var/log/ha-debug", "daemon"}
+	for _, tc := range []struct {
+		name, cf string
+		warn     string // "" = no warning about logging
+		want     [3]string
+	}{
+		{"nothing", "", "No log entry found in ha.cf: " + said, logd},
+		{"logfacility none", "logfacility none\n", "No log entry found in ha.cf: " + said, logd},
+		{"logfacility kern", "logfacility kern\n", "No log entry found in ha.cf: " + said, logd},
+		{"use_logd on", "use_logd on\n", "logs to logd's defaults itself, /var/log/ha-log, /var/log/ha-debug and syslog facility daemon", logd},
+		{"logfile", "logfile /l\n", "", [3]string{"/l", "", ""}},
+		{"facility", "logfacility local0\n", "", [3]string{"/dev/null", "/dev/null", "local0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{HaCfFile: base + tc.cf, HaresourcesFile: okRes, AuthkeysFile: okAuth})
+			c, errs := load(t, dir, "linuxha1")
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			if tc.warn != "" && !hasWarning(c.Warnings, tc.warn) {
+				t.Errorf("no warning ~%q in %v", tc.warn, c.Warnings)
+			}
+			if tc.warn == "" && (hasWarning(c.Warnings, "No log entry") || hasWarning(c.Warnings, "logd")) {
+				t.Errorf("unexpected warning in %v", c.Warnings)
+			}
+			var got [3]string
+			got[0], got[1], got[2] = c.HaCf.LogTargets()
+			if got != tc.want {
+				t.Errorf("LogTargets %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -141,6 +141,8 @@ func TestSystemdUnit(t *testing.T) {
 		"ExecReload":   "/bin/kill -HUP $MAINPID",
 		"KillMode":     "mixed",
 		"LimitMEMLOCK": "infinity",
+		// conditional, and it follows Environment=HA_DIR
+		"ExecStartPre": "+/usr/sbin/mkwatchdog -c ${HA_DIR}",
 	}
 	got := map[string][]string{}
 	section := ""
@@ -166,6 +168,9 @@ func TestSystemdUnit(t *testing.T) {
 		if !found {
 			t.Errorf("%s=%s missing (have %q)", k, v, got[k])
 		}
+	}
+	if d := got["Documentation"]; len(d) > 0 {
+		t.Errorf("Documentation=%q: nothing is installed for it to point at", d)
 	}
 	caps := strings.Fields(strings.Join(got["CapabilityBoundingSet"], " "))
 	sort.Strings(caps)
@@ -304,18 +309,58 @@ func TestInstallPrefixAndInit(t *testing.T) {
 		if l, _ := os.Readlink(dest + "/opt/ha/sbin/heartbeat"); l != "habox" {
 			t.Errorf("PREFIX=/opt/ha: sbin/heartbeat -> %q", l)
 		}
-		if _, err := os.Stat(dest + tc.file); err != nil {
+		// The init file follows PREFIX (issue 17.11).
+		if b, err := os.ReadFile(dest + tc.file); err != nil {
 			t.Errorf("INIT=%s: %v", tc.init, err)
+		} else if s := string(b); strings.Contains(s, "/usr/sbin/") || !strings.Contains(s, "/opt/ha/sbin/heartbeat") {
+			t.Errorf("INIT=%s: %s does not follow PREFIX=/opt/ha:\n%s", tc.init, tc.file, s)
 		}
 	}
 	for _, env := range [][]string{{"INIT=upstart"}, {"PREFIX=usr"}} {
-		env = append(env, "DESTDIR="+t.TempDir())
+		dest := t.TempDir()
+		env = append(env, "DESTDIR="+dest)
 		if out, rc := run(t, env, "sh", "install.sh", bin); rc == 0 {
 			t.Errorf("%v accepted:\n%s", env, out)
+		}
+		// Refused before anything was installed.
+		if ents, _ := os.ReadDir(dest); len(ents) != 0 {
+			t.Errorf("%v: installed %v before refusing", env, ents)
 		}
 	}
 	if out, rc := run(t, []string{"DESTDIR=" + t.TempDir()}, "sh", "install.sh", "/nonexistent/habox"); rc == 0 || !strings.Contains(out, "make") {
 		t.Errorf("missing binary: exit %d %s", rc, out)
+	}
+}
+
+// TestInstallBusybox: INIT=busybox adds the inittab lines (with PREFIX)
+// once: to busybox's default table when there is no /etc/inittab, at the
+// end of an existing one otherwise.
+func TestInstallBusybox(t *testing.T) {
+	for _, existing := range []string{"", "::sysinit:/etc/init.d/rcS\nttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100\n"} {
+		dest := t.TempDir()
+		if existing != "" {
+			os.MkdirAll(dest+"/etc", 0o755)
+			os.WriteFile(dest+"/etc/inittab", []byte(existing), 0o644)
+		}
+		env := []string{"DESTDIR=" + dest, "PREFIX=/opt/ha", "INIT=busybox"}
+		for i := 0; i < 2; i++ {
+			if out, rc := run(t, env, "sh", "install.sh", bin); rc != 0 {
+				t.Fatalf("INIT=busybox run %d: exit %d\n%s", i+1, rc, out)
+			}
+		}
+		b, _ := os.ReadFile(dest + "/etc/inittab")
+		s := string(b)
+		for _, want := range []string{"::respawn:/opt/ha/sbin/heartbeat -f\n", "::sysinit:/opt/ha/sbin/mkwatchdog -c /etc/ha.d\n", "::shutdown:/opt/ha/sbin/heartbeat -k\n"} {
+			if strings.Count(s, want) != 1 {
+				t.Errorf("inittab has %q %d times, want once:\n%s", want, strings.Count(s, want), s)
+			}
+		}
+		if existing != "" && !strings.HasPrefix(s, existing) {
+			t.Errorf("existing inittab not kept first:\n%s", s)
+		}
+		if existing == "" && !strings.Contains(s, "::sysinit:/etc/init.d/rcS\n") {
+			t.Errorf("no busybox default lines:\n%s", s)
+		}
 	}
 }
 
@@ -373,6 +418,10 @@ func TestInittab(t *testing.T) {
 	}
 	if seen["respawn"] != "/usr/sbin/heartbeat -f" {
 		t.Errorf("respawn line = %q, want /usr/sbin/heartbeat -f", seen["respawn"])
+	}
+	// As its comment says: only when ha.cf names a watchdog.
+	if seen["sysinit"] != "/usr/sbin/mkwatchdog -c /etc/ha.d" {
+		t.Errorf("sysinit line = %q, want /usr/sbin/mkwatchdog -c /etc/ha.d", seen["sysinit"])
 	}
 }
 

@@ -7,7 +7,8 @@
 # Environment:
 #   DESTDIR  staging root (packages, images); links never contain it
 #   PREFIX   installation prefix (default /usr); the binary goes to $PREFIX/sbin
-#   INIT     also install an init file: sysv, systemd, openwrt or none (default)
+#   INIT     also install an init file: sysv, systemd, openwrt, busybox (the
+#            inittab lines) or none (default); its paths follow PREFIX
 #   HOST_HABOX  a habox that runs on this machine, to list the applets when
 #            BINARY is cross-built for another CPU (default: ./habox)
 #
@@ -26,6 +27,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "install.sh: $*" >&2; exit 1; }
 note() { echo "install.sh: $*"; }
 
+# Everything is checked before anything is installed.
+case $INIT in none | sysv | systemd | openwrt | busybox) ;;
+*) die "INIT must be sysv, systemd, openwrt, busybox or none: $INIT" ;;
+esac
 [ -f "$bin" ] && [ -x "$bin" ] || die "$bin: no executable habox binary (run make first)"
 case $PREFIX in /*) ;; *) die "PREFIX must be absolute: $PREFIX" ;; esac
 
@@ -95,18 +100,45 @@ done
 example "$here/ha.d/ha.cf" "$hadir/ha.cf" 0644
 example "$here/ha.d/haresources" "$hadir/haresources" 0644
 
+# initfile SRC: SRC with /usr/sbin/ replaced by $PREFIX/sbin/, in $names.
+initfile() {
+	sed "s|/usr/sbin/|$sbin/|g" "$1" >"$names/${1##*/}"
+	echo "$names/${1##*/}"
+}
+
+rm -rf "$names" && mkdir "$names"
 case $INIT in
 none) ;;
 sysv)
 	install -d "$DESTDIR/etc/init.d"
-	example "$here/init.d/heartbeat" /etc/init.d/heartbeat 0755 ;;
+	example "$(initfile "$here/init.d/heartbeat")" /etc/init.d/heartbeat 0755 ;;
 systemd)
 	install -d "$DESTDIR/lib/systemd/system"
-	example "$here/systemd/heartbeat.service" /lib/systemd/system/heartbeat.service 0644 ;;
+	example "$(initfile "$here/systemd/heartbeat.service")" /lib/systemd/system/heartbeat.service 0644 ;;
 openwrt)
 	install -d "$DESTDIR/etc/init.d"
-	example "$here/openwrt/heartbeat" /etc/init.d/heartbeat 0755 ;;
-*) die "INIT must be sysv, systemd, openwrt or none: $INIT" ;;
+	example "$(initfile "$here/openwrt/heartbeat")" /etc/init.d/heartbeat 0755 ;;
+busybox)
+	# The habox lines go into /etc/inittab once (a marker line says they
+	# are there). Without an inittab busybox uses a built-in default,
+	# which the new file then spells out before the habox lines.
+	tab=$DESTDIR/etc/inittab
+	lines=$(initfile "$here/inittab")
+	if grep -qs '^# habox heartbeat' "$tab"; then
+		note "$tab has the habox lines already; kept"
+	else
+		install -d "$DESTDIR/etc"
+		if [ ! -e "$tab" ]; then
+			printf '%s\n' '# busybox init default (what busybox does without /etc/inittab)' \
+				'::sysinit:/etc/init.d/rcS' '::askfirst:-/bin/sh' '::ctrlaltdel:/sbin/reboot' \
+				'::shutdown:/sbin/swapoff -a' '::shutdown:/bin/umount -a -r' '::restart:/sbin/init' >"$tab"
+		fi
+		{
+			echo '# habox heartbeat (make install INIT=busybox)'
+			grep -v '^#' "$lines"
+		} >>"$tab"
+		note "habox lines added to $tab"
+	fi ;;
 esac
 
 if [ ! -e "$DESTDIR$hadir/authkeys" ]; then

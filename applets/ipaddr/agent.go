@@ -46,6 +46,9 @@ type Repeater interface {
 const (
 	DefaultCount    = 10
 	DefaultInterval = 500 * time.Millisecond
+	// DefaultIfWait is how long start waits for a missing interface
+	// (HABOX_IF_WAIT overrides it).
+	DefaultIfWait = 10 * time.Second
 	// MaxAlias bounds the alias numbers tried (<iface>:0 .. <iface>:511).
 	MaxAlias = 512
 )
@@ -59,6 +62,9 @@ type Agent struct {
 	// IfLabel, when set, is the alias suffix start uses (iface:IfLabel,
 	// OCF's iflabel) instead of the lowest free iface:N.
 	IfLabel string
+	// IfWait bounds how long start waits for a missing interface or route
+	// (ResolveWait); 0: not at all.
+	IfWait time.Duration
 }
 
 // Target is a resolved service address: where it belongs.
@@ -85,11 +91,27 @@ func (a *Agent) Resolve(sp Spec) (Target, error) {
 	l, err := a.Sys.Link(c.Iface)
 	if err != nil {
 		if errors.Is(err, netif.ErrNoInterface) {
-			return Target{}, badInput(c.Iface, ": unknown interface")
+			return Target{}, &InputError{Msg: c.Iface + ": unknown interface", notYet: true}
 		}
 		return Target{}, err
 	}
 	return Target{Link: l, Prefix: netip.PrefixFrom(sp.IP, c.Bits), Bcast: c.Bcast}, nil
+}
+
+// ResolveWait is Resolve for start: while the interface (or, without
+// one named, the route) does not exist yet, it retries every 100 ms for
+// up to IfWait (a bridge being rebuilt, an interface netifd brings up
+// later).
+func (a *Agent) ResolveWait(sp Spec) (Target, error) {
+	deadline := time.Now().Add(a.IfWait)
+	for {
+		t, err := a.Resolve(sp)
+		var ie *InputError
+		if err == nil || !errors.As(err, &ie) || !ie.notYet || !time.Now().Before(deadline) {
+			return t, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Placement says where an address currently is.

@@ -1,5 +1,5 @@
 // Package ipaddr implements the IPaddr applet, heartbeat's service-address
-// takeover (spec section 7) without ifconfig, route or send_arp: an IPv4
+// takeover (spec 7: doc/spec/heartbeat-compat.md, section 7) without ifconfig, route or send_arp: an IPv4
 // address is added on the lowest free alias label <iface>:<n> with ioctls,
 // announced with gratuitous ARP from an AF_PACKET socket, and removed again
 // through rtnetlink. The IPv6addr applet does the same for IPv6 with
@@ -20,6 +20,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/trace"
+	"habox/conf"
 	"habox/hw/netif"
 )
 
@@ -33,6 +34,7 @@ Without IFACE the interface and netmask come from /proc/net/route (findif).
 status prints "Running OK" (exit 0), "stopped" (exit 7) or an error (exit 1);
 monitor exits 0 when the address is configured and IFACE is up, else 7;
 announce (habox) repeats start's gratuitous ARP for a configured address.
+start waits up to $HABOX_IF_WAIT (default 10 s) for a missing IFACE or route.
 As an OCF agent (Pacemaker: ocf:habox:IPaddr, the action alone as argument,
 OCF_RESKEY_ip, cidr_netmask, nic, broadcast, iflabel, arp_count, arp_interval)
 it also answers meta-data and validate-all, with OCF exit codes.
@@ -101,7 +103,12 @@ func run(env *cli.Env, args []string) int {
 	rest := a.Rest()
 	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval, IfWait: DefaultIfWait}
+	if v := env.Getenv(conf.IfWaitEnv); v != "" {
+		if d, ok := conf.EnvTime(v); ok {
+			ag.IfWait = d
+		}
+	}
 	if isOCF(env, args) {
 		return OCF(env, ag, args[0])
 	}
@@ -144,7 +151,11 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	t, err := ag.Resolve(sp)
+	resolve := ag.Resolve
+	if action == "start" {
+		resolve = ag.ResolveWait
+	}
+	t, err := resolve(sp)
 	if err != nil {
 		var ie *InputError
 		if action == "start" || sp.Iface != "" || !errors.As(err, &ie) {

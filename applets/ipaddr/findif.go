@@ -63,7 +63,7 @@ func FindIf(routes []route.Route, sp Spec) (Choice, error) {
 			}
 		}
 		if best < 0 {
-			return c, badInput("No route to ", sp.IP.String())
+			return c, &InputError{Msg: "No route to " + sp.IP.String(), notYet: true}
 		}
 		c.Route = routes[best]
 		c.Iface = c.Route.Iface

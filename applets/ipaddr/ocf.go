@@ -193,7 +193,11 @@ func OCF(env *cli.Env, ag *Agent, action string) int {
 	if sp.Iface != "" && sp.Bits < 0 {
 		sp.Bits = nicBits(ag.Sys, sp)
 	}
-	t, err := ag.Resolve(sp)
+	resolve := ag.Resolve
+	if action == "start" {
+		resolve = ag.ResolveWait
+	}
+	t, err := resolve(sp)
 	if err != nil {
 		if action == "start" || action == "validate-all" {
 			return ocfErr(env, err, ocfErrInstalled)

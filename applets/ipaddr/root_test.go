@@ -29,13 +29,14 @@ type lab struct {
 	srv, br, cli *hwtest.Netns
 	runDir       string
 	exe          string // symlink named IPaddr to the test binary
+	ifWait       string // HABOX_IF_WAIT: short, bad input fails fast
 }
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	hwtest.RequireRoot(t)
 	hwtest.RequireCmd(t, "ip")
-	l := &lab{srv: hwtest.NewNetns(t, "ips"), br: hwtest.NewNetns(t, "ipb"), cli: hwtest.NewNetns(t, "ipc"), runDir: t.TempDir()}
+	l := &lab{srv: hwtest.NewNetns(t, "ips"), br: hwtest.NewNetns(t, "ipb"), cli: hwtest.NewNetns(t, "ipc"), runDir: t.TempDir(), ifWait: "200ms"}
 	l.br.Exec(t, "ip", "link", "add", "br0", "type", "bridge")
 	hwtest.Veth(t, l.srv, "eth0", "192.0.2.10/24", l.br, "p0", "")
 	hwtest.Veth(t, l.cli, "eth0", "192.0.2.20/24", l.br, "p1", "")
@@ -55,7 +56,9 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
-func (l *lab) environ() []string { return []string{"HABOX_RUNDIR=" + l.runDir} }
+func (l *lab) environ() []string {
+	return []string{"HABOX_RUNDIR=" + l.runDir, "HABOX_IF_WAIT=" + l.ifWait}
+}
 
 // run runs the applet in-process inside the server namespace.
 func (l *lab) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -719,5 +722,30 @@ func TestGARPMatchesSendArp(t *testing.T) {
 		if !bytes.Equal(ours[i].b, theirs[i].b) {
 			t.Errorf("frame %d\nhabox    % x\nsend_arp % x", i, ours[i].b, theirs[i].b)
 		}
+	}
+}
+
+// Issue 12.4: start waits (HABOX_IF_WAIT) for an interface that appears
+// later (a bridge being rebuilt, netifd bringing it up).
+func TestStartWaitsForInterfaceNetns(t *testing.T) {
+	l := newLab(t)
+	l.ifWait = "10"
+	done := make(chan string, 1)
+	go func() {
+		code, _, e := l.run(t, "192.0.2.88/24/eth7", "start")
+		done <- fmt.Sprint(code, " ", e)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	hwtest.Veth(t, l.srv, "eth7", "", l.br, "p7", "")
+	select {
+	case r := <-done:
+		if !strings.HasPrefix(r, "0 ") {
+			t.Fatalf("start: %s", r)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("start did not return")
+	}
+	if out := l.srv.Exec(t, "ip", "-o", "-4", "addr", "show", "dev", "eth7"); !strings.Contains(out, "192.0.2.88/24") {
+		t.Errorf("address not on eth7: %s", out)
 	}
 }

@@ -23,7 +23,12 @@ type Spec struct {
 }
 
 // InputError is bad input from the command line: the applet exits 2.
-type InputError struct{ Msg string }
+type InputError struct {
+	Msg string
+	// notYet: the interface or the route is missing, which may change
+	// (the interface is brought up later).
+	notYet bool
+}
 
 func (e *InputError) Error() string { return e.Msg }
 

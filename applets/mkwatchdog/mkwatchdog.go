@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/conf"
 	"habox/hw/devnode"
 	"habox/hw/kmod"
 	"habox/hw/watchdog"
 )
 
-const usage = `mkwatchdog [-n] [-f] [-m SECONDS] [-w 0|1] [-d DEVICE] [-k RELEASE] [--root DIR]
+const usage = `mkwatchdog [-n] [-f] [-c HA_DIR] [-m SECONDS] [-w 0|1] [-d DEVICE] [-k RELEASE] [--module NAME] [--root DIR]
 mkwatchdog -t [-m SECONDS] [-d DEVICE] [--root DIR]
 
 Create the watchdog device heartbeat's "watchdog" directive opens. The misc
@@ -30,6 +31,9 @@ watchdog driver is registered, softdog is loaded first (from
 .ko.zst through modprobe). A correct node already present is left alone.
 
 	-n		Dry run: print what would be done, change nothing
+	-c HA_DIR	Only if HA_DIR/ha.cf names a watchdog (else exit 0 doing
+			nothing, also without ha.cf); its device is DEVICE
+			unless -d is given. For boot scripts and init files.
 	-f		Replace a wrong DEVICE (other numbers, a regular file)
 	-m SECONDS	softdog soft_margin when loading it; the timeout set by -t
 			(default: the driver's default; -t: 60)
@@ -68,6 +72,8 @@ type options struct {
 	nowayout         int // -1: unset
 	dev, release     string
 	module, root     string
+	haDir            string // -c: only when HA_DIR/ha.cf names a watchdog
+	devGiven         bool
 }
 
 const name = "mkwatchdog"
@@ -94,6 +100,9 @@ func run(env *cli.Env, args []string, sys system) int {
 			}
 		case "-d":
 			o.dev, err = a.Value()
+			o.devGiven = true
+		case "-c":
+			o.haDir, err = a.Value()
 		case "-k":
 			o.release, err = a.Value()
 		case "--module":
@@ -119,6 +128,19 @@ func run(env *cli.Env, args []string, sys system) int {
 	if o.test {
 		return test(env, &o)
 	}
+	if o.haDir != "" && !o.test {
+		dev, err := haCfWatchdog(filepath.Join(o.haDir, "ha.cf"))
+		if err != nil {
+			return cli.Fail(env, name, err, 1)
+		}
+		if dev == "" {
+			env.Out(name, ": ", filepath.Join(o.haDir, "ha.cf"), " names no watchdog: nothing to do\n")
+			return 0
+		}
+		if !o.devGiven {
+			o.dev = dev
+		}
+	}
 	if err := create(env, &o, sys); err != nil {
 		return cli.Fail(env, name, err, 1)
 	}
@@ -126,6 +148,25 @@ func run(env *cli.Env, args []string, sys system) int {
 }
 
 func (o *options) path(p string) string { return filepath.Join(o.root, p) }
+
+// haCfWatchdog returns the device of file's watchdog directive, "" when
+// there is none or no file. A file heartbeat would refuse still names its
+// watchdog: the device is wanted even if the daemon will complain.
+func haCfWatchdog(file string) (string, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	cf, _, _ := conf.ParseHaCf(file, f)
+	if cf == nil {
+		return "", nil
+	}
+	return cf.Watchdog, nil
+}
 
 func (o *options) params() string {
 	var p []string

@@ -353,3 +353,41 @@ func TestTestFakeDevice(t *testing.T) {
 		t.Errorf("-t missing: %d %s", code, errs)
 	}
 }
+
+// TestOnlyIfConfigured: -c HA_DIR does nothing unless ha.cf names a
+// watchdog, and then creates the device ha.cf names (issue 17.11: the
+// inittab and unit lines are conditional, and honour HA_DIR).
+func TestOnlyIfConfigured(t *testing.T) {
+	hwtest.RequireRoot(t)
+	for _, tc := range []struct {
+		name, hacf string // "" = no ha.cf
+		created    string // device created under the root, "" = none
+	}{
+		{"no ha.cf", "", ""},
+		{"no watchdog", "node a\nbcast eth0\n", ""},
+		{"commented", "# watchdog /dev/watchdog\nnode a\n", ""},
+		{"watchdog", "node a\nwatchdog /dev/watchdog\n", "dev/watchdog"},
+		{"other device", "watchdog /dev/wd1\nnode a\n", "dev/wd1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRoot(t, true, "softdog.ko")
+			ha := t.TempDir()
+			if tc.hacf != "" {
+				os.WriteFile(filepath.Join(ha, "ha.cf"), []byte(tc.hacf), 0o644)
+			}
+			code, out, errs := f.run(t, "-c", ha)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+			for _, d := range []string{"dev/watchdog", "dev/wd1"} {
+				_, err := os.Lstat(filepath.Join(f.root, d))
+				if (err == nil) != (d == tc.created) {
+					t.Errorf("%s exists: %v, want %v\n%s", d, err == nil, d == tc.created, out)
+				}
+			}
+			if tc.created == "" && !strings.Contains(out, "names no watchdog: nothing to do") {
+				t.Errorf("out %q", out)
+			}
+		})
+	}
+}

@@ -1,5 +1,5 @@
 // Package hblog writes heartbeat 3.0.6 log lines (cluster-glue 1.0.12
-// cl_log formats, spec section 6.1) to a logfile, a debugfile, syslog and
+// cl_log formats, doc/spec/heartbeat-compat.md section 6.1) to a logfile, a debugfile, syslog and
 // optionally stderr, so scripts that watch heartbeat logs keep working.
 //
 // File lines with syslogmsgfmt true (the default):
@@ -23,6 +23,7 @@ package hblog
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ type Options struct {
 	// Stderr, when set, receives every line in the file format (foreground
 	// runs).
 	Stderr io.Writer
+	// Fallback receives the lines (like Stderr) when a log file cannot be
+	// opened, besides syslog (facility daemon when none is configured).
+	Fallback io.Writer
 
 	// Entity is the program tag; default "heartbeat".
 	Entity string
@@ -126,9 +130,12 @@ var Facilities = map[string]int{
 	"local4": 20, "local5": 21, "local6": 22, "local7": 23,
 }
 
-// New opens the targets of o. A file that cannot be opened is an error; a
-// missing syslog socket is not (syslog is retried on later lines, as
-// syslog() does).
+// New opens the targets of o. A missing directory of a log file is
+// created (a bare image may lack /var/log). A file that still cannot be
+// opened is left out: the lines go to syslog (facility daemon when none is
+// configured) and to Fallback instead, and one warning says so. A missing
+// syslog socket is not an error (syslog is retried on later lines, as
+// syslog() does). Only an unknown facility is an error.
 func New(o Options) (*Logger, error) {
 	if o.Entity == "" {
 		o.Entity = "heartbeat"
@@ -154,20 +161,47 @@ func New(o Options) (*Logger, error) {
 		}
 		l.facility = fac
 	}
-	var err error
-	if o.Logfile != "" {
-		if l.log, err = openLog(o.Logfile); err != nil {
-			return nil, err
+	var failed []string
+	for _, x := range []struct {
+		path string
+		lf   **logFile
+	}{{o.Logfile, &l.log}, {o.Debugfile, &l.dbg}} {
+		if x.path == "" {
+			continue
 		}
-	}
-	if o.Debugfile != "" {
-		if l.dbg, err = openLog(o.Debugfile); err != nil {
-			l.log.close()
-			return nil, err
+		lf, err := openLog(x.path)
+		if err != nil && os.IsNotExist(err) {
+			if os.MkdirAll(filepath.Dir(x.path), 0o755) == nil {
+				lf, err = openLog(x.path)
+			}
 		}
+		if err != nil {
+			failed = append(failed, err.Error())
+			continue
+		}
+		*x.lf = lf
 	}
 	l.lastCheck = o.Now()
+	if failed != nil {
+		if l.facility < 0 {
+			l.facility = Facilities["daemon"]
+		}
+		if l.o.Stderr == nil {
+			l.o.Stderr = o.Fallback
+		}
+		l.Warn("Cannot open log file (" + strings.Join(failed, "; ") + "): logging to syslog (facility " +
+			facilityName(l.facility) + ") and stderr instead")
+	}
 	return l, nil
+}
+
+func facilityName(code int) string {
+	for n, c := range Facilities {
+		if c == code {
+			return n
+		}
+	}
+	return strconv.Itoa(code)
 }
 
 func openLog(path string) (*logFile, error) {
@@ -438,24 +472,4 @@ func (l *Logger) Close() error {
 	l.facility = -1
 	l.o.Stderr = nil
 	return nil
-}
-
-// The targets heartbeat 3.0.6 ends up with when ha.cf names none of
-// logfile, debugfile and logfacility: its messages then go to ha_logd,
-// whose defaults (no /etc/logd.cf) are these (spec 6.1).
-const (
-	LogdLogfile   = "/var/log/ha-log"
-	LogdDebugfile = "/var/log/ha-debug"
-	LogdFacility  = "daemon"
-)
-
-// WithLogdDefaults returns o with the ha_logd default targets filled in
-// when o names no target at all, so a habox node without logging
-// directives logs where a 3.0.6 node would. An explicit
-// "logfacility none" counts as a target choice and is kept.
-func WithLogdDefaults(o Options) Options {
-	if o.Logfile == "" && o.Debugfile == "" && o.Facility == "" {
-		o.Logfile, o.Debugfile, o.Facility = LogdLogfile, LogdDebugfile, LogdFacility
-	}
-	return o
 }

@@ -121,9 +121,7 @@ func TestBadFacility(t *testing.T) {
 	if _, err := New(Options{Facility: "none"}); err != nil {
 		t.Error(err)
 	}
-	if _, err := New(Options{Logfile: "/nonexistent-dir/x"}); err == nil {
-		t.Error("unopenable logfile accepted")
-	}
+	// An unopenable log file is not an error: TestLogfileFallback.
 }
 
 func TestRotation(t *testing.T) {
@@ -299,39 +297,81 @@ func BenchmarkLogFile(b *testing.B) {
 	}
 }
 
-func TestWithLogdDefaults(t *testing.T) {
-	o := WithLogdDefaults(Options{Node: "x"})
-	if o.Logfile != "/var/log/ha-log" || o.Debugfile != "/var/log/ha-debug" || o.Facility != "daemon" || o.Node != "x" {
-		t.Errorf("defaults: %+v", o)
-	}
-	for _, in := range []Options{{Logfile: "/l"}, {Debugfile: "/d"}, {Facility: "none"}, {Facility: "local0"}} {
-		if got := WithLogdDefaults(in); got.Logfile != in.Logfile || got.Debugfile != in.Debugfile || got.Facility != in.Facility {
-			t.Errorf("%+v changed into %+v", in, got)
-		}
-	}
-}
-
 // TestLogfileSymlinkAttack: a logfile path planted as a link (a log
-// directory others can write) is refused, never appended through.
+// directory others can write) is refused, never appended through; the
+// lines go to the fallback instead.
 func TestLogfileSymlinkAttack(t *testing.T) {
 	hwtest.RequireRoot(t)
 	dir := hwtest.SharedDir(t)
 	for _, name := range []string{"Logfile", "Debugfile"} {
 		path := filepath.Join(dir, name)
 		intact := hwtest.PlantSymlink(t, path)
-		o := Options{Node: "alice", Pid: 1, Now: time.Now}
+		var fb bytes.Buffer
+		o := Options{Node: "alice", Pid: 1, Now: time.Now, Fallback: &fb, SyslogPath: filepath.Join(dir, "nolog")}
 		if name == "Logfile" {
 			o.Logfile = path
 		} else {
 			o.Debugfile = path
 		}
 		l, err := New(o)
-		if err == nil {
-			l.Log(Crit, "through the link")
-			l.Close()
-			t.Errorf("%s: a planted link was opened", name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
+		l.Log(Crit, "through the link")
+		l.Close()
 		intact()
+		if !strings.Contains(fb.String(), "Cannot open log file") || !strings.Contains(fb.String(), "CRIT: through the link") {
+			t.Errorf("%s: fallback got %q", name, fb.String())
+		}
+	}
+}
+
+// Issue 12.4: a missing log directory is created; a log file that cannot
+// be opened falls back to syslog (facility daemon) and Fallback, with one
+// warning naming the files.
+func TestLogfileFallback(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "log")
+	srv, err := unixsock.ListenDgram(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	created := filepath.Join(dir, "var", "log", "ha-log")
+	l, err := New(Options{Logfile: created, Node: "alice", Pid: 1, SyslogPath: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("in the new directory")
+	l.Close()
+	if b, _ := os.ReadFile(created); !strings.Contains(string(b), "info: in the new directory") {
+		t.Errorf("created log: %q", b)
+	}
+
+	var fb bytes.Buffer
+	bad := filepath.Join(dir, "file")
+	os.WriteFile(bad, nil, 0o644)
+	l, err = New(Options{Logfile: filepath.Join(bad, "ha-log"), Debugfile: filepath.Join(bad, "ha-debug"),
+		Node: "alice", Pid: 1, SyslogPath: sock, Fallback: &fb, Debug: 1})
+	if err != nil {
+		t.Fatalf("unopenable log file is fatal: %v", err)
+	}
+	l.Warn("still logged")
+	l.Close()
+	out := fb.String()
+	if n := strings.Count(out, "Cannot open log file"); n != 1 {
+		t.Errorf("%d warnings, want 1: %q", n, out)
+	}
+	if !strings.Contains(out, bad+"/ha-log") || !strings.Contains(out, bad+"/ha-debug") ||
+		!strings.Contains(out, "logging to syslog (facility daemon) and stderr instead") || !strings.Contains(out, "WARN: still logged") {
+		t.Errorf("fallback output %q", out)
+	}
+	buf := make([]byte, 4096)
+	srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := srv.Recv(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "<28>") || !strings.Contains(string(buf[:n]), "Cannot open log file") {
+		t.Errorf("syslog (daemon.warning = <28>): %q %v", buf[:n], err)
 	}
 }
 

@@ -14,7 +14,7 @@
 // on node1 per haresources. Each node runs in its own UTS and mount
 // namespace held by an anchor process, with per-node directories bound
 // over /etc/ha.d, /var/lib/heartbeat, /run and /var/log (see
-// shared/spec/running-heartbeat-3.0.6.md), so both habox and the stock
+// doc/spec/running-heartbeat-3.0.6.md), so both habox and the stock
 // heartbeat 3.0.6 run with their default paths.
 package lab
 
@@ -63,6 +63,9 @@ const (
 	RouterIP  = "10.77.0.254"
 	// HB306 is the stock heartbeat daemon.
 	HB306 = "/usr/libexec/heartbeat/heartbeat"
+	// IPFail is 3.0.6's ipfail as Debian 12 installs it (older packages:
+	// /usr/lib/heartbeat/ipfail).
+	IPFail = "/usr/libexec/heartbeat/ipfail"
 )
 
 // Options describe the cluster a lab builds.

@@ -28,6 +28,7 @@ exit $3
 // stopped in reverse order of their lines at shutdown.
 func TestRespawn(t *testing.T) {
 	requireHB306(t)
+	t.Parallel()
 	dir, err := os.MkdirTemp("", "habox-respawn-")
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,7 @@ func stays(t *testing.T, l *Lab, i int, d time.Duration) {
 // TestUplinkFailover: habox pairs with the router as ping node.
 func TestUplinkFailover(t *testing.T) {
 	requireHB306(t)
+	t.Parallel()
 	t.Run("owner uplink cut and restored", func(t *testing.T) {
 		t.Parallel()
 		// ipfail's 3.0.6 respawn line turns the built-in policy on.
@@ -85,7 +86,7 @@ func TestUplinkFailover(t *testing.T) {
 		l.Nodes[0].WaitLog(`ipfail's policy runs inside heartbeat`, time.Second)
 		// cl_status sees the ping node as 3.0.6 shows it.
 		for _, c := range []struct{ args, want string }{
-			{"listnodes", "linuxha1\nlinuxha2\n" + RouterIP + "\n"},
+			{"listnodes", RouterIP + "\nlinuxha2\nlinuxha1\n"}, // as 3.0.6: last declared first
 			{"nodetype " + RouterIP, "ping\n"},
 			{"nodestatus " + RouterIP, "ping\n"},
 			{"nodetype linuxha2", "normal\n"},
@@ -145,4 +146,49 @@ func TestUplinkFailover(t *testing.T) {
 		}
 		l.WaitOwner(0, 15*time.Second)
 	})
+}
+
+// TestUplinkMixed: a habox node and a stock 3.0.6 node running ipfail
+// (respawn hacluster /usr/libexec/heartbeat/ipfail on both; on habox the
+// line turns the built-in policy on) fail over when the owner's uplink
+// is cut and fail back when it returns, in both directions.
+func TestUplinkMixed(t *testing.T) {
+	requireHB306(t)
+	t.Parallel()
+	for _, kinds := range [][2]Kind{{Habox, Heartbeat}, {Heartbeat, Habox}} {
+		t.Run(string(kinds[0])+" owner", func(t *testing.T) {
+			t.Parallel()
+			l := newUplinkLab(t, kinds, uplinkCf+"respawn hacluster "+IPFail+"\n")
+			// cl_status shows the ping node as 3.0.6 does.
+			for _, args := range []string{"listnodes", "nodetype " + RouterIP, "nodestatus " + RouterIP,
+				"listhblinks " + RouterIP, "hblinkstatus " + RouterIP + " " + RouterIP, "listnodes -p", "listnodes -n"} {
+				a, ca := l.Nodes[0].Ctl("cl_status", strings.Fields(args)...)
+				b, cb := l.Nodes[1].Ctl("cl_status", strings.Fields(args)...)
+				if a != b || ca != cb {
+					t.Errorf("cl_status %s: %s says %q (exit %d), %s says %q (exit %d)", args, kinds[0], a, ca, kinds[1], b, cb)
+				}
+			}
+			// ipfail signs on after comm-up and sends its count when it
+			// learns the other side joined; give it a moment.
+			time.Sleep(time.Second)
+			out := measureMove(t, l, 0, 1, func() error { return l.Nodes[0].CutUplink(true) })
+			t.Logf("%s owner: uplink cut -> served by %s: %v", kinds[0], kinds[1], out)
+			stays(t, l, 1, 2*time.Second)
+			if err := l.Nodes[0].CutUplink(false); err != nil {
+				t.Fatal(err)
+			}
+			back := l.WaitOwner(0, 20*time.Second)
+			t.Logf("%s owner: uplink restored -> back after %v", kinds[0], back)
+			stays(t, l, 0, 3*time.Second)
+			if testing.Verbose() {
+				for _, n := range l.Nodes {
+					for _, line := range strings.Split(n.Log(), "\n") {
+						if strings.Contains(line, "ipfail") || strings.Contains(line, "ping") || strings.Contains(line, "standby") {
+							t.Log(line)
+						}
+					}
+				}
+			}
+		})
+	}
 }

@@ -102,15 +102,27 @@ var ErrUnknownType = errors.New("unsupported medium type")
 // neither memory nor decoding.
 const MaxMessage = 32 * 1024
 
+// DefaultIfaceWait is how long Open waits for a missing interface.
+const DefaultIfaceWait = 10 * time.Second
+
 // Open opens the medium described by an ha.cf line. log may be nil.
 func Open(m conf.Medium, log *hblog.Logger) (Medium, error) {
+	return OpenWait(m, log, DefaultIfaceWait)
+}
+
+// OpenWait is Open with a bound on the wait for a UDP medium's interface
+// that does not exist yet (netifd or udhcpc bring it up later; for mcast,
+// until it has an IPv4 address). After the wait the medium runs as a
+// failed link (Failer) and picks the interface up when it appears; an
+// interface deleted and re-created later is picked up the same way.
+func OpenWait(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
 	switch m.Type {
 	case conf.Bcast, "udp":
-		return openBcast(m, log)
+		return openBcast(m, log, wait)
 	case conf.Mcast:
-		return openMcast(m, log)
+		return openMcast(m, log, wait)
 	case conf.Ucast:
-		return openUcast(m, log)
+		return openUcast(m, log, wait)
 	case conf.Serial:
 		return openSerial(m, log)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -26,10 +27,12 @@ type udpMedium struct {
 	name string
 	log  *hblog.Logger
 	lim  *hblog.Limiter
-	// mk creates the socket pair again after the interface vanished
-	// (a USB NIC replugged, a VLAN recreated): sockets bound to a deleted
-	// device never work again.
-	mk func() (tx, rx *udp.Conn, err error)
+	// ready checks that the interface is there (exists; mcast: has an
+	// IPv4 address); mk creates the socket pair, at start and again after
+	// the interface vanished (a USB NIC replugged, a VLAN or bridge
+	// recreated): sockets bound to a deleted device never work again.
+	ready func() error
+	mk    func() (tx, rx *udp.Conn, err error)
 	// closedMsg is logged by Close when set (3.0.6's bcast plugin does).
 	closedMsg string
 	// refresh, when set, is called before each send to re-resolve the
@@ -39,9 +42,12 @@ type udpMedium struct {
 	// plugin words it ("got", or "ucast: received").
 	gotPrefix string
 
-	mu       sync.Mutex
-	tx, rx   *udp.Conn
-	lastMake time.Time
+	mu        sync.Mutex
+	tx, rx    *udp.Conn // nil while the interface is missing
+	lastMake  time.Time
+	ifindex   int // of the interface the sockets were made for
+	lastCheck time.Time
+	failure   string // why the sockets could not be made ("" when they were)
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -54,12 +60,42 @@ const debugPkt = 4
 // to recreate its sockets.
 var ReopenInterval = time.Second
 
-func newUDP(name string, mk func() (*udp.Conn, *udp.Conn, error), log *hblog.Logger) (*udpMedium, error) {
-	tx, rx, err := mk()
+// newUDP makes the sockets of a UDP medium, waiting up to wait for the
+// interface (ready) first. A medium whose interface is still missing then
+// is returned failed (see Failure), and retries on every Send.
+func newUDP(name string, ready func() error, mk func() (*udp.Conn, *udp.Conn, error), log *hblog.Logger, wait time.Duration) (*udpMedium, error) {
+	u := &udpMedium{name: name, ready: ready, mk: mk, log: log, lim: newLimiter(), done: make(chan struct{}), lastMake: time.Now()}
+	deadline := time.Now().Add(wait)
+	err := ready()
+	if err != nil && wait > 0 {
+		log.Info("glib: interface " + name + " is not there yet (" + errText(err) + "): waiting up to " + secs(wait) + " for it")
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			err = ready()
+		}
+	}
 	if err != nil {
+		u.failure = "interface " + name + " missing: " + errText(err)
+		log.Error("glib: heartbeat link " + name + " FAILED (nothing sent or heard on it): " + u.failure + "; retrying")
+		return u, nil
+	}
+	if u.tx, u.rx, err = mk(); err != nil {
 		return nil, err
 	}
-	return &udpMedium{name: name, mk: mk, tx: tx, rx: rx, log: log, lim: newLimiter(), done: make(chan struct{}), lastMake: time.Now()}, nil
+	u.ifindex, _ = udp.IfIndex(name)
+	u.lastCheck = time.Now()
+	return u, nil
+}
+
+func secs(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// Failure implements Failer: why the medium has no sockets ("" when it has).
+func (u *udpMedium) Failure() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.failure
 }
 
 func port(m conf.Medium) int {
@@ -69,14 +105,10 @@ func port(m conf.Medium) int {
 	return DefaultUDPPort
 }
 
-func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+func openBcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
 	p := port(m)
 	target := &bcastTarget{dev: m.Dev, log: log}
-	if _, err := target.resolve(); err != nil {
-		log.Error("glib: Get broadcast for interface " + m.Dev + " failed: " + errText(err))
-		return nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
-	}
-	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+	u, err := newUDP(m.Dev, ifExists(m.Dev), func() (*udp.Conn, *udp.Conn, error) {
 		brd, err := target.resolve()
 		if err != nil {
 			return nil, nil, &Error{Msg: "IP interface [" + m.Dev + "] does not exist", Err: err}
@@ -91,7 +123,7 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 			return nil, nil, &Error{Msg: "Unable to bind socket. Giving up", Err: err}
 		}
 		return tx, rx, nil
-	}, log)
+	}, log, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +140,7 @@ func openBcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	return u, nil
 }
 
-func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
 	g, err := netip.ParseAddr(m.Group)
 	if err != nil || !g.Is4() || !g.IsMulticast() {
 		return nil, &Error{Msg: "mcast [" + m.Dev + "] bad addr [" + m.Group + "]"}
@@ -118,11 +150,11 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	if p <= 0 {
 		return nil, &Error{Msg: "mcast [" + m.Dev + "] missing port"}
 	}
-	if _, err := udp.IfAddr(m.Dev); err != nil {
-		log.Error("glib: Unable to retrieve local interface address for interface [" + m.Dev + "] using ioctl(SIOCGIFADDR): " + errText(err))
-		return nil, &Error{Msg: "mcast device [" + m.Dev + "] is invalid or not set up properly", Err: err}
+	ready := func() error {
+		_, err := udp.IfAddr(m.Dev) // it must exist and have an IPv4 address
+		return err
 	}
-	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+	u, err := newUDP(m.Dev, ready, func() (*udp.Conn, *udp.Conn, error) {
 		tx, err := udp.NewMcastSender(m.Dev, group, p, m.TTL, m.Loop)
 		if err != nil {
 			return nil, nil, &Error{Msg: "Error setting outbound mcast interface", Err: err}
@@ -133,7 +165,7 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 			return nil, nil, &Error{Msg: "Can't join multicast group " + m.Group + " on interface " + m.Dev, Err: err}
 		}
 		return tx, rx, nil
-	}, log)
+	}, log, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -147,19 +179,16 @@ func openMcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	return u, nil
 }
 
-func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
+func openUcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
 	p := port(m)
 	if m.Peer == "" {
 		return nil, &Error{Msg: "ucast: [" + m.Dev + "] missing target IP address/hostname"}
-	}
-	if _, err := udp.IfIndex(m.Dev); err != nil {
-		return nil, &Error{Msg: "ucast: interface [" + m.Dev + "] does not exist", Err: err}
 	}
 	peer, err := udp.Resolve(m.Peer, HostsFile)
 	if err != nil {
 		return nil, &Error{Msg: "ucast: cannot resolve [" + m.Peer + "]", Err: err}
 	}
-	u, err := newUDP(m.Dev, func() (*udp.Conn, *udp.Conn, error) {
+	u, err := newUDP(m.Dev, ifExists(m.Dev), func() (*udp.Conn, *udp.Conn, error) {
 		tx, err := udp.NewUcastSender(m.Dev, peer, p)
 		if err != nil {
 			return nil, nil, &Error{Msg: "ucast: Error creating write socket", Err: err}
@@ -170,13 +199,20 @@ func openUcast(m conf.Medium, log *hblog.Logger) (Medium, error) {
 			return nil, nil, &Error{Msg: "ucast: unable to bind socket. Giving up", Err: err}
 		}
 		return tx, rx, nil
-	}, log)
+	}, log, wait)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("glib: ucast: started on port " + itoa(p) + " interface " + m.Dev + " to " + netip.AddrFrom4(peer).String())
 	u.gotPrefix = "glib: ucast: received "
 	return u, nil
+}
+
+func ifExists(dev string) func() error {
+	return func() error {
+		_, err := udp.IfIndex(dev)
+		return err
+	}
 }
 
 // errText is the strerror part of an error (what C's %s of strerror shows).
@@ -199,12 +235,32 @@ func (u *udpMedium) Name() string { return u.name }
 func (u *udpMedium) Text() bool   { return false }
 
 // Send sends b as one datagram; a failure is counted and returned. When
-// the interface has vanished (ENODEV, ENXIO), the sockets are recreated
-// (at most once per ReopenInterval) and the send retried once.
+// the interface is missing, has vanished (ENODEV, ENXIO) or was replaced
+// by a new one of the same name (a rebuilt bridge: checked at most once
+// per ReopenInterval), the sockets are recreated (at most once per
+// ReopenInterval) and the send retried once.
 func (u *udpMedium) Send(b []byte) error {
 	u.mu.Lock()
 	tx := u.tx
+	recheck := tx != nil && time.Since(u.lastCheck) >= ReopenInterval
+	if recheck {
+		u.lastCheck = time.Now()
+	}
 	u.mu.Unlock()
+	if recheck {
+		if idx, err := udp.IfIndex(u.name); err != nil || idx != u.ifindex {
+			u.remake()
+		}
+	}
+	if tx == nil && u.remake() {
+		u.mu.Lock()
+		tx = u.tx
+		u.mu.Unlock()
+	}
+	if tx == nil {
+		u.sendFails.Add(1)
+		return &Error{Msg: "heartbeat link " + u.name + " FAILED", Err: errors.New(u.Failure())}
+	}
 	if u.refresh != nil {
 		u.refresh(tx)
 	}
@@ -240,14 +296,32 @@ func (u *udpMedium) remake() bool {
 		return false
 	}
 	u.lastMake = time.Now()
-	tx, rx, err := u.mk()
+	err := u.ready()
+	var tx, rx *udp.Conn
+	if err == nil {
+		tx, rx, err = u.mk()
+	}
 	if err != nil {
-		logLimited(u.log, u.lim, "remake", "glib: "+u.name+": cannot reopen sockets: "+err.Error())
+		why := "interface " + u.name + " missing: " + errText(err)
+		if u.failure == "" {
+			u.log.Error("glib: heartbeat link " + u.name + " FAILED (nothing sent or heard on it): " + why + "; retrying")
+		}
+		u.failure = why
+		if u.tx != nil { // the old sockets serve a device that is gone
+			u.tx.Close()
+			u.rx.Close()
+			u.tx, u.rx = nil, nil
+		}
 		return false
 	}
-	u.tx.Close()
-	u.rx.Close() // wakes Run, which picks up the new socket
+	if u.tx != nil {
+		u.tx.Close()
+		u.rx.Close() // wakes Run, which picks up the new socket
+	}
 	u.tx, u.rx = tx, rx
+	u.ifindex, _ = udp.IfIndex(u.name)
+	u.lastCheck = time.Now()
+	u.failure = ""
 	u.reopens.Add(1)
 	u.log.Info("glib: " + u.name + ": interface reappeared, sockets reopened")
 	return true
@@ -260,6 +334,14 @@ func (u *udpMedium) Run(out chan<- Packet) {
 		u.mu.Lock()
 		rx := u.rx
 		u.mu.Unlock()
+		if rx == nil { // interface missing: Send makes the sockets
+			select {
+			case <-u.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
 		n, from, err := rx.Recv(buf)
 		if err != nil {
 			select {
@@ -304,9 +386,11 @@ func (u *udpMedium) Close() error {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		close(u.done)
-		err = u.rx.Close()
-		if e := u.tx.Close(); err == nil {
-			err = e
+		if u.rx != nil {
+			err = u.rx.Close()
+			if e := u.tx.Close(); err == nil {
+				err = e
+			}
 		}
 		if u.closedMsg != "" {
 			status := "1" // HA_OK
