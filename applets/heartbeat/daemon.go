@@ -19,10 +19,13 @@ import (
 	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
+	"habox/applets/ipaddr"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/entropy"
 	"habox/hw/reboot"
 	"habox/hw/sched"
+	"habox/hw/timerfd"
 	"habox/hw/watchdog"
 )
 
@@ -96,6 +99,14 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	heard    map[string]time.Time // last packet per peer, kept only when tracing
+
+	// deadline wakes the loop when the earliest dead timer of membership
+	// runs out (membership.Next), precisely: the periodic tick alone would
+	// add up to a tick interval to every failure detection.
+	deadline interface{ Set(time.Duration) error } // nil: only the periodic tick
+	dlAt     time.Duration                         // instant it is armed for
+	dlArmed  bool
 }
 
 // now is the monotonic time since start, as of the start of this loop
@@ -104,6 +115,11 @@ func (d *daemon) now() time.Duration { return d.tnow }
 
 // wall is the wall clock as of the start of this loop turn.
 func (d *daemon) wall() time.Time { return d.twall }
+
+// instant is the system time at which the clock read mono (for traces).
+func (d *daemon) instant(mono time.Duration) time.Time {
+	return time.Now().Add(mono - d.clk.Mono())
+}
 
 // turn starts an event-loop turn: it reads the clock once.
 func (d *daemon) turn() { d.tnow, d.twall = d.clk.Mono(), d.clk.Wall() }
@@ -165,6 +181,11 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
+	// What `heartbeat -t` refuses for this machine: said once at start,
+	// rather than only at takeover.
+	for _, e := range checkHost(c, newThisHost(o.dir)) {
+		lg.Warn(e.Error())
+	}
 	lg.Info("**************************")
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
@@ -182,6 +203,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 			return d, err
 		}
 	}
+	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
 	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
 	d.wireLogs(logs)
@@ -237,16 +259,19 @@ func (d *daemon) openIO() error {
 			d.serial = true
 		}
 	}
+	trace.Mark("media", "")
 	if err := d.openUplink(); err != nil {
 		lg.Error(err.Error())
 		return err
 	}
 	d.openWatchdog()
 	d.realtime()
+	trace.Mark("realtime", "")
 	if err := d.serveControl(); err != nil {
 		lg.Error("Cannot open control socket " + d.o.ctlsock + ": " + err.Error())
 		return err
 	}
+	trace.Mark("control", "")
 	return nil
 }
 
@@ -283,7 +308,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
+		case k == "PATH", k == "HABOX_RUNDIR", k == trace.EnvVar, k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
@@ -299,7 +324,8 @@ func (d *daemon) newRunner() *resources.Runner {
 		d.log.Warn(warn)
 	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout,
+		Builtins: map[string]resources.AppletRun{ipaddr.Applet.Name: ipaddr.Applet.Run, ipaddr.IPv6Applet.Name: ipaddr.IPv6Applet.Run}}
 }
 
 // setEnv sets NAME=value in env, replacing an earlier NAME.
@@ -464,14 +490,15 @@ func (d *daemon) close() {
 // event is one input of the event loop: exactly one field is set (tick
 // and status are the two timers).
 type event struct {
-	pkt     *media.Packet
-	job     *resources.Result
-	req     func()
-	sig     os.Signal
-	status  bool
-	tick    bool
-	ping    *pingReply
-	carrier *carrierEvent
+	pkt      *media.Packet
+	job      *resources.Result
+	req      func()
+	sig      os.Signal
+	status   bool
+	tick     bool
+	ping     *pingReply
+	carrier  *carrierEvent
+	deadline bool // the precise dead timer (armDeadline) ran out
 }
 
 // tickInterval is the period of the tick timer: keepalive/4 within
@@ -492,6 +519,13 @@ func (d *daemon) run() int {
 	tick := time.NewTicker(d.tickInterval())
 	defer status.Stop()
 	defer tick.Stop()
+	var deadline <-chan struct{}
+	if tf, err := timerfd.New(); err == nil {
+		d.deadline, deadline = tf, tf.C
+		defer tf.Close()
+	} else {
+		d.log.Warn("No precise timer (" + err.Error() + "): dead nodes are detected at the next tick")
+	}
 
 	d.begin()
 	for {
@@ -513,6 +547,8 @@ func (d *daemon) run() int {
 			ev.ping = &r
 		case c := <-d.carriers:
 			ev.carrier = &c
+		case <-deadline:
+			ev.deadline = true
 		}
 		if d.step(ev) {
 			return d.finish()
@@ -526,6 +562,7 @@ func (d *daemon) begin() {
 	d.turn()
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
+	trace.Mark("sent", "")
 	d.setLocal(membership.Up)
 	d.sendStatus()
 	d.drain()
@@ -552,10 +589,36 @@ func (d *daemon) step(ev event) bool {
 		d.pingReplied(*ev.ping)
 	case ev.carrier != nil:
 		d.uplinkEvents(d.up.tr.Carrier(ev.carrier.ifname, ev.carrier.up, d.now()))
+	case ev.deadline:
+		d.dlArmed = false
+		d.memEvents(d.mem.Tick(d.now()))
 	}
 	d.drain()
 	d.maybeRestart()
-	return d.exiting && d.now() >= d.exitAt
+	if d.exiting && d.now() >= d.exitAt {
+		return true
+	}
+	d.armDeadline()
+	return false
+}
+
+// armDeadline arms the precise timer for membership's earliest dead
+// timer when it is earlier than the one armed. A deadline pushed later
+// by a heartbeat just makes the armed timer fire early once (Tick finds
+// nothing) and be armed again: one timer per dead interval, not one per
+// packet.
+func (d *daemon) armDeadline() {
+	if d.deadline == nil {
+		return
+	}
+	at, ok := d.mem.Next()
+	if !ok || d.dlArmed && at >= d.dlAt {
+		return
+	}
+	d.dlAt, d.dlArmed = at, true
+	if err := d.deadline.Set(at - d.now()); err != nil {
+		d.dlArmed = false
+	}
 }
 
 func (d *daemon) finish() int {
@@ -877,6 +940,12 @@ func (d *daemon) packet(p media.Packet) {
 	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
+		if trace.On() && src != d.self {
+			if d.heard == nil {
+				d.heard = map[string]time.Time{}
+			}
+			d.heard[src] = d.instant(now)
+		}
 	}
 	if src == d.self || v.Duplicate || !v.Deliver {
 		return
@@ -976,6 +1045,13 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		}
 		switch e.Kind {
 		case membership.NodeDead:
+			if trace.On() {
+				trace.Mark("dead", e.Node)
+				trace.MarkAt(d.heard[e.Node], "heard", e.Node)
+				if e.Due > 0 {
+					trace.MarkAt(d.instant(e.Due), "due", e.Node)
+				}
+			}
 			d.eng.SetStatus(e.Node, wire.StDead)
 			d.rscActs(d.rsc.NodeDead(e.Node, e.Heard, d.now()))
 		case membership.StatusChange:
