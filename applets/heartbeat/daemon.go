@@ -89,6 +89,7 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	upTimer  <-chan time.Time
 }
 
 // now is the monotonic time since start.
@@ -443,7 +444,11 @@ func (d *daemon) run() int {
 			d.pingReplied(r)
 		case c := <-d.carriers:
 			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
+			d.uplinkTick()
+		case <-d.upTimer:
+			d.uplinkTick()
 		}
+		d.armUplinkTimer()
 		d.drain()
 		d.maybeRestart()
 		if d.exiting && d.now() >= d.exitAt {
