@@ -110,7 +110,9 @@ done
 info "ha.cf:        $(grep -v '^#' "$WORK/alice/ha.d/ha.cf" | sed 's/ *#.*//' | grep -v logfile | tr '\n' ';' | sed 's/;/; /g')"
 info "haresources:  $(cat "$WORK/alice/ha.d/haresources")   (alice owns the service IP)"
 info "authkeys:     auth 1 / 1 sha1 <random key>"
-HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
+# -t also checks that the machine has what the files name (eth0, eth1, the
+# serial line): run it where alice runs, in her namespace.
+ip netns exec $NS_A env HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
 	{ cat "$WORK/check.err"; die "configuration check failed"; }
 info "heartbeat -t: configuration valid"
 
