@@ -93,6 +93,7 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	upTimer  <-chan time.Time
 	heard    map[string]time.Time // last packet per peer, kept only when tracing
 
 	// deadline wakes the loop when the earliest dead timer of membership
@@ -486,7 +487,11 @@ func (d *daemon) run() int {
 			d.pingReplied(r)
 		case c := <-d.carriers:
 			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
+			d.uplinkTick()
+		case <-d.upTimer:
+			d.uplinkTick()
 		}
+		d.armUplinkTimer()
 		d.drain()
 		d.maybeRestart()
 		if d.exiting && d.now() >= d.exitAt {
