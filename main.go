@@ -5,6 +5,11 @@
 //	habox [--help | --list | --version | --install [-s] [--ocf] DIR]
 //	habox APPLET [ARGS...]
 //	APPLET [ARGS...]
+//
+// Comments throughout the source cite "spec N.M": section N.M of
+// doc/spec/heartbeat-compat.md, the heartbeat 3.0.6 compatibility
+// specification habox implements (with the 3.0.6 source files each fact
+// comes from).
 package main
 
 import (

@@ -34,6 +34,7 @@ type report struct {
 	pictures    []string
 	fastUsed    setting         // habox's setting in the fastest row (after fallbacks)
 	launch      []time.Duration // nsenter + exec of /bin/true in a node
+	floodRun    *floodRun
 }
 
 // used returns the timings peer p really ran with in row s.
@@ -65,6 +66,8 @@ func (r *report) run() {
 	r.ipaddrLatency()
 	logf("sizes")
 	r.sizes()
+	logf("hostile flood")
+	r.flood()
 }
 
 func peerName(k lab.Kind) string {
@@ -148,6 +151,7 @@ func (r *report) table() string {
 				float64(i.rssKiB)/1024, float64(i.pssKiB)/1024, i.cpu.Seconds(), i.window, 100*i.cpu.Seconds()/i.window.Seconds(), st)
 		}
 	}
+	b.WriteString(r.floodTable())
 	if len(r.launch) > 0 {
 		fmt.Fprintf(&b, "\nStart → first heartbeat is measured from exec of the launcher (nsenter into the node) to the first heartbeat (UDP 694 or VRRP) captured on the peer's side; the launcher alone (nsenter + exec of /bin/true) takes %.1f ms (median). keepalived starts as backup and sends its first advert only when it becomes master (≈ 3 adverts + skew).\n", msf(median(r.launch)))
 	}
@@ -236,7 +240,7 @@ func (r *report) write() (string, error) {
 	b.WriteString(r.table())
 	b.WriteString("\n## Goals (issue 8)\n\n")
 	b.WriteString(r.goals())
-	b.WriteString("\nReference figures measured in the same kind of lab (shared/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
+	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
 	if len(r.sizeRows) > 0 {
 		b.WriteString("\n## Sizes\n\n| what | bytes | MiB | note |\n|---|---|---|---|\n")
 		for _, s := range r.sizeRows {

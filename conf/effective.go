@@ -130,7 +130,15 @@ func (c *Config) writeDirective(b *strings.Builder, d *directive) {
 		return
 	}
 	note := ""
-	if !c.HaCf.Set[d.name] {
+	switch {
+	case d.name == "habox_ipfail" && !c.HaCf.Set[d.name] && c.HaCf.IPFail:
+		note = "# habox only; turned on by respawn ... ipfail or habox_track_carrier"
+	case d.habox:
+		note = "# habox only"
+		if !c.HaCf.Set[d.name] {
+			note += ", default"
+		}
+	case !c.HaCf.Set[d.name]:
 		note = "# default"
 	}
 	if d.ignored {

@@ -58,7 +58,8 @@ func (d *daemon) snapshot() control.Snapshot {
 	}
 	// Not an ha.cf directive: packets dropped as forged, replayed or
 	// malformed since start, in total and by reason
-	// (badpackets-<reason>), and authentic duplicates (duppackets).
+	// (badpackets-<reason>), authentic duplicates (duppackets), and the
+	// packets read in total and processed or ignored.
 	var mediaDrops uint64
 	for _, md := range d.media {
 		if st, ok := md.(media.Statser); ok {
@@ -74,6 +75,11 @@ func (d *daemon) snapshot() control.Snapshot {
 	s.Params["badpackets-invalid"] = u(d.drops.invalid)
 	s.Params["badpackets-throttled"] = u(d.drops.throttled)
 	s.Params["duppackets"] = u(d.drops.dup)
+	s.Params["okpackets"] = u(d.drops.ok)
+	s.Params["ignoredpackets"] = u(d.drops.ignored)
+	// Every packet read is in exactly one of ok, ignored, dup and the bad
+	// reasons; rxpackets also counts the media's drops (oversize).
+	s.Params["rxpackets"] = u(d.drops.rx + mediaDrops)
 	// A medium that cannot be opened is a failed link on every node, not
 	// one that merely hears nothing.
 	for _, md := range d.media {

@@ -191,6 +191,12 @@ func TestPacketDropReasons(t *testing.T) {
 		fields.Add("f", "")
 	}
 	good := enc(keys, stamped(bob))
+	toBob := wire.New(wire.IPRequest)
+	toBob.Add(wire.Dest, "bob")
+	toBob, _, err = bob.Send(toBob, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	old := enc(keys, stamped(oldBob))
 	pkts := []struct {
 		data   []byte
@@ -202,24 +208,24 @@ func TestPacketDropReasons(t *testing.T) {
 		{enc(wrong, fields), "toobig"},
 		{enc(wrong, forged), "auth"},
 		{enc(keys, stranger), "invalid"},
-		{good, ""},
+		{good, "ok"},
 		{good, "dup"},
+		{enc(keys, toBob), "ignored"},
 		{old, "replay"},
 	}
 	want := map[string]int{}
 	for _, p := range pkts {
 		d.packet(media.Packet{Link: "eth1", Data: p.data})
-		if p.reason != "" {
-			want[p.reason]++
-		}
+		want[p.reason]++
 	}
 	params := d.snapshot().Params
 	total := 0
-	for _, r := range []string{"garbage", "toobig", "auth", "invalid", "replay", "throttled", "dup"} {
+	for _, r := range []string{"garbage", "toobig", "auth", "invalid", "replay", "throttled", "dup", "ok", "ignored"} {
 		key := "badpackets-" + r
-		if r == "dup" {
-			key = "duppackets"
-		} else {
+		switch r {
+		case "dup", "ok", "ignored":
+			key = r + "packets"
+		default:
 			total += want[r]
 		}
 		if got := params[key]; got != strconv.Itoa(want[r]) {
@@ -228,6 +234,9 @@ func TestPacketDropReasons(t *testing.T) {
 	}
 	if got := params["badpackets"]; got != strconv.Itoa(total) {
 		t.Errorf("badpackets = %q, want %d", got, total)
+	}
+	if got := params["rxpackets"]; got != strconv.Itoa(len(pkts)) {
+		t.Errorf("rxpackets = %q, want %d", got, len(pkts))
 	}
 	b, _ := os.ReadFile(logf)
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")

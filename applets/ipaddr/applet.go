@@ -1,5 +1,5 @@
 // Package ipaddr implements the IPaddr applet, heartbeat's service-address
-// takeover (spec section 7) without ifconfig, route or send_arp: an IPv4
+// takeover (spec 7: doc/spec/heartbeat-compat.md, section 7) without ifconfig, route or send_arp: an IPv4
 // address is added on the lowest free alias label <iface>:<n> with ioctls,
 // announced with gratuitous ARP from an AF_PACKET socket, and removed again
 // through rtnetlink. The IPv6addr applet does the same for IPv6 with

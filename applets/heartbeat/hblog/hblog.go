@@ -1,5 +1,5 @@
 // Package hblog writes heartbeat 3.0.6 log lines (cluster-glue 1.0.12
-// cl_log formats, spec section 6.1) to a logfile, a debugfile, syslog and
+// cl_log formats, doc/spec/heartbeat-compat.md section 6.1) to a logfile, a debugfile, syslog and
 // optionally stderr, so scripts that watch heartbeat logs keep working.
 //
 // File lines with syslogmsgfmt true (the default):

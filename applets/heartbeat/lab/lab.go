@@ -14,7 +14,7 @@
 // on node1 per haresources. Each node runs in its own UTS and mount
 // namespace held by an anchor process, with per-node directories bound
 // over /etc/ha.d, /var/lib/heartbeat, /run and /var/log (see
-// shared/spec/running-heartbeat-3.0.6.md), so both habox and the stock
+// doc/spec/running-heartbeat-3.0.6.md), so both habox and the stock
 // heartbeat 3.0.6 run with their default paths.
 package lab
 

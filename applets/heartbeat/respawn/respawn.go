@@ -1,5 +1,5 @@
 // Package respawn runs heartbeat's respawn clients with 3.0.6's rules
-// (spec ipfail-respawn-ping.md §3): each program is started as its user
+// (doc/spec/ipfail-respawn-ping.md §3): each program is started as its user
 // once communications are up and restarted when it exits, unless
 // heartbeat is shutting down or the program exited with code 100; a
 // client that dies within 30 s of its start is a short run, and after

@@ -32,7 +32,7 @@
 //	k.AppendNetstring(dst, m)  what 3.0.6 sends on UDP: netstring + "LEN:N token,"
 //	k.SetAuth(m)               set the inner classic auth field (msgfmt classic)
 //	k.AppendClassic(dst, m)    classic text with a recomputed auth field (serial)
-//	k.Decode(b)                auto-detect, parse, authenticate (see its doc)
+//	k.Decode(b)                auto-detect, authenticate, then parse (see its doc)
 //
 // Netstring messages are authenticated only by their trailer, with the
 // 3.0.6 quirk (method of the received index, key of our active entry);
@@ -40,7 +40,10 @@
 // Errors are *Error values whose category is one of the Err* sentinels
 // (errors.Is): ErrMalformed, ErrTooLarge, ErrFieldType, ErrAuth,
 // ErrAuthIndex, ...; decoding never panics and never allocates more than a
-// small multiple of its input, which must be shorter than MaxMsg.
+// small multiple of its input, which must be shorter than MaxMsg. Decode
+// rejects cheaply first: MaxRecv bytes, MaxFields fields, framing and
+// token checked without allocating per field, a Msg built only for an
+// authentic payload.
 //
 // # Protocol engine
 //
