@@ -32,7 +32,10 @@ type report struct {
 	errors      []string
 	failed      int
 	pictures    []string
-	fastUsed    setting         // habox's setting in the fastest row (after fallbacks)
+	fastUsed    setting                               // habox's setting in the fastest row (after fallbacks)
+	steps       map[string]map[string][]time.Duration // takeover breakdown: row -> step -> samples
+	startSteps  map[string][]time.Duration            // start-up breakdown: step -> samples
+	startOrder  []string
 	launch      []time.Duration // nsenter + exec of /bin/true in a node
 	floodRun    *floodRun
 }
@@ -238,8 +241,12 @@ func (r *report) write() (string, error) {
 	}
 	b.WriteString("## Main table\n\n")
 	b.WriteString(r.table())
-	b.WriteString("\n## Goals (issue 8)\n\n")
+	if bd := r.breakdownTables(); bd != "" {
+		b.WriteString("\n## Where the time goes (habox)\n\n" + bd)
+	}
+	b.WriteString("\n## Goals (issues 8 and 15)\n\n")
 	b.WriteString(r.goals())
+	b.WriteString(r.takeoverGoal())
 	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
 	if len(r.sizeRows) > 0 {
 		b.WriteString("\n## Sizes\n\n| what | bytes | MiB | note |\n|---|---|---|---|\n")

@@ -27,6 +27,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/control"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/safefile"
 )
@@ -351,7 +352,10 @@ func reload(env *cli.Env, o options) int {
 // start validates, refuses a second instance, daemonizes (unless -f) and
 // runs the node.
 func start(env *cli.Env, o options, args []string) int {
+	trace.Open(env.Getenv(trace.EnvVar))
+	trace.Mark("start", "")
 	c, ok := check(env, o)
+	trace.Mark("config", "")
 	if !ok {
 		return 1
 	}
@@ -383,6 +387,7 @@ func start(env *cli.Env, o options, args []string) int {
 		return 1
 	}
 	defer os.Remove(o.pidfile)
+	trace.Mark("pidfile", "")
 	if ready != nil {
 		io.WriteString(ready, "ok\n")
 		ready.Close()

@@ -19,10 +19,13 @@ import (
 	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
+	"habox/applets/ipaddr"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/entropy"
 	"habox/hw/reboot"
 	"habox/hw/sched"
+	"habox/hw/timerfd"
 	"habox/hw/watchdog"
 )
 
@@ -90,6 +93,14 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	heard    map[string]time.Time // last packet per peer, kept only when tracing
+
+	// deadline wakes the loop when the earliest dead timer of membership
+	// runs out (membership.Next), precisely: the periodic tick alone would
+	// add up to a tick interval to every failure detection.
+	deadline *timerfd.Timer // nil: only the periodic tick
+	dlAt     time.Duration  // instant it is armed for
+	dlArmed  bool
 }
 
 // now is the monotonic time since start.
@@ -157,6 +168,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			return d, err
 		}
 	}
+	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
 	// A UUID must be unique, not secret: never wait seconds for the pool
 	// after a boot (it is generated at every boot when the state is on tmpfs).
@@ -207,16 +219,19 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			d.serial = true
 		}
 	}
+	trace.Mark("media", "")
 	if err := d.openUplink(); err != nil {
 		lg.Error(err.Error())
 		return d, err
 	}
 	d.openWatchdog()
 	d.realtime()
+	trace.Mark("realtime", "")
 	if err := d.serveControl(); err != nil {
 		lg.Error("Cannot open control socket " + o.ctlsock + ": " + err.Error())
 		return d, err
 	}
+	trace.Mark("control", "")
 	return d, nil
 }
 
@@ -253,7 +268,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
+		case k == "PATH", k == "HABOX_RUNDIR", k == trace.EnvVar, k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
@@ -269,7 +284,8 @@ func (d *daemon) newRunner() *resources.Runner {
 		d.log.Warn(warn)
 	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout,
+		Builtins: map[string]resources.AppletRun{ipaddr.Applet.Name: ipaddr.Applet.Run, ipaddr.IPv6Applet.Name: ipaddr.IPv6Applet.Run}}
 }
 
 // setEnv sets NAME=value in env, replacing an earlier NAME.
@@ -436,10 +452,18 @@ func (d *daemon) run() int {
 	tick := time.NewTicker(tickIv)
 	defer status.Stop()
 	defer tick.Stop()
+	var deadline <-chan struct{}
+	if tf, err := timerfd.New(); err == nil {
+		d.deadline, deadline = tf, tf.C
+		defer tf.Close()
+	} else {
+		d.log.Warn("No precise timer (" + err.Error() + "): dead nodes are detected at the next tick")
+	}
 
 	// Start-up (5.2): st=init with dt = deadtime+2000 for 5 s, then up.
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
+	trace.Mark("sent", "")
 	d.setLocal(membership.Up)
 	d.sendStatus()
 	d.drain()
@@ -457,6 +481,9 @@ func (d *daemon) run() int {
 			d.sendStatus()
 		case <-tick.C:
 			d.tick()
+		case <-deadline:
+			d.dlArmed = false
+			d.memEvents(d.mem.Tick(d.now()))
 		case r := <-d.pings:
 			d.pingReplied(r)
 		case c := <-d.carriers:
@@ -467,6 +494,26 @@ func (d *daemon) run() int {
 		if d.exiting && d.now() >= d.exitAt {
 			return d.finish()
 		}
+		d.armDeadline()
+	}
+}
+
+// armDeadline arms the precise timer for membership's earliest dead
+// timer when it is earlier than the one armed. A deadline pushed later
+// by a heartbeat just makes the armed timer fire early once (Tick finds
+// nothing) and be armed again: one timer per dead interval, not one per
+// packet.
+func (d *daemon) armDeadline() {
+	if d.deadline == nil {
+		return
+	}
+	at, ok := d.mem.Next()
+	if !ok || d.dlArmed && at >= d.dlAt {
+		return
+	}
+	d.dlAt, d.dlArmed = at, true
+	if err := d.deadline.Set(at - d.now()); err != nil {
+		d.dlArmed = false
 	}
 }
 
@@ -789,6 +836,12 @@ func (d *daemon) packet(p media.Packet) {
 	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
+		if trace.On() && src != d.self {
+			if d.heard == nil {
+				d.heard = map[string]time.Time{}
+			}
+			d.heard[src] = d.t0.Add(now)
+		}
 	}
 	if src == d.self || v.Duplicate || !v.Deliver {
 		return
@@ -888,6 +941,13 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		}
 		switch e.Kind {
 		case membership.NodeDead:
+			if trace.On() {
+				trace.Mark("dead", e.Node)
+				trace.MarkAt(d.heard[e.Node], "heard", e.Node)
+				if e.Due > 0 {
+					trace.MarkAt(d.t0.Add(e.Due), "due", e.Node)
+				}
+			}
 			d.eng.SetStatus(e.Node, wire.StDead)
 			d.rscActs(d.rsc.NodeDead(e.Node, e.Heard, d.now()))
 		case membership.StatusChange:

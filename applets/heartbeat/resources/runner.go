@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
+	"habox/applets/trace"
 	"habox/conf"
 )
 
@@ -60,6 +61,10 @@ type Runner struct {
 	Timeout time.Duration
 	// Exec runs a script; nil = os.StartProcess (RunProcess).
 	Exec Exec
+	// Builtins are the applets (IPaddr, IPv6addr) run in this process,
+	// without fork and exec, when the script is habox's own (see
+	// inProcess). Nil: every script runs through Exec.
+	Builtins map[string]AppletRun
 }
 
 // errNotFound is run's error for a script that Locate does not find.
@@ -336,7 +341,19 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	o, err := ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
+	if trace.On() {
+		trace.Mark("run", rs.Script+" "+act)
+	}
+	var o Outcome
+	var err error
+	if run := r.inProcess(rs.Script, path, builtin); run != nil {
+		o = RunInProcess(run, argv, r.Env, timeout)
+	} else {
+		o, err = ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
+	}
+	if trace.On() {
+		trace.Mark("ran", rs.Script+" "+act)
+	}
 	r.logStderr(rs, o, logRun && (err != nil || o.Code != 0 || o.TimedOut))
 	if o.Truncated {
 		r.Log.Warn("Output of " + cmdline + " truncated: kept the first 1 MiB of stdout and the last " +
