@@ -171,7 +171,9 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
-	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
+	// A UUID must be unique, not secret: never wait seconds for the pool
+	// after a boot (it is generated at every boot when the state is on tmpfs).
+	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Unique)
 	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())
