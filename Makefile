@@ -16,7 +16,7 @@ CROSS := amd64:GOARCH=amd64 386:GOARCH=386,GO386=softfloat armv5:GOARCH=arm,GOAR
          arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat \
          mips64:GOARCH=mips64,GOMIPS64=softfloat mips64le:GOARCH=mips64le,GOMIPS64=softfloat riscv64:GOARCH=riscv64
 
-.PHONY: all habox cross size size-check test pcmk-test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
+.PHONY: all habox cross size size-check test test-cross pcmk-test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
 all: habox
 
 habox:
@@ -54,6 +54,14 @@ vet:
 test: vet habox size-check
 	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /lab/faultsuite -e /pcmk$$)
 	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 15m ./applets/heartbeat/lab/faultsuite
+	$(MAKE) test-cross
+
+# The unit tests of hw/..., conf, wire and the applets without namespaces of
+# their own, built for mipsle, mips, armv7, arm64 (+ mips64: the ABI-sensitive
+# hw/ packages) and run under qemu-user. TEST_CROSS="mips armv7" picks arches.
+TEST_CROSS ?=
+test-cross:
+	GO=$(GO) bash vm/test-cross.sh $(TEST_CROSS)
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

@@ -9,7 +9,12 @@ func (e *Error) Error() string {
 	if e.Line > 0 {
 		s += ":" + strconv.Itoa(e.Line)
 	}
-	s += ": "
+	return s + ": " + e.detail()
+}
+
+// detail is the error after its position: "directive: [token] msg".
+func (e *Error) detail() string {
+	s := ""
 	if e.Directive != "" {
 		s += e.Directive + ": "
 	}
@@ -17,6 +22,12 @@ func (e *Error) Error() string {
 		s += "[" + e.Token + "] "
 	}
 	return s + e.Msg
+}
+
+// AsWarning is the same problem reported as a warning (e.g. by
+// `heartbeat -t --other-host`, where this machine's lacks do not count).
+func (e *Error) AsWarning() Warning {
+	return Warning{File: e.File, Line: e.Line, Msg: e.detail()}
 }
 
 // String formats a warning like an error.

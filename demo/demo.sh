@@ -2,12 +2,15 @@
 # habox demo: a two-node heartbeat cluster and a client, on this machine,
 # in network namespaces. Node "alice" serves a service IP; we kill alice
 # hard (SIGKILL and cables pulled) and watch "bob" take the IP over; then
-# alice comes back and gets it back (auto_failback on).
+# alice comes back and gets it back (auto_failback on). Last, alice's
+# uplink dies (her route to the router is cut, her cables stay in): bob
+# sees more ping nodes and takes the service (ipfail's policy, built in).
 #
 #   usage: demo/demo.sh [path/to/habox]      (as root; `make demo` builds habox first)
 #
 #   client ns:  br0 192.168.77.100/24 ─┬─ alice eth0 192.168.77.1   (service LAN)
-#                                      └─ bob   eth0 192.168.77.2
+#                                      ├─ bob   eth0 192.168.77.2
+#                                      └─ router     192.168.77.254  (ping node)
 #   alice eth1 10.99.0.1 ─────────────────── bob eth1 10.99.0.2     (heartbeat link)
 #   alice ttyA ══ socat pty pair ══ ttyB bob                        (serial heartbeat)
 #   service IP 192.168.77.10 on whichever node owns it
@@ -17,7 +20,7 @@ HABOX=$(readlink -f "${1:-./habox}")
 VIP=192.168.77.10
 ID=hbdemo$$
 WORK=$(mktemp -d /tmp/habox-demo.XXXXXX)
-NS_A=${ID}a NS_B=${ID}b NS_C=${ID}c
+NS_A=${ID}a NS_B=${ID}b NS_C=${ID}c NS_R=${ID}r
 SOCAT_PID=
 FAILED=0
 
@@ -35,7 +38,7 @@ cleanup() {
 	done
 	[ -n "$SOCAT_PID" ] && kill -CONT "$SOCAT_PID" 2>/dev/null; [ -n "$SOCAT_PID" ] && kill "$SOCAT_PID" 2>/dev/null
 	[ -n "${PROBE_PID:-}" ] && kill "$PROBE_PID" 2>/dev/null
-	for ns in $NS_A $NS_B $NS_C; do
+	for ns in $NS_A $NS_B $NS_C $NS_R; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -49,7 +52,7 @@ trap 'exit 1' INT TERM
 for c in ip socat ping; do command -v $c >/dev/null || die "$c is not installed"; done
 
 say "Building the network: client + LAN bridge, two nodes, a heartbeat link and a serial line"
-for ns in $NS_A $NS_B $NS_C; do ip netns add "$ns" && ip -n "$ns" link set lo up || die "ip netns add"; done
+for ns in $NS_A $NS_B $NS_C $NS_R; do ip netns add "$ns" && ip -n "$ns" link set lo up || die "ip netns add"; done
 ip -n $NS_C link add br0 type bridge && ip -n $NS_C link set br0 up
 ip -n $NS_C addr add 192.168.77.100/24 dev br0
 i=1
@@ -62,6 +65,10 @@ for ns in $NS_A $NS_B; do
 	ip -n "$ns" link set eth0 up
 	i=$((i + 1))
 done
+ip link add ${ID}r0 type veth peer name ${ID}pr
+ip link set ${ID}r0 netns $NS_R name eth0; ip link set ${ID}pr netns $NS_C
+ip -n $NS_C link set ${ID}pr master br0 up
+ip -n $NS_R addr add 192.168.77.254/24 dev eth0; ip -n $NS_R link set eth0 up
 ip link add ${ID}h1 type veth peer name ${ID}h2
 ip link set ${ID}h1 netns $NS_A name eth1; ip link set ${ID}h2 netns $NS_B name eth1
 ip -n $NS_A addr add 10.99.0.1/24 brd + dev eth1; ip -n $NS_B addr add 10.99.0.2/24 brd + dev eth1
@@ -90,6 +97,9 @@ bcast eth1          # heartbeat over UDP broadcast on eth1
 baud 115200         # serial speed (19200 is too slow for 100 ms heartbeats)
 serial $tty         # ... and over a serial line
 auto_failback on    # the service returns to alice when she is back
+ping 192.168.77.254 # the router: a ping node
+deadping 1          # dead after 1 s without an echo reply
+habox_ipfail on     # ipfail's policy (3.0.6: respawn hacluster .../ipfail)
 node alice
 node bob
 EOF
@@ -100,7 +110,9 @@ done
 info "ha.cf:        $(grep -v '^#' "$WORK/alice/ha.d/ha.cf" | sed 's/ *#.*//' | grep -v logfile | tr '\n' ';' | sed 's/;/; /g')"
 info "haresources:  $(cat "$WORK/alice/ha.d/haresources")   (alice owns the service IP)"
 info "authkeys:     auth 1 / 1 sha1 <random key>"
-HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
+# -t also checks that the machine has what the files name (eth0, eth1, the
+# serial line): run it where alice runs, in her namespace.
+ip netns exec $NS_A env HA_NODENAME=alice "$HABOX" heartbeat -t -c "$WORK/alice/ha.d" >/dev/null 2>"$WORK/check.err" ||
 	{ cat "$WORK/check.err"; die "configuration check failed"; }
 info "heartbeat -t: configuration valid"
 
@@ -179,6 +191,19 @@ holds $NS_B && die "both nodes hold $VIP"
 reach || die "client cannot reach $VIP after failback"
 info "auto_failback on: bob handed the service back; ping $VIP answered by alice ($(owner_mac))"
 grep -E "wants to go standby|give up .*standby|acquire .*standby" "$WORK/bob/ha-log" "$WORK/alice/ha-log" | sed "s#$WORK/##; s/^/      /"
+
+say "alice's uplink dies: her route to the router is cut (cables, LAN and heartbeat links stay up)"
+sleep 1
+T0=$(now_ms)
+ip -n $NS_A route add blackhole 192.168.77.254/32
+wait_holder $NS_B 10 || die "bob did not take the service when alice's uplink died"
+T1=$(now_ms)
+info "bob holds $VIP $((T1 - T0)) ms later (deadping 1 s + 2 x keepalive + standby); alice still runs"
+grep -E "10.77|192.168.77.254|ping nodes|Delayed giveup|Going standby" "$WORK/alice/ha-log" | grep -v "status ping" | tail -4 | sed 's/^/      /'
+ip -n $NS_A route del blackhole 192.168.77.254/32
+T0=$(now_ms)
+wait_holder $NS_A 15 || die "the service did not return to alice after her uplink came back"
+info "uplink back: alice gets the service back $(( $(now_ms) - T0 )) ms later, once (5 s of steady replies first: no flapping)"
 
 say "Stopping both nodes gracefully"
 for n in alice bob; do

@@ -27,6 +27,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/control"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/safefile"
 )
@@ -43,7 +44,11 @@ force-reload) = -r, restart = -k then start.
 	-l DIR		state directory (default $HA_VARLIB or /var/lib/heartbeat)
 	-p FILE		pid file (default /var/run/heartbeat.pid)
 	-S PATH		control socket (default $HA_CTLSOCK or ` + control.DefaultSocket + `)
-	-t, --check	validate the configuration, print the effective one; exit 0/1
+	-t, --check	validate the configuration and check this machine has what it names
+			(interfaces, ucast peers, serial devices, resource scripts);
+			print the effective configuration; exit 0/1
+	--other-host	with -t: the configuration is for another machine, so what
+			this one lacks is only a warning
 	-k		stop the running heartbeat (graceful: resources go to the peer) and wait
 			(at most $HABOX_KILL_TIMEOUT, default 300 s; then exit 1)
 	-s		report whether heartbeat runs (exit 0) or not (exit 1)
@@ -73,7 +78,7 @@ const (
 type options struct {
 	dir, varlib, pidfile, ctlsock string
 	node                          string
-	foreground                    bool
+	foreground, otherHost         bool
 	debug                         int
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
@@ -112,6 +117,8 @@ func run(env *cli.Env, args []string) int {
 			o.ctlsock, err = a.Value()
 		case "-R":
 			o.restart = a.Flag()
+		case "--other-host":
+			o.otherHost = a.Flag()
 		case "-C":
 			o.held, err = a.Value()
 		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
@@ -146,6 +153,9 @@ func run(env *cli.Env, args []string) int {
 		mode, restart = verb, rest[0] == "restart"
 		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
+	if o.otherHost && mode != "-t" && mode != "--check" {
+		return cli.UsageError(env, usage, "--other-host goes with -t")
+	}
 	o.node = nodeName(env)
 	o.args = args
 	switch mode {
@@ -162,6 +172,9 @@ func run(env *cli.Env, args []string) int {
 		return 0
 	case "-t", "--check":
 		c, ok := check(env, o)
+		if ok && !checkThisHost(env, o, c) {
+			return 1
+		}
 		if ok {
 			c.WriteEffective(env.Stdout)
 			return 0
@@ -214,6 +227,24 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// checkThisHost prints what this machine lacks for c: errors, or
+// warnings with --other-host. It reports whether c fits.
+func checkThisHost(env *cli.Env, o options, c *conf.Config) bool {
+	errs := checkHost(c, newThisHost(o.dir))
+	for _, e := range errs {
+		if o.otherHost {
+			env.Err(e.AsWarning().String(), "\n")
+		} else {
+			env.Err(e.Error(), "\n")
+		}
+	}
+	if len(errs) > 0 && !o.otherHost {
+		env.Err("heartbeat: this machine lacks what the configuration names (for another machine's configuration: heartbeat -t --other-host).\n")
+		return false
+	}
+	return true
 }
 
 // readPid returns the pid in the pid file if that process runs.
@@ -321,7 +352,10 @@ func reload(env *cli.Env, o options) int {
 // start validates, refuses a second instance, daemonizes (unless -f) and
 // runs the node.
 func start(env *cli.Env, o options, args []string) int {
+	trace.Open(env.Getenv(trace.EnvVar))
+	trace.Mark("start", "")
 	c, ok := check(env, o)
+	trace.Mark("config", "")
 	if !ok {
 		return 1
 	}
@@ -353,6 +387,7 @@ func start(env *cli.Env, o options, args []string) int {
 		return 1
 	}
 	defer os.Remove(o.pidfile)
+	trace.Mark("pidfile", "")
 	if ready != nil {
 		io.WriteString(ready, "ok\n")
 		ready.Close()

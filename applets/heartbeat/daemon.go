@@ -19,10 +19,13 @@ import (
 	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
+	"habox/applets/ipaddr"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/entropy"
 	"habox/hw/reboot"
 	"habox/hw/sched"
+	"habox/hw/timerfd"
 	"habox/hw/watchdog"
 )
 
@@ -92,6 +95,15 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	upTimer  <-chan time.Time
+	heard    map[string]time.Time // last packet per peer, kept only when tracing
+
+	// deadline wakes the loop when the earliest dead timer of membership
+	// runs out (membership.Next), precisely: the periodic tick alone would
+	// add up to a tick interval to every failure detection.
+	deadline *timerfd.Timer // nil: only the periodic tick
+	dlAt     time.Duration  // instant it is armed for
+	dlArmed  bool
 }
 
 // now is the monotonic time since start.
@@ -137,6 +149,11 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
+	// What `heartbeat -t` refuses for this machine: said once at start,
+	// rather than only at takeover.
+	for _, e := range checkHost(c, newThisHost(o.dir)) {
+		lg.Warn(e.Error())
+	}
 	lg.Info("**************************")
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
@@ -154,6 +171,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			return d, err
 		}
 	}
+	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
 	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
 	d.wireLogs(logs)
@@ -202,16 +220,19 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			d.serial = true
 		}
 	}
+	trace.Mark("media", "")
 	if err := d.openUplink(); err != nil {
 		lg.Error(err.Error())
 		return d, err
 	}
 	d.openWatchdog()
 	d.realtime()
+	trace.Mark("realtime", "")
 	if err := d.serveControl(); err != nil {
 		lg.Error("Cannot open control socket " + o.ctlsock + ": " + err.Error())
 		return d, err
 	}
+	trace.Mark("control", "")
 	return d, nil
 }
 
@@ -248,7 +269,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
+		case k == "PATH", k == "HABOX_RUNDIR", k == trace.EnvVar, k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
@@ -264,7 +285,8 @@ func (d *daemon) newRunner() *resources.Runner {
 		d.log.Warn(warn)
 	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout,
+		Builtins: map[string]resources.AppletRun{ipaddr.Applet.Name: ipaddr.Applet.Run, ipaddr.IPv6Applet.Name: ipaddr.IPv6Applet.Run}}
 }
 
 // setEnv sets NAME=value in env, replacing an earlier NAME.
@@ -431,10 +453,18 @@ func (d *daemon) run() int {
 	tick := time.NewTicker(tickIv)
 	defer status.Stop()
 	defer tick.Stop()
+	var deadline <-chan struct{}
+	if tf, err := timerfd.New(); err == nil {
+		d.deadline, deadline = tf, tf.C
+		defer tf.Close()
+	} else {
+		d.log.Warn("No precise timer (" + err.Error() + "): dead nodes are detected at the next tick")
+	}
 
 	// Start-up (5.2): st=init with dt = deadtime+2000 for 5 s, then up.
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
+	trace.Mark("sent", "")
 	d.setLocal(membership.Up)
 	d.sendStatus()
 	d.drain()
@@ -453,16 +483,43 @@ func (d *daemon) run() int {
 			d.sendStatus()
 		case <-tick.C:
 			d.tick()
+		case <-deadline:
+			d.dlArmed = false
+			d.memEvents(d.mem.Tick(d.now()))
 		case r := <-d.pings:
 			d.pingReplied(r)
 		case c := <-d.carriers:
 			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
+			d.uplinkTick()
+		case <-d.upTimer:
+			d.uplinkTick()
 		}
+		d.armUplinkTimer()
 		d.drain()
 		d.maybeRestart()
 		if d.exiting && d.now() >= d.exitAt {
 			return d.finish()
 		}
+		d.armDeadline()
+	}
+}
+
+// armDeadline arms the precise timer for membership's earliest dead
+// timer when it is earlier than the one armed. A deadline pushed later
+// by a heartbeat just makes the armed timer fire early once (Tick finds
+// nothing) and be armed again: one timer per dead interval, not one per
+// packet.
+func (d *daemon) armDeadline() {
+	if d.deadline == nil {
+		return
+	}
+	at, ok := d.mem.Next()
+	if !ok || d.dlArmed && at >= d.dlAt {
+		return
+	}
+	d.dlAt, d.dlArmed = at, true
+	if err := d.deadline.Set(at - d.now()); err != nil {
+		d.dlArmed = false
 	}
 }
 
@@ -819,6 +876,12 @@ func (d *daemon) packet(p media.Packet) {
 	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
+		if trace.On() && src != d.self {
+			if d.heard == nil {
+				d.heard = map[string]time.Time{}
+			}
+			d.heard[src] = d.t0.Add(now)
+		}
 	}
 	if src == d.self || v.Duplicate || !v.Deliver {
 		return
@@ -918,6 +981,13 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		}
 		switch e.Kind {
 		case membership.NodeDead:
+			if trace.On() {
+				trace.Mark("dead", e.Node)
+				trace.MarkAt(d.heard[e.Node], "heard", e.Node)
+				if e.Due > 0 {
+					trace.MarkAt(d.t0.Add(e.Due), "due", e.Node)
+				}
+			}
 			d.eng.SetStatus(e.Node, wire.StDead)
 			d.rscActs(d.rsc.NodeDead(e.Node, e.Heard, d.now()))
 		case membership.StatusChange:

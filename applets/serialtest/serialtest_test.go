@@ -590,6 +590,7 @@ func FuzzParseProbe(f *testing.F) {
 // TestSignalRestores runs the applet in a child process, interrupts it
 // with SIGINT or SIGTERM, and checks the port and the lock are cleaned up.
 func TestSignalRestores(t *testing.T) {
+	hwtest.SkipUnderEmulator(t, "re-executes the test binary, which needs qemu registered with binfmt_misc")
 	if os.Getenv("SERIALTEST_CHILD") != "" {
 		t.Skip("child")
 	}
@@ -647,6 +648,7 @@ func TestChildApplet(t *testing.T) {
 // TestPermissionDenied opens a root-owned pty as user nobody in a child
 // process.
 func TestPermissionDenied(t *testing.T) {
+	hwtest.SkipUnderEmulator(t, "re-executes the test binary, which needs qemu registered with binfmt_misc")
 	hwtest.RequireRoot(t)
 	p := newPty(t)
 	if err := os.Chmod(p.path, 0600); err != nil {

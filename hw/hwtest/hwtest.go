@@ -53,6 +53,23 @@ func RequireCmd(t testing.TB, name string) string {
 	return ""
 }
 
+// Emulator returns the value of HABOX_EMULATOR: "qemu-user" when `make
+// test-cross` runs the test binary of another architecture under
+// qemu-user, "" on a native run.
+func Emulator() string { return os.Getenv("HABOX_EMULATOR") }
+
+// SkipUnderEmulator skips t, giving why, when the test runs under an
+// emulator (HABOX_EMULATOR set) that cannot provide what it needs: qemu-user
+// translates system calls, but not network namespaces, netlink, raw
+// sockets or the ioctls of real devices. On a native run it does nothing,
+// so such a test still runs (or fails) there.
+func SkipUnderEmulator(t testing.TB, why string) {
+	t.Helper()
+	if e := Emulator(); e != "" {
+		t.Skip("skipping under " + e + " (HABOX_EMULATOR): " + why + "; covered by the native run")
+	}
+}
+
 var seq atomic.Int32
 
 // UniqueName returns a short name unique to this process and call, for

@@ -69,6 +69,10 @@ func inNetns(t *testing.T, f func()) *hwtest.Netns {
 
 func TestLinkAndAddrsNetns(t *testing.T) {
 	hwtest.RequireRoot(t)
+	if _, err := net.Interfaces(); err != nil && hwtest.Emulator() != "" {
+		// qemu-user 7.2 mistranslates link dumps for big-endian targets.
+		hwtest.SkipUnderEmulator(t, "the standard library's net.Interfaces, the cross-check here, fails: "+err.Error())
+	}
 	var l Link
 	var list []Addr
 	var err error
@@ -123,7 +127,10 @@ func TestLinkAndAddrsNetns(t *testing.T) {
 		if err := DelAddr(*find("192.0.2.44/24")); err != nil {
 			panic(err)
 		}
-		if err := DelAddr(*find("192.0.2.44/24")); !errors.Is(err, unix.EADDRNOTAVAIL) {
+		// qemu-user passes netlink's error payload on untranslated: the
+		// host's EADDRNOTAVAIL (99 on x86) reads as ENOPROTOOPT on mips.
+		underQemu := hwtest.Emulator() != ""
+		if err := DelAddr(*find("192.0.2.44/24")); !errors.Is(err, unix.EADDRNOTAVAIL) && !(underQemu && err != nil) {
 			panic("second delete: " + errString(err))
 		}
 		if err := DownAlias("eth0:3"); err != nil {

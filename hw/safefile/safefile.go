@@ -107,6 +107,12 @@ func Open(path string) (*os.File, error) {
 	return openRegular(path, os.O_RDONLY, 0)
 }
 
+// AppendExisting opens an existing regular file for appending, without
+// following a symlink at its last component and without creating it.
+func AppendExisting(path string) (*os.File, error) {
+	return openRegular(path, os.O_WRONLY|os.O_APPEND, 0)
+}
+
 // ReadFile reads at most max bytes of path, opened as Open does.
 func ReadFile(path string, max int64) ([]byte, error) {
 	f, err := Open(path)

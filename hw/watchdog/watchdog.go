@@ -3,7 +3,8 @@
 // 0x00 byte at a time, and disarm it with the magic close character 'V'.
 //
 // When the path is not a watchdog driver (a FIFO or a regular file in
-// tests), the ioctls fail with ENOTTY: feeding falls back to plain writes,
+// tests), the ioctls fail with ENOTTY (ENOSYS under qemu-user, which does
+// not know the watchdog ioctls): feeding falls back to plain writes,
 // and the timeout and identity calls return an error wrapping
 // errors.ErrUnsupported, so callers can log it and go on, as heartbeat does.
 package watchdog
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +25,19 @@ type Watchdog struct {
 	fd      int
 	noIoctl bool          // the device refused an ioctl with ENOTTY
 	timeout time.Duration // last value set or read
+	ioctl   func(fd int, req uint, arg unsafe.Pointer) error
+}
+
+// ioctl is ioctl(2) with a pointer argument. Every WDIOC_* call takes a
+// pointer to a C int (4 bytes on every arch) or to a struct watchdog_info;
+// x/sys's IoctlGetInt reads a Go int (8 bytes on 64-bit), which on
+// big-endian mips64 put the kernel's 4 bytes in the high half.
+func ioctl(fd int, req uint, arg unsafe.Pointer) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // Info is what WDIOC_GETSUPPORT reports about the driver.
@@ -44,14 +59,19 @@ func Open(path string) (*Watchdog, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Watchdog{path: path, fd: fd}, nil
+	return &Watchdog{path: path, fd: fd, ioctl: ioctl}, nil
 }
 
 // Path returns the path the watchdog was opened with.
 func (w *Watchdog) Path() string { return w.path }
 
+// notWatchdog reports whether err says the file has no watchdog ioctls:
+// ENOTTY from the kernel, ENOSYS from qemu-user for ioctls it cannot
+// translate.
+func notWatchdog(err error) bool { return errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.ENOSYS) }
+
 func (w *Watchdog) ioctlErr(op string, err error) error {
-	if errors.Is(err, unix.ENOTTY) {
+	if notWatchdog(err) {
 		w.noIoctl = true
 		return &os.PathError{Op: op, Path: w.path, Err: unsupported{err}}
 	}
@@ -69,8 +89,8 @@ func (u unsupported) Is(target error) bool { return target == errors.ErrUnsuppor
 func (u unsupported) Unwrap() error        { return u.errno }
 
 // SetTimeout sets the timeout (WDIOC_SETTIMEOUT), rounded up to whole
-// seconds as heartbeat does. Drivers may pick a nearby value; Timeout reads
-// back what the driver chose.
+// seconds as heartbeat does. Drivers may pick a nearby value, which they
+// write back and Timeout reads again.
 func (w *Watchdog) SetTimeout(d time.Duration) error {
 	if w.fd < 0 {
 		return &os.PathError{Op: "settimeout", Path: w.path, Err: os.ErrClosed}
@@ -82,11 +102,14 @@ func (w *Watchdog) SetTimeout(d time.Duration) error {
 	if s > 1<<30 {
 		return &os.PathError{Op: "settimeout", Path: w.path, Err: unix.EINVAL}
 	}
-	v := s
-	if err := unix.IoctlSetPointerInt(w.fd, unix.WDIOC_SETTIMEOUT, v); err != nil {
+	v := int32(s)
+	if err := w.ioctl(w.fd, unix.WDIOC_SETTIMEOUT, unsafe.Pointer(&v)); err != nil {
 		return w.ioctlErr("WDIOC_SETTIMEOUT "+strconv.Itoa(s)+"s", err)
 	}
-	w.timeout = time.Duration(s) * time.Second
+	if v <= 0 { // _IOWR: the driver writes back what it chose; none did
+		v = int32(s)
+	}
+	w.timeout = time.Duration(v) * time.Second
 	return nil
 }
 
@@ -95,8 +118,8 @@ func (w *Watchdog) Timeout() (time.Duration, error) {
 	if w.fd < 0 {
 		return 0, &os.PathError{Op: "gettimeout", Path: w.path, Err: os.ErrClosed}
 	}
-	s, err := unix.IoctlGetInt(w.fd, unix.WDIOC_GETTIMEOUT)
-	if err != nil {
+	var s int32
+	if err := w.ioctl(w.fd, unix.WDIOC_GETTIMEOUT, unsafe.Pointer(&s)); err != nil {
 		return 0, w.ioctlErr("WDIOC_GETTIMEOUT", err)
 	}
 	w.timeout = time.Duration(s) * time.Second
@@ -108,8 +131,8 @@ func (w *Watchdog) Support() (Info, error) {
 	if w.fd < 0 {
 		return Info{}, &os.PathError{Op: "getsupport", Path: w.path, Err: os.ErrClosed}
 	}
-	wi, err := unix.IoctlGetWatchdogInfo(w.fd)
-	if err != nil {
+	var wi unix.WatchdogInfo
+	if err := w.ioctl(w.fd, unix.WDIOC_GETSUPPORT, unsafe.Pointer(&wi)); err != nil {
 		return Info{}, w.ioctlErr("WDIOC_GETSUPPORT", err)
 	}
 	id := wi.Identity[:]
@@ -139,11 +162,12 @@ func (w *Watchdog) Keepalive() error {
 		return &os.PathError{Op: "keepalive", Path: w.path, Err: os.ErrClosed}
 	}
 	if !w.noIoctl {
-		err := unix.IoctlWatchdogKeepalive(w.fd)
+		var dummy int32 // WDIOC_KEEPALIVE is _IOR(int) though no driver writes it
+		err := w.ioctl(w.fd, unix.WDIOC_KEEPALIVE, unsafe.Pointer(&dummy))
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, unix.ENOTTY) {
+		if !notWatchdog(err) {
 			return &os.PathError{Op: "WDIOC_KEEPALIVE", Path: w.path, Err: err}
 		}
 		w.noIoctl = true

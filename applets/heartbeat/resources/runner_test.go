@@ -234,6 +234,8 @@ func TestStderrLogged(t *testing.T) {
 	}{
 		{"IPaddr start", ip, "start", []string{"INFO: ifconfig eth0:0 10.0.0.5 netmask 255.255.255.0 broadcast 10.0.0.255", "WARNING: announcement: network is down"}, 0,
 			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: ifconfig eth0:0 10.0.0.5", "WARN IPaddr(IPaddr_10.0.0.5)[42]: WARNING: announcement: network is down"}},
+		{"IPaddr linked into resource.d", ip, "stop", []string{"INFO: IP Address 10.0.0.5 released"}, 0,
+			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: IP Address 10.0.0.5 released"}},
 		{"IPaddr bad interface", ip, "start", []string{"ERROR: eth9: unknown interface"}, 2,
 			[]string{"ERROR IPaddr(IPaddr_10.0.0.5)[42]: ERROR: eth9: unknown interface", "ERROR: Return code 2 from"}},
 		{"failing script", svc, "start", []string{"cannot bind port 80"}, 1,
@@ -251,6 +253,9 @@ func TestStderrLogged(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "svc"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
+			if strings.Contains(tt.name, "linked") {
+				os.Symlink("/bin/true", filepath.Join(dir, "IPaddr")) // as make install links it to habox
+			}
 			r := &Runner{ResourceDir: dir, InitDirs: []string{}, Self: "/bin/habox", Log: l,
 				Exec: func(p Process) (Outcome, error) {
 					return Outcome{Pid: 42, Stderr: tt.stderr, Code: tt.code}, nil
@@ -267,5 +272,28 @@ func TestStderrLogged(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMissingScript: a script that is not there fails the start at once,
+// and its stop is neither retried nor blamed on LSB compliance: the log
+// says the script was not found.
+func TestMissingScript(t *testing.T) {
+	r, l, dir := newRunner(t)
+	g := r.Groups["a::1"]
+	g.Resources = append(g.Resources, conf.Resource{Script: "maid", Args: []string{"vacuum"}, Text: "maid::vacuum"})
+	r.Groups["a::1"] = g
+	res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Take, Key: "a::1"}}})
+	if len(res.Failed) != 1 || calls(t, dir) != "start 1,start 2,stop 2,stop 1" {
+		t.Fatalf("result %+v calls %q\n%s", res, calls(t, dir), l)
+	}
+	for _, w := range []string{"ERROR: Cannot locate resource script maid", "CRIT: Giving up resources due to failure of maid::vacuum",
+		"ERROR: Resource script maid not found: maid::vacuum cannot be running; continuing with resource release."} {
+		if !l.has(w) {
+			t.Errorf("log lacks %q:\n%s", w, l)
+		}
+	}
+	if l.has("Retrying failed stop operation [maid::vacuum]") || l.has("LSB") {
+		t.Errorf("missing script retried or blamed on LSB:\n%s", l)
 	}
 }
