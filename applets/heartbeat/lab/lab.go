@@ -84,6 +84,7 @@ type Options struct {
 	Baud         int           // serial speed, default 19200
 	Script       bool          // add the test script resource "hatest" after the VIP
 	Router       bool          // a router namespace at RouterIP on the service LAN (a ping node)
+	VRRPExtra    string        // appended inside keepalived's vrrp_instance (e.g. track_interface)
 	Watchdog     bool          // configure a fake watchdog (a regular file DIR/node/watchdog)
 	ExtraHaCf    string        // appended to ha.cf verbatim
 	Debug        int           // ha.cf debug level (0 = none)

@@ -220,8 +220,8 @@ vrrp_instance VI_1 {
 	virtual_ipaddress {
 		%s/24 dev eth0
 	}
-}
-`, n.Name, prio, KeepalivedAdvert(n.Lab.Opts.Keepalive), VIP)
+%s}
+`, n.Name, prio, KeepalivedAdvert(n.Lab.Opts.Keepalive), VIP, n.Lab.Opts.VRRPExtra)
 }
 
 // startAnchor starts the long-lived process that holds the node's UTS

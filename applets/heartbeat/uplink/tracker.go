@@ -152,6 +152,23 @@ func stable(lost bool, since, now time.Duration) bool {
 	return !lost || now-since >= Stability
 }
 
+// NextDeadline returns when the next ping node falls dead if nothing
+// arrives (false when none can).
+func (t *Tracker) NextDeadline() (time.Duration, bool) {
+	var at time.Duration
+	ok := false
+	for _, n := range t.nodes {
+		last := n.last
+		if n.status == StInit {
+			last = t.start
+		}
+		if n.status != StDead && (!ok || last+t.deadping < at) {
+			at, ok = last+t.deadping, true
+		}
+	}
+	return at, ok
+}
+
 // Fresh reports whether every ping node that counts answered within
 // window before now (true without ping nodes).
 func (t *Tracker) Fresh(window, now time.Duration) bool {
