@@ -78,6 +78,8 @@ type daemon struct {
 	badLimit    *hblog.Limiter
 	badCount    uint64 // every dropped packet below, but duplicates
 	drops       drops
+	bigTokens   float64       // allowBig's bucket, in bytes
+	bigLast     time.Duration // its last refill
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
@@ -171,7 +173,9 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
-	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
+	// A UUID must be unique, not secret: never wait seconds for the pool
+	// after a boot (it is generated at every boot when the state is on tmpfs).
+	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Unique)
 	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())
@@ -470,6 +474,7 @@ func (d *daemon) run() int {
 		select {
 		case p := <-d.pkts:
 			d.packet(p)
+			media.Recycle(p) // nothing of p.Data is kept
 		case r := <-d.jobs:
 			d.rscActs(d.rsc.JobDone(r, d.now()))
 		case f := <-d.reqs:
@@ -761,6 +766,35 @@ func (d *daemon) drain() {
 // the rest wait in (or are dropped by) the kernel's socket buffer.
 const pktQueue = 32
 
+// Large packets are rare in R1 traffic (statuses are ~400 bytes) but cost
+// a hash over every byte before their token is known to be wrong: those
+// over bigPacket bytes are authenticated within a budget of bigRate bytes
+// per second (burst bigBurst), beyond which they are dropped unread as
+// throttled. Small packets, heartbeats among them, are always checked.
+const (
+	bigPacket = 2048
+	bigRate   = 128 << 10
+	bigBurst  = 128 << 10
+)
+
+// allowBig reports whether a packet of n bytes may be authenticated now.
+func (d *daemon) allowBig(n int, now time.Duration) bool {
+	if n <= bigPacket || n >= wire.MaxRecv { // the latter: refused unread by Decode
+		return true
+	}
+	if d.bigLast == 0 {
+		d.bigTokens = bigBurst
+	} else {
+		d.bigTokens = min(bigBurst, d.bigTokens+(now-d.bigLast).Seconds()*bigRate)
+	}
+	d.bigLast = now
+	if d.bigTokens < float64(n) {
+		return false
+	}
+	d.bigTokens -= float64(n)
+	return true
+}
+
 // drops counts dropped packets by reason; cl_status hbparameter -p
 // badpackets-<reason> reports each (see snapshot).
 type drops struct {
@@ -769,14 +803,14 @@ type drops struct {
 	auth      uint64 // authentication failed, unknown auth index
 	replay    uint64 // older generation (status) or not the current one (control)
 	invalid   uint64 // authentic but missing fields, bad numbers, unknown node
-	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget
+	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget, large packets over theirs
 	dup       uint64 // authentic, already seen (not counted as bad)
 
 	// Not dropped: every packet the daemon reads (rx) lands in exactly one
 	// counter of this struct.
 	rx      uint64
 	ok      uint64 // authentic, new and processed
-	ignored uint64 // authentic, new, nothing to do (other dest, our own NS_)
+	ignored uint64 // authentic NS_ message for another node (ours echoed too)
 }
 
 // packet is the receive path: decode + authenticate, sequence tracking,
@@ -787,6 +821,11 @@ type drops struct {
 func (d *daemon) packet(p media.Packet) {
 	now := d.now()
 	d.drops.rx++
+	if !d.allowBig(len(p.Data), now) {
+		d.drops.throttled++
+		d.bad(p.Link, "large packet ("+strconv.Itoa(len(p.Data))+" bytes) over the budget of "+strconv.Itoa(bigRate>>10)+" KB/s: not authenticated")
+		return
+	}
 	m, _, err := d.keys.Decode(p.Data)
 	if err != nil {
 		switch {
@@ -825,10 +864,10 @@ func (d *daemon) packet(p media.Packet) {
 		d.badCount++ // not logged: the engine logs what it suppressed
 	case v.Duplicate:
 		d.drops.dup++
-	case v.Deliver && src != d.self, len(v.Send) > 0:
-		d.drops.ok++ // delivered, or answered (NS_rexmit)
+	case v.ForUs || !m.IsNoSeq():
+		d.drops.ok++ // for us, or sequence-tracked
 	default:
-		d.drops.ignored++
+		d.drops.ignored++ // an NS_ message for another node
 	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {

@@ -197,6 +197,13 @@ func TestPacketDropReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ackBob := wire.New(wire.NSAckMsg)
+	ackBob.Add(wire.Dest, "bob")
+	ackBob.Add(wire.AckSeq, "1")
+	ackBob, _, err = bob.Send(ackBob, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	old := enc(keys, stamped(oldBob))
 	pkts := []struct {
 		data   []byte
@@ -210,7 +217,8 @@ func TestPacketDropReasons(t *testing.T) {
 		{enc(keys, stranger), "invalid"},
 		{good, "ok"},
 		{good, "dup"},
-		{enc(keys, toBob), "ignored"},
+		{enc(keys, toBob), "ok"},
+		{enc(keys, ackBob), "ignored"},
 		{old, "replay"},
 	}
 	want := map[string]int{}
@@ -297,5 +305,39 @@ func TestScriptReasonsInHaLog(t *testing.T) {
 		if !regexp.MustCompile(re).Match(b) {
 			t.Errorf("ha-log lacks %s:\n%s", re, b)
 		}
+	}
+}
+
+// TestLargePacketBudget (issue 11.4): forged packets just under MaxRecv
+// cost a hash of every byte; beyond bigBurst bytes in a burst they are
+// dropped unread as throttled, while small ones are still checked.
+func TestLargePacketBudget(t *testing.T) {
+	lg, _ := hblog.New(hblog.Options{})
+	keys, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "k")
+	wrong, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "not-k")
+	nodes := []string{"alice", "bob"}
+	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes}, 0)
+	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}}, log: lg, mem: mem, keys: keys,
+		badLimit: hblog.NewLimiter(5, time.Minute), t0: time.Now(),
+		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys}),
+		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
+	big := wire.New(wire.Status)
+	big.Add(wire.Src, "bob")
+	big.Add("pad", strings.Repeat("x", 30000))
+	bigPkt, _ := wrong.AppendNetstring(nil, big)
+	small := wire.New(wire.Status)
+	small.Add(wire.Src, "bob")
+	smallPkt, _ := wrong.AppendNetstring(nil, small)
+	for i := 0; i < 20; i++ {
+		d.packet(media.Packet{Link: "eth1", Data: bigPkt})
+		d.packet(media.Packet{Link: "eth1", Data: smallPkt})
+	}
+	p := d.snapshot().Params
+	maxBig := bigBurst/len(bigPkt) + 1 // + what refills during the test
+	if th, _ := strconv.Atoi(p["badpackets-throttled"]); th < 20-maxBig {
+		t.Errorf("%s large packets throttled, want >= %d (%v)", p["badpackets-throttled"], 20-maxBig, p)
+	}
+	if a, _ := strconv.Atoi(p["badpackets-auth"]); a < 20 || a > 20+maxBig {
+		t.Errorf("%d authentication failures, want all 20 small ones and at most %d large ones", a, maxBig)
 	}
 }
