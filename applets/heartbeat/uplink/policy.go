@@ -66,6 +66,9 @@ func NewPolicy(self string, delay time.Duration, failbackOn bool, count int) *Po
 // Pending returns the hold of a scheduled give-up ("" when none).
 func (p *Policy) Pending() string { return p.pending }
 
+// Due returns when a scheduled give-up fires (false when none is).
+func (p *Policy) Due() (time.Duration, bool) { return p.due, p.pending != "" }
+
 func (p *Policy) sendCount() Action {
 	return Action{Kind: Send, Type: TNumPing, Fields: [][2]string{{"orig", p.self}, {FNumPing, strconv.Itoa(p.count)}}}
 }

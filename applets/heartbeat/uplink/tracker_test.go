@@ -35,13 +35,18 @@ func TestTrackerPingNode(t *testing.T) {
 	if got := texts(tr.Tick(2100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"node uplinks: is dead"}) {
 		t.Errorf("Tick = %q", got)
 	}
-	if got := texts(tr.Tick(4100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"Link 10.0.0.254:10.0.0.254 dead.", "node 10.0.0.254: is dead"}) {
+	if got := texts(tr.Tick(4100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"node 10.0.0.254: is dead", "Link 10.0.0.254:10.0.0.254 dead."}) {
 		t.Errorf("Tick = %q", got)
 	}
 	if c := tr.Count(5 * s); c != 0 {
 		t.Errorf("count %d", c)
 	}
-	tr.Heard("10.0.0.254", 6*s)
+	// Back: the lines 3.0.6 logs for a returning ping node.
+	if got := texts(tr.Heard("10.0.0.254", 6*s)); !reflect.DeepEqual(got, []string{"Link 10.0.0.254:10.0.0.254 up.",
+		"Late heartbeat: Node 10.0.0.254: interval 4000 ms (> deadtime)", "node 10.0.0.254: is dead",
+		"Status update for node 10.0.0.254: status ping"}) {
+		t.Errorf("return = %q", got)
+	}
 	if c := tr.Count(6*s + Stability - time.Millisecond); c != 0 {
 		t.Errorf("back for less than Stability: count %d", c)
 	}
