@@ -172,7 +172,7 @@ func (d *daemon) sendProbes() {
 	if d.up == nil || d.up.conn == nil || d.fenced {
 		return
 	}
-	ts := uint64(time.Now().Unix())
+	ts := uint64(d.wall().Unix())
 	for _, t := range d.up.targets {
 		p, err := uplink.Probe(d.keys, t.node, t.group, ts)
 		if err == nil {
