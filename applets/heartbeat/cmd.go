@@ -83,6 +83,7 @@ type options struct {
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 	args                          []string
+	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 }
 
 func run(env *cli.Env, args []string) int {
