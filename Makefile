@@ -109,6 +109,7 @@ initramfs: habox
 # Two qemu VMs on a real kernel: softdog, UART, heartbeat, failover, watchdog reset.
 vmtest: habox
 	$(GO) run ./vm/vmtest -habox ./habox -install
+	$(GO) run ./vm/vmtest -habox ./habox -profile minimal -timeout 10m
 
 clean:
 	rm -rf habox dist habox-initramfs.cpio.gz
