@@ -376,6 +376,11 @@ func start(env *cli.Env, o options, args []string) int {
 	if err == nil {
 		err = writePid(o.pidfile)
 	}
+	if d != nil {
+		if gerr := d.generationSaved(); err == nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		if ready != nil {
 			io.WriteString(ready, err.Error()+"\n")
@@ -388,7 +393,7 @@ func start(env *cli.Env, o options, args []string) int {
 		return 1
 	}
 	defer os.Remove(o.pidfile)
-	trace.Mark("pidfile", "")
+	trace.Mark("persisted", "")
 	if ready != nil {
 		io.WriteString(ready, "ok\n")
 		ready.Close()
