@@ -98,7 +98,7 @@ func (d *daemon) openUplink() error {
 		if len(hc.Nodes) != 2 {
 			d.log.Warn("ipfail's policy works between two nodes only: " + strconv.Itoa(len(hc.Nodes)) + " configured, policy off")
 		} else {
-			u.pol = uplink.NewPolicy(d.self, 2*hc.Keepalive, hc.AutoFailback == conf.FailbackOn, u.tr.Count(d.now()))
+			u.pol = uplink.NewPolicy(2*hc.Keepalive, hc.AutoFailback == conf.FailbackOn, u.tr.Count(d.now()))
 			d.log.Info("ipfail's policy runs inside heartbeat (no ipfail process, no client API)")
 		}
 	}

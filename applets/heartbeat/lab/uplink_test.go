@@ -182,8 +182,8 @@ func TestUplinkMixed(t *testing.T) {
 			back := l.WaitOwner(0, 20*time.Second)
 			t.Logf("%s owner: uplink restored -> back after %v", kinds[0], back)
 			stays(t, l, 0, 3*time.Second)
-			// The owner (habox in one direction, 3.0.6 in the other) logs
-			// its ping node's death and return with the same lines.
+			// The owner logs its ping node's death and return with the
+			// lines 3.0.6 writes (pattern taken from 3.0.6's own logs).
 			r := regexp.QuoteMeta(RouterIP)
 			seq := regexp.MustCompile(`(?s)WARN: node ` + r + `: is dead\n[^\n]*info: Link ` + r + `:` + r + ` dead\.\n.*` +
 				`info: Link ` + r + `:` + r + ` up\.\n[^\n]*CRIT: Late heartbeat: Node ` + r + `: interval \d+ ms \(> deadtime\)\n` +
@@ -194,8 +194,14 @@ func TestUplinkMixed(t *testing.T) {
 					own.WriteString(line + "\n")
 				}
 			}
-			if !seq.MatchString(own.String()) {
-				t.Errorf("%s's ping node lines differ from 3.0.6's:\n%s", kinds[0], own.String())
+			switch {
+			case seq.MatchString(own.String()):
+			case kinds[0] == Habox:
+				t.Errorf("habox's ping node lines differ from 3.0.6's:\n%s", own.String())
+			default:
+				// 3.0.6 itself does not always log all of them (a
+				// loaded machine reorders its processes' lines).
+				t.Logf("3.0.6's ping node lines this time:\n%s", own.String())
 			}
 			if testing.Verbose() {
 				for _, n := range l.Nodes {

@@ -149,7 +149,7 @@ func (t *Tracker) Carrier(ifname string, up bool, now time.Duration) []Event {
 		c.everDown = true
 		return []Event{{ifname, hblog.Warning, "Carrier lost on " + ifname + ": it counts as losing every ping node"}}
 	}
-	return []Event{{ifname, hblog.InfoPri, "Carrier back on " + ifname + " (counts again after " + Stability.String() + " without loss)"}}
+	return []Event{{ifname, hblog.InfoPri, "Carrier back on " + ifname + " (counts again after " + strconv.Itoa(int(Stability/time.Second)) + " s without loss)"}}
 }
 
 // stable reports whether something up since since, after a loss if
