@@ -57,8 +57,11 @@ func (r *report) fail(err error) {
 }
 
 func (r *report) run() {
-	r.failovers()
-	if r.cfg.smoke {
+	if r.cfg.only != "uplink" {
+		r.failovers()
+	}
+	r.uplinks()
+	if r.cfg.smoke || r.cfg.only != "" {
 		return
 	}
 	logf("idle footprint")
@@ -136,6 +139,14 @@ func (r *report) table() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.name, typ, hc, r.cell(o), r.cell(k), r.ratio(h, o), r.ratio(h, k), pd)
 		}
 	}
+	if r.hasUplink() {
+		b.WriteString("\nUplink loss → service answered by the other node, ms from the cut: median [min–max] (the owner keeps running; goal for habox ≤ deadping + 2×keepalive + 50 ms = " + ms(uplinkGoal) + " ms)\n\n")
+		b.WriteString("| setting | run | habox | heartbeat 3.0.6 + ipfail | keepalived track_interface |\n|---|---|---|---|---|\n")
+		for _, typ := range uplinkTypes {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", uplinkSetting, typ, r.cell(caseKey{uplinkSetting, lab.Habox, typ}),
+				r.cell(caseKey{uplinkSetting, lab.Heartbeat, typ}), r.cell(caseKey{uplinkSetting, lab.Keepalived, typ}))
+		}
+	}
 	if len(r.idle) > 0 {
 		b.WriteString("\nIdle footprint of the owner node (keepalive 1 s, media bcast + serial pty; keepalived advert 1 s)\n\n")
 		b.WriteString("| daemon | processes | VmRSS sum | PSS sum | CPU time | CPU % of a core | start → first heartbeat on the wire (median [min–max]) |\n|---|---|---|---|---|---|---|\n")
@@ -159,6 +170,17 @@ func (r *report) table() string {
 		fmt.Fprintf(&b, "\nStart → first heartbeat is measured from exec of the launcher (nsenter into the node) to the first heartbeat (UDP 694 or VRRP) captured on the peer's side; the launcher alone (nsenter + exec of /bin/true) takes %.1f ms (median). keepalived starts as backup and sends its first advert only when it becomes master (≈ 3 adverts + skew).\n", msf(median(r.launch)))
 	}
 	return b.String()
+}
+
+func (r *report) hasUplink() bool {
+	for _, p := range []lab.Kind{lab.Habox, lab.Heartbeat, lab.Keepalived} {
+		for _, typ := range uplinkTypes {
+			if len(r.samples[caseKey{uplinkSetting, p, typ}]) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -277,6 +299,17 @@ func (r *report) write() (string, error) {
 		}
 	}
 	b.WriteString("\n## All samples (ms)\n\n")
+	for _, p := range r.cfg.peers {
+		for _, typ := range uplinkTypes {
+			if x := r.samples[caseKey{uplinkSetting, p, typ}]; len(x) > 0 {
+				var v []string
+				for _, d := range x {
+					v = append(v, ms(d))
+				}
+				fmt.Fprintf(&b, "- %s, %s, %s: %s\n", uplinkSetting, peerName(p), typ, strings.Join(v, " "))
+			}
+		}
+	}
 	for _, s := range r.cfg.settings() {
 		for _, p := range r.cfg.peers {
 			for _, typ := range runTypes {

@@ -82,6 +82,7 @@ type options struct {
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 	args                          []string
+	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 }
 
 func run(env *cli.Env, args []string) int {
@@ -374,6 +375,11 @@ func start(env *cli.Env, o options, args []string) int {
 	if err == nil {
 		err = writePid(o.pidfile)
 	}
+	if d != nil {
+		if gerr := d.generationSaved(); err == nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		if ready != nil {
 			io.WriteString(ready, err.Error()+"\n")
@@ -386,7 +392,7 @@ func start(env *cli.Env, o options, args []string) int {
 		return 1
 	}
 	defer os.Remove(o.pidfile)
-	trace.Mark("pidfile", "")
+	trace.Mark("persisted", "")
 	if ready != nil {
 		io.WriteString(ready, "ok\n")
 		ready.Close()

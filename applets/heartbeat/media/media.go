@@ -16,6 +16,7 @@ package media
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,21 @@ type Packet struct {
 	// Link is the medium's name (interface or device path).
 	Link string
 	Data []byte
+
+	buf *[]byte // pooled buffer holding Data, see Recycle
+}
+
+// bufs recycles UDP receive buffers: a flood of large datagrams then
+// costs no allocation (and no garbage collection) per datagram.
+var bufs = sync.Pool{New: func() any { b := make([]byte, MaxMessage); return &b }}
+
+// Recycle hands p's buffer back for reuse once the receiver no longer
+// uses p.Data (the daemon calls it after decoding, which copies what it
+// keeps). Calling it is optional.
+func Recycle(p Packet) {
+	if p.buf != nil {
+		bufs.Put(p.buf)
+	}
 }
 
 // Medium is one open heartbeat path.

@@ -42,7 +42,6 @@ func logA(l hblog.Priority, s string) Action { return Action{Kind: Log, Level: l
 // Policy is ipfail's decision for one node of a pair. Pure; not safe for
 // concurrent use.
 type Policy struct {
-	self       string
 	delay      time.Duration
 	failbackOn bool
 
@@ -57,17 +56,21 @@ type Policy struct {
 	peerCount int
 }
 
-// NewPolicy returns the policy of node self. delay is 2×keepalive;
-// failbackOn is auto_failback on.
-func NewPolicy(self string, delay time.Duration, failbackOn bool, count int) *Policy {
-	return &Policy{self: self, delay: delay, failbackOn: failbackOn, count: count}
+// NewPolicy returns the policy of a node that sees count ping nodes.
+// delay is 2×keepalive; failbackOn is auto_failback on.
+func NewPolicy(delay time.Duration, failbackOn bool, count int) *Policy {
+	return &Policy{delay: delay, failbackOn: failbackOn, count: count}
 }
 
 // Pending returns the hold of a scheduled give-up ("" when none).
 func (p *Policy) Pending() string { return p.pending }
 
+// Due returns when a scheduled give-up fires (false when none is).
+func (p *Policy) Due() (time.Duration, bool) { return p.due, p.pending != "" }
+
 func (p *Policy) sendCount() Action {
-	return Action{Kind: Send, Type: TNumPing, Fields: [][2]string{{"orig", p.self}, {FNumPing, strconv.Itoa(p.count)}}}
+	// ipfail also adds F_ORIG, which is "src": the daemon's stamp.
+	return Action{Kind: Send, Type: TNumPing, Fields: [][2]string{{FNumPing, strconv.Itoa(p.count)}}}
 }
 
 // PeerUp says whether the peer is up (its ipfail, or habox's policy,
@@ -107,7 +110,20 @@ func (p *Policy) Count(n int) []Action {
 
 func (p *Policy) schedule(hold string, now time.Duration) Action {
 	p.pending, p.due, p.retrying = hold, now+p.delay, false
-	return logA(hblog.InfoPri, "Delayed giveup in "+strconv.FormatFloat(p.delay.Seconds(), 'f', -1, 64)+" seconds.")
+	return logA(hblog.InfoPri, "Delayed giveup in "+seconds(p.delay)+" seconds.")
+}
+
+// seconds formats d as seconds with up to three decimals ("0.4", "2").
+func seconds(d time.Duration) string {
+	s := strconv.FormatInt(int64(d/time.Second), 10)
+	if ms := int64(d % time.Second / time.Millisecond); ms > 0 {
+		f := strconv.FormatInt(1000+ms, 10)[1:]
+		for f[len(f)-1] == '0' {
+			f = f[:len(f)-1]
+		}
+		s += "." + f
+	}
+	return s
 }
 
 // Message handles an ipfail message from the peer. holdsForeign says
@@ -138,7 +154,7 @@ func (p *Policy) Message(typ, numPing string, holdsForeign, stable, fresh bool, 
 			}
 			return append(acts, p.schedule("all", now))
 		}
-		acts := []Action{logA(hblog.InfoPri, "Ping node count is balanced."), {Kind: Send, Type: TAbort, Fields: [][2]string{{"orig", p.self}}}}
+		acts := []Action{logA(hblog.InfoPri, "Ping node count is balanced."), {Kind: Send, Type: TAbort}}
 		if p.pending != "" {
 			p.pending = ""
 			return append(acts, logA(hblog.InfoPri, "Giveup aborted: the ping node count is balanced."))

@@ -56,7 +56,7 @@ func newSimulation(t *testing.T, seed int64) *sim {
 	s := &sim{t: t, r: rand.New(rand.NewSource(seed)), nodes: map[string]*simNode{}, holder: "a"}
 	for _, n := range []string{"a", "b"} {
 		s.nodes[n] = &simNode{name: n, tr: NewTracker([]string{"gw"}, nil, simDeadping, 0),
-			pol: NewPolicy(n, 2*simKA, true, 0), uplink: true,
+			pol: NewPolicy(2*simKA, true, 0), uplink: true,
 			phase: time.Duration(s.r.Int63n(int64(simKA/simStep))) * simStep}
 	}
 	s.step("seed " + strconv.FormatInt(seed, 10) + ", phases a=" + s.nodes["a"].phase.String() + " b=" + s.nodes["b"].phase.String())
