@@ -103,6 +103,7 @@ type daemon struct {
 	carriers chan carrierEvent
 	upTimer  <-chan time.Time
 	heard    map[string]time.Time // last packet per peer, kept only when tracing
+	genSaved chan error           // the generation's write; nil once waited for
 
 	// deadline wakes the loop when the earliest dead timer of membership
 	// runs out (membership.Next), precisely: the periodic tick alone would
@@ -115,6 +116,14 @@ type daemon struct {
 // now is the monotonic time since start, as of the start of this loop
 // turn (see turn).
 func (d *daemon) now() time.Duration { return d.tnow }
+
+// timerNow is now as a time.Time for the wire engine's timers
+// (retransmission, throttling, reqnodes): monotonic, never stepped; only
+// differences of it mean anything.
+func (d *daemon) timerNow() time.Time { return timerEpoch.Add(d.tnow) }
+
+// timerEpoch is the origin of timerNow.
+var timerEpoch = time.Unix(1<<30, 0)
 
 // wall is the wall clock as of the start of this loop turn.
 func (d *daemon) wall() time.Time { return d.twall }
@@ -193,18 +202,20 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
+	d.realtime() // before the rest of the start-up: it runs in time on a busy machine
 	d.warnVolatileState()
 	var gen uint64
 	if hc.HbGenMethod == "time" {
 		gen = wire.TimeGeneration(d.wall())
 	} else {
 		var logs []wire.LogLine
-		gen, logs, err = wire.NextGeneration(o.varlib, d.wall())
+		gen, logs = wire.PeekGeneration(o.varlib, d.wall())
 		d.wireLogs(logs)
-		if err != nil {
-			lg.Error("Cannot write generation file: " + err.Error())
-			return d, err
-		}
+		// Written (fsync'd) while the media and sockets open; start waits
+		// for it (generationSaved) before anything is sent.
+		saved := make(chan error, 1)
+		d.genSaved = saved
+		go func(dir string) { saved <- wire.SaveGeneration(dir, gen) }(o.varlib)
 	}
 	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
@@ -225,7 +236,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -270,14 +281,27 @@ func (d *daemon) openIO() error {
 		return err
 	}
 	d.openWatchdog()
-	d.realtime()
-	trace.Mark("realtime", "")
+	trace.Mark("watchdog", "")
 	if err := d.serveControl(); err != nil {
 		lg.Error("Cannot open control socket " + d.o.ctlsock + ": " + err.Error())
 		return err
 	}
 	trace.Mark("control", "")
 	return nil
+}
+
+// generationSaved waits until the new generation is on disk (it must be
+// before any packet carries it) and logs a failure as 3.0.6 does.
+func (d *daemon) generationSaved() error {
+	if d.genSaved == nil {
+		return nil
+	}
+	err := <-d.genSaved
+	d.genSaved = nil
+	if err != nil {
+		d.log.Error("Cannot write generation file: " + err.Error())
+	}
+	return err
 }
 
 // newRunner builds the resource runner with the script environment of
@@ -463,10 +487,17 @@ func (d *daemon) closeWatchdog() {
 	d.wd = nil
 }
 
+// spareThreads is how many idle OS threads the daemon starts in the
+// real-time class (about 60 KB of memory together).
+const spareThreads = 4
+
 func (d *daemon) realtime() {
 	if !d.hc.Realtime {
 		return
 	}
+	// Threads the runtime would start later under load would not be
+	// real-time (SCHED_RESET_ON_FORK): start spares now.
+	sched.SpareThreads(spareThreads)
 	if err := sched.SetRR(d.hc.Rtprio); err != nil {
 		d.log.Warn("Cannot set realtime scheduling (SCHED_RR): " + err.Error())
 	}
@@ -516,6 +547,9 @@ func (d *daemon) tickInterval() time.Duration {
 // run is the event loop: the real inputs (media, runner, control socket,
 // signals, tickers, uplink) turned into events for step.
 func (d *daemon) run() int {
+	if err := d.generationSaved(); err != nil {
+		return 1
+	}
 	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(d.sigs)
 	for _, m := range d.media {
@@ -817,7 +851,7 @@ func (d *daemon) sendStatus() {
 // send stamps, encodes and transmits m on every medium, then loops it
 // back for local processing.
 func (d *daemon) send(m *wire.Msg) {
-	m, logs, err := d.eng.Send(m, d.wall())
+	m, logs, err := d.eng.Send(m, d.timerNow())
 	d.wireLogs(logs)
 	if err != nil {
 		d.log.Error("Cannot send " + m.Type() + " message: " + err.Error())
@@ -951,7 +985,7 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, err.Error())
 		return
 	}
-	v := d.eng.Receive(m, d.wall())
+	v := d.eng.Receive(m, d.timerNow())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
 		if v.Replay {
@@ -1107,7 +1141,7 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		case membership.StatusChange:
 			d.eng.SetStatus(e.Node, e.Status)
 		case membership.CommUp:
-			if d.eng.StartReqNodes(d.wall()) {
+			if d.eng.StartReqNodes(d.timerNow()) {
 				d.waitRep = true
 				d.sendDue()
 			} else {
@@ -1143,7 +1177,7 @@ func (d *daemon) commNowUp() {
 }
 
 func (d *daemon) sendDue() {
-	out, logs := d.eng.Due(d.wall())
+	out, logs := d.eng.Due(d.timerNow())
 	d.wireLogs(logs)
 	for _, m := range out {
 		d.transmit(m)

@@ -9,6 +9,7 @@ import (
 	"habox/applets/heartbeat/resources"
 	"habox/applets/ipaddr"
 	"habox/conf"
+	"habox/hw/netif"
 	"habox/hw/udp"
 )
 
@@ -95,7 +96,7 @@ func newThisHost(dir string) thisHost {
 }
 
 func (thisHost) Interface(name string) bool {
-	_, err := udp.IfIndex(strings.TrimSpace(name))
+	_, err := netif.Index(strings.TrimSpace(name))
 	return err == nil
 }
 

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/netif"
 )
 
 // MaxDatagram is the receive buffer size: the largest UDP payload over
@@ -91,51 +93,6 @@ func bindToDevice(fd int, ifname string) error {
 	return nil
 }
 
-// ifIoctl returns an IPv4 address of ifname by SIOCGIFADDR or
-// SIOCGIFBRDADDR.
-func ifIoctl(ifname string, req uint, what string) ([4]byte, error) {
-	ifr, err := unix.NewIfreq(ifname)
-	if err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return [4]byte{}, os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlIfreq(fd, req, ifr); err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	ip, err := ifr.Inet4Addr()
-	if err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	return [4]byte(ip), nil
-}
-
-// IfAddr returns the primary IPv4 address of an interface.
-func IfAddr(ifname string) ([4]byte, error) {
-	return ifIoctl(ifname, unix.SIOCGIFADDR, "SIOCGIFADDR")
-}
-
-// IfNetmask returns the netmask of an interface's primary IPv4 address.
-func IfNetmask(ifname string) ([4]byte, error) {
-	return ifIoctl(ifname, unix.SIOCGIFNETMASK, "SIOCGIFNETMASK")
-}
-
-// ErrNoBroadcast is returned for an interface without an IPv4 broadcast
-// address (loopback, point-to-point).
-var ErrNoBroadcast = errors.New("interface has no IPv4 broadcast address")
-
-// IfBroadcast returns the IPv4 broadcast address of an interface.
-func IfBroadcast(ifname string) ([4]byte, error) {
-	a, err := ifIoctl(ifname, unix.SIOCGIFBRDADDR, "SIOCGIFBRDADDR")
-	if err == nil && a == ([4]byte{}) {
-		err = sockErr("SIOCGIFBRDADDR", ifname, ErrNoBroadcast)
-	}
-	return a, err
-}
-
 // bindRetry binds fd, retrying up to tries times 1 s apart like heartbeat
 // (a previous instance may be exiting).
 func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
@@ -156,7 +113,7 @@ func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
 var BindTries = 10
 
 // NewBcastSender returns a socket that broadcasts out of ifname (bound to
-// the device) to brd:port; the caller chooses brd (IfBroadcast, or one
+// the device) to brd:port; the caller chooses brd (netif.IPv4Broadcast, or one
 // derived when the interface has none) and may change it with SetDest.
 func NewBcastSender(ifname string, brd [4]byte, port int) (*Conn, error) {
 	fd, err := newSocket()
@@ -215,7 +172,7 @@ func newReceiver(ifname string, addr [4]byte, port int, reusePort bool) (*Conn, 
 // NewMcastSender returns a socket sending to group:port out of ifname
 // (selected by its address), with the multicast TTL and loopback set.
 func NewMcastSender(ifname string, group [4]byte, port, ttl int, loop bool) (*Conn, error) {
-	local, err := IfAddr(ifname)
+	local, err := netif.IPv4Addr(ifname)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +203,7 @@ func NewMcastSender(ifname string, group [4]byte, port, ttl int, loop bool) (*Co
 // so two mcast lines for the same group on two interfaces do not hear
 // each other's traffic (which would report a dead link as up).
 func NewMcastReceiver(ifname string, group [4]byte, port int) (*Conn, error) {
-	local, err := IfAddr(ifname)
+	local, err := netif.IPv4Addr(ifname)
 	if err != nil {
 		return nil, err
 	}
@@ -386,22 +343,4 @@ func closedErr(name string, err error) error {
 		return &os.PathError{Op: "recv", Path: name, Err: os.ErrClosed}
 	}
 	return err
-}
-
-// IfIndex returns the index of an interface (SIOCGIFINDEX); an error means
-// it does not exist.
-func IfIndex(ifname string) (int, error) {
-	ifr, err := unix.NewIfreq(ifname)
-	if err != nil {
-		return 0, sockErr("SIOCGIFINDEX", ifname, err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
-		return 0, sockErr("SIOCGIFINDEX", ifname, err)
-	}
-	return int(ifr.Uint32()), nil
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
-	"habox/hw/udp"
+	"habox/hw/netif"
 )
 
 // How a bcast medium chose its destination (issue 12.1). A bring-up script
@@ -64,16 +64,16 @@ var ResolveInterval = time.Second
 // resolve reads the interface's addresses now and returns the destination.
 // It fails only when the interface does not exist.
 func (t *bcastTarget) resolve() ([4]byte, error) {
-	if _, err := udp.IfIndex(t.dev); err != nil {
+	if _, err := netif.Index(t.dev); err != nil {
 		return [4]byte{}, err
 	}
 	var a ifAddrs
 	var err error
-	a.brd, err = udp.IfBroadcast(t.dev)
+	a.brd, err = netif.IPv4Broadcast(t.dev)
 	a.okBrd = err == nil
-	a.addr, err = udp.IfAddr(t.dev)
+	a.addr, err = netif.IPv4Addr(t.dev)
 	a.okAddr = err == nil
-	a.mask, err = udp.IfNetmask(t.dev)
+	a.mask, err = netif.IPv4Netmask(t.dev)
 	a.okMask = err == nil
 	dst, how := bcastDest(a)
 	t.mu.Lock()

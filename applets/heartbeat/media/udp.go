@@ -11,6 +11,7 @@ import (
 
 	"habox/applets/heartbeat/hblog"
 	"habox/conf"
+	"habox/hw/netif"
 	"habox/hw/udp"
 )
 
@@ -82,7 +83,7 @@ func newUDP(name string, ready func() error, mk func() (*udp.Conn, *udp.Conn, er
 	if u.tx, u.rx, err = mk(); err != nil {
 		return nil, err
 	}
-	u.ifindex, _ = udp.IfIndex(name)
+	u.ifindex, _ = netif.Index(name)
 	u.lastCheck = time.Now()
 	return u, nil
 }
@@ -151,7 +152,7 @@ func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 		return nil, &Error{Msg: "mcast [" + m.Dev + "] missing port"}
 	}
 	ready := func() error {
-		_, err := udp.IfAddr(m.Dev) // it must exist and have an IPv4 address
+		_, err := netif.IPv4Addr(m.Dev) // it must exist and have an IPv4 address
 		return err
 	}
 	u, err := newUDP(m.Dev, ready, func() (*udp.Conn, *udp.Conn, error) {
@@ -210,7 +211,7 @@ func openUcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 
 func ifExists(dev string) func() error {
 	return func() error {
-		_, err := udp.IfIndex(dev)
+		_, err := netif.Index(dev)
 		return err
 	}
 }
@@ -248,7 +249,7 @@ func (u *udpMedium) Send(b []byte) error {
 	}
 	u.mu.Unlock()
 	if recheck {
-		if idx, err := udp.IfIndex(u.name); err != nil || idx != u.ifindex {
+		if idx, err := netif.Index(u.name); err != nil || idx != u.ifindex {
 			u.remake()
 		}
 	}
@@ -319,7 +320,7 @@ func (u *udpMedium) remake() bool {
 		u.rx.Close() // wakes Run, which picks up the new socket
 	}
 	u.tx, u.rx = tx, rx
-	u.ifindex, _ = udp.IfIndex(u.name)
+	u.ifindex, _ = netif.Index(u.name)
 	u.lastCheck = time.Now()
 	u.failure = ""
 	u.reopens.Add(1)

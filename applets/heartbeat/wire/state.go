@@ -31,6 +31,17 @@ const genLen = 16
 // generation is 1 ("BROKEN previous generation - starting at 1"). The
 // caller logs "Heartbeat generation: N". dir "" means DefaultStateDir.
 func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
+	gen, logs := PeekGeneration(dir, now)
+	if err := SaveGeneration(dir, gen); err != nil {
+		return 0, logs, err
+	}
+	return gen, logs, nil
+}
+
+// PeekGeneration is NextGeneration without the write: the caller must
+// SaveGeneration the value (and wait for it) before anything carries it.
+// The daemon writes it while its media and sockets open.
+func PeekGeneration(dir string, now time.Time) (uint64, []LogLine) {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
@@ -51,10 +62,7 @@ func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
 			logs = append(logs, LogLine{hblog.Warning, "BROKEN previous generation - starting at " + u10(gen)})
 		}
 	}
-	if err := SaveGeneration(dir, gen); err != nil {
-		return 0, logs, err
-	}
-	return gen, logs, nil
+	return gen, logs
 }
 
 // SaveGeneration writes gen to dir/hb_generation durably, as
@@ -64,7 +72,14 @@ func SaveGeneration(dir string, gen uint64) error {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
-	return WriteFileAtomic(filepath.Join(dir, GenerationFile), FormatGeneration(gen), 0o644)
+	path, data := filepath.Join(dir, GenerationFile), FormatGeneration(gen)
+	// The usual case (the file is there, 16 bytes): rewritten in place
+	// with one fdatasync, the cheapest durable write (start-up waits for
+	// it before the first heartbeat).
+	if ok, err := safefile.Overwrite(path, data); ok {
+		return err
+	}
+	return WriteFileAtomic(path, data, 0o644)
 }
 
 // FormatGeneration returns the 16-byte hb_generation content for gen: the
