@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -326,7 +325,7 @@ func status(env *cli.Env, o options) int {
 		for l := range snap.Failed {
 			names = append(names, l)
 		}
-		sort.Strings(names)
+		cli.Sort(names)
 		for _, l := range names {
 			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
 		}

@@ -110,8 +110,8 @@ func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
 	return sockErr("bind", ifname, err)
 }
 
-// BindTries is how often a receive socket's bind is attempted (1 s apart).
-var BindTries = 10
+// bindTries is how often a receive socket's bind is attempted (1 s apart).
+const bindTries = 10
 
 // NewBcastSender returns a socket that broadcasts out of ifname (bound to
 // the device) to brd:port; the caller chooses brd (netif.IPv4Broadcast, or one
@@ -163,7 +163,7 @@ func newReceiver(ifname string, addr [4]byte, port int, reusePort bool) (*Conn, 
 		unix.Close(fd)
 		return nil, err
 	}
-	if err := bindRetry(fd, &unix.SockaddrInet4{Addr: addr, Port: port}, ifname, BindTries); err != nil {
+	if err := bindRetry(fd, &unix.SockaddrInet4{Addr: addr, Port: port}, ifname, bindTries); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
