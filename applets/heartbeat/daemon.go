@@ -265,7 +265,7 @@ func (d *daemon) openIO() error {
 		lg.Warn(warn)
 	}
 	for _, m := range hc.Media {
-		md, err := media.OpenWait(m, lg, ifWait)
+		md, err := media.OpenWith(m, lg, media.Options{IfaceWait: ifWait})
 		if err != nil {
 			lg.Error(err.Error())
 			return err

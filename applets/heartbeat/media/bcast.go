@@ -55,11 +55,9 @@ type bcastTarget struct {
 	how  int
 	seen bool
 	last time.Time
+	// every is Options.ResolveInterval.
+	every time.Duration
 }
-
-// ResolveInterval bounds how often a bcast medium re-reads its interface's
-// addresses (they may change at any time: DHCP, a bring-up script).
-var ResolveInterval = time.Second
 
 // resolve reads the interface's addresses now and returns the destination.
 // It fails only when the interface does not exist.
@@ -107,11 +105,11 @@ func (t *bcastTarget) resolve() ([4]byte, error) {
 	return dst, nil
 }
 
-// due reports whether ResolveInterval has passed since the last resolve.
+// due reports whether Options.ResolveInterval has passed since the last resolve.
 func (t *bcastTarget) due() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return time.Since(t.last) >= ResolveInterval
+	return time.Since(t.last) >= t.every
 }
 
 func maskBits(m [4]byte) int {
