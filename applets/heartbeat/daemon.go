@@ -117,6 +117,14 @@ type daemon struct {
 // turn (see turn).
 func (d *daemon) now() time.Duration { return d.tnow }
 
+// timerNow is now as a time.Time for the wire engine's timers
+// (retransmission, throttling, reqnodes): monotonic, never stepped; only
+// differences of it mean anything.
+func (d *daemon) timerNow() time.Time { return timerEpoch.Add(d.tnow) }
+
+// timerEpoch is the origin of timerNow.
+var timerEpoch = time.Unix(1<<30, 0)
+
 // wall is the wall clock as of the start of this loop turn.
 func (d *daemon) wall() time.Time { return d.twall }
 
@@ -228,7 +236,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -257,7 +265,7 @@ func (d *daemon) openIO() error {
 		lg.Warn(warn)
 	}
 	for _, m := range hc.Media {
-		md, err := media.OpenWait(m, lg, ifWait)
+		md, err := media.OpenWith(m, lg, media.Options{IfaceWait: ifWait})
 		if err != nil {
 			lg.Error(err.Error())
 			return err
@@ -843,7 +851,7 @@ func (d *daemon) sendStatus() {
 // send stamps, encodes and transmits m on every medium, then loops it
 // back for local processing.
 func (d *daemon) send(m *wire.Msg) {
-	m, logs, err := d.eng.Send(m, d.wall())
+	m, logs, err := d.eng.Send(m, d.timerNow())
 	d.wireLogs(logs)
 	if err != nil {
 		d.log.Error("Cannot send " + m.Type() + " message: " + err.Error())
@@ -977,7 +985,7 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, err.Error())
 		return
 	}
-	v := d.eng.Receive(m, d.wall())
+	v := d.eng.Receive(m, d.timerNow())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
 		if v.Replay {
@@ -1133,7 +1141,7 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		case membership.StatusChange:
 			d.eng.SetStatus(e.Node, e.Status)
 		case membership.CommUp:
-			if d.eng.StartReqNodes(d.wall()) {
+			if d.eng.StartReqNodes(d.timerNow()) {
 				d.waitRep = true
 				d.sendDue()
 			} else {
@@ -1169,7 +1177,7 @@ func (d *daemon) commNowUp() {
 }
 
 func (d *daemon) sendDue() {
-	out, logs := d.eng.Due(d.wall())
+	out, logs := d.eng.Due(d.timerNow())
 	d.wireLogs(logs)
 	for _, m := range out {
 		d.transmit(m)
