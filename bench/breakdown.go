@@ -134,7 +134,7 @@ func (r *report) breakdown(row string, l *lab.Lab, pr *lab.Prober, arp *lab.ARPW
 }
 
 // Start-up steps of habox (trace marks of applets/heartbeat), in order.
-var startupMarks = []string{"start", "config", "generation", "media", "realtime", "control", "pidfile", "sent"}
+var startupMarks = []string{"start", "config", "generation", "media", "watchdog", "control", "persisted", "sent"}
 
 // startupBreakdown records the start-up steps of node 1 started at t0
 // whose first heartbeat was captured at wire.

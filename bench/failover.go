@@ -218,6 +218,9 @@ func (r *report) clear(keys ...caseKey) {
 	for _, k := range keys {
 		delete(r.samples, k)
 		delete(r.timelines, k)
+		if k.peer == lab.Habox {
+			delete(r.steps, k.setting)
+		}
 	}
 }
 

@@ -58,8 +58,15 @@ type daemon struct {
 	wdPath string
 	fenced bool
 	ctl    interface{ Close() error }
+	// runJob starts a resource job; its result comes back as an evJob
+	// event (real: runJobAsync). openWD opens a watchdog device (real:
+	// watchdog.Open). The simulator replaces both.
+	runJob func(*resources.Job)
+	openWD func(path string) (watchdogDev, error)
 
-	t0          time.Time
+	clk         Clock
+	tnow        time.Duration // Mono at the start of this loop turn
+	twall       time.Time     // Wall at the start of this loop turn
 	pkts        chan media.Packet
 	jobs        chan resources.Result
 	reqs        chan func()
@@ -86,7 +93,6 @@ type daemon struct {
 	closed      bool
 	// reloadPending: ha.cf changed, restart when resources are quiet.
 	reloadPending bool
-	clock         *clockOffset
 	genGuessed    bool // the 3.0.6 generation fallback ran
 	genCritLogged bool
 
@@ -97,17 +103,38 @@ type daemon struct {
 	carriers chan carrierEvent
 	upTimer  <-chan time.Time
 	heard    map[string]time.Time // last packet per peer, kept only when tracing
+	genSaved chan error           // the generation's write; nil once waited for
 
 	// deadline wakes the loop when the earliest dead timer of membership
 	// runs out (membership.Next), precisely: the periodic tick alone would
 	// add up to a tick interval to every failure detection.
-	deadline *timerfd.Timer // nil: only the periodic tick
-	dlAt     time.Duration  // instant it is armed for
+	deadline interface{ Set(time.Duration) error } // nil: only the periodic tick
+	dlAt     time.Duration                         // instant it is armed for
 	dlArmed  bool
 }
 
-// now is the monotonic time since start.
-func (d *daemon) now() time.Duration { return time.Since(d.t0) }
+// now is the monotonic time since start, as of the start of this loop
+// turn (see turn).
+func (d *daemon) now() time.Duration { return d.tnow }
+
+// timerNow is now as a time.Time for the wire engine's timers
+// (retransmission, throttling, reqnodes): monotonic, never stepped; only
+// differences of it mean anything.
+func (d *daemon) timerNow() time.Time { return timerEpoch.Add(d.tnow) }
+
+// timerEpoch is the origin of timerNow.
+var timerEpoch = time.Unix(1<<30, 0)
+
+// wall is the wall clock as of the start of this loop turn.
+func (d *daemon) wall() time.Time { return d.twall }
+
+// instant is the system time at which the clock read mono (for traces).
+func (d *daemon) instant(mono time.Duration) time.Time {
+	return time.Now().Add(mono - d.clk.Mono())
+}
+
+// turn starts an event-loop turn: it reads the clock once.
+func (d *daemon) turn() { d.tnow, d.twall = d.clk.Mono(), d.clk.Wall() }
 
 // memLimit is the Go runtime's soft memory limit in the daemon (unless
 // GOMEMLIMIT is set): the heap is collected before the runtime's memory
@@ -134,6 +161,19 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	clk := &realClock{t0: time.Now(), off: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
+	d, err := newCore(env, o, c, lg, clk)
+	if err == nil {
+		err = d.openIO()
+	}
+	return d, err
+}
+
+// newCore builds a node on clk without touching the world beyond its
+// state directory (o.varlib): no media, uplink, watchdog or control
+// socket yet (openIO), resource jobs on the real runner.
+func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Clock) (*daemon, error) {
+	hc := c.HaCf
 	self := o.node
 	if len(c.HaCf.Nodes) > 0 {
 		// conf resolved nodeinfo; find ourselves among the nodes.
@@ -141,11 +181,15 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			self = n
 		}
 	}
-	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
+	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, clk: clk,
 		pkts: make(chan media.Packet, pktQueue), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
-		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
+		badLimit: hblog.NewLimiter(5, time.Minute)}
+	d.turn()
+	var err error
+	d.runJob = d.runJobAsync
+	d.openWD = openWatchdogDev
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
@@ -158,22 +202,26 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
+	d.realtime() // before the rest of the start-up: it runs in time on a busy machine
 	d.warnVolatileState()
 	var gen uint64
 	if hc.HbGenMethod == "time" {
-		gen = wire.TimeGeneration(d.clock.wall())
+		gen = wire.TimeGeneration(d.wall())
 	} else {
 		var logs []wire.LogLine
-		gen, logs, err = wire.NextGeneration(o.varlib, d.clock.wall())
+		gen, logs = wire.PeekGeneration(o.varlib, d.wall())
 		d.wireLogs(logs)
-		if err != nil {
-			lg.Error("Cannot write generation file: " + err.Error())
-			return d, err
-		}
+		// Written (fsync'd) while the media and sockets open; start waits
+		// for it (generationSaved) before anything is sent.
+		saved := make(chan error, 1)
+		d.genSaved = saved
+		go func(dir string) { saved <- wire.SaveGeneration(dir, gen) }(o.varlib)
 	}
 	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
-	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
+	// A UUID must be unique, not secret: never wait seconds for the pool
+	// after a boot (it is generated at every boot when the state is on tmpfs).
+	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Unique)
 	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())
@@ -188,7 +236,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -204,16 +252,23 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if len(hc.Respawns) > 0 {
 		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
 	}
+	return d, nil
+}
 
-	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
+// openIO opens the node's media, uplink, watchdog and control socket and
+// sets the real-time policy.
+func (d *daemon) openIO() error {
+	hc, lg := d.hc, d.log
+
+	ifWait, warn := envTime(d.env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
 	if warn != "" {
 		lg.Warn(warn)
 	}
 	for _, m := range hc.Media {
-		md, err := media.OpenWait(m, lg, ifWait)
+		md, err := media.OpenWith(m, lg, media.Options{IfaceWait: ifWait})
 		if err != nil {
 			lg.Error(err.Error())
-			return d, err
+			return err
 		}
 		d.media = append(d.media, md)
 		if md.Text() {
@@ -223,17 +278,30 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	trace.Mark("media", "")
 	if err := d.openUplink(); err != nil {
 		lg.Error(err.Error())
-		return d, err
+		return err
 	}
 	d.openWatchdog()
-	d.realtime()
-	trace.Mark("realtime", "")
+	trace.Mark("watchdog", "")
 	if err := d.serveControl(); err != nil {
-		lg.Error("Cannot open control socket " + o.ctlsock + ": " + err.Error())
-		return d, err
+		lg.Error("Cannot open control socket " + d.o.ctlsock + ": " + err.Error())
+		return err
 	}
 	trace.Mark("control", "")
-	return d, nil
+	return nil
+}
+
+// generationSaved waits until the new generation is on disk (it must be
+// before any packet carries it) and logs a failure as 3.0.6 does.
+func (d *daemon) generationSaved() error {
+	if d.genSaved == nil {
+		return nil
+	}
+	err := <-d.genSaved
+	d.genSaved = nil
+	if err != nil {
+		d.log.Error("Cannot write generation file: " + err.Error())
+	}
+	return err
 }
 
 // newRunner builds the resource runner with the script environment of
@@ -332,34 +400,7 @@ func (d *daemon) stopFailed(rsc string) {
 	done := make(chan struct{})
 	f := func() {
 		defer close(done)
-		if d.wd == nil && d.hc.Watchdog != "" {
-			// Closed with the magic character when the shutdown began:
-			// arm it again to fence.
-			if w, err := watchdog.Open(d.hc.Watchdog); err == nil {
-				secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
-				w.SetTimeout(secs * time.Second)
-				w.Feed()
-				d.wd, d.wdPath = w, d.hc.Watchdog
-			}
-		}
-		if d.wd != nil {
-			// Like 3.0.6's "kill -9 heartbeat; reboot -nf": go silent (the
-			// peer declares us dead after deadtime, no shutdone) and let
-			// the watchdog reset the machine (its timeout is deadtime+10ms
-			// rounded up to seconds).
-			d.fenced = true
-			d.log.Crit("Fencing this node: heartbeats stopped, watchdog " + d.wdPath + " no longer fed (resource " + rsc + " could not be stopped)")
-			return
-		}
-		if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
-			d.log.Crit("Rebooting: resource " + rsc + " could not be stopped")
-			d.log.Close()
-			if err := reboot.Now(); err != nil {
-				d.log.Error("reboot: " + err.Error())
-			}
-			return
-		}
-		d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
+		d.fence(rsc)
 	}
 	select {
 	case d.reqs <- f:
@@ -368,11 +409,52 @@ func (d *daemon) stopFailed(rsc string) {
 	}
 }
 
+// fence is stopFailed on the event loop.
+func (d *daemon) fence(rsc string) {
+	if d.wd == nil && d.hc.Watchdog != "" {
+		// Closed with the magic character when the shutdown began:
+		// arm it again to fence.
+		if w, err := d.openWD(d.hc.Watchdog); err == nil {
+			secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
+			w.SetTimeout(secs * time.Second)
+			w.Feed()
+			d.wd, d.wdPath = w, d.hc.Watchdog
+		}
+	}
+	if d.wd != nil {
+		// Like 3.0.6's "kill -9 heartbeat; reboot -nf": go silent (the
+		// peer declares us dead after deadtime, no shutdone) and let
+		// the watchdog reset the machine (its timeout is deadtime+10ms
+		// rounded up to seconds).
+		d.fenced = true
+		d.log.Crit("Fencing this node: heartbeats stopped, watchdog " + d.wdPath + " no longer fed (resource " + rsc + " could not be stopped)")
+		return
+	}
+	if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
+		d.log.Crit("Rebooting: resource " + rsc + " could not be stopped")
+		d.log.Close()
+		if err := reboot.Now(); err != nil {
+			d.log.Error("reboot: " + err.Error())
+		}
+		return
+	}
+	d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
+}
+
+// openWatchdogDev opens a real watchdog device.
+func openWatchdogDev(path string) (watchdogDev, error) {
+	w, err := watchdog.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 func (d *daemon) openWatchdog() {
 	if d.hc.Watchdog == "" {
 		return
 	}
-	w, err := watchdog.Open(d.hc.Watchdog)
+	w, err := d.openWD(d.hc.Watchdog)
 	if err != nil {
 		d.log.Error("Cannot open watchdog device: " + d.hc.Watchdog)
 		return
@@ -405,10 +487,17 @@ func (d *daemon) closeWatchdog() {
 	d.wd = nil
 }
 
+// spareThreads is how many idle OS threads the daemon starts in the
+// real-time class (about 60 KB of memory together).
+const spareThreads = 4
+
 func (d *daemon) realtime() {
 	if !d.hc.Realtime {
 		return
 	}
+	// Threads the runtime would start later under load would not be
+	// real-time (SCHED_RESET_ON_FORK): start spares now.
+	sched.SpareThreads(spareThreads)
 	if err := sched.SetRR(d.hc.Rtprio); err != nil {
 		d.log.Warn("Cannot set realtime scheduling (SCHED_RR): " + err.Error())
 	}
@@ -434,23 +523,40 @@ func (d *daemon) close() {
 	d.log.Close()
 }
 
-// run is the event loop.
+// event is one input of the event loop: exactly one field is set (tick
+// and status are the two timers).
+type event struct {
+	pkt      *media.Packet
+	job      *resources.Result
+	req      func()
+	sig      os.Signal
+	status   bool
+	tick     bool
+	ping     *pingReply
+	carrier  *carrierEvent
+	deadline bool // the precise dead timer (armDeadline) ran out
+	upTimer  bool // the uplink timer (armUplinkTimer) ran out
+}
+
+// tickInterval is the period of the tick timer: keepalive/4 within
+// [10 ms, 250 ms].
+func (d *daemon) tickInterval() time.Duration {
+	return min(max(d.hc.Keepalive/4, 10*time.Millisecond), 250*time.Millisecond)
+}
+
+// run is the event loop: the real inputs (media, runner, control socket,
+// signals, tickers, uplink) turned into events for step.
 func (d *daemon) run() int {
+	if err := d.generationSaved(); err != nil {
+		return 1
+	}
 	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(d.sigs)
 	for _, m := range d.media {
 		go m.Run(d.pkts)
 	}
-	ka := d.hc.Keepalive
-	tickIv := ka / 4
-	if tickIv > 250*time.Millisecond {
-		tickIv = 250 * time.Millisecond
-	}
-	if tickIv < 10*time.Millisecond {
-		tickIv = 10 * time.Millisecond
-	}
-	status := time.NewTicker(ka)
-	tick := time.NewTicker(tickIv)
+	status := time.NewTicker(d.hc.Keepalive)
+	tick := time.NewTicker(d.tickInterval())
 	defer status.Stop()
 	defer tick.Stop()
 	var deadline <-chan struct{}
@@ -461,47 +567,89 @@ func (d *daemon) run() int {
 		d.log.Warn("No precise timer (" + err.Error() + "): dead nodes are detected at the next tick")
 	}
 
-	// Start-up (5.2): st=init with dt = deadtime+2000 for 5 s, then up.
+	d.begin()
+	for {
+		var ev event
+		select {
+		case p := <-d.pkts:
+			ev.pkt = &p
+		case r := <-d.jobs:
+			ev.job = &r
+		case f := <-d.reqs:
+			ev.req = f
+		case s := <-d.sigs:
+			ev.sig = s
+		case <-status.C:
+			ev.status = true
+		case <-tick.C:
+			ev.tick = true
+		case r := <-d.pings:
+			ev.ping = &r
+		case c := <-d.carriers:
+			ev.carrier = &c
+		case <-deadline:
+			ev.deadline = true
+		case <-d.upTimer:
+			ev.upTimer = true
+		}
+		done := d.step(ev)
+		if ev.pkt != nil {
+			media.Recycle(*ev.pkt) // nothing of p.Data is kept
+		}
+		if done {
+			return d.finish()
+		}
+	}
+}
+
+// begin is the first turn of the event loop. Start-up (5.2): st=init
+// with dt = deadtime+2000 for 5 s, then up.
+func (d *daemon) begin() {
+	d.turn()
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
 	trace.Mark("sent", "")
 	d.setLocal(membership.Up)
 	d.sendStatus()
 	d.drain()
-	for {
-		select {
-		case p := <-d.pkts:
-			d.packet(p)
-			media.Recycle(p) // nothing of p.Data is kept
-		case r := <-d.jobs:
-			d.rscActs(d.rsc.JobDone(r, d.now()))
-		case f := <-d.reqs:
-			f()
-		case s := <-d.sigs:
-			d.signal(s)
-		case <-status.C:
-			d.sendStatus()
-		case <-tick.C:
-			d.tick()
-		case <-deadline:
-			d.dlArmed = false
-			d.memEvents(d.mem.Tick(d.now()))
-		case r := <-d.pings:
-			d.pingReplied(r)
-		case c := <-d.carriers:
-			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
-			d.uplinkTick()
-		case <-d.upTimer:
-			d.uplinkTick()
-		}
-		d.armUplinkTimer()
-		d.drain()
-		d.maybeRestart()
-		if d.exiting && d.now() >= d.exitAt {
-			return d.finish()
-		}
-		d.armDeadline()
+}
+
+// step is one turn of the event loop: it handles ev at one instant of the
+// clock and reports whether the daemon is done (finish).
+func (d *daemon) step(ev event) bool {
+	d.turn()
+	switch {
+	case ev.pkt != nil:
+		d.packet(*ev.pkt)
+	case ev.job != nil:
+		d.rscActs(d.rsc.JobDone(*ev.job, d.now()))
+	case ev.req != nil:
+		ev.req()
+	case ev.sig != nil:
+		d.signal(ev.sig)
+	case ev.status:
+		d.sendStatus()
+	case ev.tick:
+		d.tick()
+	case ev.ping != nil:
+		d.pingReplied(*ev.ping)
+	case ev.carrier != nil:
+		d.uplinkEvents(d.up.tr.Carrier(ev.carrier.ifname, ev.carrier.up, d.now()))
+		d.uplinkTick()
+	case ev.upTimer:
+		d.uplinkTick()
+	case ev.deadline:
+		d.dlArmed = false
+		d.memEvents(d.mem.Tick(d.now()))
 	}
+	d.armUplinkTimer()
+	d.drain()
+	d.maybeRestart()
+	if d.exiting && d.now() >= d.exitAt {
+		return true
+	}
+	d.armDeadline()
+	return false
 }
 
 // armDeadline arms the precise timer for membership's earliest dead
@@ -703,7 +851,7 @@ func (d *daemon) sendStatus() {
 // send stamps, encodes and transmits m on every medium, then loops it
 // back for local processing.
 func (d *daemon) send(m *wire.Msg) {
-	m, logs, err := d.eng.Send(m, time.Now())
+	m, logs, err := d.eng.Send(m, d.timerNow())
 	d.wireLogs(logs)
 	if err != nil {
 		d.log.Error("Cannot send " + m.Type() + " message: " + err.Error())
@@ -837,7 +985,7 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, err.Error())
 		return
 	}
-	v := d.eng.Receive(m, time.Now())
+	v := d.eng.Receive(m, d.timerNow())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
 		if v.Replay {
@@ -880,7 +1028,7 @@ func (d *daemon) packet(p media.Packet) {
 			if d.heard == nil {
 				d.heard = map[string]time.Time{}
 			}
-			d.heard[src] = d.t0.Add(now)
+			d.heard[src] = d.instant(now)
 		}
 	}
 	if src == d.self || v.Duplicate || !v.Deliver {
@@ -985,7 +1133,7 @@ func (d *daemon) memEvents(ev []membership.Event) {
 				trace.Mark("dead", e.Node)
 				trace.MarkAt(d.heard[e.Node], "heard", e.Node)
 				if e.Due > 0 {
-					trace.MarkAt(d.t0.Add(e.Due), "due", e.Node)
+					trace.MarkAt(d.instant(e.Due), "due", e.Node)
 				}
 			}
 			d.eng.SetStatus(e.Node, wire.StDead)
@@ -993,7 +1141,7 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		case membership.StatusChange:
 			d.eng.SetStatus(e.Node, e.Status)
 		case membership.CommUp:
-			if d.eng.StartReqNodes(time.Now()) {
+			if d.eng.StartReqNodes(d.timerNow()) {
 				d.waitRep = true
 				d.sendDue()
 			} else {
@@ -1029,7 +1177,7 @@ func (d *daemon) commNowUp() {
 }
 
 func (d *daemon) sendDue() {
-	out, logs := d.eng.Due(time.Now())
+	out, logs := d.eng.Due(d.timerNow())
 	d.wireLogs(logs)
 	for _, m := range out {
 		d.transmit(m)
@@ -1060,6 +1208,12 @@ func (d *daemon) tick() {
 	}
 }
 
+// runJobAsync runs a job on the real runner in a goroutine; the result
+// comes back through d.jobs.
+func (d *daemon) runJobAsync(job *resources.Job) {
+	go func() { d.jobs <- d.runner.Run(job) }()
+}
+
 // rscActs performs the resource manager's actions.
 func (d *daemon) rscActs(acts []resources.Action) {
 	for _, a := range acts {
@@ -1069,8 +1223,7 @@ func (d *daemon) rscActs(acts []resources.Action) {
 		case resources.Send:
 			d.send(fromRsc(a.Msg))
 		case resources.Run:
-			job := a.Job
-			go func() { d.jobs <- d.runner.Run(job) }()
+			d.runJob(a.Job)
 		case resources.Exit:
 			if d.fenced {
 				continue // wait silently for the watchdog reset

@@ -157,7 +157,7 @@ func TestPacketDropReasons(t *testing.T) {
 	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes, Links: []string{"eth1"},
 		Deadtime: time.Hour, Warntime: time.Hour, Initdead: time.Hour, Keepalive: time.Second}, 0)
 	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}, LogBadPack: true}, log: lg, mem: mem,
-		keys: keys, badLimit: hblog.NewLimiter(1000, time.Minute), t0: time.Now(),
+		keys: keys, badLimit: hblog.NewLimiter(1000, time.Minute), clk: &realClock{t0: time.Now()},
 		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys, InnerAuth: true}),
 		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
 	bob := wire.NewEngine(wire.Config{Node: "bob", Gen: 7, Nodes: nodes, Keys: keys, InnerAuth: true})
@@ -223,6 +223,7 @@ func TestPacketDropReasons(t *testing.T) {
 	}
 	want := map[string]int{}
 	for _, p := range pkts {
+		d.turn()
 		d.packet(media.Packet{Link: "eth1", Data: p.data})
 		want[p.reason]++
 	}
@@ -318,7 +319,7 @@ func TestLargePacketBudget(t *testing.T) {
 	nodes := []string{"alice", "bob"}
 	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes}, 0)
 	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}}, log: lg, mem: mem, keys: keys,
-		badLimit: hblog.NewLimiter(5, time.Minute), t0: time.Now(),
+		badLimit: hblog.NewLimiter(5, time.Minute), clk: &realClock{t0: time.Now()},
 		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys}),
 		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
 	big := wire.New(wire.Status)
@@ -329,7 +330,9 @@ func TestLargePacketBudget(t *testing.T) {
 	small.Add(wire.Src, "bob")
 	smallPkt, _ := wrong.AppendNetstring(nil, small)
 	for i := 0; i < 20; i++ {
+		d.turn()
 		d.packet(media.Packet{Link: "eth1", Data: bigPkt})
+		d.turn()
 		d.packet(media.Packet{Link: "eth1", Data: smallPkt})
 	}
 	p := d.snapshot().Params

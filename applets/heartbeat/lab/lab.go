@@ -271,6 +271,22 @@ func (l *Lab) startSerial() {
 	}
 }
 
+// replaceSerial replaces the serial link by a new pty pair under the same
+// names: what the old one still buffered (frames of a node that lost
+// power) is gone, as with a real line. The surviving node sees its line
+// die and reopens it.
+func (l *Lab) replaceSerial() {
+	l.T.Helper()
+	if l.socat == nil {
+		return
+	}
+	l.socat.Process.Kill()
+	l.socat.Wait()
+	os.Remove(l.TTY(0))
+	os.Remove(l.TTY(1))
+	l.startSerial()
+}
+
 // TTY is node i's end of the serial link (a symlink to a pty).
 func (l *Lab) TTY(i int) string {
 	return filepath.Join(l.Dir, []string{"ttyA", "ttyB"}[i])

@@ -574,7 +574,9 @@ func procState(pid int) string {
 }
 
 // Recover undoes HardFail as a reboot would: stale VIP and test-resource
-// state removed, links up, serial unblocked. The daemon is not started.
+// state removed, links up, a new serial link (frames the failed node had
+// written before the freeze must not reach the peer after its restart:
+// socat still held them). The daemon is not started.
 func (n *Node) Recover() {
 	t := n.Lab.T
 	t.Helper()
@@ -589,9 +591,7 @@ func (n *Node) Recover() {
 	if err := n.SetLinks(true); err != nil {
 		t.Fatalf("lab: %v", err)
 	}
-	if n.Lab.socat != nil {
-		n.Lab.SerialBlock(false)
-	}
+	n.Lab.replaceSerial()
 	n.mu.Lock()
 	n.failed = false
 	n.mu.Unlock()

@@ -82,7 +82,7 @@ func TestFramerOnRealStreams(t *testing.T) {
 // A real 3.0.6 stream written into a pty arrives as its messages through
 // the serial medium.
 func TestSerialMediumRealStream(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	vec := serialVectors(t)
 	file := filepath.Join(vectorsDir, "serial/sha1-AtoB-linuxha1.bin")
 	want, ok := vec[file]
@@ -94,7 +94,7 @@ func TestSerialMediumRealStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	master, slave := newPty(t)
-	_, ch, _ := openSerialRunning(t, slave, 19200)
+	_, ch, _ := openSerialRunning(t, slave, 19200, o)
 	go func() {
 		for rest := data; len(rest) > 0; {
 			n := min(len(rest), 512)

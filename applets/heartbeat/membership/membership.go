@@ -12,8 +12,8 @@
 package membership
 
 import (
+	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -361,7 +361,7 @@ func (m *Membership) LinkNames(name string) []string {
 			extra = append(extra, l)
 		}
 	}
-	sort.Strings(extra)
+	cli.Sort(extra)
 	return append(out, extra...)
 }
 
