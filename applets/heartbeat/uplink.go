@@ -216,6 +216,9 @@ func (d *daemon) uplinkTick() {
 	d.policyActs(p.PeerUp(peerUp))
 	d.policyActs(p.Count(d.up.tr.Count(now)))
 	d.policyActs(p.Tick(d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+	if !d.holdsGroups(false) {
+		p.Settled() // gave everything up: nothing to re-check
+	}
 }
 
 // armUplinkTimer sets the uplink timer to the next ping node deadline or
@@ -275,6 +278,7 @@ func (d *daemon) policyActs(acts []uplink.Action) {
 		case uplink.GiveUp:
 			if !d.holdsGroups(a.Hold == "foreign") {
 				d.log.Info("Nothing to give up [" + a.Hold + "]: no resource group held.")
+				d.up.pol.Settled()
 				continue
 			}
 			if err := d.rscStandby(a.Hold); err != nil {

@@ -198,7 +198,7 @@ func parse(env *cli.Env, args []string) (*options, int) {
 		}
 		rest, args = append(rest, more[0]), more[1:]
 	}
-	if !validBaud(o.baud) {
+	if !serial.ValidBaud(o.baud) {
 		return nil, cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
 	}
 	want := 1
@@ -279,15 +279,6 @@ func runMode(ctx stopper, env *cli.Env, o *options) int {
 		return pair(ctx, env, o, ports[0], ports[1])
 	}
 	return watch(ctx, env, o, ports[0])
-}
-
-func validBaud(b int) bool {
-	for _, v := range serial.Bauds {
-		if v == b {
-			return true
-		}
-	}
-	return false
 }
 
 // line is an open, locked port.

@@ -78,12 +78,21 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return &os.PathError{Op: "fsync", Path: dir, Err: err}
-		}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs the directory dir, so a rename or link done in it
+// survives a crash. A directory that cannot be opened is not an error (the
+// rename itself succeeded); a failing fsync is.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return &os.PathError{Op: "fsync", Path: dir, Err: err}
 	}
 	return nil
 }

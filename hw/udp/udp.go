@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"habox/hw/netif"
+	"habox/hw/pollerr"
 )
 
 // MaxDatagram is the receive buffer size: the largest UDP payload over
@@ -310,7 +311,7 @@ func (c *Conn) Recv(b []byte) (int, netip.AddrPort, error) {
 		return rerr != unix.EAGAIN
 	})
 	if err != nil {
-		return 0, netip.AddrPort{}, closedErr(c.name, err)
+		return 0, netip.AddrPort{}, pollerr.Closed("recv", c.name, err)
 	}
 	if rerr != nil {
 		return 0, netip.AddrPort{}, sockErr("recvfrom", c.name, rerr)
@@ -334,13 +335,3 @@ func (c *Conn) Close() error { return c.f.Close() }
 
 // iptosLowDelay is IPTOS_LOWDELAY from <netinet/ip.h>.
 const iptosLowDelay = 0x10
-
-// closedErr maps the poller's "use of closed file" (internal/poll's
-// ErrFileClosing, which SyscallConn hands back unwrapped) to os.ErrClosed,
-// so callers can test errors.Is(err, os.ErrClosed).
-func closedErr(name string, err error) error {
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && err.Error() == "use of closed file" {
-		return &os.PathError{Op: "recv", Path: name, Err: os.ErrClosed}
-	}
-	return err
-}

@@ -57,7 +57,7 @@ func openSerial(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	if baud == 0 {
 		baud = serial.DefaultBaud
 	}
-	if !validBaud(baud) {
+	if !serial.ValidBaud(baud) {
 		return nil, &Error{Msg: "serial: invalid baud rate(" + strconv.Itoa(baud) + ")", Err: serial.ErrBaud}
 	}
 	s := &serialMedium{dev: dev, baud: baud, log: log, lim: newLimiter(), o: o,
@@ -72,15 +72,6 @@ func openSerial(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	s.writerWG.Add(1)
 	go s.writer()
 	return s, nil
-}
-
-func validBaud(b int) bool {
-	for _, x := range serial.Bauds {
-		if x == b {
-			return true
-		}
-	}
-	return false
 }
 
 // failedText is the log line of a line that cannot be opened.

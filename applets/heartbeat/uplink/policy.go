@@ -54,7 +54,18 @@ type Policy struct {
 	// fresh; you_are_dead waits until they answer again.
 	claim     bool
 	peerCount int
+	// recheck: when a give-up was asked, the time to ask again for the
+	// counts in case the standby was ignored (the other side in flux);
+	// Settled cancels it.
+	recheck time.Duration
 }
+
+// RecheckAfter is how long after a give-up the counts are compared again
+// unless Settled says nothing is left to give up.
+const RecheckAfter = 3 * time.Second
+
+// Settled records that we hold nothing more to give up: no re-check.
+func (p *Policy) Settled() { p.recheck = 0 }
 
 // NewPolicy returns the policy of a node that sees count ping nodes.
 // delay is 2×keepalive; failbackOn is auto_failback on.
@@ -65,8 +76,17 @@ func NewPolicy(delay time.Duration, failbackOn bool, count int) *Policy {
 // Pending returns the hold of a scheduled give-up ("" when none).
 func (p *Policy) Pending() string { return p.pending }
 
-// Due returns when a scheduled give-up fires (false when none is).
-func (p *Policy) Due() (time.Duration, bool) { return p.due, p.pending != "" }
+// Due returns when a scheduled give-up or re-check fires (false when
+// none is).
+func (p *Policy) Due() (time.Duration, bool) {
+	switch {
+	case p.pending != "" && (p.recheck == 0 || p.due < p.recheck):
+		return p.due, true
+	case p.recheck > 0:
+		return p.recheck, true
+	}
+	return 0, false
+}
 
 func (p *Policy) sendCount() Action {
 	// ipfail also adds F_ORIG, which is "src": the daemon's stamp.
@@ -191,6 +211,12 @@ func (p *Policy) Tick(stable, fresh bool, now time.Duration) []Action {
 			return []Action{logA(hblog.InfoPri, "Telling other node that we have more visible ping nodes."), {Kind: Send, Type: TYouAreDead}}
 		}
 	}
+	if p.recheck > 0 && now >= p.recheck {
+		p.recheck = 0
+		if p.peerUp && p.pending == "" {
+			return []Action{logA(hblog.InfoPri, "Still holding resources after giving up: comparing ping node counts again."), p.sendCount()}
+		}
+	}
 	if p.pending == "" || now < p.due {
 		return nil
 	}
@@ -206,6 +232,6 @@ func (p *Policy) Tick(stable, fresh bool, now time.Duration) []Action {
 		return nil
 	}
 	h := p.pending
-	p.pending = ""
+	p.pending, p.recheck = "", now+RecheckAfter
 	return []Action{{Kind: GiveUp, Hold: h}}
 }

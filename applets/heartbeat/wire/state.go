@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
+	"habox/hw/entropy"
 	"habox/hw/safefile"
 )
 
@@ -114,7 +115,7 @@ func TimeGeneration(now time.Time) uint64 { return uint64(max(now.Unix(), 0)) }
 
 // LoadUUID returns the node UUID from dir/hb_uuid (exactly 16 raw bytes).
 // When the file is missing or not 16 bytes long, a random UUID is drawn
-// from rnd (nil: /dev/urandom; crypto/rand would link fmt), written atomically, and the info line "No
+// from rnd (nil: entropy.Unique, the kernel's generator), written atomically, and the info line "No
 // uuid found for current node - generating a new uuid." is returned.
 func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 	if dir == "" {
@@ -128,12 +129,7 @@ func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 	}
 	logs := []LogLine{{hblog.InfoPri, "No uuid found for current node - generating a new uuid."}}
 	if rnd == nil {
-		f, err := os.Open("/dev/urandom")
-		if err != nil {
-			return u, logs, err
-		}
-		defer f.Close()
-		rnd = f
+		rnd = entropy.Unique
 	}
 	if _, err := io.ReadFull(rnd, u[:]); err != nil {
 		return u, logs, &os.PathError{Op: "generate uuid", Path: path, Err: err}
