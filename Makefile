@@ -16,7 +16,7 @@ CROSS := amd64:GOARCH=amd64 386:GOARCH=386,GO386=softfloat armv5:GOARCH=arm,GOAR
          arm64:GOARCH=arm64 mips:GOARCH=mips,GOMIPS=softfloat mipsle:GOARCH=mipsle,GOMIPS=softfloat \
          mips64:GOARCH=mips64,GOMIPS64=softfloat mips64le:GOARCH=mips64le,GOMIPS64=softfloat riscv64:GOARCH=riscv64
 
-.PHONY: all habox cross size size-check test test-cross pcmk-test vet fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
+.PHONY: all habox cross size size-check test test-cross pcmk-test vet sim fuzz bench benchgo bench-ipaddr demo install initramfs vmtest clean
 all: habox
 
 habox:
@@ -62,6 +62,14 @@ test: vet habox size-check
 TEST_CROSS ?=
 test-cross:
 	GO=$(GO) bash vm/test-cross.sh $(TEST_CROSS)
+
+# The deterministic simulator of whole nodes (applets/heartbeat/sim_test.go):
+# make test runs 1000 seeds; make sim SEEDS=N runs N (SIM_SHOW=K shrinks and
+# prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1 replays one).
+SEEDS ?= 20000
+SIM_SHOW ?= 3
+sim:
+	HABOX_SIM_SEEDS=$(SEEDS) HABOX_SIM_SHOW=$(SIM_SHOW) $(GO) test -count=1 -timeout 60m -run '^TestSim$$' -v ./applets/heartbeat | grep -v '^=== RUN'
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
@@ -109,6 +117,7 @@ initramfs: habox
 # Two qemu VMs on a real kernel: softdog, UART, heartbeat, failover, watchdog reset.
 vmtest: habox
 	$(GO) run ./vm/vmtest -habox ./habox -install
+	$(GO) run ./vm/vmtest -habox ./habox -profile minimal -timeout 10m
 
 clean:
 	rm -rf habox dist habox-initramfs.cpio.gz

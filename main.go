@@ -17,7 +17,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -78,7 +77,7 @@ func (r Registry) Names() []string {
 	for n := range r {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	cli.Sort(names)
 	return names
 }
 

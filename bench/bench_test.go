@@ -33,7 +33,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(b)
-	for _, want := range []string{"| 200ms/1s | hard failure |", "| 200ms/1s | graceful stop |", "| 200ms/1s | failback |", ".png)"} {
+	for _, want := range []string{"| 200ms/1s | hard failure |", "| 200ms/1s | graceful stop |", "| 200ms/1s | failback |", ".png)",
+		"| uplink 200ms/deadping 1s | uplink carrier loss |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

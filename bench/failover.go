@@ -135,6 +135,9 @@ func advertDur(keepalive time.Duration) time.Duration {
 func (r *report) cycle(t *runT, s, run setting, p lab.Kind) {
 	l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{p, p}, Keepalive: run.keepalive, Deadtime: run.deadtime,
 		Initdead: max(run.deadtime, 2*time.Second)})
+	if p == lab.Habox {
+		enableTrace(t, l)
+	}
 	l.Start()
 	l.WaitOwner(0, 60*time.Second)
 	pr, err := lab.StartProber(l.Client, 10*time.Millisecond)
@@ -142,6 +145,11 @@ func (r *report) cycle(t *runT, s, run setting, p lab.Kind) {
 		t.Fatalf("prober: %v", err)
 	}
 	defer pr.Stop()
+	arp, err := lab.StartARPWatch(l.Client, lab.VIP)
+	if err != nil {
+		t.Fatalf("arp capture: %v", err)
+	}
+	defer arp.Stop()
 	down := masterDown(p, run)
 	settle := func() {
 		if p != lab.Keepalived {
@@ -177,6 +185,9 @@ func (r *report) cycle(t *runT, s, run setting, p lab.Kind) {
 			}
 			time.Sleep(300 * time.Millisecond)
 			r.add(caseKey{s.name, p, typ}, out, pr, t0)
+			if p == lab.Habox && typ == hard {
+				r.breakdown(s.name, l, pr, arp, t0)
+			}
 			t.Logf("%s #%d: %v", typ, i+1, out)
 			if typ == hard {
 				l.Nodes[0].Recover()
@@ -207,6 +218,9 @@ func (r *report) clear(keys ...caseKey) {
 	for _, k := range keys {
 		delete(r.samples, k)
 		delete(r.timelines, k)
+		if k.peer == lab.Habox {
+			delete(r.steps, k.setting)
+		}
 	}
 }
 

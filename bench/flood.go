@@ -64,7 +64,7 @@ func (r *report) floodTable() string {
 	fmt.Fprintf(&b, "\nHostile flood on the heartbeat link (habox, keepalive 200 ms / deadtime 1 s; node2's namespace sends %d/s of each kind to node1's eth1:694 for %v; the flooder shares the machine, so the rate reached is what it could send)\n\n", f.pps, f.dur)
 	b.WriteString("| kind | datagrams | rate reached | counted as (node1) |\n|---|---|---|---|\n")
 	counted := map[string][]string{"garbage": {"badpackets-garbage"}, "wrongkey": {"badpackets-auth"},
-		"maxsize": {"badpackets-toobig"}, "replay": {"badpackets-replay", "duppackets", "ignoredpackets"}}
+		"maxsize": {"badpackets-toobig"}, "replay": {"badpackets-replay", "duppackets", "ignoredpackets", "okpackets"}}
 	for _, k := range lab.FloodKinds {
 		c := 0
 		for _, name := range counted[k] {

@@ -181,6 +181,7 @@ func (r *report) startups() {
 			l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{p, p}, Keepalive: time.Second, Deadtime: 5 * time.Second})
 			if p == lab.Habox {
 				lab.HaboxBin(t) // build before timing
+				enableTrace(t, l)
 			}
 			if len(r.launch) == 0 {
 				// The launcher's own cost (nsenter + exec), included in every figure.
@@ -204,6 +205,9 @@ func (r *report) startups() {
 				r.mu.Lock()
 				r.startup[p] = append(r.startup[p], at.Sub(t0))
 				r.mu.Unlock()
+				if p == lab.Habox {
+					r.startupBreakdown(l.Nodes[0], t0, at)
+				}
 				l.Nodes[0].Kill()
 				l.Nodes[0].Recover()
 				os.Remove(l.Nodes[0].Path("run", "heartbeat.pid"))

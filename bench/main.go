@@ -9,7 +9,8 @@
 // (default all available); OUT=<results dir> (default bench/results);
 // FAST=<keepalive>/<deadtime> habox's fastest setting (default 10ms/40ms);
 // HABOX_BIN=<prebuilt binary> (default: built with go build); SMOKE=1 (one
-// sample of one case, for the harness's own test). Needs root.
+// sample of one case, for the harness's own test); ONLY=uplink (just the
+// uplink-loss rows). Needs root.
 //
 // It writes OUT/<date>.md (OUT/<date>-quick.md with QUICK=1), timeline
 // pictures OUT/<date>[-quick]/*.png (gnuplot), and prints the main table.
@@ -30,6 +31,7 @@ import (
 // config of one bench run.
 type config struct {
 	quick, smoke bool
+	only         string // ONLY=uplink: just the uplink rows
 	n            int
 	peers        []lab.Kind
 	out          string
@@ -45,7 +47,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: needs root (network namespaces)")
 		os.Exit(2)
 	}
-	c := &config{quick: os.Getenv("QUICK") == "1", smoke: os.Getenv("SMOKE") == "1", out: os.Getenv("OUT")}
+	c := &config{quick: os.Getenv("QUICK") == "1", smoke: os.Getenv("SMOKE") == "1", out: os.Getenv("OUT"), only: os.Getenv("ONLY")}
 	if c.out == "" {
 		c.out = filepath.Join("bench", "results")
 	}

@@ -32,7 +32,11 @@ type report struct {
 	errors      []string
 	failed      int
 	pictures    []string
-	fastUsed    setting         // habox's setting in the fastest row (after fallbacks)
+	fastUsed    setting                               // habox's setting in the fastest row (after fallbacks)
+	steps       map[string]map[string][]time.Duration // takeover breakdown: row -> step -> samples
+	startSteps  map[string][]time.Duration            // start-up breakdown: step -> samples
+	startOrder  []string
+	startOwn    []time.Duration // trace mark "start" -> first heartbeat on the wire
 	launch      []time.Duration // nsenter + exec of /bin/true in a node
 	floodRun    *floodRun
 }
@@ -54,8 +58,11 @@ func (r *report) fail(err error) {
 }
 
 func (r *report) run() {
-	r.failovers()
-	if r.cfg.smoke {
+	if r.cfg.only != "uplink" {
+		r.failovers()
+	}
+	r.uplinks()
+	if r.cfg.smoke || r.cfg.only != "" {
 		return
 	}
 	logf("idle footprint")
@@ -133,6 +140,14 @@ func (r *report) table() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.name, typ, hc, r.cell(o), r.cell(k), r.ratio(h, o), r.ratio(h, k), pd)
 		}
 	}
+	if r.hasUplink() {
+		b.WriteString("\nUplink loss → service answered by the other node, ms from the cut: median [min–max] (the owner keeps running; goal for habox ≤ deadping + 2×keepalive + 50 ms = " + ms(uplinkGoal) + " ms)\n\n")
+		b.WriteString("| setting | run | habox | heartbeat 3.0.6 + ipfail | keepalived track_interface |\n|---|---|---|---|---|\n")
+		for _, typ := range uplinkTypes {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", uplinkSetting, typ, r.cell(caseKey{uplinkSetting, lab.Habox, typ}),
+				r.cell(caseKey{uplinkSetting, lab.Heartbeat, typ}), r.cell(caseKey{uplinkSetting, lab.Keepalived, typ}))
+		}
+	}
 	if len(r.idle) > 0 {
 		b.WriteString("\nIdle footprint of the owner node (keepalive 1 s, media bcast + serial pty; keepalived advert 1 s)\n\n")
 		b.WriteString("| daemon | processes | VmRSS sum | PSS sum | CPU time | CPU % of a core | start → first heartbeat on the wire (median [min–max]) |\n|---|---|---|---|---|---|---|\n")
@@ -156,6 +171,17 @@ func (r *report) table() string {
 		fmt.Fprintf(&b, "\nStart → first heartbeat is measured from exec of the launcher (nsenter into the node) to the first heartbeat (UDP 694 or VRRP) captured on the peer's side; the launcher alone (nsenter + exec of /bin/true) takes %.1f ms (median). keepalived starts as backup and sends its first advert only when it becomes master (≈ 3 adverts + skew).\n", msf(median(r.launch)))
 	}
 	return b.String()
+}
+
+func (r *report) hasUplink() bool {
+	for _, p := range []lab.Kind{lab.Habox, lab.Heartbeat, lab.Keepalived} {
+		for _, typ := range uplinkTypes {
+			if len(r.samples[caseKey{uplinkSetting, p, typ}]) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -193,8 +219,8 @@ func (r *report) goals() string {
 		h, k := r.samples[caseKey{s.name, lab.Habox, hard}], r.samples[caseKey{s.name, lab.Keepalived, hard}]
 		if len(h) > 0 && len(k) > 0 {
 			u := r.used(lab.Habox, s)
-			fmt.Fprintf(&b, "- fastest setting no slower than keepalived's fastest: habox at %s/%s %s ms vs keepalived %s ms — %s (CPU saturation at the fastest setting: the fault suite's TestFaultCPUSaturation logs it)\n",
-				u.keepalive, u.deadtime, ms(median(h)), ms(median(k)), verdict(median(h) <= median(k)))
+			fmt.Fprintf(&b, "- fastest setting no slower than keepalived's fastest: habox at %s/%s %s ms vs keepalived %s ms (ratio %.2f) — %s (CPU saturation at the fastest setting: the fault suite's TestFaultCPUSaturation logs it)\n",
+				u.keepalive, u.deadtime, ms(median(h)), ms(median(k)), float64(median(h))/float64(median(k)), verdict(median(h) <= median(k)))
 		}
 	}
 	if i, ok := r.idle[lab.Habox]; ok && i.err == nil {
@@ -238,8 +264,12 @@ func (r *report) write() (string, error) {
 	}
 	b.WriteString("## Main table\n\n")
 	b.WriteString(r.table())
-	b.WriteString("\n## Goals (issue 8)\n\n")
+	if bd := r.breakdownTables(); bd != "" {
+		b.WriteString("\n## Where the time goes (habox)\n\n" + bd)
+	}
+	b.WriteString("\n## Goals (issues 8 and 15)\n\n")
 	b.WriteString(r.goals())
+	b.WriteString(r.takeoverGoal())
 	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")
 	if len(r.sizeRows) > 0 {
 		b.WriteString("\n## Sizes\n\n| what | bytes | MiB | note |\n|---|---|---|---|\n")
@@ -270,6 +300,17 @@ func (r *report) write() (string, error) {
 		}
 	}
 	b.WriteString("\n## All samples (ms)\n\n")
+	for _, p := range r.cfg.peers {
+		for _, typ := range uplinkTypes {
+			if x := r.samples[caseKey{uplinkSetting, p, typ}]; len(x) > 0 {
+				var v []string
+				for _, d := range x {
+					v = append(v, ms(d))
+				}
+				fmt.Fprintf(&b, "- %s, %s, %s: %s\n", uplinkSetting, peerName(p), typ, strings.Join(v, " "))
+			}
+		}
+	}
 	for _, s := range r.cfg.settings() {
 		for _, p := range r.cfg.peers {
 			for _, typ := range runTypes {

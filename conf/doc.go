@@ -34,7 +34,9 @@
 // after an auto_failback on/off line either value gives off, as in
 // 3.0.6), watchdog, logfile, debugfile, logfacility,
 // use_logd (off), debug, realtime, rtprio, msgfmt, max_rexmit_delay,
-// uuidfrom, hbgenmethod, coredumps, log_badpack, syslogmsgfmt, cluster.
+// uuidfrom, hbgenmethod, coredumps, log_badpack, syslogmsgfmt, cluster,
+// env (NAME=value, set for resource scripts as 3.0.6 sets it for its
+// children; HABOX_RSC_TIMEOUT and HABOX_KILL_TIMEOUT must be times > 0).
 //
 // habox only (heartbeat 3.0.6 calls them Illegal directive; `heartbeat -t`
 // warns so): habox_ipfail on|off turns the built-in ipfail policy on
@@ -45,7 +47,7 @@
 //
 // Accepted and ignored (syntax checked as 3.0.6 does): compression,
 // compression_threshold, traditional_compression, memreserve, coreroot,
-// conn_logd_time, env, use_apphbd, crm_daemon_dir, crmd_spawns_pengine,
+// conn_logd_time, use_apphbd, crm_daemon_dir, crmd_spawns_pengine,
 // record_config_changes, record_pengine_inputs, enable_config_writes,
 // quorum_server; apiauth (with a warning: habox has no client API);
 // crm/pacemaker set to false; autojoin none.

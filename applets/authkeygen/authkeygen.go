@@ -15,6 +15,7 @@ import (
 	"habox/applets/cli"
 	"habox/conf"
 	"habox/hw/entropy"
+	"habox/hw/safefile"
 )
 
 const usage = `authkeygen [-m sha1|md5|crc] [-n INDEX] [-l LENGTH] [-o FILE|-] [-f] | --check [FILE]
@@ -186,7 +187,8 @@ func verify(name string, content []byte, mode os.FileMode, method conf.AuthMetho
 	return nil
 }
 
-// writeAtomic writes content to a temporary file in path's directory,
+// writeAtomic writes content to an exclusively created random temporary
+// file in path's directory (safefile.WriteTemp),
 // syncs it, re-reads and re-parses it from disk, then moves it into place
 // (rename with force; link, which fails if path appeared meanwhile,
 // without) and syncs the directory. Readers see the old file or the new
@@ -209,31 +211,17 @@ func writeAtomic(path string, content []byte, force bool) error {
 			return &os.PathError{Op: "write", Path: path, Err: errors.New("file exists; use -f to replace it")}
 		}
 	}
-	f, err := os.CreateTemp(dir, ".authkeys.tmp")
+	tmp, err := safefile.WriteTemp(dir, ".authkeys.", content, 0600, true)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
-	err = f.Chmod(0600)
-	if err == nil {
-		_, err = f.Write(content)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
 	// Read back what is on disk, with its real mode, as heartbeat will.
-	disk, err := os.ReadFile(tmp)
+	disk, err := safefile.ReadFile(tmp, int64(len(content))+1)
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(tmp)
+	fi, err := os.Lstat(tmp)
 	if err != nil {
 		return err
 	}
@@ -254,16 +242,7 @@ func writeAtomic(path string, content []byte, force bool) error {
 	if err != nil {
 		return err
 	}
-	os.Remove(tmp)
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return safefile.SyncDir(dir)
 }
 
 // checkFile validates an existing authkeys file.

@@ -41,7 +41,7 @@ Script: one command a line, # comments, words split on blanks (no quoting):
 	kill SIGNAL APPLET   signal them (TERM KILL STOP CONT HUP INT USR1 USR2)
 	sleep DURATION       e.g. 500ms, 3s
 	echo WORDS...        print a line on the console
-	ip IF ADDR/BITS      bring IF up with ADDR
+	ip IF ADDR/BITS [nobrd]  bring IF up with ADDR (nobrd: no broadcast address)
 	poweroff | reboot    stop every process, sync, power off / reboot
 Signals to init: TERM or INT reboot, USR2 power off, USR1 halt.`
 
@@ -273,6 +273,7 @@ func (in *Init) Exec(c Cmd, out io.Writer) (code int, stop bool) {
 		time.Sleep(c.Dur)
 	case "ip":
 		a, _ := ParseIfAddr(c.Args[0] + ":" + c.Args[1])
+		a.NoBrd = len(c.Args) == 3
 		if in.addr(a) != nil {
 			return 1, false
 		}

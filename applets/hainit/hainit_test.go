@@ -36,8 +36,8 @@ func TestParseCmdline(t *testing.T) {
 	want := Boot{
 		Node: "node2",
 		Addrs: []IfAddr{
-			{"eth1", netip.MustParsePrefix("10.78.0.1/24")},
-			{"eth0", netip.MustParsePrefix("10.77.0.1/24")},
+			{If: "eth1", Prefix: netip.MustParsePrefix("10.78.0.1/24")},
+			{If: "eth0", Prefix: netip.MustParsePrefix("10.77.0.1/24")},
 		},
 		Script: "/etc/x.rc",
 		Ctl:    "/dev/ttyS2",
@@ -92,6 +92,7 @@ wait heartbeat
 echo done
 ip eth1 10.0.0.1/24
 poweroff
+ip eth2 10.0.0.2/24 nobrd
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -101,18 +102,18 @@ poweroff
 		got = append(got, cli.Itoa(c.Line)+" "+c.Op+" "+strings.Join(c.Args, " "))
 	}
 	want := []string{"2 run mkwatchdog -t", "3 bg heartbeat -f", "5 sleep 1500ms", "6 kill STOP heartbeat",
-		"7 wait heartbeat", "8 echo done", "9 ip eth1 10.0.0.1/24", "10 poweroff "}
+		"7 wait heartbeat", "8 echo done", "9 ip eth1 10.0.0.1/24", "10 poweroff ", "11 ip eth2 10.0.0.2/24 nobrd"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	if cmds[2].Dur != 1500*time.Millisecond {
 		t.Errorf("sleep duration %v", cmds[2].Dur)
 	}
-	_, err = ParseScript("bg\nsleep x\nsleep -1s\nkill FOO x\nkill TERM\nwait\nip eth0 1.2.3.4\npoweroff now\nok\n")
+	_, err = ParseScript("bg\nsleep x\nsleep -1s\nkill FOO x\nkill TERM\nwait\nip eth0 1.2.3.4\npoweroff now\nok\nip eth0 1.2.3.4/24 brd\n")
 	if err == nil {
 		t.Fatal("bad script accepted")
 	}
-	for _, n := range []string{"line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"} {
+	for _, n := range []string{"line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8", "line 10"} {
 		if !strings.Contains(err.Error(), n+":") {
 			t.Errorf("no error for %s in:\n%v", n, err)
 		}
@@ -175,6 +176,10 @@ func (f *fakeSys) LinkUp(n string) error {
 	return nil
 }
 func (f *fakeSys) AddAddr(a IfAddr) error {
+	if a.NoBrd {
+		f.rec("addr " + a.If + " " + a.Prefix.String() + " nobrd")
+		return nil
+	}
 	f.rec("addr " + a.If + " " + a.Prefix.String())
 	return nil
 }

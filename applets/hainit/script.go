@@ -23,6 +23,9 @@ type Boot struct {
 type IfAddr struct {
 	If     string
 	Prefix netip.Prefix
+	// NoBrd: no broadcast address, as busybox "ip addr add A/N dev IF"
+	// without "brd +" leaves it (script: ip IF ADDR/BITS nobrd).
+	NoBrd bool
 }
 
 // DefaultScript is the boot script run when habox.run is not given.
@@ -131,8 +134,11 @@ func ParseLine(line string) (c Cmd, ok bool, err error) {
 	case "wait":
 		err = need(1, 1, "wait APPLET")
 	case "ip":
-		if err = need(2, 2, "ip IF ADDR/BITS"); err == nil {
+		if err = need(2, 3, "ip IF ADDR/BITS [nobrd]"); err == nil {
 			_, err = ParseIfAddr(c.Args[0] + ":" + c.Args[1])
+			if err == nil && len(c.Args) == 3 && c.Args[2] != "nobrd" {
+				err = errors.New("ip: the third word can only be nobrd: " + c.Args[2])
+			}
 		}
 	case "poweroff", "reboot":
 		err = need(0, 0, w[0])

@@ -3,6 +3,7 @@ package hainit
 import (
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -93,7 +94,11 @@ func (sysLinux) AddAddr(a IfAddr) error {
 	if err != nil {
 		return err
 	}
-	err = netif.AddAddr(netif.Addr{Index: l.Index, Label: a.If, Prefix: a.Prefix, Broadcast: Broadcast(a.Prefix)})
+	na := netif.Addr{Index: l.Index, Label: a.If, Prefix: a.Prefix, Broadcast: Broadcast(a.Prefix)}
+	if a.NoBrd {
+		na.Broadcast = netip.Addr{}
+	}
+	err = netif.AddAddr(na)
 	if errors.Is(err, syscall.EEXIST) {
 		return os.ErrExist
 	}

@@ -658,12 +658,7 @@ func assertGroupGone(t *testing.T, n *lab.Node) {
 
 func require306(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-		}
-		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-	}
+	hwtest.RequireFile(t, lab.HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 }
 
 // TestMixed306 checks the R1 protocols that the lab's interop test does
@@ -848,12 +843,21 @@ func TestOneNodeHaCf(t *testing.T) {
 			n1.Start()
 			l.WaitOwner(0, l.Opts.Initdead+5*time.Second)
 			n1.WaitLog(`Initial resource acquisition complete`, 2*time.Second)
-			if out, _ := n1.Ctl("cl_status", "rscstatus"); strings.TrimSpace(out) == "transition" {
-				t.Errorf("rscstatus %q", strings.TrimSpace(out))
+			// Stable once the start job ended (before: "transition" for ever).
+			st := ""
+			for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+				out, _ := n1.Ctl("cl_status", "rscstatus")
+				if st = strings.TrimSpace(out); st != "transition" {
+					break
+				}
+			}
+			if st == "transition" {
+				t.Errorf("rscstatus %q", st)
 			}
 			n1.Stop(5 * time.Second)
-			if log := n1.Log(); !strings.Contains(log, n1.Name+" Heartbeat shutdown complete.") || strings.Contains(log, "Shutdown delayed") {
-				t.Errorf("shutdown:\n%s", log)
+			n1.WaitLog(n1.Name+` Heartbeat shutdown complete\.`, 2*time.Second)
+			if log := n1.Log(); strings.Contains(log, "Shutdown delayed") {
+				t.Errorf("shutdown delayed:\n%s", log)
 			}
 			if n1.HoldsVIP() {
 				t.Errorf("VIP still up after the stop")

@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +26,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/control"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/safefile"
 )
@@ -82,6 +82,7 @@ type options struct {
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 	args                          []string
+	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 }
 
 func run(env *cli.Env, args []string) int {
@@ -324,7 +325,7 @@ func status(env *cli.Env, o options) int {
 		for l := range snap.Failed {
 			names = append(names, l)
 		}
-		sort.Strings(names)
+		cli.Sort(names)
 		for _, l := range names {
 			env.Out("heartbeat link ", l, " FAILED: ", snap.Failed[l], "\n")
 		}
@@ -351,7 +352,10 @@ func reload(env *cli.Env, o options) int {
 // start validates, refuses a second instance, daemonizes (unless -f) and
 // runs the node.
 func start(env *cli.Env, o options, args []string) int {
+	trace.Open(env.Getenv(trace.EnvVar))
+	trace.Mark("start", "")
 	c, ok := check(env, o)
+	trace.Mark("config", "")
 	if !ok {
 		return 1
 	}
@@ -371,6 +375,11 @@ func start(env *cli.Env, o options, args []string) int {
 	if err == nil {
 		err = writePid(o.pidfile)
 	}
+	if d != nil {
+		if gerr := d.generationSaved(); err == nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		if ready != nil {
 			io.WriteString(ready, err.Error()+"\n")
@@ -383,6 +392,7 @@ func start(env *cli.Env, o options, args []string) int {
 		return 1
 	}
 	defer os.Remove(o.pidfile)
+	trace.Mark("persisted", "")
 	if ready != nil {
 		io.WriteString(ready, "ok\n")
 		ready.Close()

@@ -19,10 +19,13 @@ import (
 	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
 	"habox/applets/heartbeat/wire"
+	"habox/applets/ipaddr"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/entropy"
 	"habox/hw/reboot"
 	"habox/hw/sched"
+	"habox/hw/timerfd"
 	"habox/hw/watchdog"
 )
 
@@ -55,8 +58,15 @@ type daemon struct {
 	wdPath string
 	fenced bool
 	ctl    interface{ Close() error }
+	// runJob starts a resource job; its result comes back as an evJob
+	// event (real: runJobAsync). openWD opens a watchdog device (real:
+	// watchdog.Open). The simulator replaces both.
+	runJob func(*resources.Job)
+	openWD func(path string) (watchdogDev, error)
 
-	t0          time.Time
+	clk         Clock
+	tnow        time.Duration // Mono at the start of this loop turn
+	twall       time.Time     // Wall at the start of this loop turn
 	pkts        chan media.Packet
 	jobs        chan resources.Result
 	reqs        chan func()
@@ -75,13 +85,14 @@ type daemon struct {
 	badLimit    *hblog.Limiter
 	badCount    uint64 // every dropped packet below, but duplicates
 	drops       drops
+	bigTokens   float64       // allowBig's bucket, in bytes
+	bigLast     time.Duration // its last refill
 	shutdownReq bool
 	stopped     chan struct{} // closed when the event loop ended
 	mtimes      map[string]time.Time
 	closed      bool
 	// reloadPending: ha.cf changed, restart when resources are quiet.
 	reloadPending bool
-	clock         *clockOffset
 	genGuessed    bool // the 3.0.6 generation fallback ran
 	genCritLogged bool
 
@@ -90,10 +101,40 @@ type daemon struct {
 	up       *uplinkState // ping nodes, carrier, ipfail policy; nil if none
 	pings    chan pingReply
 	carriers chan carrierEvent
+	upTimer  <-chan time.Time
+	heard    map[string]time.Time // last packet per peer, kept only when tracing
+	genSaved chan error           // the generation's write; nil once waited for
+
+	// deadline wakes the loop when the earliest dead timer of membership
+	// runs out (membership.Next), precisely: the periodic tick alone would
+	// add up to a tick interval to every failure detection.
+	deadline interface{ Set(time.Duration) error } // nil: only the periodic tick
+	dlAt     time.Duration                         // instant it is armed for
+	dlArmed  bool
 }
 
-// now is the monotonic time since start.
-func (d *daemon) now() time.Duration { return time.Since(d.t0) }
+// now is the monotonic time since start, as of the start of this loop
+// turn (see turn).
+func (d *daemon) now() time.Duration { return d.tnow }
+
+// timerNow is now as a time.Time for the wire engine's timers
+// (retransmission, throttling, reqnodes): monotonic, never stepped; only
+// differences of it mean anything.
+func (d *daemon) timerNow() time.Time { return timerEpoch.Add(d.tnow) }
+
+// timerEpoch is the origin of timerNow.
+var timerEpoch = time.Unix(1<<30, 0)
+
+// wall is the wall clock as of the start of this loop turn.
+func (d *daemon) wall() time.Time { return d.twall }
+
+// instant is the system time at which the clock read mono (for traces).
+func (d *daemon) instant(mono time.Duration) time.Time {
+	return time.Now().Add(mono - d.clk.Mono())
+}
+
+// turn starts an event-loop turn: it reads the clock once.
+func (d *daemon) turn() { d.tnow, d.twall = d.clk.Mono(), d.clk.Wall() }
 
 // memLimit is the Go runtime's soft memory limit in the daemon (unless
 // GOMEMLIMIT is set): the heap is collected before the runtime's memory
@@ -120,6 +161,19 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	clk := &realClock{t0: time.Now(), off: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
+	d, err := newCore(env, o, c, lg, clk)
+	if err == nil {
+		err = d.openIO()
+	}
+	return d, err
+}
+
+// newCore builds a node on clk without touching the world beyond its
+// state directory (o.varlib): no media, uplink, watchdog or control
+// socket yet (openIO), resource jobs on the real runner.
+func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Clock) (*daemon, error) {
+	hc := c.HaCf
 	self := o.node
 	if len(c.HaCf.Nodes) > 0 {
 		// conf resolved nodeinfo; find ourselves among the nodes.
@@ -127,11 +181,15 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 			self = n
 		}
 	}
-	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, t0: time.Now(),
+	d := &daemon{env: env, o: o, cfg: c, hc: hc, self: self, log: lg, clk: clk,
 		pkts: make(chan media.Packet, pktQueue), jobs: make(chan resources.Result, 4),
 		reqs: make(chan func(), 16), sigs: make(chan os.Signal, 8), local: membership.Init,
 		stopped:  make(chan struct{}),
-		badLimit: hblog.NewLimiter(5, time.Minute), clock: &clockOffset{path: env.Getenv("HABOX_CLOCK_OFFSET_FILE")}}
+		badLimit: hblog.NewLimiter(5, time.Minute)}
+	d.turn()
+	var err error
+	d.runJob = d.runJobAsync
+	d.openWD = openWatchdogDev
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
@@ -144,21 +202,26 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	lg.Info("Configuration validated. Starting heartbeat 3.0.6")
 	lg.Info("heartbeat: version 3.0.6")
 
+	d.realtime() // before the rest of the start-up: it runs in time on a busy machine
 	d.warnVolatileState()
 	var gen uint64
 	if hc.HbGenMethod == "time" {
-		gen = wire.TimeGeneration(d.clock.wall())
+		gen = wire.TimeGeneration(d.wall())
 	} else {
 		var logs []wire.LogLine
-		gen, logs, err = wire.NextGeneration(o.varlib, d.clock.wall())
+		gen, logs = wire.PeekGeneration(o.varlib, d.wall())
 		d.wireLogs(logs)
-		if err != nil {
-			lg.Error("Cannot write generation file: " + err.Error())
-			return d, err
-		}
+		// Written (fsync'd) while the media and sockets open; start waits
+		// for it (generationSaved) before anything is sent.
+		saved := make(chan error, 1)
+		d.genSaved = saved
+		go func(dir string) { saved <- wire.SaveGeneration(dir, gen) }(o.varlib)
 	}
+	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
-	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Reader)
+	// A UUID must be unique, not secret: never wait seconds for the pool
+	// after a boot (it is generated at every boot when the state is on tmpfs).
+	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Unique)
 	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())
@@ -173,7 +236,7 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.clock.wall})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -189,33 +252,56 @@ func newDaemon(env *cli.Env, o options, c *conf.Config) (*daemon, error) {
 	if len(hc.Respawns) > 0 {
 		d.respawns = respawn.New(hc.Respawns, d.startRespawn)
 	}
+	return d, nil
+}
 
-	ifWait, warn := envTime(env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
+// openIO opens the node's media, uplink, watchdog and control socket and
+// sets the real-time policy.
+func (d *daemon) openIO() error {
+	hc, lg := d.hc, d.log
+
+	ifWait, warn := envTime(d.env, hc, conf.IfWaitEnv, media.DefaultIfaceWait)
 	if warn != "" {
 		lg.Warn(warn)
 	}
 	for _, m := range hc.Media {
-		md, err := media.OpenWait(m, lg, ifWait)
+		md, err := media.OpenWith(m, lg, media.Options{IfaceWait: ifWait})
 		if err != nil {
 			lg.Error(err.Error())
-			return d, err
+			return err
 		}
 		d.media = append(d.media, md)
 		if md.Text() {
 			d.serial = true
 		}
 	}
+	trace.Mark("media", "")
 	if err := d.openUplink(); err != nil {
 		lg.Error(err.Error())
-		return d, err
+		return err
 	}
 	d.openWatchdog()
-	d.realtime()
+	trace.Mark("watchdog", "")
 	if err := d.serveControl(); err != nil {
-		lg.Error("Cannot open control socket " + o.ctlsock + ": " + err.Error())
-		return d, err
+		lg.Error("Cannot open control socket " + d.o.ctlsock + ": " + err.Error())
+		return err
 	}
-	return d, nil
+	trace.Mark("control", "")
+	return nil
+}
+
+// generationSaved waits until the new generation is on disk (it must be
+// before any packet carries it) and logs a failure as 3.0.6 does.
+func (d *daemon) generationSaved() error {
+	if d.genSaved == nil {
+		return nil
+	}
+	err := <-d.genSaved
+	d.genSaved = nil
+	if err != nil {
+		d.log.Error("Cannot write generation file: " + err.Error())
+	}
+	return err
 }
 
 // newRunner builds the resource runner with the script environment of
@@ -251,7 +337,7 @@ func (d *daemon) newRunner() *resources.Runner {
 			k = kv[:i]
 		}
 		switch {
-		case k == "PATH", k == "HABOX_RUNDIR", k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
+		case k == "PATH", k == "HABOX_RUNDIR", k == trace.EnvVar, k == "LANG", k == "TZ", k == "HOME", k == conf.IfWaitEnv:
 			env = append(env, kv)
 		}
 	}
@@ -267,7 +353,8 @@ func (d *daemon) newRunner() *resources.Runner {
 		d.log.Warn(warn)
 	}
 	return &resources.Runner{Groups: groups, ResourceDir: filepath.Join(d.o.dir, "resource.d"),
-		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout}
+		Self: self, Env: env, Log: d.log, StopFailed: d.stopFailed, StopRetries: retries, Timeout: timeout,
+		Builtins: map[string]resources.AppletRun{ipaddr.Applet.Name: ipaddr.Applet.Run, ipaddr.IPv6Applet.Name: ipaddr.IPv6Applet.Run}}
 }
 
 // setEnv sets NAME=value in env, replacing an earlier NAME.
@@ -313,34 +400,7 @@ func (d *daemon) stopFailed(rsc string) {
 	done := make(chan struct{})
 	f := func() {
 		defer close(done)
-		if d.wd == nil && d.hc.Watchdog != "" {
-			// Closed with the magic character when the shutdown began:
-			// arm it again to fence.
-			if w, err := watchdog.Open(d.hc.Watchdog); err == nil {
-				secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
-				w.SetTimeout(secs * time.Second)
-				w.Feed()
-				d.wd, d.wdPath = w, d.hc.Watchdog
-			}
-		}
-		if d.wd != nil {
-			// Like 3.0.6's "kill -9 heartbeat; reboot -nf": go silent (the
-			// peer declares us dead after deadtime, no shutdone) and let
-			// the watchdog reset the machine (its timeout is deadtime+10ms
-			// rounded up to seconds).
-			d.fenced = true
-			d.log.Crit("Fencing this node: heartbeats stopped, watchdog " + d.wdPath + " no longer fed (resource " + rsc + " could not be stopped)")
-			return
-		}
-		if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
-			d.log.Crit("Rebooting: resource " + rsc + " could not be stopped")
-			d.log.Close()
-			if err := reboot.Now(); err != nil {
-				d.log.Error("reboot: " + err.Error())
-			}
-			return
-		}
-		d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
+		d.fence(rsc)
 	}
 	select {
 	case d.reqs <- f:
@@ -349,11 +409,52 @@ func (d *daemon) stopFailed(rsc string) {
 	}
 }
 
+// fence is stopFailed on the event loop.
+func (d *daemon) fence(rsc string) {
+	if d.wd == nil && d.hc.Watchdog != "" {
+		// Closed with the magic character when the shutdown began:
+		// arm it again to fence.
+		if w, err := d.openWD(d.hc.Watchdog); err == nil {
+			secs := (d.hc.Deadtime + 10*time.Millisecond + time.Second - 1) / time.Second
+			w.SetTimeout(secs * time.Second)
+			w.Feed()
+			d.wd, d.wdPath = w, d.hc.Watchdog
+		}
+	}
+	if d.wd != nil {
+		// Like 3.0.6's "kill -9 heartbeat; reboot -nf": go silent (the
+		// peer declares us dead after deadtime, no shutdone) and let
+		// the watchdog reset the machine (its timeout is deadtime+10ms
+		// rounded up to seconds).
+		d.fenced = true
+		d.log.Crit("Fencing this node: heartbeats stopped, watchdog " + d.wdPath + " no longer fed (resource " + rsc + " could not be stopped)")
+		return
+	}
+	if d.env.Getenv("HA_REBOOT_ON_STOP_FAILURE") == "yes" {
+		d.log.Crit("Rebooting: resource " + rsc + " could not be stopped")
+		d.log.Close()
+		if err := reboot.Now(); err != nil {
+			d.log.Error("reboot: " + err.Error())
+		}
+		return
+	}
+	d.log.Crit("Resource " + rsc + " could not be stopped and no watchdog is configured: not rebooting (set HA_REBOOT_ON_STOP_FAILURE=yes to reboot as 3.0.6 does)")
+}
+
+// openWatchdogDev opens a real watchdog device.
+func openWatchdogDev(path string) (watchdogDev, error) {
+	w, err := watchdog.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 func (d *daemon) openWatchdog() {
 	if d.hc.Watchdog == "" {
 		return
 	}
-	w, err := watchdog.Open(d.hc.Watchdog)
+	w, err := d.openWD(d.hc.Watchdog)
 	if err != nil {
 		d.log.Error("Cannot open watchdog device: " + d.hc.Watchdog)
 		return
@@ -386,10 +487,17 @@ func (d *daemon) closeWatchdog() {
 	d.wd = nil
 }
 
+// spareThreads is how many idle OS threads the daemon starts in the
+// real-time class (about 60 KB of memory together).
+const spareThreads = 4
+
 func (d *daemon) realtime() {
 	if !d.hc.Realtime {
 		return
 	}
+	// Threads the runtime would start later under load would not be
+	// real-time (SCHED_RESET_ON_FORK): start spares now.
+	sched.SpareThreads(spareThreads)
 	if err := sched.SetRR(d.hc.Rtprio); err != nil {
 		d.log.Warn("Cannot set realtime scheduling (SCHED_RR): " + err.Error())
 	}
@@ -415,56 +523,151 @@ func (d *daemon) close() {
 	d.log.Close()
 }
 
-// run is the event loop.
+// event is one input of the event loop: exactly one field is set (tick
+// and status are the two timers).
+type event struct {
+	pkt      *media.Packet
+	job      *resources.Result
+	req      func()
+	sig      os.Signal
+	status   bool
+	tick     bool
+	ping     *pingReply
+	carrier  *carrierEvent
+	deadline bool // the precise dead timer (armDeadline) ran out
+	upTimer  bool // the uplink timer (armUplinkTimer) ran out
+}
+
+// tickInterval is the period of the tick timer: keepalive/4 within
+// [10 ms, 250 ms].
+func (d *daemon) tickInterval() time.Duration {
+	return min(max(d.hc.Keepalive/4, 10*time.Millisecond), 250*time.Millisecond)
+}
+
+// run is the event loop: the real inputs (media, runner, control socket,
+// signals, tickers, uplink) turned into events for step.
 func (d *daemon) run() int {
+	if err := d.generationSaved(); err != nil {
+		return 1
+	}
 	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(d.sigs)
 	for _, m := range d.media {
 		go m.Run(d.pkts)
 	}
-	ka := d.hc.Keepalive
-	tickIv := ka / 4
-	if tickIv > 250*time.Millisecond {
-		tickIv = 250 * time.Millisecond
-	}
-	if tickIv < 10*time.Millisecond {
-		tickIv = 10 * time.Millisecond
-	}
-	status := time.NewTicker(ka)
-	tick := time.NewTicker(tickIv)
+	status := time.NewTicker(d.hc.Keepalive)
+	tick := time.NewTicker(d.tickInterval())
 	defer status.Stop()
 	defer tick.Stop()
+	var deadline <-chan struct{}
+	if tf, err := timerfd.New(); err == nil {
+		d.deadline, deadline = tf, tf.C
+		defer tf.Close()
+	} else {
+		d.log.Warn("No precise timer (" + err.Error() + "): dead nodes are detected at the next tick")
+	}
 
-	// Start-up (5.2): st=init with dt = deadtime+2000 for 5 s, then up.
+	d.begin()
+	for {
+		var ev event
+		select {
+		case p := <-d.pkts:
+			ev.pkt = &p
+		case r := <-d.jobs:
+			ev.job = &r
+		case f := <-d.reqs:
+			ev.req = f
+		case s := <-d.sigs:
+			ev.sig = s
+		case <-status.C:
+			ev.status = true
+		case <-tick.C:
+			ev.tick = true
+		case r := <-d.pings:
+			ev.ping = &r
+		case c := <-d.carriers:
+			ev.carrier = &c
+		case <-deadline:
+			ev.deadline = true
+		case <-d.upTimer:
+			ev.upTimer = true
+		}
+		done := d.step(ev)
+		if ev.pkt != nil {
+			media.Recycle(*ev.pkt) // nothing of p.Data is kept
+		}
+		if done {
+			return d.finish()
+		}
+	}
+}
+
+// begin is the first turn of the event loop. Start-up (5.2): st=init
+// with dt = deadtime+2000 for 5 s, then up.
+func (d *daemon) begin() {
+	d.turn()
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
+	trace.Mark("sent", "")
 	d.setLocal(membership.Up)
 	d.sendStatus()
 	d.drain()
-	for {
-		select {
-		case p := <-d.pkts:
-			d.packet(p)
-		case r := <-d.jobs:
-			d.rscActs(d.rsc.JobDone(r, d.now()))
-		case f := <-d.reqs:
-			f()
-		case s := <-d.sigs:
-			d.signal(s)
-		case <-status.C:
-			d.sendStatus()
-		case <-tick.C:
-			d.tick()
-		case r := <-d.pings:
-			d.pingReplied(r)
-		case c := <-d.carriers:
-			d.uplinkEvents(d.up.tr.Carrier(c.ifname, c.up, d.now()))
-		}
-		d.drain()
-		d.maybeRestart()
-		if d.exiting && d.now() >= d.exitAt {
-			return d.finish()
-		}
+}
+
+// step is one turn of the event loop: it handles ev at one instant of the
+// clock and reports whether the daemon is done (finish).
+func (d *daemon) step(ev event) bool {
+	d.turn()
+	switch {
+	case ev.pkt != nil:
+		d.packet(*ev.pkt)
+	case ev.job != nil:
+		d.rscActs(d.rsc.JobDone(*ev.job, d.now()))
+	case ev.req != nil:
+		ev.req()
+	case ev.sig != nil:
+		d.signal(ev.sig)
+	case ev.status:
+		d.sendStatus()
+	case ev.tick:
+		d.tick()
+	case ev.ping != nil:
+		d.pingReplied(*ev.ping)
+	case ev.carrier != nil:
+		d.uplinkEvents(d.up.tr.Carrier(ev.carrier.ifname, ev.carrier.up, d.now()))
+		d.uplinkTick()
+	case ev.upTimer:
+		d.uplinkTick()
+	case ev.deadline:
+		d.dlArmed = false
+		d.memEvents(d.mem.Tick(d.now()))
+	}
+	d.armUplinkTimer()
+	d.drain()
+	d.maybeRestart()
+	if d.exiting && d.now() >= d.exitAt {
+		return true
+	}
+	d.armDeadline()
+	return false
+}
+
+// armDeadline arms the precise timer for membership's earliest dead
+// timer when it is earlier than the one armed. A deadline pushed later
+// by a heartbeat just makes the armed timer fire early once (Tick finds
+// nothing) and be armed again: one timer per dead interval, not one per
+// packet.
+func (d *daemon) armDeadline() {
+	if d.deadline == nil {
+		return
+	}
+	at, ok := d.mem.Next()
+	if !ok || d.dlArmed && at >= d.dlAt {
+		return
+	}
+	d.dlAt, d.dlArmed = at, true
+	if err := d.deadline.Set(at - d.now()); err != nil {
+		d.dlArmed = false
 	}
 }
 
@@ -648,7 +851,7 @@ func (d *daemon) sendStatus() {
 // send stamps, encodes and transmits m on every medium, then loops it
 // back for local processing.
 func (d *daemon) send(m *wire.Msg) {
-	m, logs, err := d.eng.Send(m, time.Now())
+	m, logs, err := d.eng.Send(m, d.timerNow())
 	d.wireLogs(logs)
 	if err != nil {
 		d.log.Error("Cannot send " + m.Type() + " message: " + err.Error())
@@ -709,6 +912,35 @@ func (d *daemon) drain() {
 // the rest wait in (or are dropped by) the kernel's socket buffer.
 const pktQueue = 32
 
+// Large packets are rare in R1 traffic (statuses are ~400 bytes) but cost
+// a hash over every byte before their token is known to be wrong: those
+// over bigPacket bytes are authenticated within a budget of bigRate bytes
+// per second (burst bigBurst), beyond which they are dropped unread as
+// throttled. Small packets, heartbeats among them, are always checked.
+const (
+	bigPacket = 2048
+	bigRate   = 128 << 10
+	bigBurst  = 128 << 10
+)
+
+// allowBig reports whether a packet of n bytes may be authenticated now.
+func (d *daemon) allowBig(n int, now time.Duration) bool {
+	if n <= bigPacket || n >= wire.MaxRecv { // the latter: refused unread by Decode
+		return true
+	}
+	if d.bigLast == 0 {
+		d.bigTokens = bigBurst
+	} else {
+		d.bigTokens = min(bigBurst, d.bigTokens+(now-d.bigLast).Seconds()*bigRate)
+	}
+	d.bigLast = now
+	if d.bigTokens < float64(n) {
+		return false
+	}
+	d.bigTokens -= float64(n)
+	return true
+}
+
 // drops counts dropped packets by reason; cl_status hbparameter -p
 // badpackets-<reason> reports each (see snapshot).
 type drops struct {
@@ -717,14 +949,14 @@ type drops struct {
 	auth      uint64 // authentication failed, unknown auth index
 	replay    uint64 // older generation (status) or not the current one (control)
 	invalid   uint64 // authentic but missing fields, bad numbers, unknown node
-	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget
+	throttled uint64 // NS_rexmit/NS_nak_rexmit over the peer's budget, large packets over theirs
 	dup       uint64 // authentic, already seen (not counted as bad)
 
 	// Not dropped: every packet the daemon reads (rx) lands in exactly one
 	// counter of this struct.
 	rx      uint64
 	ok      uint64 // authentic, new and processed
-	ignored uint64 // authentic, new, nothing to do (other dest, our own NS_)
+	ignored uint64 // authentic NS_ message for another node (ours echoed too)
 }
 
 // packet is the receive path: decode + authenticate, sequence tracking,
@@ -735,6 +967,11 @@ type drops struct {
 func (d *daemon) packet(p media.Packet) {
 	now := d.now()
 	d.drops.rx++
+	if !d.allowBig(len(p.Data), now) {
+		d.drops.throttled++
+		d.bad(p.Link, "large packet ("+strconv.Itoa(len(p.Data))+" bytes) over the budget of "+strconv.Itoa(bigRate>>10)+" KB/s: not authenticated")
+		return
+	}
 	m, _, err := d.keys.Decode(p.Data)
 	if err != nil {
 		switch {
@@ -748,7 +985,7 @@ func (d *daemon) packet(p media.Packet) {
 		d.bad(p.Link, err.Error())
 		return
 	}
-	v := d.eng.Receive(m, time.Now())
+	v := d.eng.Receive(m, d.timerNow())
 	if v.Bad || v.Replay {
 		// Forged, replayed or malformed: counted, logged rate-limited.
 		if v.Replay {
@@ -773,10 +1010,10 @@ func (d *daemon) packet(p media.Packet) {
 		d.badCount++ // not logged: the engine logs what it suppressed
 	case v.Duplicate:
 		d.drops.dup++
-	case v.Deliver && src != d.self, len(v.Send) > 0:
-		d.drops.ok++ // delivered, or answered (NS_rexmit)
+	case v.ForUs || !m.IsNoSeq():
+		d.drops.ok++ // for us, or sequence-tracked
 	default:
-		d.drops.ignored++
+		d.drops.ignored++ // an NS_ message for another node
 	}
 	d.wireLogs(v.Logs)
 	for _, out := range v.Send {
@@ -787,6 +1024,12 @@ func (d *daemon) packet(p media.Packet) {
 	}
 	if v.Link {
 		d.memEvents(d.mem.Packet(src, p.Link, now))
+		if trace.On() && src != d.self {
+			if d.heard == nil {
+				d.heard = map[string]time.Time{}
+			}
+			d.heard[src] = d.instant(now)
+		}
 	}
 	if src == d.self || v.Duplicate || !v.Deliver {
 		return
@@ -886,12 +1129,19 @@ func (d *daemon) memEvents(ev []membership.Event) {
 		}
 		switch e.Kind {
 		case membership.NodeDead:
+			if trace.On() {
+				trace.Mark("dead", e.Node)
+				trace.MarkAt(d.heard[e.Node], "heard", e.Node)
+				if e.Due > 0 {
+					trace.MarkAt(d.instant(e.Due), "due", e.Node)
+				}
+			}
 			d.eng.SetStatus(e.Node, wire.StDead)
 			d.rscActs(d.rsc.NodeDead(e.Node, e.Heard, d.now()))
 		case membership.StatusChange:
 			d.eng.SetStatus(e.Node, e.Status)
 		case membership.CommUp:
-			if d.eng.StartReqNodes(time.Now()) {
+			if d.eng.StartReqNodes(d.timerNow()) {
 				d.waitRep = true
 				d.sendDue()
 			} else {
@@ -927,7 +1177,7 @@ func (d *daemon) commNowUp() {
 }
 
 func (d *daemon) sendDue() {
-	out, logs := d.eng.Due(time.Now())
+	out, logs := d.eng.Due(d.timerNow())
 	d.wireLogs(logs)
 	for _, m := range out {
 		d.transmit(m)
@@ -958,6 +1208,12 @@ func (d *daemon) tick() {
 	}
 }
 
+// runJobAsync runs a job on the real runner in a goroutine; the result
+// comes back through d.jobs.
+func (d *daemon) runJobAsync(job *resources.Job) {
+	go func() { d.jobs <- d.runner.Run(job) }()
+}
+
 // rscActs performs the resource manager's actions.
 func (d *daemon) rscActs(acts []resources.Action) {
 	for _, a := range acts {
@@ -967,8 +1223,7 @@ func (d *daemon) rscActs(acts []resources.Action) {
 		case resources.Send:
 			d.send(fromRsc(a.Msg))
 		case resources.Run:
-			job := a.Job
-			go func() { d.jobs <- d.runner.Run(job) }()
+			d.runJob(a.Job)
 		case resources.Exit:
 			if d.fenced {
 				continue // wait silently for the watchdog reset

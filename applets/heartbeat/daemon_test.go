@@ -157,7 +157,7 @@ func TestPacketDropReasons(t *testing.T) {
 	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes, Links: []string{"eth1"},
 		Deadtime: time.Hour, Warntime: time.Hour, Initdead: time.Hour, Keepalive: time.Second}, 0)
 	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}, LogBadPack: true}, log: lg, mem: mem,
-		keys: keys, badLimit: hblog.NewLimiter(1000, time.Minute), t0: time.Now(),
+		keys: keys, badLimit: hblog.NewLimiter(1000, time.Minute), clk: &realClock{t0: time.Now()},
 		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys, InnerAuth: true}),
 		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
 	bob := wire.NewEngine(wire.Config{Node: "bob", Gen: 7, Nodes: nodes, Keys: keys, InnerAuth: true})
@@ -197,6 +197,13 @@ func TestPacketDropReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ackBob := wire.New(wire.NSAckMsg)
+	ackBob.Add(wire.Dest, "bob")
+	ackBob.Add(wire.AckSeq, "1")
+	ackBob, _, err = bob.Send(ackBob, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	old := enc(keys, stamped(oldBob))
 	pkts := []struct {
 		data   []byte
@@ -210,11 +217,13 @@ func TestPacketDropReasons(t *testing.T) {
 		{enc(keys, stranger), "invalid"},
 		{good, "ok"},
 		{good, "dup"},
-		{enc(keys, toBob), "ignored"},
+		{enc(keys, toBob), "ok"},
+		{enc(keys, ackBob), "ignored"},
 		{old, "replay"},
 	}
 	want := map[string]int{}
 	for _, p := range pkts {
+		d.turn()
 		d.packet(media.Packet{Link: "eth1", Data: p.data})
 		want[p.reason]++
 	}
@@ -297,5 +306,41 @@ func TestScriptReasonsInHaLog(t *testing.T) {
 		if !regexp.MustCompile(re).Match(b) {
 			t.Errorf("ha-log lacks %s:\n%s", re, b)
 		}
+	}
+}
+
+// TestLargePacketBudget (issue 11.4): forged packets just under MaxRecv
+// cost a hash of every byte; beyond bigBurst bytes in a burst they are
+// dropped unread as throttled, while small ones are still checked.
+func TestLargePacketBudget(t *testing.T) {
+	lg, _ := hblog.New(hblog.Options{})
+	keys, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "k")
+	wrong, _ := wire.NewKeyringFor(1, conf.AuthSHA1, "not-k")
+	nodes := []string{"alice", "bob"}
+	mem := membership.New(membership.Config{Self: "alice", Nodes: nodes}, 0)
+	d := &daemon{self: "alice", hc: &conf.HaCf{Raw: map[string]string{}}, log: lg, mem: mem, keys: keys,
+		badLimit: hblog.NewLimiter(5, time.Minute), clk: &realClock{t0: time.Now()},
+		eng: wire.NewEngine(wire.Config{Node: "alice", Gen: 5, Nodes: nodes, Keys: keys}),
+		rsc: resources.New(resources.Config{Self: "alice", Nodes: nodes}, mem)}
+	big := wire.New(wire.Status)
+	big.Add(wire.Src, "bob")
+	big.Add("pad", strings.Repeat("x", 30000))
+	bigPkt, _ := wrong.AppendNetstring(nil, big)
+	small := wire.New(wire.Status)
+	small.Add(wire.Src, "bob")
+	smallPkt, _ := wrong.AppendNetstring(nil, small)
+	for i := 0; i < 20; i++ {
+		d.turn()
+		d.packet(media.Packet{Link: "eth1", Data: bigPkt})
+		d.turn()
+		d.packet(media.Packet{Link: "eth1", Data: smallPkt})
+	}
+	p := d.snapshot().Params
+	maxBig := bigBurst/len(bigPkt) + 1 // + what refills during the test
+	if th, _ := strconv.Atoi(p["badpackets-throttled"]); th < 20-maxBig {
+		t.Errorf("%s large packets throttled, want >= %d (%v)", p["badpackets-throttled"], 20-maxBig, p)
+	}
+	if a, _ := strconv.Atoi(p["badpackets-auth"]); a < 20 || a > 20+maxBig {
+		t.Errorf("%d authentication failures, want all 20 small ones and at most %d large ones", a, maxBig)
 	}
 }

@@ -41,7 +41,7 @@ func (d *daemon) raiseGeneration(gen uint64, why string) {
 		}
 	}
 	d.log.Warn("Raising heartbeat generation from " + u10(old) + " to " + u10(gen) + ": " + why)
-	d.eng.SetGeneration(gen, time.Now())
+	d.eng.SetGeneration(gen, d.timerNow())
 	d.log.Info("Heartbeat generation: " + u10(gen))
 	d.sendStatus()
 	d.sendDue()

@@ -5,10 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/ipaddr"
 	"habox/conf"
+	"habox/hw/netif"
 	"habox/hw/udp"
 )
 
@@ -39,8 +39,8 @@ func checkHost(c *conf.Config, h host) []*conf.Error {
 			e.Msg = "no network interface " + m.Dev + " on this machine: fix the name (ip link lists them)"
 		case m.Type == conf.Ucast && !h.Resolve(m.Peer):
 			e.Token = m.Peer
-			e.Msg = "cannot resolve " + m.Peer + ": neither an IPv4 address nor a name in " + media.HostsFile +
-				" (habox never uses DNS): write the address or add the name to " + media.HostsFile
+			e.Msg = "cannot resolve " + m.Peer + ": neither an IPv4 address nor a name in " + udp.HostsFile +
+				" (habox never uses DNS): write the address or add the name to " + udp.HostsFile
 		}
 		if e.Msg != "" {
 			errs = append(errs, e)
@@ -95,12 +95,12 @@ func newThisHost(dir string) thisHost {
 }
 
 func (thisHost) Interface(name string) bool {
-	_, err := udp.IfIndex(strings.TrimSpace(name))
+	_, err := netif.Index(strings.TrimSpace(name))
 	return err == nil
 }
 
 func (thisHost) Resolve(name string) bool {
-	_, err := udp.Resolve(name, media.HostsFile)
+	_, err := udp.Resolve(name, udp.HostsFile)
 	return err == nil
 }
 

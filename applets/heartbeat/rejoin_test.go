@@ -230,3 +230,39 @@ func TestClockSteps(t *testing.T) {
 		}
 	}
 }
+
+// When even the 3.0.6 peer's clock + 1 is below the generation it
+// remembers (here: the node ran a year ahead before it lost its state),
+// nothing can be guessed: after 10 unanswered reqnodes the node logs one
+// CRIT line with the fix.
+func TestRejoinImpossible306(t *testing.T) {
+	require306(t)
+	l := newLab(t, lab.Options{Kinds: [2]lab.Kind{lab.Habox, lab.Heartbeat}})
+	r, p := l.Nodes[0], l.Nodes[1]
+	f := clockFile(t, r, 365*24*3600)
+	l.Start()
+	l.WaitOwner(0, 20*time.Second)
+	r.HardFail()
+	l.WaitOwner(1, 15*time.Second)
+	r.Recover()
+	for _, name := range []string{"hb_generation", "hb_uuid"} {
+		os.Remove(r.Path("lib", name))
+	}
+	setClock(t, f, 0)
+	r.Start()
+	r.WaitLog(`Node `+p.Name+` has not answered 10 node list requests: it most likely drops every message of ours as a replay`, 30*time.Second)
+	crit := r.WaitLog(`CRIT: .*`, time.Second)
+	for _, want := range []string{"Fix: restart heartbeat on " + p.Name, "keep /var/lib/heartbeat on persistent storage", "-l DIR / HA_VARLIB=DIR"} {
+		if !strings.Contains(crit, want) {
+			t.Errorf("CRIT line lacks %q: %s", want, crit)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	if n := r.CountLog(`CRIT`); n != 1 {
+		t.Errorf("%d CRIT lines, want 1", n)
+	}
+	// It never became active, so it never took the group: one owner.
+	if h := l.Holders(); len(h) != 1 || h[0] != 1 {
+		t.Errorf("holders %v, want only %s", h, p.Name)
+	}
+}

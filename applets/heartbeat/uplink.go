@@ -30,6 +30,7 @@ type uplinkState struct {
 	peer    string
 	conn    *icmp.Conn
 	watch   *netlink.Watcher
+	timer   *time.Timer
 	targets []pingTarget
 }
 
@@ -97,7 +98,7 @@ func (d *daemon) openUplink() error {
 		if len(hc.Nodes) != 2 {
 			d.log.Warn("ipfail's policy works between two nodes only: " + strconv.Itoa(len(hc.Nodes)) + " configured, policy off")
 		} else {
-			u.pol = uplink.NewPolicy(d.self, 2*hc.Keepalive, hc.AutoFailback == conf.FailbackOn, u.tr.Count(d.now()))
+			u.pol = uplink.NewPolicy(2*hc.Keepalive, hc.AutoFailback == conf.FailbackOn, u.tr.Count(d.now()))
 			d.log.Info("ipfail's policy runs inside heartbeat (no ipfail process, no client API)")
 		}
 	}
@@ -171,7 +172,7 @@ func (d *daemon) sendProbes() {
 	if d.up == nil || d.up.conn == nil || d.fenced {
 		return
 	}
-	ts := uint64(time.Now().Unix())
+	ts := uint64(d.wall().Unix())
 	for _, t := range d.up.targets {
 		p, err := uplink.Probe(d.keys, t.node, t.group, ts)
 		if err == nil {
@@ -215,6 +216,33 @@ func (d *daemon) uplinkTick() {
 	d.policyActs(p.PeerUp(peerUp))
 	d.policyActs(p.Count(d.up.tr.Count(now)))
 	d.policyActs(p.Tick(d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+	if !d.holdsGroups(false) {
+		p.Settled() // gave everything up: nothing to re-check
+	}
+}
+
+// armUplinkTimer sets the uplink timer to the next ping node deadline or
+// give-up, so neither waits for the next periodic tick (up to 250 ms).
+func (d *daemon) armUplinkTimer() {
+	if d.up == nil {
+		return
+	}
+	at, ok := d.up.tr.NextDeadline()
+	if d.up.pol != nil {
+		if due, pending := d.up.pol.Due(); pending && (!ok || due < at) {
+			at, ok = due, true
+		}
+	}
+	if !ok {
+		return
+	}
+	wait := at - d.now() + time.Millisecond // deadlines are "more than"
+	if d.up.timer == nil {
+		d.up.timer = time.NewTimer(max(wait, 0))
+		d.upTimer = d.up.timer.C
+		return
+	}
+	d.up.timer.Reset(max(wait, 0))
 }
 
 func (d *daemon) rscStable() bool { return !d.rsc.Busy() && d.rsc.RscStatus() != "transition" }
@@ -250,6 +278,7 @@ func (d *daemon) policyActs(acts []uplink.Action) {
 		case uplink.GiveUp:
 			if !d.holdsGroups(a.Hold == "foreign") {
 				d.log.Info("Nothing to give up [" + a.Hold + "]: no resource group held.")
+				d.up.pol.Settled()
 				continue
 			}
 			if err := d.rscStandby(a.Hold); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"habox/applets/trace"
 	"habox/hw/netif"
 	"habox/hw/route"
 )
@@ -189,6 +190,9 @@ func (a *Agent) Start(t Target) (label string, changed bool, err error) {
 	if err != nil || !changed {
 		return label, changed, err
 	}
+	if trace.On() {
+		trace.Mark("addr", t.Prefix.Addr().String())
+	}
 	if a.Count > 0 {
 		ip := t.Prefix.Addr()
 		if a.Repeater != nil {
@@ -204,6 +208,9 @@ func (a *Agent) Start(t Target) (label string, changed bool, err error) {
 // down now and up later).
 func announce(first func(netif.Link, netip.Addr) error, r Repeater, l netif.Link, ip netip.Addr, count int, interval time.Duration) error {
 	err := first(l, ip)
+	if trace.On() {
+		trace.Mark("garp", ip.String())
+	}
 	if count > 1 && r != nil {
 		if rerr := r.Repeat(l, ip, count, interval); err == nil {
 			err = rerr

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/netif"
 )
@@ -220,6 +221,9 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 // newHW returns the machine's System and the background announcer that
 // both applets use.
 func newHW(env *cli.Env) (*HW, *ProcessRepeater) {
+	if !trace.On() {
+		trace.Open(env.Getenv(trace.EnvVar))
+	}
 	dir := runDir(env)
 	hw := &HW{RunDir: dir}
 	return hw, &ProcessRepeater{Exe: "/proc/self/exe", RunDir: dir, Environ: env.Environ, HW: hw}

@@ -1,7 +1,6 @@
 package serialtest
 
 import (
-	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -11,7 +10,7 @@ import (
 
 // receive copies what arrives to stdout until -t seconds pass without
 // data (or a signal).
-func receive(ctx context.Context, env *cli.Env, o *options, p *line) int {
+func receive(ctx stopper, env *cli.Env, o *options, p *line) int {
 	env.Err(name, ": receiving on ", p.Path(), " at ", strconv.Itoa(o.baud), " baud")
 	if o.timeout > 0 {
 		env.Err(", until ", seconds(o.timeout), " without data")
@@ -44,7 +43,7 @@ func receive(ctx context.Context, env *cli.Env, o *options, p *line) int {
 }
 
 // send writes the text and a newline, and waits until it has left.
-func send(ctx context.Context, env *cli.Env, o *options, p *line) int {
+func send(ctx stopper, env *cli.Env, o *options, p *line) int {
 	msg := []byte(o.text + "\n")
 	if d := deadlineAfter(o.timeout); !d.IsZero() {
 		p.SetWriteDeadline(d)
@@ -83,7 +82,7 @@ func send(ctx context.Context, env *cli.Env, o *options, p *line) int {
 
 // echo sends back everything it receives until interrupted (or idle for
 // -t seconds when given).
-func echo(ctx context.Context, env *cli.Env, o *options, p *line) int {
+func echo(ctx stopper, env *cli.Env, o *options, p *line) int {
 	env.Err(name, ": echoing on ", p.Path(), " at ", strconv.Itoa(o.baud), " baud; stop with Ctrl-C\n")
 	buf := make([]byte, 4096)
 	total := 0

@@ -2,7 +2,6 @@ package serialtest
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -80,7 +79,7 @@ type lineReader struct {
 const maxLine = 2 * maxPayload
 
 // next returns the next line without its LF.
-func (r *lineReader) next(ctx context.Context, deadline time.Time) ([]byte, error) {
+func (r *lineReader) next(ctx stopper, deadline time.Time) ([]byte, error) {
 	for {
 		if i := bytes.IndexByte(r.pending, '\n'); i >= 0 {
 			l := append([]byte(nil), r.pending[:i]...)
@@ -125,7 +124,7 @@ func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f'
 // probeRun sends o.count probes on tx and waits for each on rx (the same
 // port for --ping, through the echo box; the other port for --pair).
 // what names the measured time ("round trip" or "one-way").
-func probeRun(ctx context.Context, env *cli.Env, o *options, tx, rx *line, title string) (*stats, error) {
+func probeRun(ctx stopper, env *cli.Env, o *options, tx, rx *line, title string) (*stats, error) {
 	tx.Flush()
 	if rx != tx {
 		rx.Flush()
@@ -239,7 +238,7 @@ func writeTimeout(o *options, n int) time.Duration {
 
 var aLongTimeAgo = time.Unix(1, 0)
 
-func ping(ctx context.Context, env *cli.Env, o *options, p *line) int {
+func ping(ctx stopper, env *cli.Env, o *options, p *line) int {
 	s, err := probeRun(ctx, env, o, p, p, "ping "+p.Path())
 	if ctx.Err() != nil {
 		report(env, o, s, p.Path()+" ping (interrupted)", "round trip")
@@ -260,7 +259,7 @@ func ping(ctx context.Context, env *cli.Env, o *options, p *line) int {
 	return exitUnclean
 }
 
-func pair(ctx context.Context, env *cli.Env, o *options, a, b *line) int {
+func pair(ctx stopper, env *cli.Env, o *options, a, b *line) int {
 	code := exitOK
 	for _, d := range [][2]*line{{a, b}, {b, a}} {
 		title := d[0].Path() + " -> " + d[1].Path()

@@ -6,10 +6,8 @@
 package serialtest
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,7 +76,7 @@ const name = "serialtest"
 var Applet = cli.Applet{Name: name, Usage: usage, Run: func(env *cli.Env, args []string) int {
 	// SIGINT/SIGTERM cancel this run only: the handler is removed when
 	// it returns, so nothing outlives the applet.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyStop(os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, env, args)
 }}
@@ -113,7 +111,7 @@ type options struct {
 	devs       []string
 }
 
-func run(ctx context.Context, env *cli.Env, args []string) int {
+func run(ctx stopper, env *cli.Env, args []string) int {
 	o, code := parse(env, args)
 	if o == nil {
 		return code
@@ -206,7 +204,7 @@ func parse(env *cli.Env, args []string) (*options, int) {
 		}
 		rest, args = append(rest, more[0]), more[1:]
 	}
-	if !validBaud(o.baud) {
+	if !serial.ValidBaud(o.baud) {
 		return nil, cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
 	}
 	want := 1
@@ -252,7 +250,7 @@ func parse(env *cli.Env, args []string) (*options, int) {
 }
 
 // runMode opens the ports and runs the mode.
-func runMode(ctx context.Context, env *cli.Env, o *options) int {
+func runMode(ctx stopper, env *cli.Env, o *options) int {
 	if o.keys != "" {
 		var err error
 		if o.keyring, err = loadKeys(o.keys); err != nil {
@@ -289,15 +287,6 @@ func runMode(ctx context.Context, env *cli.Env, o *options) int {
 		return showLines(ctx, env, o.devs[0], ports[0])
 	}
 	return watch(ctx, env, o, ports[0])
-}
-
-func validBaud(b int) bool {
-	for _, v := range serial.Bauds {
-		if v == b {
-			return true
-		}
-	}
-	return false
 }
 
 // line is an open, locked port.
@@ -375,7 +364,7 @@ var errTimeout = errors.New("timeout")
 
 // readSome reads into b, waiting until data arrives, ctx is done
 // (ctx.Err()), or deadline passes (errTimeout; zero deadline: never).
-func readSome(ctx context.Context, p *line, b []byte, deadline time.Time) (int, error) {
+func readSome(ctx stopper, p *line, b []byte, deadline time.Time) (int, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, err

@@ -546,11 +546,6 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.errout)
 		}
 	}
-	for _, b := range serial.Bauds {
-		if !validBaud(b) {
-			t.Errorf("baud %d refused", b)
-		}
-	}
 }
 
 func TestProbeFormat(t *testing.T) {

@@ -1,7 +1,6 @@
 package serialtest
 
 import (
-	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -65,7 +64,7 @@ func loadKeys(path string) (*wire.Keyring, error) {
 }
 
 // watch prints one line per heartbeat message on the line.
-func watch(ctx context.Context, env *cli.Env, o *options, p *line) int {
+func watch(ctx stopper, env *cli.Env, o *options, p *line) int {
 	keys := o.keyring
 	env.Err(name, ": watching heartbeat traffic on ", p.Path(), " at ", strconv.Itoa(o.baud), " baud")
 	if keys == nil {

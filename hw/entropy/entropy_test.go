@@ -34,3 +34,14 @@ func TestFill(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnique(t *testing.T) {
+	a, b := make([]byte, 16), make([]byte, 16)
+	if n, err := Unique.Read(a); err != nil || n != 16 {
+		t.Fatal(n, err)
+	}
+	Unique.Read(b)
+	if bytes.Equal(a, b) || bytes.Equal(a, make([]byte, 16)) {
+		t.Fatalf("not unique: %x %x", a, b)
+	}
+}

@@ -26,31 +26,44 @@ import (
 // that namespace's cleanup kill the test binary.
 func init() { runtime.LockOSThread() }
 
+// Missing skips t because a prerequisite is missing (what says which and
+// how to get it), or fails it when CI=true: there every prerequisite is
+// installed and a skipped test would hide a broken one.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(what + "; CI=true forbids skipping this test (.ci/run must provide it)")
+	} else {
+		t.Skip("skipping: " + what)
+	}
+}
+
 // RequireRoot skips t when the test is not running as root, or fails it
 // when CI=true.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
+	if os.Geteuid() != 0 {
+		Missing(t, "needs root (network namespaces, raw sockets, mknod); run `sudo make test`")
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (network namespaces, raw sockets, mknod); CI=true forbids skipping it")
-	}
-	t.Skip("skipping: needs root (network namespaces, raw sockets, mknod); run `sudo make test`")
 }
 
 // RequireCmd skips (or, under CI=true, fails) t when a command is missing.
 func RequireCmd(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		Missing(t, name+" not installed")
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not installed; .ci/run must install it", name)
+	return p
+}
+
+// RequireFile skips (or, under CI=true, fails) t when path does not exist;
+// what names what is missing and where it comes from.
+func RequireFile(t testing.TB, path, what string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		Missing(t, what+" missing ("+err.Error()+")")
 	}
-	t.Skipf("skipping: %s not installed", name)
-	return ""
 }
 
 // Emulator returns the value of HABOX_EMULATOR: "qemu-user" when `make

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/pollerr"
 )
 
 // ICMP types used here.
@@ -153,10 +155,7 @@ func (c *Conn) Recv(b []byte) ([4]byte, []byte, error) {
 			return rerr != unix.EAGAIN
 		})
 		if err != nil {
-			if err.Error() == "use of closed file" {
-				err = &os.PathError{Op: "recv", Path: "icmp", Err: os.ErrClosed}
-			}
-			return [4]byte{}, nil, err
+			return [4]byte{}, nil, pollerr.Closed("recv", "icmp", err)
 		}
 		if rerr != nil {
 			return [4]byte{}, nil, os.NewSyscallError("recvfrom icmp", rerr)

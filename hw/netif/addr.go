@@ -2,12 +2,13 @@ package netif
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/netlink"
 )
 
 // Addr is one address configured on an interface, as rtnetlink reports it.
@@ -30,7 +31,7 @@ const FlagNoDAD = unix.IFA_F_NODAD
 func Addrs(family int) ([]Addr, error) {
 	var m ifaddrmsg
 	m.family = uint8(family)
-	msgs, err := request(unix.RTM_GETADDR, unix.NLM_F_DUMP, m.marshal(nil))
+	msgs, err := netlink.Request(unix.RTM_GETADDR, unix.NLM_F_DUMP, m.marshal(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func DelAddr(a Addr) error {
 		}
 	}
 	body := addrBody(a)
-	if _, err := request(unix.RTM_DELADDR, unix.NLM_F_ACK, body); err != nil {
+	if _, err := netlink.Request(unix.RTM_DELADDR, unix.NLM_F_ACK, body); err != nil {
 		return nlErr("delete address "+a.Prefix.String(), err)
 	}
 	return nil
@@ -70,7 +71,7 @@ func DelAddr(a Addr) error {
 // EEXIST.
 func AddAddr(a Addr) error {
 	body := addrBody(a)
-	if _, err := request(unix.RTM_NEWADDR, unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL, body); err != nil {
+	if _, err := netlink.Request(unix.RTM_NEWADDR, unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL, body); err != nil {
 		return nlErr("add address "+a.Prefix.String(), err)
 	}
 	return nil
@@ -90,19 +91,19 @@ func addrBody(a Addr) []byte {
 	}
 	b := m.marshal(nil)
 	raw := ip.AsSlice()
-	b = appendAttr(b, unix.IFA_LOCAL, raw)
-	b = appendAttr(b, unix.IFA_ADDRESS, raw)
+	b = netlink.AppendAttr(b, unix.IFA_LOCAL, raw)
+	b = netlink.AppendAttr(b, unix.IFA_ADDRESS, raw)
 	if ip.Is4() && a.Label != "" {
-		b = appendAttr(b, unix.IFA_LABEL, append([]byte(a.Label), 0))
+		b = netlink.AppendAttr(b, unix.IFA_LABEL, append([]byte(a.Label), 0))
 	}
 	if a.Broadcast.Is4() {
 		bc := a.Broadcast.As4()
-		b = appendAttr(b, unix.IFA_BROADCAST, bc[:])
+		b = netlink.AppendAttr(b, unix.IFA_BROADCAST, bc[:])
 	}
 	if a.Flags > 0xff {
 		var f [4]byte
 		binary.NativeEndian.PutUint32(f[:], a.Flags)
-		b = appendAttr(b, unix.IFA_FLAGS, f[:])
+		b = netlink.AppendAttr(b, unix.IFA_FLAGS, f[:])
 	}
 	return b
 }
@@ -125,7 +126,7 @@ func parseAddr(b []byte) (Addr, bool) {
 	family, bits := b[0], int(b[1])
 	a := Addr{Flags: uint32(b[2]), Scope: b[3], Index: int(binary.NativeEndian.Uint32(b[4:8]))}
 	var local, address netip.Addr
-	for t, v := range attrs(b[unix.SizeofIfAddrmsg:]) {
+	for t, v := range netlink.Attrs(b[unix.SizeofIfAddrmsg:]) {
 		switch t {
 		case unix.IFA_LOCAL:
 			local, _ = netip.AddrFromSlice(v)
@@ -153,114 +154,6 @@ func parseAddr(b []byte) (Addr, bool) {
 	}
 	a.Prefix = netip.PrefixFrom(local, p.Bits())
 	return a, true
-}
-
-// attrs iterates over the rtattrs in b.
-func attrs(b []byte) func(yield func(uint16, []byte) bool) {
-	return func(yield func(uint16, []byte) bool) {
-		for len(b) >= 4 {
-			l := int(binary.NativeEndian.Uint16(b[0:2]))
-			t := binary.NativeEndian.Uint16(b[2:4])
-			if l < 4 || l > len(b) {
-				return
-			}
-			if !yield(t&^unix.NLA_F_NESTED, b[4:l]) {
-				return
-			}
-			l = (l + 3) &^ 3
-			if l > len(b) {
-				return
-			}
-			b = b[l:]
-		}
-	}
-}
-
-func appendAttr(b []byte, typ uint16, v []byte) []byte {
-	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(v)))
-	b = binary.NativeEndian.AppendUint16(b, typ)
-	b = append(b, v...)
-	for len(b)%4 != 0 {
-		b = append(b, 0)
-	}
-	return b
-}
-
-var errShort = errors.New("short netlink message")
-
-// request sends one rtnetlink request and returns the payloads of the
-// answers (for a dump, every part until NLMSG_DONE). An NLMSG_ERROR with a
-// non-zero code becomes that errno.
-func request(typ uint16, flags uint16, body []byte) ([][]byte, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	tv := unix.Timeval{Sec: 5}
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, os.NewSyscallError("bind", err)
-	}
-	const seq = 1
-	msg := make([]byte, 0, unix.NLMSG_HDRLEN+len(body))
-	msg = binary.NativeEndian.AppendUint32(msg, uint32(unix.NLMSG_HDRLEN+len(body)))
-	msg = binary.NativeEndian.AppendUint16(msg, typ)
-	msg = binary.NativeEndian.AppendUint16(msg, flags|unix.NLM_F_REQUEST)
-	msg = binary.NativeEndian.AppendUint32(msg, seq)
-	msg = binary.NativeEndian.AppendUint32(msg, 0)
-	msg = append(msg, body...)
-	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, os.NewSyscallError("sendto", err)
-	}
-	dump := flags&unix.NLM_F_DUMP == unix.NLM_F_DUMP
-	buf := make([]byte, 1<<16)
-	var out [][]byte
-	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return nil, os.NewSyscallError("recvfrom", err)
-		}
-		b := buf[:n]
-		for len(b) >= unix.NLMSG_HDRLEN {
-			l := int(binary.NativeEndian.Uint32(b[0:4]))
-			t := binary.NativeEndian.Uint16(b[4:6])
-			s := binary.NativeEndian.Uint32(b[8:12])
-			if l < unix.NLMSG_HDRLEN || l > len(b) {
-				return nil, errShort
-			}
-			payload := b[unix.NLMSG_HDRLEN:l]
-			if s == seq {
-				switch t {
-				case unix.NLMSG_DONE:
-					return out, nil
-				case unix.NLMSG_ERROR:
-					if len(payload) < 4 {
-						return nil, errShort
-					}
-					if code := int32(binary.NativeEndian.Uint32(payload[:4])); code != 0 {
-						return nil, unix.Errno(-code)
-					}
-					if !dump {
-						return out, nil
-					}
-				default:
-					out = append(out, append([]byte(nil), payload...))
-				}
-			}
-			l = (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1)
-			if l > len(b) {
-				break
-			}
-			b = b[l:]
-		}
-		if !dump && len(out) > 0 {
-			return out, nil
-		}
-	}
 }
 
 // promoteSecondaries turns promote_secondaries on for the interface with

@@ -67,12 +67,9 @@ func LinkByName(name string) (Link, error) {
 		return Link{}, err
 	}
 	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq(name)
+	ifr, err := getIfreq(fd, name, unix.SIOCGIFINDEX, "SIOCGIFINDEX")
 	if err != nil {
-		return Link{}, &os.PathError{Op: "interface", Path: name, Err: ErrNoInterface}
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
-		return Link{}, ifErr("SIOCGIFINDEX", name, err)
+		return Link{}, err
 	}
 	l := Link{Name: name, Index: int(ifr.Uint32())}
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
@@ -88,6 +85,77 @@ func LinkByName(name string) (Link, error) {
 		copy(l.MAC[:], hw.data[:6])
 	}
 	return l, nil
+}
+
+// getIfreq runs the "get" ioctl req (named op for errors) for the
+// interface or alias label name on fd and returns the filled ifreq.
+func getIfreq(fd int, name string, req uint, op string) (*unix.Ifreq, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return nil, &os.PathError{Op: op, Path: name, Err: ErrNoInterface}
+	}
+	if err := unix.IoctlIfreq(fd, req, ifr); err != nil {
+		return nil, ifErr(op, name, err)
+	}
+	return ifr, nil
+}
+
+// ioctlIfreq opens a socket for one "get" ioctl (see getIfreq).
+func ioctlIfreq(name string, req uint, op string) (*unix.Ifreq, error) {
+	fd, err := inetSocket()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return getIfreq(fd, name, req, op)
+}
+
+// Index returns the index of an interface (SIOCGIFINDEX): cheaper than
+// LinkByName when only existence or the index matters. A missing
+// interface gives ErrNoInterface.
+func Index(name string) (int, error) {
+	ifr, err := ioctlIfreq(name, unix.SIOCGIFINDEX, "SIOCGIFINDEX")
+	if err != nil {
+		return 0, err
+	}
+	return int(ifr.Uint32()), nil
+}
+
+// ipv4 returns the IPv4 address an ioctl (SIOCGIFADDR, SIOCGIFNETMASK,
+// SIOCGIFBRDADDR) reports for an interface or alias label.
+func ipv4(name string, req uint, op string) ([4]byte, error) {
+	ifr, err := ioctlIfreq(name, req, op)
+	if err != nil {
+		return [4]byte{}, err
+	}
+	ip, err := ifr.Inet4Addr()
+	if err != nil {
+		return [4]byte{}, &os.PathError{Op: op, Path: name, Err: err}
+	}
+	return [4]byte(ip), nil
+}
+
+// IPv4Addr returns the primary IPv4 address of an interface (SIOCGIFADDR).
+func IPv4Addr(name string) ([4]byte, error) {
+	return ipv4(name, unix.SIOCGIFADDR, "SIOCGIFADDR")
+}
+
+// IPv4Netmask returns the netmask of an interface's primary IPv4 address.
+func IPv4Netmask(name string) ([4]byte, error) {
+	return ipv4(name, unix.SIOCGIFNETMASK, "SIOCGIFNETMASK")
+}
+
+// ErrNoBroadcast is returned for an interface without an IPv4 broadcast
+// address (loopback, point-to-point, or an address added without "brd").
+var ErrNoBroadcast = errors.New("interface has no IPv4 broadcast address")
+
+// IPv4Broadcast returns the IPv4 broadcast address of an interface.
+func IPv4Broadcast(name string) ([4]byte, error) {
+	a, err := ipv4(name, unix.SIOCGIFBRDADDR, "SIOCGIFBRDADDR")
+	if err == nil && a == ([4]byte{}) {
+		err = &os.PathError{Op: "SIOCGIFBRDADDR", Path: name, Err: ErrNoBroadcast}
+	}
+	return a, err
 }
 
 // LinkByIndex returns the interface with index index.
@@ -166,12 +234,9 @@ func DownAlias(label string) error {
 }
 
 func setFlags(fd int, label string, up bool) error {
-	ifr, err := unix.NewIfreq(label)
+	ifr, err := getIfreq(fd, label, unix.SIOCGIFFLAGS, "SIOCGIFFLAGS")
 	if err != nil {
-		return &os.PathError{Op: "SIOCSIFFLAGS", Path: label, Err: unix.ENAMETOOLONG}
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return ifErr("SIOCGIFFLAGS", label, err)
+		return err
 	}
 	f := ifr.Uint16()
 	if up {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"habox/hw/hwtest"
+	"habox/hw/netlink"
 )
 
 func TestLinkByNameErrors(t *testing.T) {
@@ -27,10 +28,10 @@ func TestLinkByNameErrors(t *testing.T) {
 func TestParseAttrs(t *testing.T) {
 	m := ifaddrmsg{family: unix.AF_INET, prefixlen: 24, index: 7}
 	b := m.marshal(nil)
-	b = appendAttr(b, unix.IFA_ADDRESS, []byte{192, 0, 2, 5})
-	b = appendAttr(b, unix.IFA_LOCAL, []byte{192, 0, 2, 5})
-	b = appendAttr(b, unix.IFA_LABEL, []byte("eth0:1\x00"))
-	b = appendAttr(b, unix.IFA_BROADCAST, []byte{192, 0, 2, 255})
+	b = netlink.AppendAttr(b, unix.IFA_ADDRESS, []byte{192, 0, 2, 5})
+	b = netlink.AppendAttr(b, unix.IFA_LOCAL, []byte{192, 0, 2, 5})
+	b = netlink.AppendAttr(b, unix.IFA_LABEL, []byte("eth0:1\x00"))
+	b = netlink.AppendAttr(b, unix.IFA_BROADCAST, []byte{192, 0, 2, 255})
 	a, ok := parseAddr(b)
 	want := Addr{Index: 7, Label: "eth0:1", Prefix: netip.MustParsePrefix("192.0.2.5/24"), Broadcast: netip.MustParseAddr("192.0.2.255")}
 	if !ok || a != want {
@@ -45,7 +46,7 @@ func TestParseAttrs(t *testing.T) {
 
 func FuzzParseAddr(f *testing.F) {
 	m := ifaddrmsg{family: unix.AF_INET6, prefixlen: 64, index: 3}
-	b := appendAttr(m.marshal(nil), unix.IFA_ADDRESS, netip.MustParseAddr("2001:db8::1").AsSlice())
+	b := netlink.AppendAttr(m.marshal(nil), unix.IFA_ADDRESS, netip.MustParseAddr("2001:db8::1").AsSlice())
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if a, ok := parseAddr(b); ok && !a.Prefix.IsValid() {
@@ -216,5 +217,40 @@ func TestAddAliasRollback(t *testing.T) {
 	ns.Do(t, func() { _, err = LinkByName("eth9") })
 	if !errors.Is(err, ErrNoInterface) || !os.IsNotExist(err) && !strings.Contains(err.Error(), "eth9") {
 		t.Errorf("unknown interface: %v", err)
+	}
+}
+
+// An interface set up by "ip addr add A/N dev IF" (no "brd +") has no
+// broadcast address; its address and netmask are still readable, from
+// which the media package derives one.
+func TestIPv4Addresses(t *testing.T) {
+	a := hwtest.NewNetns(t, "nifa")
+	b := hwtest.NewNetns(t, "nifb")
+	hwtest.Veth(t, a, "nb0", "", b, "nb1", "")
+	a.Exec(t, "ip", "addr", "add", "10.9.4.1/22", "dev", "nb0")
+	a.Exec(t, "ip", "addr", "add", "10.9.8.1/24", "brd", "+", "dev", "nb0") // a second address: SIOCG* report the first
+	var brd, addr, mask [4]byte
+	var errB, errA, errM error
+	a.Do(t, func() {
+		brd, errB = IPv4Broadcast("nb0")
+		addr, errA = IPv4Addr("nb0")
+		mask, errM = IPv4Netmask("nb0")
+	})
+	if !errors.Is(errB, ErrNoBroadcast) {
+		t.Errorf("broadcast of nb0: %v %v, want ErrNoBroadcast", brd, errB)
+	}
+	if errA != nil || addr != [4]byte{10, 9, 4, 1} {
+		t.Errorf("address of nb0: %v %v", addr, errA)
+	}
+	if errM != nil || mask != [4]byte{255, 255, 252, 0} {
+		t.Errorf("netmask of nb0: %v %v", mask, errM)
+	}
+	a.Do(t, func() { _, errM = IPv4Netmask("nosuch0") })
+	if errM == nil || !strings.Contains(errM.Error(), "nosuch0") {
+		t.Errorf("missing interface: %v", errM)
+	}
+	a.Do(t, func() { _, errB = IPv4Broadcast("lo") })
+	if !errors.Is(errB, ErrNoBroadcast) {
+		t.Errorf("lo: %v, want ErrNoBroadcast", errB)
 	}
 }

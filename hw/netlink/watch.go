@@ -3,6 +3,7 @@ package netlink
 import (
 	"encoding/binary"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,13 +37,8 @@ func WatchLinks() (*Watcher, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("bind", err)
 	}
-	n := unix.SizeofNlMsghdr + unix.SizeofIfInfomsg
-	req := make([]byte, n)
-	ne := binary.NativeEndian
-	ne.PutUint32(req[0:], uint32(n))
-	ne.PutUint16(req[4:], unix.RTM_GETLINK)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(req[8:], 1)
+	req := appendHeader(nil, unix.SizeofIfInfomsg, unix.RTM_GETLINK, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, 1)
+	req = append(req, ifinfomsg(0, 0, 0)...)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("sendto", err)
@@ -86,42 +82,20 @@ func (w *Watcher) Close() error { return w.f.Close() }
 func ParseLinks(b []byte) []Link {
 	ne := binary.NativeEndian
 	var out []Link
-	for len(b) >= unix.SizeofNlMsghdr {
-		l := int(ne.Uint32(b[0:]))
-		if l < unix.SizeofNlMsghdr || l > len(b) {
-			break
+	for m := range messages(b, nil) {
+		typ, body := m.typ, m.payload
+		if (typ != unix.RTM_NEWLINK && typ != unix.RTM_DELLINK) || len(body) < unix.SizeofIfInfomsg {
+			continue
 		}
-		typ := ne.Uint16(b[4:])
-		body := b[unix.SizeofNlMsghdr:l]
-		if (typ == unix.RTM_NEWLINK || typ == unix.RTM_DELLINK) && len(body) >= unix.SizeofIfInfomsg {
-			flags := ne.Uint32(body[8:])
-			lk := Link{Index: int(int32(ne.Uint32(body[4:]))), Up: flags&unix.IFF_UP != 0,
-				Carrier: flags&unix.IFF_LOWER_UP != 0, Gone: typ == unix.RTM_DELLINK}
-			for a := body[unix.SizeofIfInfomsg:]; len(a) >= 4; {
-				al, at := int(ne.Uint16(a[0:])), ne.Uint16(a[2:])
-				if al < 4 || al > len(a) {
-					break
-				}
-				if at == unix.IFLA_IFNAME {
-					v := a[4:al]
-					for len(v) > 0 && v[len(v)-1] == 0 {
-						v = v[:len(v)-1]
-					}
-					lk.Name = string(v)
-				}
-				al = (al + 3) &^ 3
-				if al > len(a) {
-					break
-				}
-				a = a[al:]
+		flags := ne.Uint32(body[8:])
+		lk := Link{Index: int(int32(ne.Uint32(body[4:]))), Up: flags&unix.IFF_UP != 0,
+			Carrier: flags&unix.IFF_LOWER_UP != 0, Gone: typ == unix.RTM_DELLINK}
+		for at, v := range Attrs(body[unix.SizeofIfInfomsg:]) {
+			if at == unix.IFLA_IFNAME {
+				lk.Name = strings.TrimRight(string(v), "\x00")
 			}
-			out = append(out, lk)
 		}
-		l = (l + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1)
-		if l > len(b) {
-			break
-		}
-		b = b[l:]
+		out = append(out, lk)
 	}
 	return out
 }

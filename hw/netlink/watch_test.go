@@ -65,3 +65,21 @@ func TestParseLinksMalformed(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseLinks(f *testing.F) {
+	// An RTM_NEWLINK for index 2 "w0", up with carrier.
+	msg := []byte{40, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 2, 0, 0, 0, 0x01, 0, 0x01, 0, 0, 0, 0, 0,
+		7, 0, 3, 0, 'w', '0', 0, 0}
+	f.Add(msg)
+	if l := ParseLinks(msg); len(l) != 1 || l[0].Name != "w0" || !l[0].Up || !l[0].Carrier || l[0].Index != 2 {
+		f.Fatalf("seed parses as %+v", l)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, l := range ParseLinks(b) {
+			if len(l.Name) > len(b) {
+				t.Fatal("name longer than the input")
+			}
+		}
+	})
+}

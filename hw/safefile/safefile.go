@@ -78,14 +78,49 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return &os.PathError{Op: "fsync", Path: dir, Err: err}
-		}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs the directory dir, so a rename or link done in it
+// survives a crash. A directory that cannot be opened is not an error (the
+// rename itself succeeded); a failing fsync is.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return &os.PathError{Op: "fsync", Path: dir, Err: err}
 	}
 	return nil
+}
+
+// Overwrite writes data durably over the start of an existing regular
+// file of exactly len(data) bytes (no symlink followed): one write at
+// offset 0 and fdatasync, a single flush where Replace needs two (file
+// and directory) and a journal commit. Meant for a small record that fits
+// in one disk sector, whose write the device does whole or not at all.
+// ok is false, with nothing written, when the file is missing or of
+// another size: the caller falls back to Replace.
+func Overwrite(path string, data []byte) (ok bool, err error) {
+	f, err := openRegular(path, os.O_WRONLY, 0)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != int64(len(data)) || len(data) > 512 {
+		return false, nil
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return true, err
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		return true, &os.PathError{Op: "fdatasync", Path: path, Err: err}
+	}
+	return true, nil
 }
 
 // OpenAppend opens path for appending, creating it with perm when missing.
@@ -105,6 +140,12 @@ func OpenLock(path string, perm os.FileMode) (*os.File, error) {
 // component; it must be a regular file.
 func Open(path string) (*os.File, error) {
 	return openRegular(path, os.O_RDONLY, 0)
+}
+
+// AppendExisting opens an existing regular file for appending, without
+// following a symlink at its last component and without creating it.
+func AppendExisting(path string) (*os.File, error) {
+	return openRegular(path, os.O_WRONLY|os.O_APPEND, 0)
 }
 
 // ReadFile reads at most max bytes of path, opened as Open does.

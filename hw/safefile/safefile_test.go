@@ -118,3 +118,33 @@ func TestEnsureDir(t *testing.T) {
 		t.Error("a file accepted as a directory")
 	}
 }
+
+// Overwrite rewrites an existing file of the same size in place, and
+// declines (writing nothing) a missing file, another size or a symlink.
+func TestOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "gen")
+	if ok, err := Overwrite(p, []byte("0123456789abcdef")); ok || err != nil {
+		t.Fatalf("missing file: ok %v err %v", ok, err)
+	}
+	os.WriteFile(p, []byte("xxxxxxxxxxxxxxxx"), 0o644)
+	if ok, err := Overwrite(p, []byte("0123456789abcdef")); !ok || err != nil {
+		t.Fatalf("same size: ok %v err %v", ok, err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "0123456789abcdef" {
+		t.Fatalf("content %q", b)
+	}
+	if ok, _ := Overwrite(p, []byte("short")); ok {
+		t.Fatal("another size was overwritten")
+	}
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("yyyyyyyyyyyyyyyy"), 0o644)
+	link := filepath.Join(dir, "link")
+	os.Symlink(victim, link)
+	if ok, _ := Overwrite(link, []byte("0123456789abcdef")); ok {
+		t.Fatal("wrote through a symlink")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "yyyyyyyyyyyyyyyy" {
+		t.Fatalf("victim changed: %q", b)
+	}
+}

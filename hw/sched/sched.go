@@ -6,7 +6,9 @@ package sched
 
 import (
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,4 +101,30 @@ func UnlockMemory() error {
 		return &os.SyscallError{Syscall: "munlockall", Err: err}
 	}
 	return nil
+}
+
+// SpareThreads makes the Go runtime start n more OS threads now and keep
+// them idle for reuse: n goroutines lock themselves to threads at the
+// same time, then unlock and end. A SetRR that follows puts them in the
+// real-time class too, so the runtime rarely needs a new (non-real-time,
+// see resetOnFork) thread later, when a goroutine blocks in a system call
+// on a saturated machine.
+func SpareThreads(n int) {
+	var ready, release sync.WaitGroup
+	ready.Add(n)
+	release.Add(1)
+	var done sync.WaitGroup
+	done.Add(n)
+	for i := 0; i < n; i++ {
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			ready.Done()
+			release.Wait()
+			runtime.UnlockOSThread()
+		}()
+	}
+	ready.Wait()
+	release.Done()
+	done.Wait()
 }

@@ -67,3 +67,19 @@ func vmRSS(t *testing.T) int {
 	t.Fatal("no VmRSS")
 	return 0
 }
+
+// SpareThreads leaves at least n more OS threads in the process.
+func TestSpareThreads(t *testing.T) {
+	before, err := tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	SpareThreads(len(before) + 4)
+	after, err := tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) < len(before)+5 {
+		t.Fatalf("%d threads before, %d after SpareThreads(%d)", len(before), len(after), len(before)+4)
+	}
+}

@@ -10,6 +10,7 @@ package serial
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -21,6 +22,9 @@ import (
 
 // Bauds are the line speeds heartbeat 3.0.6 accepts in ha.cf.
 var Bauds = []int{9600, 19200, 38400, 57600, 115200, 230400, 460800}
+
+// ValidBaud reports whether b is one of Bauds.
+func ValidBaud(b int) bool { return slices.Contains(Bauds, b) }
 
 var speeds = map[int]uint32{
 	9600:   unix.B9600,

@@ -440,3 +440,14 @@ func TestLockSymlinkAttack(t *testing.T) {
 		t.Errorf("lock dir holds %v, want only the attacker's link", ents)
 	}
 }
+
+func TestValidBaud(t *testing.T) {
+	for _, tc := range []struct {
+		baud int
+		ok   bool
+	}{{9600, true}, {19200, true}, {115200, true}, {460800, true}, {0, false}, {4800, false}, {9601, false}, {921600, false}} {
+		if ValidBaud(tc.baud) != tc.ok {
+			t.Errorf("ValidBaud(%d) = %v", tc.baud, !tc.ok)
+		}
+	}
+}

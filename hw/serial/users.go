@@ -41,33 +41,44 @@ func Users(dev string) ([]Process, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "users", Path: dev, Err: ErrNotTTY}
 	}
-	procs, err := os.ReadDir("/proc")
+	procs, err := dirNames("/proc")
 	if err != nil {
 		return nil, err
 	}
 	self := os.Getpid()
 	var users []Process
 	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
+		pid, err := strconv.Atoi(p)
 		if err != nil || pid == self {
 			continue
 		}
-		fdDir := "/proc/" + p.Name() + "/fd/"
-		fds, err := os.ReadDir(fdDir)
+		fdDir := "/proc/" + p + "/fd/"
+		fds, err := dirNames(fdDir)
 		if err != nil {
 			continue
 		}
 		for _, fd := range fds {
-			fi, err := os.Stat(fdDir + fd.Name())
+			fi, err := os.Stat(fdDir + fd)
 			if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 				continue
 			}
 			if s, ok := fi.Sys().(*syscall.Stat_t); ok && s.Rdev == rdev {
-				comm, _ := os.ReadFile("/proc/" + p.Name() + "/comm")
+				comm, _ := os.ReadFile("/proc/" + p + "/comm")
 				users = append(users, Process{PID: pid, Comm: strings.TrimSpace(string(comm))})
 				break
 			}
 		}
 	}
 	return users, nil
+}
+
+// dirNames lists the names in directory dir in the kernel's order
+// (os.ReadDir's sort of DirEntry costs ~16 KB of the binary).
+func dirNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }

@@ -24,6 +24,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/netif"
+	"habox/hw/pollerr"
 )
 
 // MaxDatagram is the receive buffer size: the largest UDP payload over
@@ -91,51 +94,6 @@ func bindToDevice(fd int, ifname string) error {
 	return nil
 }
 
-// ifIoctl returns an IPv4 address of ifname by SIOCGIFADDR or
-// SIOCGIFBRDADDR.
-func ifIoctl(ifname string, req uint, what string) ([4]byte, error) {
-	ifr, err := unix.NewIfreq(ifname)
-	if err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return [4]byte{}, os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlIfreq(fd, req, ifr); err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	ip, err := ifr.Inet4Addr()
-	if err != nil {
-		return [4]byte{}, sockErr(what, ifname, err)
-	}
-	return [4]byte(ip), nil
-}
-
-// IfAddr returns the primary IPv4 address of an interface.
-func IfAddr(ifname string) ([4]byte, error) {
-	return ifIoctl(ifname, unix.SIOCGIFADDR, "SIOCGIFADDR")
-}
-
-// IfNetmask returns the netmask of an interface's primary IPv4 address.
-func IfNetmask(ifname string) ([4]byte, error) {
-	return ifIoctl(ifname, unix.SIOCGIFNETMASK, "SIOCGIFNETMASK")
-}
-
-// ErrNoBroadcast is returned for an interface without an IPv4 broadcast
-// address (loopback, point-to-point).
-var ErrNoBroadcast = errors.New("interface has no IPv4 broadcast address")
-
-// IfBroadcast returns the IPv4 broadcast address of an interface.
-func IfBroadcast(ifname string) ([4]byte, error) {
-	a, err := ifIoctl(ifname, unix.SIOCGIFBRDADDR, "SIOCGIFBRDADDR")
-	if err == nil && a == ([4]byte{}) {
-		err = sockErr("SIOCGIFBRDADDR", ifname, ErrNoBroadcast)
-	}
-	return a, err
-}
-
 // bindRetry binds fd, retrying up to tries times 1 s apart like heartbeat
 // (a previous instance may be exiting).
 func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
@@ -152,11 +110,11 @@ func bindRetry(fd int, sa unix.Sockaddr, ifname string, tries int) error {
 	return sockErr("bind", ifname, err)
 }
 
-// BindTries is how often a receive socket's bind is attempted (1 s apart).
-var BindTries = 10
+// bindTries is how often a receive socket's bind is attempted (1 s apart).
+const bindTries = 10
 
 // NewBcastSender returns a socket that broadcasts out of ifname (bound to
-// the device) to brd:port; the caller chooses brd (IfBroadcast, or one
+// the device) to brd:port; the caller chooses brd (netif.IPv4Broadcast, or one
 // derived when the interface has none) and may change it with SetDest.
 func NewBcastSender(ifname string, brd [4]byte, port int) (*Conn, error) {
 	fd, err := newSocket()
@@ -205,7 +163,7 @@ func newReceiver(ifname string, addr [4]byte, port int, reusePort bool) (*Conn, 
 		unix.Close(fd)
 		return nil, err
 	}
-	if err := bindRetry(fd, &unix.SockaddrInet4{Addr: addr, Port: port}, ifname, BindTries); err != nil {
+	if err := bindRetry(fd, &unix.SockaddrInet4{Addr: addr, Port: port}, ifname, bindTries); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -215,7 +173,7 @@ func newReceiver(ifname string, addr [4]byte, port int, reusePort bool) (*Conn, 
 // NewMcastSender returns a socket sending to group:port out of ifname
 // (selected by its address), with the multicast TTL and loopback set.
 func NewMcastSender(ifname string, group [4]byte, port, ttl int, loop bool) (*Conn, error) {
-	local, err := IfAddr(ifname)
+	local, err := netif.IPv4Addr(ifname)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +204,7 @@ func NewMcastSender(ifname string, group [4]byte, port, ttl int, loop bool) (*Co
 // so two mcast lines for the same group on two interfaces do not hear
 // each other's traffic (which would report a dead link as up).
 func NewMcastReceiver(ifname string, group [4]byte, port int) (*Conn, error) {
-	local, err := IfAddr(ifname)
+	local, err := netif.IPv4Addr(ifname)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +311,7 @@ func (c *Conn) Recv(b []byte) (int, netip.AddrPort, error) {
 		return rerr != unix.EAGAIN
 	})
 	if err != nil {
-		return 0, netip.AddrPort{}, closedErr(c.name, err)
+		return 0, netip.AddrPort{}, pollerr.Closed("recv", c.name, err)
 	}
 	if rerr != nil {
 		return 0, netip.AddrPort{}, sockErr("recvfrom", c.name, rerr)
@@ -377,31 +335,3 @@ func (c *Conn) Close() error { return c.f.Close() }
 
 // iptosLowDelay is IPTOS_LOWDELAY from <netinet/ip.h>.
 const iptosLowDelay = 0x10
-
-// closedErr maps the poller's "use of closed file" (internal/poll's
-// ErrFileClosing, which SyscallConn hands back unwrapped) to os.ErrClosed,
-// so callers can test errors.Is(err, os.ErrClosed).
-func closedErr(name string, err error) error {
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && err.Error() == "use of closed file" {
-		return &os.PathError{Op: "recv", Path: name, Err: os.ErrClosed}
-	}
-	return err
-}
-
-// IfIndex returns the index of an interface (SIOCGIFINDEX); an error means
-// it does not exist.
-func IfIndex(ifname string) (int, error) {
-	ifr, err := unix.NewIfreq(ifname)
-	if err != nil {
-		return 0, sockErr("SIOCGIFINDEX", ifname, err)
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
-		return 0, sockErr("SIOCGIFINDEX", ifname, err)
-	}
-	return int(ifr.Uint32()), nil
-}

@@ -91,41 +91,6 @@ func TestBcastBothWaysAndSelf(t *testing.T) {
 	expect(t, rb, "direct")
 }
 
-// An interface set up by "ip addr add A/N dev IF" (no "brd +") has no
-// broadcast address; its address and netmask are still readable, from
-// which the media package derives one.
-func TestIfAddresses(t *testing.T) {
-	a := hwtest.NewNetns(t, "udpn")
-	b := hwtest.NewNetns(t, "udpm")
-	hwtest.Veth(t, a, "nb0", "", b, "nb1", "")
-	a.Exec(t, "ip", "addr", "add", "10.9.4.1/22", "dev", "nb0")
-	a.Exec(t, "ip", "addr", "add", "10.9.8.1/24", "brd", "+", "dev", "nb0") // a second address: SIOCG* report the first
-	var brd, addr, mask [4]byte
-	var errB, errA, errM error
-	a.Do(t, func() {
-		brd, errB = IfBroadcast("nb0")
-		addr, errA = IfAddr("nb0")
-		mask, errM = IfNetmask("nb0")
-	})
-	if !errors.Is(errB, ErrNoBroadcast) {
-		t.Errorf("broadcast of nb0: %v %v, want ErrNoBroadcast", brd, errB)
-	}
-	if errA != nil || addr != [4]byte{10, 9, 4, 1} {
-		t.Errorf("address of nb0: %v %v", addr, errA)
-	}
-	if errM != nil || mask != [4]byte{255, 255, 252, 0} {
-		t.Errorf("netmask of nb0: %v %v", mask, errM)
-	}
-	a.Do(t, func() { _, errM = IfNetmask("nosuch0") })
-	if errM == nil || !strings.Contains(errM.Error(), "nosuch0") {
-		t.Errorf("missing interface: %v", errM)
-	}
-	a.Do(t, func() { _, errB = IfBroadcast("lo") })
-	if !errors.Is(errB, ErrNoBroadcast) {
-		t.Errorf("lo: %v, want ErrNoBroadcast", errB)
-	}
-}
-
 func TestMcastLoop(t *testing.T) {
 	hwtest.SkipUnderEmulator(t, "qemu-user does not translate IP_MULTICAST_IF with struct ip_mreqn (ENOPROTOOPT)")
 	group := [4]byte{239, 0, 0, 43}

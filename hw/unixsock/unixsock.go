@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/pollerr"
 )
 
 // Conn is a connected stream socket. It is an *os.File underneath: Read,
@@ -98,10 +100,7 @@ func (l *Listener) Accept() (*Conn, error) {
 		return aerr != unix.EAGAIN
 	})
 	if err != nil {
-		if err.Error() == "use of closed file" { // internal/poll.ErrFileClosing
-			err = &os.PathError{Op: "accept", Path: l.path, Err: os.ErrClosed}
-		}
-		return nil, err
+		return nil, pollerr.Closed("accept", l.path, err)
 	}
 	if aerr != nil {
 		return nil, os.NewSyscallError("accept", aerr)

@@ -211,6 +211,25 @@ kernel/x/unused.ko:
 		t.Errorf("dev/console %+v", c)
 	}
 
+	// A bare image (issue 12): no /var/lock, /var/lib, /var/log; /var -> tmp.
+	o.Bare = true
+	bare, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bb bytes.Buffer
+	bare.WriteCpio(&bb)
+	bm := parseNewc(t, bb.Bytes())
+	for _, n := range []string{"var/lock", "var/lib/heartbeat", "var/log", "var/run"} {
+		if _, ok := bm[n]; ok {
+			t.Errorf("bare image has %s", n)
+		}
+	}
+	if bm["var"].data != "tmp" || bm["tmp"].mode != TypeDir|0o1777 {
+		t.Errorf("bare image: var %+v, tmp %+v", bm["var"], bm["tmp"])
+	}
+	o.Bare = false
+
 	// Without a script of its own, an image with a configuration runs
 	// heartbeat (and mkwatchdog when ha.cf names a watchdog).
 	delete(o.Files, "etc/hainit.rc")

@@ -20,17 +20,28 @@ type Options struct {
 	Carry   []string          // modules only copied (e.g. softdog for mkwatchdog)
 	Files   map[string]string // extra files: image path -> host path
 	Modules []string          // filled in: the module files copied, image paths
+	// Bare makes a router-like image: no /var/lock, /var/lib or /var/log,
+	// and /var a symlink to /tmp (RAM, as OpenWrt has it).
+	Bare bool
 }
 
 // Build returns the archive of a minimal root whose only userland is
 // habox: /init and every applet link point to /usr/sbin/habox.
 func Build(o *Options) (*Archive, error) {
 	a := New()
-	for _, d := range []string{"dev", "proc", "sys", "run", "etc", "root", "var/lib/heartbeat", "var/log", "var/lock"} {
+	dirs := []string{"dev", "proc", "sys", "run", "etc", "root", "var/lib/heartbeat", "var/log", "var/lock"}
+	if o.Bare {
+		dirs = dirs[:6]
+	}
+	for _, d := range dirs {
 		a.Dir(d, 0o755)
 	}
 	a.Dir("tmp", 0o1777)
-	a.Symlink("var/run", "../run")
+	if o.Bare {
+		a.Symlink("var", "tmp")
+	} else {
+		a.Symlink("var/run", "../run")
+	}
 	a.Symlink("sbin", "usr/sbin")
 	a.Symlink("bin", "usr/sbin")
 	// The kernel opens /dev/console for init before devtmpfs is mounted.

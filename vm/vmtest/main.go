@@ -55,6 +55,7 @@ var (
 	verbose   = flag.Bool("v", false, "copy the VMs' consoles to stdout")
 	keep      = flag.Bool("keep", false, "keep the work directory")
 	timeout   = flag.Duration("timeout", 5*time.Minute, "give up after this long")
+	profile   = flag.String("profile", "default", "default, or minimal: the router-like box of issue 12 (see minimal.go)")
 )
 
 // result collects step outcomes.
@@ -142,7 +143,14 @@ func run() (code int) {
 	defer watchdogTimer.Stop()
 
 	kimg, kdir := findKernel()
-	image := buildImage(work, kdir)
+	if *profile == "minimal" {
+		setupNetns(ns)
+		arp := startCapture(ns)
+		defer arp.stop()
+		minimal(work, ns, kimg, kdir, arp, &vms)
+		return 0
+	}
+	image := buildImage(work, kdir, "initramfs", haCf, defaultRC, false)
 	setupNetns(ns)
 	arp := startCapture(ns)
 	defer arp.stop()
@@ -345,29 +353,32 @@ node node1 node2
 crm no
 `
 
-// buildImage writes the cluster configuration and the initramfs.
-func buildImage(work, kdir string) string {
+const defaultRC = "# habox vmtest boot script\necho habox vmtest: booting\nmkwatchdog\n"
+
+// buildImage writes the cluster configuration (ha.cf text hacf) and an
+// initramfs NAME.cpio.gz with the boot script rcText.
+func buildImage(work, kdir, name, hacf, rcText string, bare bool) string {
 	out, err := exec.Command(*haboxPath, "--list").Output()
 	must(err, *haboxPath+" --list")
 	if !strings.Contains("\n"+string(out), "\ninit\n") {
 		panic(fatal{*haboxPath + " has no init applet: main.go must register hainit.Applet"})
 	}
-	ha := filepath.Join(work, "ha.d")
+	ha := filepath.Join(work, name+".ha.d")
 	must(os.MkdirAll(ha, 0o755), "mkdir")
 	key := make([]byte, 16)
-	rand.Read(key)
-	must(os.WriteFile(ha+"/ha.cf", []byte(haCf), 0o644), "ha.cf")
+	copy(key, clusterKey[:])
+	must(os.WriteFile(ha+"/ha.cf", []byte(hacf), 0o644), "ha.cf")
 	must(os.WriteFile(ha+"/haresources", []byte("node1 "+vip+"/24/eth0\n"), 0o644), "haresources")
 	must(os.WriteFile(ha+"/authkeys", []byte("auth 1\n1 sha1 "+hex.EncodeToString(key)+"\n"), 0o600), "authkeys")
-	rc := filepath.Join(work, "hainit.rc")
-	must(os.WriteFile(rc, []byte("# habox vmtest boot script\necho habox vmtest: booting\nmkwatchdog\n"), 0o644), "hainit.rc")
+	rc := filepath.Join(work, name+".hainit.rc")
+	must(os.WriteFile(rc, []byte(rcText), 0o644), "hainit.rc")
 	o := &initramfs.Options{Habox: *haboxPath, HaDir: ha, KDir: kdir,
 		Load:  []string{"virtio_pci", "virtio_net"},
 		Carry: []string{"softdog"},
-		Files: map[string]string{"etc/hainit.rc": rc}}
+		Files: map[string]string{"etc/hainit.rc": rc}, Bare: bare}
 	a, err := initramfs.Build(o)
 	must(err, "initramfs")
-	img := filepath.Join(work, "initramfs.cpio.gz")
+	img := filepath.Join(work, name+".cpio.gz")
 	f, err := os.Create(img)
 	must(err, "initramfs")
 	must(a.WriteGzip(f), "initramfs")
@@ -489,3 +500,9 @@ func (c *capture) stop() {
 		c.cmd.Wait()
 	}
 }
+
+// clusterKey is the authkeys key of every image of one run.
+var clusterKey = func() (k [16]byte) {
+	rand.Read(k[:])
+	return
+}()

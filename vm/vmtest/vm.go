@@ -28,6 +28,12 @@ type vm struct {
 	cmd    *exec.Cmd
 	con    *console
 	exited chan struct{}
+	// extra qemu arguments (e.g. -rtc base=2000-01-01); boots counts
+	// starts (console log per boot).
+	extra []string
+	boots int
+	// ips is habox.ip for the kernel command line ("" = eth0 and eth1).
+	ips string
 
 	ctlMu sync.Mutex
 	ctlC  net.Conn
@@ -66,12 +72,23 @@ func (v *vm) start() error {
 	} else {
 		serial += ",server=off,reconnect=1"
 	}
+	v.boots++
+	v.exited = make(chan struct{})
+	v.ctlMu.Lock()
+	if v.ctlC != nil {
+		v.ctlC.Close()
+		v.ctlC = nil
+	}
+	v.ctlMu.Unlock()
+	ips := v.ips
+	if ips == "" {
+		ips = fmt.Sprintf("eth0:10.77.0.%d/24,eth1:10.78.0.%d/24", v.n, v.n)
+	}
 	args := []string{"netns", "exec", v.ns, "qemu-system-x86_64",
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-m", "192", "-smp", "1",
 		"-kernel", v.kernel, "-initrd", v.image,
-		"-append", "console=ttyS0 quiet panic=-1 habox.node=" + v.name +
-			fmt.Sprintf(" habox.ip=eth0:10.77.0.%d/24,eth1:10.78.0.%d/24", v.n, v.n) + " habox.ctl=" + ctlDev,
+		"-append", "console=ttyS0 quiet panic=-1 habox.node=" + v.name + " habox.ip=" + ips + " habox.ctl=" + ctlDev,
 		// ttyS0: console on stdout; ttyS1: the heartbeat serial line; ttyS2: commands.
 		"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
 		"-chardev", serial, "-serial", "chardev:hbser",
@@ -84,9 +101,14 @@ func (v *vm) start() error {
 		"-device", fmt.Sprintf("virtio-net-pci,netdev=hb,mac=52:54:00:01:00:%02x,romfile=", v.n),
 		"-device", "i6300esb", "-watchdog-action", "reset",
 	}
+	args = append(args, v.extra...)
 	v.cmd = exec.Command("ip", args...)
 	v.cmd.Stdin = nil
-	logFile, err := os.Create(v.dir("console.log"))
+	name := "console.log"
+	if v.boots > 1 {
+		name = "console" + strconv.Itoa(v.boots) + ".log"
+	}
+	logFile, err := os.Create(v.dir(name))
 	if err != nil {
 		return err
 	}
@@ -96,10 +118,11 @@ func (v *vm) start() error {
 	if err := v.cmd.Start(); err != nil {
 		return err
 	}
+	cmd, exited := v.cmd, v.exited
 	go func() {
-		v.cmd.Wait()
+		cmd.Wait()
 		logFile.Close()
-		close(v.exited)
+		close(exited)
 	}()
 	return nil
 }

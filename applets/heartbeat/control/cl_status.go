@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"time"
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
@@ -68,6 +69,11 @@ func (c *clStatus) errorf(parts ...string) {
 }
 
 func runClStatus(env *cli.Env, args []string) int {
+	return clStatusWithin(env, args, DefaultClientTimeout)
+}
+
+// clStatusWithin is cl_status with its requests bounded by timeout.
+func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 	host, _ := os.Hostname()
 	log, _ := hblog.New(hblog.Options{Entity: "cl_status", SyslogMsgFmt: true, Node: host, Stderr: env.Stderr})
 	c := &clStatus{env: env, log: log}
@@ -94,7 +100,7 @@ func runClStatus(env *cli.Env, args []string) int {
 	}
 	_, c.human = opts['m']
 	path := SocketPath(env, sock)
-	snap, err := Query(path, Request{Verb: "snapshot"})
+	snap, err := QueryWithin(path, Request{Verb: "snapshot"}, timeout)
 	if args[0] == "hbstatus" {
 		return c.hbstatus(snap, err, opts)
 	}

@@ -11,9 +11,9 @@ import (
 	"habox/hw/unixsock"
 )
 
-// ClientTimeout bounds a whole request (connect, send, answer), like
-// cl_status's 5 s alarm.
-var ClientTimeout = 5 * time.Second
+// DefaultClientTimeout bounds a whole request (connect, send, answer),
+// like cl_status's 5 s alarm.
+const DefaultClientTimeout = 5 * time.Second
 
 // Client errors.
 var (
@@ -22,7 +22,7 @@ var (
 	ErrNotRunning = errors.New("hb_api_signon: Can't initiate connection to heartbeat")
 	// ErrPermission: the socket exists but we may not connect (not root).
 	ErrPermission = errors.New("permission denied")
-	// ErrTimeout: the daemon did not answer within ClientTimeout.
+	// ErrTimeout: the daemon did not answer in time.
 	ErrTimeout = errors.New("timed out waiting for heartbeat")
 )
 
@@ -40,10 +40,16 @@ func SocketPath(env *cli.Env, opt string) string {
 
 // Query sends req to the daemon at path and returns its answer. Errors:
 // ErrNotRunning, ErrPermission, ErrTimeout (all wrapped with the cause),
-// *RefusedError, or another error for anything unexpected.
+// *RefusedError, or another error for anything unexpected. The whole
+// request takes at most DefaultClientTimeout.
 func Query(path string, req Request) (Snapshot, error) {
-	deadline := time.Now().Add(ClientTimeout)
-	c, err := unixsock.Dial(path, ClientTimeout)
+	return QueryWithin(path, req, DefaultClientTimeout)
+}
+
+// QueryWithin is Query bounded by timeout.
+func QueryWithin(path string, req Request, timeout time.Duration) (Snapshot, error) {
+	deadline := time.Now().Add(timeout)
+	c, err := unixsock.Dial(path, timeout)
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOTDIR):

@@ -22,8 +22,8 @@ package control
 import (
 	"bufio"
 	"errors"
+	"habox/applets/cli"
 	"io"
-	"sort"
 	"strings"
 )
 
@@ -201,7 +201,7 @@ func EncodeSnapshot(s Snapshot) string {
 		for k := range rec.m {
 			names = append(names, k)
 		}
-		sort.Strings(names)
+		cli.Sort(names)
 		for _, k := range names {
 			b.WriteString(line(rec.kind, k, rec.m[k]))
 		}

@@ -148,7 +148,8 @@ func (l *Lab) HostileFlood(pps int, d time.Duration, only ...string) (FloodResul
 	}
 	garbage := RandomPayloads(500)
 	max := maxSizePayload()
-	all := map[string][][]byte{"garbage": garbage, "wrongkey": wrong, "maxsize": {max}, "replay": replays}
+	all := map[string][][]byte{"garbage": garbage, "wrongkey": wrong, "maxsize": {max}, "replay": replays,
+		"widekey": {wideWrongKey(wrong[0])}}
 	names := FloodKinds
 	if len(only) > 0 {
 		names = only
@@ -213,6 +214,21 @@ func (l *Lab) HostileFlood(pps int, d time.Duration, only ...string) (FloodResul
 	drops1, reasm1 := n1.udpStats()
 	res.SockDrops, res.ReasmFails = drops1-drops0, reasm1-reasm0
 	return res, nil
+}
+
+// wideWrongKey turns a wrong-key datagram into one just under the
+// daemon's 32 KB limit (one 30000-byte field added; the trailer is then
+// simply wrong): the most a forged packet can make the daemon hash. Not
+// in FloodKinds; HostileFlood sends it when asked ("widekey").
+func wideWrongKey(b []byte) []byte {
+	end := bytes.Index(b, []byte("%%%\n"))
+	if end < 0 {
+		return b
+	}
+	pad := "(0)pad=" + strings.Repeat("x", 30000)
+	out := append([]byte(nil), b[:end]...)
+	out = append(out, strconv.Itoa(len(pad))+":"+pad+","...)
+	return append(out, b[end:]...)
 }
 
 // maxSizePayload is a 65507-byte netstring datagram (the largest IPv4 UDP

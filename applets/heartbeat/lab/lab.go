@@ -84,6 +84,7 @@ type Options struct {
 	Baud         int           // serial speed, default 19200
 	Script       bool          // add the test script resource "hatest" after the VIP
 	Router       bool          // a router namespace at RouterIP on the service LAN (a ping node)
+	VRRPExtra    string        // appended inside keepalived's vrrp_instance (e.g. track_interface)
 	Watchdog     bool          // configure a fake watchdog (a regular file DIR/node/watchdog)
 	ExtraHaCf    string        // appended to ha.cf verbatim
 	Debug        int           // ha.cf debug level (0 = none)
@@ -268,6 +269,22 @@ func (l *Lab) startSerial() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// replaceSerial replaces the serial link by a new pty pair under the same
+// names: what the old one still buffered (frames of a node that lost
+// power) is gone, as with a real line. The surviving node sees its line
+// die and reopens it.
+func (l *Lab) replaceSerial() {
+	l.T.Helper()
+	if l.socat == nil {
+		return
+	}
+	l.socat.Process.Kill()
+	l.socat.Wait()
+	os.Remove(l.TTY(0))
+	os.Remove(l.TTY(1))
+	l.startSerial()
 }
 
 // TTY is node i's end of the serial link (a symlink to a pty).

@@ -220,8 +220,8 @@ vrrp_instance VI_1 {
 	virtual_ipaddress {
 		%s/24 dev eth0
 	}
-}
-`, n.Name, prio, KeepalivedAdvert(n.Lab.Opts.Keepalive), VIP)
+%s}
+`, n.Name, prio, KeepalivedAdvert(n.Lab.Opts.Keepalive), VIP, n.Lab.Opts.VRRPExtra)
 }
 
 // startAnchor starts the long-lived process that holds the node's UTS
@@ -514,29 +514,33 @@ func (n *Node) SetCarrier(up bool) error {
 	return n.Lab.Client.Run("ip", "link", "set", "p"+strconv.Itoa(n.Index+1), state)
 }
 
-// HardFail takes the node down like a power loss: every process of the
-// node is frozen (SIGSTOP, so none can react, e.g. keepalived's VRRP child
-// to its parent's death), its links are cut (and the serial link blocked
-// when configured), then everything is SIGKILLed. It returns the instant
-// the freeze began.
+// HardFail takes the node down like a power loss: its links are cut (and
+// the serial link blocked when configured) first, so nothing it does
+// afterwards reaches anyone, then every process of the node is frozen
+// (SIGSTOP, so none can react, e.g. keepalived's VRRP child to its
+// parent's death) and everything is SIGKILLed. It returns the instant the
+// cut began: the client's service and the peer's heartbeats stop there
+// together (freezing first let the node answer the client for as long as
+// the freeze took, tens of ms on a loaded machine, which made outages at
+// a 40 ms deadtime look shorter than the deadtime).
 func (n *Node) HardFail() time.Time {
 	t := n.Lab.T
 	t.Helper()
-	t0 := time.Now()
 	pids := n.Pids()
-	for _, p := range pids {
-		signal(p, syscall.SIGSTOP)
-	}
-	waitStopped(pids, 200*time.Millisecond)
 	n.mu.Lock()
 	n.failed = true
 	n.mu.Unlock()
+	t0 := time.Now()
 	if err := n.NS.Do(func() error { return linksDown() }); err != nil {
 		t.Fatalf("lab: cut links of %s: %v", n.Name, err)
 	}
 	if n.Lab.socat != nil {
 		n.Lab.SerialBlock(true)
 	}
+	for _, p := range pids {
+		signal(p, syscall.SIGSTOP)
+	}
+	waitStopped(pids, 200*time.Millisecond)
 	n.killAll()
 	return t0
 }
@@ -570,7 +574,9 @@ func procState(pid int) string {
 }
 
 // Recover undoes HardFail as a reboot would: stale VIP and test-resource
-// state removed, links up, serial unblocked. The daemon is not started.
+// state removed, links up, a new serial link (frames the failed node had
+// written before the freeze must not reach the peer after its restart:
+// socat still held them). The daemon is not started.
 func (n *Node) Recover() {
 	t := n.Lab.T
 	t.Helper()
@@ -585,9 +591,7 @@ func (n *Node) Recover() {
 	if err := n.SetLinks(true); err != nil {
 		t.Fatalf("lab: %v", err)
 	}
-	if n.Lab.socat != nil {
-		n.Lab.SerialBlock(false)
-	}
+	n.Lab.replaceSerial()
 	n.mu.Lock()
 	n.failed = false
 	n.mu.Unlock()

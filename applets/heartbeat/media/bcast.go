@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
-	"habox/hw/udp"
+	"habox/hw/netif"
 )
 
 // How a bcast medium chose its destination (issue 12.1). A bring-up script
@@ -55,25 +55,23 @@ type bcastTarget struct {
 	how  int
 	seen bool
 	last time.Time
+	// every is Options.ResolveInterval.
+	every time.Duration
 }
-
-// ResolveInterval bounds how often a bcast medium re-reads its interface's
-// addresses (they may change at any time: DHCP, a bring-up script).
-var ResolveInterval = time.Second
 
 // resolve reads the interface's addresses now and returns the destination.
 // It fails only when the interface does not exist.
 func (t *bcastTarget) resolve() ([4]byte, error) {
-	if _, err := udp.IfIndex(t.dev); err != nil {
+	if _, err := netif.Index(t.dev); err != nil {
 		return [4]byte{}, err
 	}
 	var a ifAddrs
 	var err error
-	a.brd, err = udp.IfBroadcast(t.dev)
+	a.brd, err = netif.IPv4Broadcast(t.dev)
 	a.okBrd = err == nil
-	a.addr, err = udp.IfAddr(t.dev)
+	a.addr, err = netif.IPv4Addr(t.dev)
 	a.okAddr = err == nil
-	a.mask, err = udp.IfNetmask(t.dev)
+	a.mask, err = netif.IPv4Netmask(t.dev)
 	a.okMask = err == nil
 	dst, how := bcastDest(a)
 	t.mu.Lock()
@@ -107,11 +105,11 @@ func (t *bcastTarget) resolve() ([4]byte, error) {
 	return dst, nil
 }
 
-// due reports whether ResolveInterval has passed since the last resolve.
+// due reports whether Options.ResolveInterval has passed since the last resolve.
 func (t *bcastTarget) due() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return time.Since(t.last) >= ResolveInterval
+	return time.Since(t.last) >= t.every
 }
 
 func maskBits(m [4]byte) int {

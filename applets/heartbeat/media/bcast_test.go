@@ -42,9 +42,7 @@ func TestBcastDest(t *testing.T) {
 // 255.255.255.255 on the device when no prefix allows a broadcast; every
 // choice is logged, and the peer hears each one.
 func TestBcastWithoutBroadcastAddress(t *testing.T) {
-	old := ResolveInterval
-	ResolveInterval = 20 * time.Millisecond
-	t.Cleanup(func() { ResolveInterval = old })
+	fast := Options{ResolveInterval: 20 * time.Millisecond}
 	a := hwtest.NewNetns(t, "medn")
 	b := hwtest.NewNetns(t, "medm")
 	hwtest.Veth(t, a, "eth1", "", b, "eth1", "")
@@ -53,8 +51,8 @@ func TestBcastWithoutBroadcastAddress(t *testing.T) {
 	a.WaitUp(t, "eth1")
 	b.WaitUp(t, "eth1")
 	log, buf := testLogger(t)
-	ma, cha := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, log)
-	_, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil)
+	ma, cha := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, log, fast)
+	_, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil, fast)
 	if !strings.Contains(buf.String(), "info: glib: bcast eth1: no IPv4 broadcast address configured; sending to 10.78.0.255, derived from 10.78.0.1/24\n") {
 		t.Errorf("derived destination not logged: %q", buf.String())
 	}

@@ -14,9 +14,7 @@ import (
 // ran as a failed link meanwhile; an interface deleted and re-created (a
 // rebuilt bridge) is picked up too. For every UDP medium.
 func TestUDPMissingInterface(t *testing.T) {
-	old := ReopenInterval
-	ReopenInterval = 50 * time.Millisecond
-	t.Cleanup(func() { ReopenInterval = old })
+	fast := Options{IfaceWait: 200 * time.Millisecond, ReopenInterval: 50 * time.Millisecond}
 	media := []conf.Medium{
 		{Type: conf.Bcast, Dev: "eth1", Port: 694},
 		{Type: conf.Mcast, Dev: "eth1", Group: "239.0.0.44", Port: 6944, TTL: 1, Loop: false},
@@ -35,7 +33,7 @@ func TestUDPMissingInterface(t *testing.T) {
 			log, buf := testLogger(t)
 			var m Medium
 			var err error
-			a.Do(t, func() { m, err = OpenWait(cm, log, 200*time.Millisecond) })
+			a.Do(t, func() { m, err = OpenWith(cm, log, fast) })
 			if err != nil {
 				t.Fatalf("missing interface is an error: %v", err)
 			}
@@ -59,7 +57,7 @@ func TestUDPMissingInterface(t *testing.T) {
 			hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
 			a.WaitUp(t, "eth1")
 			b.WaitUp(t, "eth1")
-			_, chb := running(t, b, peerOf(cm), nil)
+			_, chb := running(t, b, peerOf(cm), nil, fast)
 			sendUntil(t, a, m, chb, "late")
 			if f := m.(Failer).Failure(); f != "" {
 				t.Errorf("still failed: %q", f)
@@ -73,7 +71,7 @@ func TestUDPMissingInterface(t *testing.T) {
 			hwtest.Veth(t, a, "eth1", "10.7.0.1/24", b, "eth1", "10.7.0.2/24")
 			a.WaitUp(t, "eth1")
 			b.WaitUp(t, "eth1")
-			_, chb2 := running(t, b, peerOf(cm), nil)
+			_, chb2 := running(t, b, peerOf(cm), nil, fast)
 			sendUntil(t, a, m, chb2, "recreated")
 		})
 	}
@@ -86,7 +84,7 @@ func TestOpenWaitsForInterface(t *testing.T) {
 	b := hwtest.NewNetns(t, "medz")
 	done := make(chan Medium, 1)
 	go a.Do(t, func() {
-		m, err := OpenWait(conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil, 10*time.Second)
+		m, err := OpenWith(conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil, Options{IfaceWait: 10 * time.Second})
 		if err != nil {
 			m = nil
 		}

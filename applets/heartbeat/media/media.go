@@ -16,6 +16,7 @@ package media
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,21 @@ type Packet struct {
 	// Link is the medium's name (interface or device path).
 	Link string
 	Data []byte
+
+	buf *[]byte // pooled buffer holding Data, see Recycle
+}
+
+// bufs recycles UDP receive buffers: a flood of large datagrams then
+// costs no allocation (and no garbage collection) per datagram.
+var bufs = sync.Pool{New: func() any { b := make([]byte, MaxMessage); return &b }}
+
+// Recycle hands p's buffer back for reuse once the receiver no longer
+// uses p.Data (the daemon calls it after decoding, which copies what it
+// keeps). Calling it is optional.
+func Recycle(p Packet) {
+	if p.buf != nil {
+		bufs.Put(p.buf)
+	}
 }
 
 // Medium is one open heartbeat path.
@@ -105,26 +121,30 @@ const MaxMessage = 32 * 1024
 // DefaultIfaceWait is how long Open waits for a missing interface.
 const DefaultIfaceWait = 10 * time.Second
 
-// Open opens the medium described by an ha.cf line. log may be nil.
+// Open opens the medium described by an ha.cf line with the default
+// options (waiting DefaultIfaceWait for a missing interface). log may be
+// nil.
 func Open(m conf.Medium, log *hblog.Logger) (Medium, error) {
-	return OpenWait(m, log, DefaultIfaceWait)
+	return OpenWith(m, log, Options{IfaceWait: DefaultIfaceWait})
 }
 
-// OpenWait is Open with a bound on the wait for a UDP medium's interface
-// that does not exist yet (netifd or udhcpc bring it up later; for mcast,
-// until it has an IPv4 address). After the wait the medium runs as a
-// failed link (Failer) and picks the interface up when it appears; an
-// interface deleted and re-created later is picked up the same way.
-func OpenWait(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
+// OpenWith is Open with options. A UDP medium's interface that does not
+// exist yet (netifd or udhcpc bring it up later; for mcast, until it has
+// an IPv4 address) is waited for up to o.IfaceWait; after the wait the
+// medium runs as a failed link (Failer) and picks the interface up when
+// it appears; an interface deleted and re-created later is picked up the
+// same way.
+func OpenWith(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
+	o = o.withDefaults()
 	switch m.Type {
 	case conf.Bcast, "udp":
-		return openBcast(m, log, wait)
+		return openBcast(m, log, o)
 	case conf.Mcast:
-		return openMcast(m, log, wait)
+		return openMcast(m, log, o)
 	case conf.Ucast:
-		return openUcast(m, log, wait)
+		return openUcast(m, log, o)
 	case conf.Serial:
-		return openSerial(m, log)
+		return openSerial(m, log, o)
 	}
 	return nil, &Error{Msg: "medium " + string(m.Type) + " on " + m.Dev, Err: ErrUnknownType}
 }

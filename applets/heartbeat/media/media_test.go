@@ -43,11 +43,16 @@ func testLogger(t *testing.T) (*hblog.Logger, *syncBuffer) {
 }
 
 // running opens m in ns and runs its reader into a channel.
-func running(t *testing.T, ns *hwtest.Netns, cm conf.Medium, log *hblog.Logger) (Medium, chan Packet) {
+// running opens cm in ns (with o, else the defaults) and runs it.
+func running(t *testing.T, ns *hwtest.Netns, cm conf.Medium, log *hblog.Logger, o ...Options) (Medium, chan Packet) {
 	t.Helper()
 	var m Medium
 	var err error
-	ns.Do(t, func() { m, err = Open(cm, log) })
+	opts := Options{IfaceWait: DefaultIfaceWait}
+	if len(o) > 0 {
+		opts = o[0]
+	}
+	ns.Do(t, func() { m, err = OpenWith(cm, log, opts) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,12 +160,9 @@ func TestUcastMedium(t *testing.T) {
 	a, b := pair(t)
 	hosts := filepath.Join(t.TempDir(), "hosts")
 	os.WriteFile(hosts, []byte("10.7.0.2 nodeb\n"), 0644)
-	old := HostsFile
-	HostsFile = hosts
-	t.Cleanup(func() { HostsFile = old })
 	log, buf := testLogger(t)
 	log.SetDebug(4)
-	ma, cha := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "nodeb", Port: 694}, log)
+	ma, cha := running(t, a, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "nodeb", Port: 694}, log, Options{HostsFile: hosts})
 	mb, chb := running(t, b, conf.Medium{Type: conf.Ucast, Dev: "eth1", Peer: "10.7.0.1", Port: 694}, nil)
 	if !strings.Contains(buf.String(), "info: glib: ucast: started on port 694 interface eth1 to 10.7.0.2\n") {
 		t.Errorf("started line: %q", buf.String())
@@ -213,13 +215,11 @@ func TestUcastToSelf(t *testing.T) {
 // A NIC that disappears and comes back (USB replug, recreated VLAN) makes
 // the medium recreate its sockets instead of failing forever.
 func TestBcastInterfaceReplugged(t *testing.T) {
-	old := ReopenInterval
-	ReopenInterval = 50 * time.Millisecond
-	t.Cleanup(func() { ReopenInterval = old })
+	fast := Options{ReopenInterval: 50 * time.Millisecond}
 	a, b := pair(t)
 	log, buf := testLogger(t)
-	ma, _ := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, log)
-	mb, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil)
+	ma, _ := running(t, a, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, log, fast)
+	mb, chb := running(t, b, conf.Medium{Type: conf.Bcast, Dev: "eth1", Port: 694}, nil, fast)
 	ma.Send([]byte("before"))
 	recv(t, chb, "eth1", "before")
 

@@ -13,27 +13,6 @@ import (
 	"habox/hw/serial"
 )
 
-// Serial line tunables (package variables so tests and the daemon's
-// documentation can refer to them).
-var (
-	// SerialLockDir is where UUCP lock files go ("" = hw/serial.LockDir).
-	// It is created (mode 1777, as distributions make it) when missing.
-	SerialLockDir = ""
-	// SerialLockFallback is used when SerialLockDir is missing and cannot
-	// be created (a read-only /var).
-	SerialLockFallback = "/run/lock"
-	// SerialRTSCTS enables hardware flow control as 3.0.6 does; a
-	// three-wire null-modem cable needs it off.
-	SerialRTSCTS = true
-	// SerialBackoffMin and SerialBackoffMax bound the delay between
-	// attempts to reopen a dead line (doubling in between).
-	SerialBackoffMin = 250 * time.Millisecond
-	SerialBackoffMax = 8 * time.Second
-	// SerialQueueMax bounds the messages waiting to be written; when the
-	// line is stuck the oldest are dropped.
-	SerialQueueMax = 32
-)
-
 const (
 	serialChunk        = 512                    // bytes per write (spec 4.1.4)
 	serialChunkTimeout = 500 * time.Millisecond // each chunk write
@@ -46,6 +25,7 @@ type serialMedium struct {
 	baud int
 	log  *hblog.Logger
 	lim  *hblog.Limiter
+	o    Options
 
 	mu      sync.Mutex
 	port    *serial.Port
@@ -61,7 +41,7 @@ type serialMedium struct {
 	writerWG  sync.WaitGroup
 }
 
-func openSerial(m conf.Medium, log *hblog.Logger) (Medium, error) {
+func openSerial(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	dev := m.Dev
 	if len(dev) == 0 || dev[0] != '/' {
 		return nil, &Error{Msg: "Serial port not full pathname [" + dev + "] in config file"}
@@ -77,10 +57,10 @@ func openSerial(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	if baud == 0 {
 		baud = serial.DefaultBaud
 	}
-	if !validBaud(baud) {
+	if !serial.ValidBaud(baud) {
 		return nil, &Error{Msg: "serial: invalid baud rate(" + strconv.Itoa(baud) + ")", Err: serial.ErrBaud}
 	}
-	s := &serialMedium{dev: dev, baud: baud, log: log, lim: newLimiter(),
+	s := &serialMedium{dev: dev, baud: baud, log: log, lim: newLimiter(), o: o,
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := s.openPort(); err != nil {
 		// A line that exists but cannot be opened now is a failed link,
@@ -92,15 +72,6 @@ func openSerial(m conf.Medium, log *hblog.Logger) (Medium, error) {
 	s.writerWG.Add(1)
 	go s.writer()
 	return s, nil
-}
-
-func validBaud(b int) bool {
-	for _, x := range serial.Bauds {
-		if x == b {
-			return true
-		}
-	}
-	return false
 }
 
 // failedText is the log line of a line that cannot be opened.
@@ -115,10 +86,11 @@ func (s *serialMedium) Failure() string {
 	return s.failure
 }
 
-// lockDir returns the lock directory to use: SerialLockDir, created when
-// missing, else SerialLockFallback; each change is logged.
+// lockDir returns the lock directory to use: Options.SerialLockDir,
+// created when missing, else Options.s.o.SerialLockFallback; each change is
+// logged.
 func (s *serialMedium) lockDir() (string, error) {
-	dir := SerialLockDir
+	dir := s.o.SerialLockDir
 	if dir == "" {
 		dir = serial.LockDir
 	}
@@ -129,16 +101,16 @@ func (s *serialMedium) lockDir() (string, error) {
 		}
 		return dir, nil
 	}
-	created, ferr := safefile.EnsureDir(SerialLockFallback, os.ModeSticky|0o777)
+	created, ferr := safefile.EnsureDir(s.o.SerialLockFallback, os.ModeSticky|0o777)
 	if ferr != nil {
 		return "", &Error{Msg: "no lock directory: " + dir, Err: err}
 	}
 	if created {
-		s.log.Warn("glib: created lock directory " + SerialLockFallback + " (mode 1777)")
+		s.log.Warn("glib: created lock directory " + s.o.SerialLockFallback + " (mode 1777)")
 	}
 	logLimited(s.log, s.lim, "lockdir", "glib: lock directory "+dir+" missing and cannot be created ("+errText(err)+
-		"): using "+SerialLockFallback+" for the lock of "+s.dev+" (programs using "+dir+" will not see it)")
-	return SerialLockFallback, nil
+		"): using "+s.o.SerialLockFallback+" for the lock of "+s.dev+" (programs using "+dir+" will not see it)")
+	return s.o.SerialLockFallback, nil
 }
 
 // openPort locks and opens the line, discards whatever waits in its
@@ -163,7 +135,7 @@ func (s *serialMedium) openPort() (err error) {
 	if err != nil {
 		return &Error{Msg: "cannot lock line " + s.dev, Err: err}
 	}
-	p, err := serial.Open(s.dev, serial.Config{Baud: s.baud, RTSCTS: SerialRTSCTS, VMin: 1, VTime: 1})
+	p, err := serial.Open(s.dev, serial.Config{Baud: s.baud, RTSCTS: !s.o.SerialNoRTSCTS, VMin: 1, VTime: 1})
 	if err != nil {
 		lk.Unlock()
 		var pe *os.PathError
@@ -226,7 +198,7 @@ func (s *serialMedium) Send(b []byte) error {
 	msg := make([]byte, len(b))
 	copy(msg, b)
 	s.qmu.Lock()
-	if len(s.queue) >= SerialQueueMax {
+	if len(s.queue) >= s.o.SerialQueueMax {
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
 		s.sendFails.Add(1)
@@ -312,7 +284,7 @@ func (s *serialMedium) write(msg []byte) bool {
 func (s *serialMedium) Run(out chan<- Packet) {
 	var fr Framer
 	buf := make([]byte, 4096)
-	backoff := SerialBackoffMin
+	backoff := s.o.SerialBackoffMin
 	emit := func(frame []byte) {
 		select {
 		case out <- Packet{Link: s.dev, Data: frame}:
@@ -328,7 +300,7 @@ func (s *serialMedium) Run(out chan<- Packet) {
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, SerialBackoffMax)
+			backoff = min(2*backoff, s.o.SerialBackoffMax)
 			if err := s.openPort(); err != nil {
 				if !s.closed() {
 					logLimitedErr(s.log, s.lim, "open", "glib: "+s.failedText(err))
@@ -348,7 +320,7 @@ func (s *serialMedium) Run(out chan<- Packet) {
 				s.dropped.Add(d)
 				logLimited(s.log, s.lim, "frame", "glib: serial_read: dropped malformed or oversize frame on "+s.dev)
 			}
-			backoff = SerialBackoffMin
+			backoff = s.o.SerialBackoffMin
 		}
 		if err != nil {
 			if s.closed() {

@@ -47,20 +47,18 @@ func readUntil(t *testing.T, m *os.File, want string) string {
 	return string(got)
 }
 
-func serialSetup(t *testing.T) {
+// serialSetup skips without root and returns the options of the tests'
+// serial media: a private lock directory, fast reopening, no RTS/CTS.
+func serialSetup(t *testing.T) Options {
 	hwtest.RequireRoot(t) // /dev/ptmx and termios on the slave
-	dir := t.TempDir()
-	oldLock, oldMin, oldMax, oldFlow := SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS
-	SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = dir, 20*time.Millisecond, 200*time.Millisecond, false
-	t.Cleanup(func() {
-		SerialLockDir, SerialBackoffMin, SerialBackoffMax, SerialRTSCTS = oldLock, oldMin, oldMax, oldFlow
-	})
+	return Options{SerialLockDir: t.TempDir(), SerialBackoffMin: 20 * time.Millisecond,
+		SerialBackoffMax: 200 * time.Millisecond, SerialNoRTSCTS: true}
 }
 
-func openSerialRunning(t *testing.T, dev string, baud int) (Medium, chan Packet, *syncBuffer) {
+func openSerialRunning(t *testing.T, dev string, baud int, o Options) (Medium, chan Packet, *syncBuffer) {
 	t.Helper()
 	log, buf := testLogger(t)
-	m, err := Open(conf.Medium{Type: conf.Serial, Dev: dev, Baud: baud}, log)
+	m, err := OpenWith(conf.Medium{Type: conf.Serial, Dev: dev, Baud: baud}, log, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +77,9 @@ func openSerialRunning(t *testing.T, dev string, baud int) (Medium, chan Packet,
 }
 
 func TestSerialMedium(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	master, slave := newPty(t)
-	m, ch, logbuf := openSerialRunning(t, slave, 115200)
+	m, ch, logbuf := openSerialRunning(t, slave, 115200, o)
 	if !strings.Contains(logbuf.String(), "info: glib: Starting serial heartbeat on tty "+slave+" (115200 baud)\n") {
 		t.Errorf("started line: %q", logbuf.String())
 	}
@@ -128,11 +126,11 @@ func TestSerialMedium(t *testing.T) {
 }
 
 func TestSerialUnplugAndReconnect(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	dev := filepath.Join(t.TempDir(), "ttyHB")
 	master, slave := newPty(t)
 	link(t, dev, slave)
-	m, ch, logbuf := openSerialRunning(t, dev, 460800)
+	m, ch, logbuf := openSerialRunning(t, dev, 460800, o)
 	master.Write([]byte(frameA))
 	recv(t, ch, dev, frameA)
 
@@ -164,11 +162,11 @@ func TestSerialUnplugAndReconnect(t *testing.T) {
 }
 
 func TestSerialMissingAtStartIsDeadLink(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	// A char device that cannot be opened as a tty (/dev/null: not a
 	// tty): Open succeeds (3.0.6's start-up checks pass), the link is
 	// reported failed and Run keeps retrying without returning.
-	m, _, logbuf := openSerialRunning(t, "/dev/null", 19200)
+	m, _, logbuf := openSerialRunning(t, "/dev/null", 19200, o)
 	time.Sleep(150 * time.Millisecond)
 	if err := m.Send([]byte(frameA)); err != nil {
 		t.Fatal(err)
@@ -182,15 +180,16 @@ func TestSerialMissingAtStartIsDeadLink(t *testing.T) {
 }
 
 func TestSerialSendQueueBounded(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
+	o.SerialQueueMax = 8
 	master, slave := newPty(t)
 	_ = master
-	m, _, _ := openSerialRunning(t, slave, 9600)
+	m, _, _ := openSerialRunning(t, slave, 9600, o)
 	// At 9600 baud each 512-byte chunk takes 427 ms: the queue fills up
 	// and the oldest messages are dropped instead of blocking.
 	big := []byte(">>>\n" + strings.Repeat("a=b\n", 400) + "<<<\n")
 	start := time.Now()
-	for i := 0; i < SerialQueueMax+20; i++ {
+	for i := 0; i < o.SerialQueueMax+20; i++ {
 		if err := m.Send(big); err != nil {
 			t.Fatal(err)
 		}
@@ -212,12 +211,12 @@ func TestSerialSendQueueBounded(t *testing.T) {
 // neither the medium is a failed link (Failure, an ERROR line) until a
 // lock directory appears, and then it carries frames.
 func TestSerialLockDir(t *testing.T) {
-	serialSetup(t)
-	oldFB := SerialLockFallback
-	t.Cleanup(func() { SerialLockFallback = oldFB })
+	o := serialSetup(t)
 	base := t.TempDir()
 	blocker := filepath.Join(base, "file") // a regular file: nothing can be created under it
 	os.WriteFile(blocker, nil, 0o644)
+	late := filepath.Join(base, "late") // a regular file until the "neither" case removes it
+	os.WriteFile(late, nil, 0o644)
 	for _, tc := range []struct {
 		name, dir, fallback string
 		used                string // where the lock must be; "" = no lock possible
@@ -227,13 +226,14 @@ func TestSerialLockDir(t *testing.T) {
 			"WARN: glib: lock directory " + filepath.Join(base, "a", "lock") + " was missing: created it (mode 1777)"},
 		{"fallback", filepath.Join(blocker, "lock"), filepath.Join(base, "run", "lock"), filepath.Join(base, "run", "lock"),
 			"WARN: glib: lock directory " + filepath.Join(blocker, "lock") + " missing and cannot be created (Not a directory): using " + filepath.Join(base, "run", "lock")},
-		{"neither", filepath.Join(blocker, "lock"), filepath.Join(blocker, "run"), "",
+		{"neither", filepath.Join(blocker, "lock"), filepath.Join(late, "run"), "",
 			"ERROR: glib: serial heartbeat link "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			SerialLockDir, SerialLockFallback = tc.dir, tc.fallback
+			o := o
+			o.SerialLockDir, o.SerialLockFallback = tc.dir, tc.fallback
 			master, slave := newPty(t)
-			m, ch, logbuf := openSerialRunning(t, slave, 115200)
+			m, ch, logbuf := openSerialRunning(t, slave, 115200, o)
 			if !strings.Contains(logbuf.String(), tc.log) {
 				t.Errorf("log %q\nwant %q", logbuf.String(), tc.log)
 			}
@@ -245,12 +245,12 @@ func TestSerialLockDir(t *testing.T) {
 				}
 				// The fallback becomes possible: the line opens, the
 				// failure is cleared.
-				SerialLockFallback = filepath.Join(base, "late")
+				os.Remove(late)
 				deadline := time.Now().Add(5 * time.Second)
 				for m.(Failer).Failure() != "" && time.Now().Before(deadline) {
 					time.Sleep(20 * time.Millisecond)
 				}
-				tc.used = SerialLockFallback
+				tc.used = tc.fallback
 			}
 			if why := m.(Failer).Failure(); why != "" {
 				t.Fatalf("failure %q with a usable lock directory", why)
@@ -272,7 +272,7 @@ func TestSerialLockDir(t *testing.T) {
 // when the medium opens the line, as 3.0.6 does (TCIOFLUSH); only what
 // arrives afterwards is delivered.
 func TestSerialStaleInputFlushed(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	master, slave := newPty(t)
 	hwtest.HoldOpen(t, slave) // the line stays open across "restarts", as a UART's buffer does
 	const stale = ">>>\nt=shutdone\nsrc=bob\n<<<\n"
@@ -280,7 +280,7 @@ func TestSerialStaleInputFlushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	_, ch, _ := openSerialRunning(t, slave, 115200)
+	_, ch, _ := openSerialRunning(t, slave, 115200, o)
 	time.Sleep(100 * time.Millisecond)
 	master.Write([]byte(frameB))
 	recv(t, ch, slave, frameB)

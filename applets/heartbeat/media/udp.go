@@ -11,14 +11,12 @@ import (
 
 	"habox/applets/heartbeat/hblog"
 	"habox/conf"
+	"habox/hw/netif"
 	"habox/hw/udp"
 )
 
 // DefaultUDPPort is heartbeat's udpport default.
 const DefaultUDPPort = 694
-
-// HostsFile is where ucast peers given by name are looked up (no DNS).
-var HostsFile = udp.HostsFile
 
 // udpMedium is a bcast, mcast or ucast medium: one sending and one
 // receiving socket.
@@ -33,6 +31,8 @@ type udpMedium struct {
 	// recreated): sockets bound to a deleted device never work again.
 	ready func() error
 	mk    func() (tx, rx *udp.Conn, err error)
+	// reopen is Options.ReopenInterval.
+	reopen time.Duration
 	// closedMsg is logged by Close when set (3.0.6's bcast plugin does).
 	closedMsg string
 	// refresh, when set, is called before each send to re-resolve the
@@ -56,15 +56,13 @@ type udpMedium struct {
 // debugPkt is 3.0.6's DEBUGPKT level: per-packet debug lines.
 const debugPkt = 4
 
-// ReopenInterval bounds how often a medium whose interface vanished tries
-// to recreate its sockets.
-var ReopenInterval = time.Second
-
 // newUDP makes the sockets of a UDP medium, waiting up to wait for the
 // interface (ready) first. A medium whose interface is still missing then
 // is returned failed (see Failure), and retries on every Send.
-func newUDP(name string, ready func() error, mk func() (*udp.Conn, *udp.Conn, error), log *hblog.Logger, wait time.Duration) (*udpMedium, error) {
-	u := &udpMedium{name: name, ready: ready, mk: mk, log: log, lim: newLimiter(), done: make(chan struct{}), lastMake: time.Now()}
+func newUDP(name string, ready func() error, mk func() (*udp.Conn, *udp.Conn, error), log *hblog.Logger, o Options) (*udpMedium, error) {
+	u := &udpMedium{name: name, ready: ready, mk: mk, log: log, lim: newLimiter(), done: make(chan struct{}), lastMake: time.Now(),
+		reopen: o.ReopenInterval}
+	wait := o.IfaceWait
 	deadline := time.Now().Add(wait)
 	err := ready()
 	if err != nil && wait > 0 {
@@ -82,7 +80,7 @@ func newUDP(name string, ready func() error, mk func() (*udp.Conn, *udp.Conn, er
 	if u.tx, u.rx, err = mk(); err != nil {
 		return nil, err
 	}
-	u.ifindex, _ = udp.IfIndex(name)
+	u.ifindex, _ = netif.Index(name)
 	u.lastCheck = time.Now()
 	return u, nil
 }
@@ -105,9 +103,9 @@ func port(m conf.Medium) int {
 	return DefaultUDPPort
 }
 
-func openBcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
+func openBcast(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	p := port(m)
-	target := &bcastTarget{dev: m.Dev, log: log}
+	target := &bcastTarget{dev: m.Dev, log: log, every: o.ResolveInterval}
 	u, err := newUDP(m.Dev, ifExists(m.Dev), func() (*udp.Conn, *udp.Conn, error) {
 		brd, err := target.resolve()
 		if err != nil {
@@ -123,7 +121,7 @@ func openBcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 			return nil, nil, &Error{Msg: "Unable to bind socket. Giving up", Err: err}
 		}
 		return tx, rx, nil
-	}, log, wait)
+	}, log, o)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +138,7 @@ func openBcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 	return u, nil
 }
 
-func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
+func openMcast(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	g, err := netip.ParseAddr(m.Group)
 	if err != nil || !g.Is4() || !g.IsMulticast() {
 		return nil, &Error{Msg: "mcast [" + m.Dev + "] bad addr [" + m.Group + "]"}
@@ -151,7 +149,7 @@ func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 		return nil, &Error{Msg: "mcast [" + m.Dev + "] missing port"}
 	}
 	ready := func() error {
-		_, err := udp.IfAddr(m.Dev) // it must exist and have an IPv4 address
+		_, err := netif.IPv4Addr(m.Dev) // it must exist and have an IPv4 address
 		return err
 	}
 	u, err := newUDP(m.Dev, ready, func() (*udp.Conn, *udp.Conn, error) {
@@ -165,7 +163,7 @@ func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 			return nil, nil, &Error{Msg: "Can't join multicast group " + m.Group + " on interface " + m.Dev, Err: err}
 		}
 		return tx, rx, nil
-	}, log, wait)
+	}, log, o)
 	if err != nil {
 		return nil, err
 	}
@@ -179,12 +177,12 @@ func openMcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 	return u, nil
 }
 
-func openUcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, error) {
+func openUcast(m conf.Medium, log *hblog.Logger, o Options) (Medium, error) {
 	p := port(m)
 	if m.Peer == "" {
 		return nil, &Error{Msg: "ucast: [" + m.Dev + "] missing target IP address/hostname"}
 	}
-	peer, err := udp.Resolve(m.Peer, HostsFile)
+	peer, err := udp.Resolve(m.Peer, o.HostsFile)
 	if err != nil {
 		return nil, &Error{Msg: "ucast: cannot resolve [" + m.Peer + "]", Err: err}
 	}
@@ -199,7 +197,7 @@ func openUcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 			return nil, nil, &Error{Msg: "ucast: unable to bind socket. Giving up", Err: err}
 		}
 		return tx, rx, nil
-	}, log, wait)
+	}, log, o)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +208,7 @@ func openUcast(m conf.Medium, log *hblog.Logger, wait time.Duration) (Medium, er
 
 func ifExists(dev string) func() error {
 	return func() error {
-		_, err := udp.IfIndex(dev)
+		_, err := netif.Index(dev)
 		return err
 	}
 }
@@ -242,13 +240,13 @@ func (u *udpMedium) Text() bool   { return false }
 func (u *udpMedium) Send(b []byte) error {
 	u.mu.Lock()
 	tx := u.tx
-	recheck := tx != nil && time.Since(u.lastCheck) >= ReopenInterval
+	recheck := tx != nil && time.Since(u.lastCheck) >= u.reopen
 	if recheck {
 		u.lastCheck = time.Now()
 	}
 	u.mu.Unlock()
 	if recheck {
-		if idx, err := udp.IfIndex(u.name); err != nil || idx != u.ifindex {
+		if idx, err := netif.Index(u.name); err != nil || idx != u.ifindex {
 			u.remake()
 		}
 	}
@@ -292,7 +290,7 @@ func (u *udpMedium) remake() bool {
 		return false
 	default:
 	}
-	if time.Since(u.lastMake) < ReopenInterval {
+	if time.Since(u.lastMake) < u.reopen {
 		return false
 	}
 	u.lastMake = time.Now()
@@ -319,7 +317,7 @@ func (u *udpMedium) remake() bool {
 		u.rx.Close() // wakes Run, which picks up the new socket
 	}
 	u.tx, u.rx = tx, rx
-	u.ifindex, _ = udp.IfIndex(u.name)
+	u.ifindex, _ = netif.Index(u.name)
 	u.lastCheck = time.Now()
 	u.failure = ""
 	u.reopens.Add(1)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"habox/hw/hwtest"
 )
 
 // vectorsDir holds serial streams written by the real heartbeat 3.0.6
@@ -29,10 +31,7 @@ func serialVectors(t *testing.T) map[string]int {
 	t.Helper()
 	idx, err := os.ReadFile(filepath.Join(vectorsDir, "index.tsv"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("3.0.6 vectors missing: ", err)
-		}
-		t.Skip("no 3.0.6 vectors: ", err)
+		hwtest.Missing(t, "3.0.6 vectors missing: "+err.Error())
 	}
 	out := map[string]int{}
 	for _, line := range strings.Split(string(idx), "\n") {
@@ -82,7 +81,7 @@ func TestFramerOnRealStreams(t *testing.T) {
 // A real 3.0.6 stream written into a pty arrives as its messages through
 // the serial medium.
 func TestSerialMediumRealStream(t *testing.T) {
-	serialSetup(t)
+	o := serialSetup(t)
 	vec := serialVectors(t)
 	file := filepath.Join(vectorsDir, "serial/sha1-AtoB-linuxha1.bin")
 	want, ok := vec[file]
@@ -94,7 +93,7 @@ func TestSerialMediumRealStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	master, slave := newPty(t)
-	_, ch, _ := openSerialRunning(t, slave, 19200)
+	_, ch, _ := openSerialRunning(t, slave, 19200, o)
 	go func() {
 		for rest := data; len(rest) > 0; {
 			n := min(len(rest), 512)

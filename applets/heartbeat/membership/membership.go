@@ -12,8 +12,8 @@
 package membership
 
 import (
+	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -53,8 +53,11 @@ type Event struct {
 	Link   string
 	Status string
 	Heard  bool // NodeDead: packets had arrived since start or the previous death
-	Level  hblog.Priority
-	Text   string // the 3.0.6 log line, "" when nothing is logged
+	// Due is, for a NodeDead of Tick, the instant its dead interval ran
+	// out (the event comes at the first Tick after it).
+	Due   time.Duration
+	Level hblog.Priority
+	Text  string // the 3.0.6 log line, "" when nothing is logged
 }
 
 // Config holds the timing and topology.
@@ -295,7 +298,9 @@ func (m *Membership) Tick(now time.Duration) []Event {
 				since = n.lastStatus
 			}
 			if now-since > iv {
-				ev = append(ev, m.markDead(n)...)
+				dead := m.markDead(n)
+				dead[0].Due = since + iv
+				ev = append(ev, dead...)
 			}
 		}
 		for _, l := range m.cfg.Links {
@@ -307,6 +312,35 @@ func (m *Membership) Tick(now time.Duration) []Event {
 		}
 	}
 	return m.checkCommUp(ev)
+}
+
+// Next returns the earliest instant at which Tick will declare a node or
+// a link dead (one nanosecond past its dead interval) if nothing is heard
+// before; ok is false when no timer runs. The event loop sleeps until
+// then instead of polling. It does not allocate.
+func (m *Membership) Next() (at time.Duration, ok bool) {
+	earliest := func(t time.Duration) {
+		if !ok || t < at {
+			at, ok = t, true
+		}
+	}
+	for _, name := range m.order {
+		n := m.nodes[name]
+		iv := m.interval(n)
+		if name != m.cfg.Self && n.status != Dead {
+			since := m.start
+			if n.hasStatus {
+				since = n.lastStatus
+			}
+			earliest(since + iv + 1)
+		}
+		for _, l := range m.cfg.Links {
+			if lk := n.links[l]; lk.status == LinkUp {
+				earliest(lk.last + iv + 1)
+			}
+		}
+	}
+	return at, ok
 }
 
 // LinkNames returns the link names known for node (configuration order,
@@ -327,7 +361,7 @@ func (m *Membership) LinkNames(name string) []string {
 			extra = append(extra, l)
 		}
 	}
-	sort.Strings(extra)
+	cli.Sort(extra)
 	return append(out, extra...)
 }
 

@@ -151,3 +151,48 @@ func BenchmarkTick(b *testing.B) {
 		m.Tick(time.Duration(i%900) * ms)
 	}
 }
+
+// Next names the exact instant the dead timer runs out: a Tick one
+// nanosecond before it changes nothing, a Tick at it declares the node
+// (and its link) dead, and Due says when the interval ended. Driven by
+// the injected clock, so it checks precision without timing anything.
+func TestNextIsTheDeadline(t *testing.T) {
+	m := New(cfg(), 0)
+	if at, ok := m.Next(); !ok || at != 3000*ms+1 {
+		t.Fatalf("initdead deadline: %v %v", at, ok)
+	}
+	m.Packet("bob", "eth1", 10*ms)
+	m.Status("bob", Active, 700*ms, 10*ms)
+	m.Status("alice", Active, 0, 10*ms)
+	m.Tick(20 * ms) // comm up: bob is heard
+	m.Packet("bob", "eth1", 40*ms)
+	m.Status("bob", Active, 700*ms, 40*ms)
+	at, ok := m.Next()
+	if !ok || at != 740*ms+1 {
+		t.Fatalf("Next = %v %v, want 740ms+1ns (last status + advertised dt)", at, ok)
+	}
+	if ev := m.Tick(at - 1); len(ev) != 0 {
+		t.Fatalf("Tick 1 ns before Next: %v", ev)
+	}
+	ev := m.Tick(at)
+	if !has(ev, NodeDead, "bob") {
+		t.Fatalf("Tick at Next: %v", ev)
+	}
+	for _, e := range ev {
+		if e.Kind == NodeDead && e.Due != 740*ms {
+			t.Fatalf("Due = %v, want 740ms", e.Due)
+		}
+	}
+	if _, ok := m.Next(); ok {
+		t.Fatal("a deadline is still pending with bob and his link dead")
+	}
+}
+
+// Next does not allocate: the event loop calls it after every event.
+func TestNextAllocations(t *testing.T) {
+	m := New(cfg(), 0)
+	m.Packet("bob", "eth1", 10*ms)
+	if n := testing.AllocsPerRun(100, func() { m.Next() }); n != 0 {
+		t.Fatalf("Next allocates %v times", n)
+	}
+}

@@ -126,3 +126,63 @@ func TestOneNode(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyPeerDetected (issue 17.6): in auto_failback on/off, a 3.0.6
+// peer that is active but never answers "starting" runs legacy (its ha.cf
+// says nice_failback on): after the breaker's delay bob asks it for its
+// group with ip-request, as legacy mode does, and takes it on the answer.
+// A nice peer whose "starting" comes right after it turned active (it
+// came up long after bob) is not mistaken for a legacy one.
+func TestLegacyPeerDetected(t *testing.T) {
+	for _, mode := range modes[1:] {
+		t.Run(mode.String(), func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["alice"] = false // a 3.0.6 peer: its messages are injected
+			bob := s.nodes["bob"]
+			bob.view.status["alice"] = "active"
+			bob.view.commUp = true
+			s.apply("bob", bob.m.CommUp(s.now))
+			s.drain()
+			asked := func() bool {
+				for _, m := range s.sent["bob"] {
+					if m.Get("t") == "ip-request" && m.Get("ipaddr") == "svcb" {
+						return true
+					}
+				}
+				return false
+			}
+			s.advance(bob.m.cfg.RscrcvdDelay / 2)
+			if asked() || bob.m.RscStatus() != "transition" {
+				t.Fatalf("legacy peer assumed before the delay")
+			}
+			s.advance(bob.m.cfg.RscrcvdDelay)
+			if !asked() || !s.logged("bob", "Node alice does not answer the nice_failback protocol") {
+				t.Fatalf("no ip-request after the delay:\n%v", s.logs["bob"])
+			}
+			s.apply("bob", bob.m.Message("alice", NewMsg("ip-request-resp", "dest", "bob", "ipaddr", "svcb", "weown", "no", "ok", "OK"), s.now))
+			s.drain()
+			s.want("10.0.0.5= svcb=bob")
+			if st := bob.m.RscStatus(); st == "transition" {
+				t.Errorf("rscstatus %s", st)
+			}
+		})
+		t.Run(mode.String()+"/late nice peer", func(t *testing.T) {
+			s := newSim(t, mode)
+			s.up["alice"] = false
+			bob := s.nodes["bob"]
+			bob.view.status["alice"] = "up" // in its initdead
+			bob.view.commUp = true
+			s.apply("bob", bob.m.CommUp(s.now))
+			s.drain()
+			s.advance(3 * bob.m.cfg.RscrcvdDelay)
+			bob.view.status["alice"] = "active"
+			s.advance(100 * time.Millisecond)
+			s.apply("bob", bob.m.Message("alice", NewMsg("starting"), s.now))
+			s.drain()
+			s.advance(3 * bob.m.cfg.RscrcvdDelay)
+			if s.logged("bob", "does not answer the nice_failback protocol") {
+				t.Errorf("a nice peer taken for a legacy one:\n%v", s.logs["bob"])
+			}
+		})
+	}
+}

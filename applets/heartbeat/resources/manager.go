@@ -79,6 +79,7 @@ type Manager struct {
 	// auto_failback legacy, e.g. the guide's "nice_failback on"), so our
 	// groups are requested with ip-request as in legacy mode.
 	peerNice, legacyPeer bool
+	peerActiveAt         time.Duration // when the peer was first seen active (0: not active)
 
 	going        standby
 	standbyUntil time.Duration // 0 = none

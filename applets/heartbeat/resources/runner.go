@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
+	"habox/applets/trace"
 	"habox/conf"
 )
 
@@ -60,6 +61,10 @@ type Runner struct {
 	Timeout time.Duration
 	// Exec runs a script; nil = os.StartProcess (RunProcess).
 	Exec Exec
+	// Builtins are the applets (IPaddr, IPv6addr) run in this process,
+	// without fork and exec, when the script is habox's own (see
+	// inProcess). Nil: every script runs through Exec.
+	Builtins map[string]AppletRun
 }
 
 // errNotFound is run's error for a script that Locate does not find.
@@ -336,8 +341,20 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	o, err := ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
-	r.logStderr(rs, builtin, o, logRun && (err != nil || o.Code != 0 || o.TimedOut))
+	if trace.On() {
+		trace.Mark("run", rs.Script+" "+act)
+	}
+	var o Outcome
+	var err error
+	if run := r.inProcess(rs.Script, path, builtin); run != nil {
+		o = RunInProcess(run, argv, r.Env, timeout)
+	} else {
+		o, err = ex(Process{Path: path, Argv: argv, Env: r.Env, Timeout: timeout})
+	}
+	if trace.On() {
+		trace.Mark("ran", rs.Script+" "+act)
+	}
+	r.logStderr(rs, o, logRun && (err != nil || o.Code != 0 || o.TimedOut))
 	if o.Truncated {
 		r.Log.Warn("Output of " + cmdline + " truncated: kept the first 1 MiB of stdout and the last " +
 			strconv.Itoa(MaxStderrLines) + " lines of stderr")
@@ -357,17 +374,18 @@ func (r *Runner) run(rs conf.Resource, act string, logRun bool) (Outcome, error)
 }
 
 // logStderr logs a script's stderr lines under its tag: "IPaddr(IPaddr_
-// 10.0.0.5)[pid]" for the built-in agents (3.0.6's OCF_RESOURCE_INSTANCE),
+// 10.0.0.5)[pid]" for IPaddr and IPv6addr (3.0.6's OCF_RESOURCE_INSTANCE;
+// built in, linked into resource.d or 3.0.6's own wrapper alike),
 // "script[pid]" otherwise. A line that starts with an ocf_log level word
 // (INFO:, WARNING:, ERROR:, ...) is logged at that level; the others at
 // ERROR when the action failed (status excepted: its exit code is an
 // answer), else at debug.
-func (r *Runner) logStderr(rs conf.Resource, builtin bool, o Outcome, failed bool) {
+func (r *Runner) logStderr(rs conf.Resource, o Outcome, failed bool) {
 	if len(o.Stderr) == 0 {
 		return
 	}
 	tag := rs.Script
-	if builtin && len(rs.Args) > 0 {
+	if Builtin(rs.Script) && len(rs.Args) > 0 {
 		ip, _, _ := strings.Cut(rs.Args[0], "/")
 		tag += "(" + rs.Script + "_" + ip + ")"
 	}

@@ -234,6 +234,8 @@ func TestStderrLogged(t *testing.T) {
 	}{
 		{"IPaddr start", ip, "start", []string{"INFO: ifconfig eth0:0 10.0.0.5 netmask 255.255.255.0 broadcast 10.0.0.255", "WARNING: announcement: network is down"}, 0,
 			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: ifconfig eth0:0 10.0.0.5", "WARN IPaddr(IPaddr_10.0.0.5)[42]: WARNING: announcement: network is down"}},
+		{"IPaddr linked into resource.d", ip, "stop", []string{"INFO: IP Address 10.0.0.5 released"}, 0,
+			[]string{"info IPaddr(IPaddr_10.0.0.5)[42]: INFO: IP Address 10.0.0.5 released"}},
 		{"IPaddr bad interface", ip, "start", []string{"ERROR: eth9: unknown interface"}, 2,
 			[]string{"ERROR IPaddr(IPaddr_10.0.0.5)[42]: ERROR: eth9: unknown interface", "ERROR: Return code 2 from"}},
 		{"failing script", svc, "start", []string{"cannot bind port 80"}, 1,
@@ -250,6 +252,9 @@ func TestStderrLogged(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "svc"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 				t.Fatal(err)
+			}
+			if strings.Contains(tt.name, "linked") {
+				os.Symlink("/bin/true", filepath.Join(dir, "IPaddr")) // as make install links it to habox
 			}
 			r := &Runner{ResourceDir: dir, InitDirs: []string{}, Self: "/bin/habox", Log: l,
 				Exec: func(p Process) (Outcome, error) {

@@ -300,8 +300,15 @@ func (m *Manager) Tick(now time.Duration) []Action {
 // a pair therefore always fails back, whatever habox's own mode says.
 func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
 	peer := m.peer()
-	if !m.nice || !m.commUp || m.state != rStarting || m.peerNice || m.legacyPeer || peer == "" ||
-		m.IsHabox(peer) || m.view.NodeStatus(peer) != "active" || now < m.startingAt+m.cfg.RscrcvdDelay {
+	if peer == "" || m.view.NodeStatus(peer) != "active" {
+		m.peerActiveAt = 0
+		return nil
+	}
+	if m.peerActiveAt == 0 {
+		m.peerActiveAt = max(now, 1) // its "starting" follows its first active status
+	}
+	if !m.nice || !m.commUp || m.state != rStarting || m.peerNice || m.legacyPeer || m.IsHabox(peer) ||
+		now < max(m.startingAt, m.peerActiveAt)+m.cfg.RscrcvdDelay {
 		return nil
 	}
 	m.legacyPeer = true

@@ -14,6 +14,10 @@
 // the side that sees fewer gives up all resource groups (hb_standby all)
 // 2×keepalive later unless an abort_giveup or a balanced count arrives
 // first; a balanced count with auto_failback on hands foreign groups back.
+// A node still holding groups RecheckAfter (3 s) after it gave up (its
+// standby request was ignored, the other side being in flux) sends its
+// count again, so the decision is taken again, as ipfail does once the
+// other side is stable.
 //
 // # Hysteresis (no flapping)
 //

@@ -42,7 +42,6 @@ func logA(l hblog.Priority, s string) Action { return Action{Kind: Log, Level: l
 // Policy is ipfail's decision for one node of a pair. Pure; not safe for
 // concurrent use.
 type Policy struct {
-	self       string
 	delay      time.Duration
 	failbackOn bool
 
@@ -55,19 +54,43 @@ type Policy struct {
 	// fresh; you_are_dead waits until they answer again.
 	claim     bool
 	peerCount int
+	// recheck: when a give-up was asked, the time to ask again for the
+	// counts in case the standby was ignored (the other side in flux);
+	// Settled cancels it.
+	recheck time.Duration
 }
 
-// NewPolicy returns the policy of node self. delay is 2×keepalive;
-// failbackOn is auto_failback on.
-func NewPolicy(self string, delay time.Duration, failbackOn bool, count int) *Policy {
-	return &Policy{self: self, delay: delay, failbackOn: failbackOn, count: count}
+// RecheckAfter is how long after a give-up the counts are compared again
+// unless Settled says nothing is left to give up.
+const RecheckAfter = 3 * time.Second
+
+// Settled records that we hold nothing more to give up: no re-check.
+func (p *Policy) Settled() { p.recheck = 0 }
+
+// NewPolicy returns the policy of a node that sees count ping nodes.
+// delay is 2×keepalive; failbackOn is auto_failback on.
+func NewPolicy(delay time.Duration, failbackOn bool, count int) *Policy {
+	return &Policy{delay: delay, failbackOn: failbackOn, count: count}
 }
 
 // Pending returns the hold of a scheduled give-up ("" when none).
 func (p *Policy) Pending() string { return p.pending }
 
+// Due returns when a scheduled give-up or re-check fires (false when
+// none is).
+func (p *Policy) Due() (time.Duration, bool) {
+	switch {
+	case p.pending != "" && (p.recheck == 0 || p.due < p.recheck):
+		return p.due, true
+	case p.recheck > 0:
+		return p.recheck, true
+	}
+	return 0, false
+}
+
 func (p *Policy) sendCount() Action {
-	return Action{Kind: Send, Type: TNumPing, Fields: [][2]string{{"orig", p.self}, {FNumPing, strconv.Itoa(p.count)}}}
+	// ipfail also adds F_ORIG, which is "src": the daemon's stamp.
+	return Action{Kind: Send, Type: TNumPing, Fields: [][2]string{{FNumPing, strconv.Itoa(p.count)}}}
 }
 
 // PeerUp says whether the peer is up (its ipfail, or habox's policy,
@@ -107,7 +130,20 @@ func (p *Policy) Count(n int) []Action {
 
 func (p *Policy) schedule(hold string, now time.Duration) Action {
 	p.pending, p.due, p.retrying = hold, now+p.delay, false
-	return logA(hblog.InfoPri, "Delayed giveup in "+strconv.FormatFloat(p.delay.Seconds(), 'f', -1, 64)+" seconds.")
+	return logA(hblog.InfoPri, "Delayed giveup in "+seconds(p.delay)+" seconds.")
+}
+
+// seconds formats d as seconds with up to three decimals ("0.4", "2").
+func seconds(d time.Duration) string {
+	s := strconv.FormatInt(int64(d/time.Second), 10)
+	if ms := int64(d % time.Second / time.Millisecond); ms > 0 {
+		f := strconv.FormatInt(1000+ms, 10)[1:]
+		for f[len(f)-1] == '0' {
+			f = f[:len(f)-1]
+		}
+		s += "." + f
+	}
+	return s
 }
 
 // Message handles an ipfail message from the peer. holdsForeign says
@@ -138,7 +174,7 @@ func (p *Policy) Message(typ, numPing string, holdsForeign, stable, fresh bool, 
 			}
 			return append(acts, p.schedule("all", now))
 		}
-		acts := []Action{logA(hblog.InfoPri, "Ping node count is balanced."), {Kind: Send, Type: TAbort, Fields: [][2]string{{"orig", p.self}}}}
+		acts := []Action{logA(hblog.InfoPri, "Ping node count is balanced."), {Kind: Send, Type: TAbort}}
 		if p.pending != "" {
 			p.pending = ""
 			return append(acts, logA(hblog.InfoPri, "Giveup aborted: the ping node count is balanced."))
@@ -175,6 +211,12 @@ func (p *Policy) Tick(stable, fresh bool, now time.Duration) []Action {
 			return []Action{logA(hblog.InfoPri, "Telling other node that we have more visible ping nodes."), {Kind: Send, Type: TYouAreDead}}
 		}
 	}
+	if p.recheck > 0 && now >= p.recheck {
+		p.recheck = 0
+		if p.peerUp && p.pending == "" {
+			return []Action{logA(hblog.InfoPri, "Still holding resources after giving up: comparing ping node counts again."), p.sendCount()}
+		}
+	}
 	if p.pending == "" || now < p.due {
 		return nil
 	}
@@ -190,6 +232,6 @@ func (p *Policy) Tick(stable, fresh bool, now time.Duration) []Action {
 		return nil
 	}
 	h := p.pending
-	p.pending = ""
+	p.pending, p.recheck = "", now+RecheckAfter
 	return []Action{{Kind: GiveUp, Hold: h}}
 }

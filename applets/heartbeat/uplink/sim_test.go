@@ -50,13 +50,15 @@ type sim struct {
 	movedAt time.Duration // when the move completes
 	moves   int
 	steps   []string
+	// ignore: give-ups the resource layer ignores (other side in flux)
+	ignore int
 }
 
 func newSimulation(t *testing.T, seed int64) *sim {
 	s := &sim{t: t, r: rand.New(rand.NewSource(seed)), nodes: map[string]*simNode{}, holder: "a"}
 	for _, n := range []string{"a", "b"} {
 		s.nodes[n] = &simNode{name: n, tr: NewTracker([]string{"gw"}, nil, simDeadping, 0),
-			pol: NewPolicy(n, 2*simKA, true, 0), uplink: true,
+			pol: NewPolicy(2*simKA, true, 0), uplink: true,
 			phase: time.Duration(s.r.Int63n(int64(simKA/simStep))) * simStep}
 	}
 	s.step("seed " + strconv.FormatInt(seed, 10) + ", phases a=" + s.nodes["a"].phase.String() + " b=" + s.nodes["b"].phase.String())
@@ -100,6 +102,11 @@ func (s *sim) apply(n *simNode, acts []Action) {
 			s.step(n.name + " sends " + a.Type + " " + num)
 		case GiveUp:
 			s.step(n.name + " gives up " + a.Hold)
+			if s.ignore > 0 {
+				s.ignore--
+				s.step("standby request ignored: other side in flux")
+				continue
+			}
 			if s.moving != "" {
 				continue
 			}
@@ -122,6 +129,9 @@ func (s *sim) run(d time.Duration) {
 			s.events(n, n.tr.Tick(s.now))
 			s.apply(n, n.pol.Count(n.tr.Count(s.now)))
 			s.apply(n, n.pol.Tick(s.moving == "", n.tr.Fresh(2*simKA, s.now), s.now))
+			if s.holder != n.name && s.moving != n.name {
+				n.pol.Settled() // holds nothing, as the daemon tells it
+			}
 		}
 		var rest, due []simMsg
 		for _, m := range s.q {
@@ -219,6 +229,14 @@ func TestPolicyScenarios(t *testing.T) {
 			s.cut("a", true)
 			s.run(8 * time.Second)
 			s.want("a", 2)
+		},
+		"give-up ignored once: asked again": func(s *sim) {
+			s.ignore = 1
+			s.cut("a", false)
+			s.run(6 * time.Second) // deadping + 2×keepalive + RecheckAfter + a margin
+			s.want("b", 1)
+			s.run(5 * time.Second)
+			s.want("b", 1)
 		},
 		"owner cut, then the standby's cut too: stays": func(s *sim) {
 			s.cut("a", false)

@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"strconv"
 	"time"
 
 	"habox/applets/heartbeat/hblog"
@@ -102,15 +103,20 @@ func (t *Tracker) Heard(name string, now time.Duration) []Event {
 	if n == nil {
 		return nil
 	}
+	prev := n.last
 	n.last = now
 	if n.status == StPing {
 		return nil
 	}
-	n.status, n.since = StPing, now
-	return []Event{
-		{name, hblog.InfoPri, "Link " + name + ":" + name + " up."},
-		{name, hblog.InfoPri, "Status update for node " + name + ": status " + StPing},
+	ev := []Event{{name, hblog.InfoPri, "Link " + name + ":" + name + " up."}}
+	if n.status == StDead && prev > 0 {
+		// 3.0.6 logs a returning ping node like this, "is dead" included.
+		ev = append(ev, Event{name, hblog.Crit, "Late heartbeat: Node " + name + ": interval " +
+			strconv.FormatInt((now-prev).Milliseconds(), 10) + " ms (> deadtime)"},
+			Event{name, hblog.Warning, "node " + name + ": is dead"})
 	}
+	n.status, n.since = StPing, now
+	return append(ev, Event{name, hblog.InfoPri, "Status update for node " + name + ": status " + StPing})
 }
 
 // Tick declares dead the ping nodes silent for deadping.
@@ -122,11 +128,11 @@ func (t *Tracker) Tick(now time.Duration) []Event {
 			last = t.start
 		}
 		if n.status != StDead && now-last > t.deadping {
+			ev = append(ev, Event{n.name, hblog.Warning, "node " + n.name + ": is dead"})
 			if n.status == StPing {
 				ev = append(ev, Event{n.name, hblog.InfoPri, "Link " + n.name + ":" + n.name + " dead."})
 			}
 			n.status, n.everDead = StDead, true
-			ev = append(ev, Event{n.name, hblog.Warning, "node " + n.name + ": is dead"})
 		}
 	}
 	return ev
@@ -143,13 +149,30 @@ func (t *Tracker) Carrier(ifname string, up bool, now time.Duration) []Event {
 		c.everDown = true
 		return []Event{{ifname, hblog.Warning, "Carrier lost on " + ifname + ": it counts as losing every ping node"}}
 	}
-	return []Event{{ifname, hblog.InfoPri, "Carrier back on " + ifname + " (counts again after " + Stability.String() + " without loss)"}}
+	return []Event{{ifname, hblog.InfoPri, "Carrier back on " + ifname + " (counts again after " + strconv.Itoa(int(Stability/time.Second)) + " s without loss)"}}
 }
 
 // stable reports whether something up since since, after a loss if
 // lost, counts at now.
 func stable(lost bool, since, now time.Duration) bool {
 	return !lost || now-since >= Stability
+}
+
+// NextDeadline returns when the next ping node falls dead if nothing
+// arrives (false when none can).
+func (t *Tracker) NextDeadline() (time.Duration, bool) {
+	var at time.Duration
+	ok := false
+	for _, n := range t.nodes {
+		last := n.last
+		if n.status == StInit {
+			last = t.start
+		}
+		if n.status != StDead && (!ok || last+t.deadping < at) {
+			at, ok = last+t.deadping, true
+		}
+	}
+	return at, ok
 }
 
 // Fresh reports whether every ping node that counts answered within

@@ -35,13 +35,18 @@ func TestTrackerPingNode(t *testing.T) {
 	if got := texts(tr.Tick(2100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"node uplinks: is dead"}) {
 		t.Errorf("Tick = %q", got)
 	}
-	if got := texts(tr.Tick(4100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"Link 10.0.0.254:10.0.0.254 dead.", "node 10.0.0.254: is dead"}) {
+	if got := texts(tr.Tick(4100 * time.Millisecond)); !reflect.DeepEqual(got, []string{"node 10.0.0.254: is dead", "Link 10.0.0.254:10.0.0.254 dead."}) {
 		t.Errorf("Tick = %q", got)
 	}
 	if c := tr.Count(5 * s); c != 0 {
 		t.Errorf("count %d", c)
 	}
-	tr.Heard("10.0.0.254", 6*s)
+	// Back: the lines 3.0.6 logs for a returning ping node.
+	if got := texts(tr.Heard("10.0.0.254", 6*s)); !reflect.DeepEqual(got, []string{"Link 10.0.0.254:10.0.0.254 up.",
+		"Late heartbeat: Node 10.0.0.254: interval 4000 ms (> deadtime)", "node 10.0.0.254: is dead",
+		"Status update for node 10.0.0.254: status ping"}) {
+		t.Errorf("return = %q", got)
+	}
 	if c := tr.Count(6*s + Stability - time.Millisecond); c != 0 {
 		t.Errorf("back for less than Stability: count %d", c)
 	}
@@ -109,12 +114,12 @@ func TestProbe(t *testing.T) {
 }
 
 func TestPolicyMessages(t *testing.T) {
-	p := NewPolicy("a", 400*time.Millisecond, true, 2)
+	p := NewPolicy(400*time.Millisecond, true, 2)
 	if acts := p.Count(2); acts != nil {
 		t.Errorf("no change: %v", acts)
 	}
 	acts := p.PeerUp(true)
-	if len(acts) != 1 || acts[0].Type != TNumPing || !reflect.DeepEqual(acts[0].Fields, [][2]string{{"orig", "a"}, {"num_ping", "2"}}) {
+	if len(acts) != 1 || acts[0].Type != TNumPing || !reflect.DeepEqual(acts[0].Fields, [][2]string{{"num_ping", "2"}}) {
 		t.Fatalf("PeerUp = %+v", acts)
 	}
 	if acts := p.Message(TNumPing, "1", false, true, true, 0); acts[len(acts)-1].Type != TYouAreDead {
@@ -152,7 +157,7 @@ func TestPolicyMessages(t *testing.T) {
 		t.Errorf("balanced: pending %q, want foreign", p.Pending())
 	}
 	// Resources unstable when due: wait, then re-send the count.
-	p = NewPolicy("a", time.Second, false, 0)
+	p = NewPolicy(time.Second, false, 0)
 	p.PeerUp(true)
 	p.Message(TYouAreDead, "", false, true, true, 0)
 	if acts := p.Tick(false, true, 2*time.Second); acts != nil {
@@ -163,5 +168,13 @@ func TestPolicyMessages(t *testing.T) {
 	}
 	if acts := p.Message(TNumPing, "x", false, true, true, 0); len(acts) != 1 || acts[0].Kind != Log {
 		t.Errorf("bad count: %+v", acts)
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{400 * time.Millisecond: "0.4", 2 * time.Second: "2", 1050 * time.Millisecond: "1.05", 10 * time.Millisecond: "0.01"} {
+		if got := seconds(d); got != want {
+			t.Errorf("seconds(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"habox/conf"
@@ -121,8 +123,23 @@ func BenchmarkRejectGarbage(b *testing.B) {
 		{"netstring-64k", Netstring, 65500},
 		{"classic-maxrecv", Classic, MaxRecv - 1},
 		{"netstring-maxrecv", Netstring, MaxRecv - 1},
+		// The worst that reaches the token check: MaxFields fields just
+		// under MaxRecv bytes (a full HMAC over ~32 KB).
+		{"classic-maxfields", Classic, -1},
+		{"netstring-maxfields", Netstring, -1},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			if c.size < 0 {
+				pkt := wideGarbage(c.f)
+				b.SetBytes(int64(len(pkt)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := kr.Decode(pkt); !errors.Is(err, ErrAuth) {
+						b.Fatal(err)
+					}
+				}
+				return
+			}
 			pkt := garbagePacket(c.f, c.size)
 			for len(pkt) >= c.size+1 {
 				pkt = garbagePacket(c.f, c.size-(len(pkt)-c.size)-8)
@@ -147,4 +164,25 @@ func bytesCount(p []byte) int {
 		}
 	}
 	return n
+}
+
+// wideGarbage is a forged status of MaxFields fields and just under
+// MaxRecv bytes, signed with the wrong key.
+func wideGarbage(f Format) []byte {
+	wrong, _ := NewKeyringFor(1, conf.AuthSHA1, "not-the-key")
+	m := New(Status)
+	m.Add(Src, "linuxha1")
+	m.Add(Seq, "1")
+	m.Add(Ts, "1")
+	v := strings.Repeat("x", (MaxRecv-4000)/(MaxFields-5))
+	for len(m.Fields) < MaxFields-2 {
+		m.Add("ab", v)
+	}
+	var b []byte
+	if f == Netstring {
+		b, _ = wrong.AppendNetstring(nil, m)
+	} else {
+		b, _ = wrong.AppendClassic(nil, m)
+	}
+	return b
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
 	"math/rand/v2"
 	"slices"
@@ -835,7 +836,7 @@ func (e *Engine) Due(now time.Time) ([]*Msg, []LogLine) {
 				seqs = append(seqs, s)
 			}
 		}
-		slices.Sort(seqs)
+		cli.Sort(seqs)
 		for _, s := range seqs {
 			p.rexmit[s] = now.Add(e.maxRx)
 			r := New(NSRexmit)
@@ -893,7 +894,7 @@ func (e *Engine) Missing(node string) []uint64 {
 		return nil
 	}
 	s := slices.Clone(p.missing)
-	slices.Sort(s)
+	cli.Sort(s)
 	return s
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
+	"habox/hw/entropy"
 	"habox/hw/safefile"
 )
 
@@ -31,6 +32,17 @@ const genLen = 16
 // generation is 1 ("BROKEN previous generation - starting at 1"). The
 // caller logs "Heartbeat generation: N". dir "" means DefaultStateDir.
 func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
+	gen, logs := PeekGeneration(dir, now)
+	if err := SaveGeneration(dir, gen); err != nil {
+		return 0, logs, err
+	}
+	return gen, logs, nil
+}
+
+// PeekGeneration is NextGeneration without the write: the caller must
+// SaveGeneration the value (and wait for it) before anything carries it.
+// The daemon writes it while its media and sockets open.
+func PeekGeneration(dir string, now time.Time) (uint64, []LogLine) {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
@@ -51,10 +63,7 @@ func NextGeneration(dir string, now time.Time) (uint64, []LogLine, error) {
 			logs = append(logs, LogLine{hblog.Warning, "BROKEN previous generation - starting at " + u10(gen)})
 		}
 	}
-	if err := SaveGeneration(dir, gen); err != nil {
-		return 0, logs, err
-	}
-	return gen, logs, nil
+	return gen, logs
 }
 
 // SaveGeneration writes gen to dir/hb_generation durably, as
@@ -64,7 +73,14 @@ func SaveGeneration(dir string, gen uint64) error {
 	if dir == "" {
 		dir = DefaultStateDir
 	}
-	return WriteFileAtomic(filepath.Join(dir, GenerationFile), FormatGeneration(gen), 0o644)
+	path, data := filepath.Join(dir, GenerationFile), FormatGeneration(gen)
+	// The usual case (the file is there, 16 bytes): rewritten in place
+	// with one fdatasync, the cheapest durable write (start-up waits for
+	// it before the first heartbeat).
+	if ok, err := safefile.Overwrite(path, data); ok {
+		return err
+	}
+	return WriteFileAtomic(path, data, 0o644)
 }
 
 // FormatGeneration returns the 16-byte hb_generation content for gen: the
@@ -99,7 +115,7 @@ func TimeGeneration(now time.Time) uint64 { return uint64(max(now.Unix(), 0)) }
 
 // LoadUUID returns the node UUID from dir/hb_uuid (exactly 16 raw bytes).
 // When the file is missing or not 16 bytes long, a random UUID is drawn
-// from rnd (nil: /dev/urandom; crypto/rand would link fmt), written atomically, and the info line "No
+// from rnd (nil: entropy.Unique, the kernel's generator), written atomically, and the info line "No
 // uuid found for current node - generating a new uuid." is returned.
 func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 	if dir == "" {
@@ -113,12 +129,7 @@ func LoadUUID(dir string, rnd io.Reader) ([16]byte, []LogLine, error) {
 	}
 	logs := []LogLine{{hblog.InfoPri, "No uuid found for current node - generating a new uuid."}}
 	if rnd == nil {
-		f, err := os.Open("/dev/urandom")
-		if err != nil {
-			return u, logs, err
-		}
-		defer f.Close()
-		rnd = f
+		rnd = entropy.Unique
 	}
 	if _, err := io.ReadFull(rnd, u[:]); err != nil {
 		return u, logs, &os.PathError{Op: "generate uuid", Path: path, Err: err}

@@ -2,7 +2,8 @@
 # dracut module: put habox, its applet links and /etc/ha.d into the
 # initramfs. Install as /usr/lib/dracut/modules.d/90habox/module-setup.sh
 # and build with: dracut --add habox (or add_dracutmodules+=" habox " in
-# /etc/dracut.conf.d/habox.conf).
+# /etc/dracut.conf.d/habox.conf). It only copies: nothing in the initramfs
+# starts heartbeat unless a hook of yours does (see contrib/README.md).
 #
 # The image then holds /etc/ha.d/authkeys, the cluster's secret: keep the
 # initramfs unreadable for others.

@@ -1,0 +1,952 @@
+package heartbeat
+
+// The deterministic simulator of whole nodes (issue 16.1): two habox
+// daemons (their real code: newCore, begin, step) in one process, on a
+// virtual clock, joined by a simulated network, running simulated
+// resource scripts and watchdogs. A seeded scenario drives faults —
+// packet loss, delay, duplication, reordering, one-way and full
+// partitions and heals, process pause, kill (-9) and graceful stop,
+// machine crash with state kept or lost, wall clock steps, slow, failing
+// and hanging scripts — and invariants are checked after every event.
+// A failing seed is shrunk to a minimal step list and printed.
+//
+// go test -run TestSim ./applets/heartbeat runs simSeeds seeds; make sim
+// SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
+
+import (
+	"container/heap"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"habox/applets/cli"
+	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/media"
+	"habox/applets/heartbeat/membership"
+	"habox/applets/heartbeat/resources"
+	"habox/conf"
+)
+
+// Simulated cluster timing (ha.cf below).
+const (
+	simKeepalive = time.Second
+	simDeadtime  = 4 * time.Second
+	simInitdead  = 8 * time.Second
+	simTimeout   = 5 * time.Second // HABOX_RSC_TIMEOUT of the simulated scripts
+	// simSettle is how long the cluster must have been undisturbed before
+	// the steady-state invariants hold: initdead (a restarted node),
+	// deadtime, two hung script actions, margin.
+	simSettle = simInitdead + simDeadtime + 2*simTimeout + 5*time.Second
+	simLinks  = 2
+)
+
+var simNames = []string{"alice", "bob"}
+
+const simHaCf = `keepalive 1
+deadtime 4
+warntime 2
+initdead 8
+udpport 694
+bcast sim0
+bcast sim1
+watchdog /dev/simwatchdog
+auto_failback AUTOFAILBACK
+node alice
+node bob
+`
+
+// simConf writes a configuration directory for one auto_failback mode.
+func simConf(t testing.TB, failback string) string {
+	dir := t.TempDir()
+	w := func(name, s string, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w("ha.cf", strings.Replace(simHaCf, "AUTOFAILBACK", failback, 1), 0o644)
+	w("authkeys", "auth 1\n1 sha1 simsecret\n", 0o600)
+	w("haresources", "alice simA\nbob simB\n", 0o644)
+	os.Mkdir(filepath.Join(dir, "resource.d"), 0o755)
+	for _, g := range []string{"simA", "simB"} {
+		w(filepath.Join("resource.d", g), "#!/bin/sh\nexit 1\n", 0o755) // never run: Exec is simulated
+	}
+	return dir
+}
+
+var simGroups = []string{"simA", "simB"}
+
+// simStep is one scenario step: at At, do Kind to Node with Arg.
+type simStep struct {
+	At   time.Duration
+	Kind string
+	Node int
+	Arg  int64
+}
+
+func (st simStep) String() string {
+	s := "t=" + strconv.FormatFloat(st.At.Seconds(), 'f', 2, 64) + "s " + st.Kind
+	switch st.Kind {
+	case "loss", "dup":
+		return s + " " + strconv.FormatInt(st.Arg, 10) + "%"
+	case "delay":
+		return s + " " + time.Duration(st.Arg).String()
+	case "cut":
+		// Arg: bit 0 one-way (from Node only), bits 1.. link mask
+		dir := "both ways"
+		if st.Arg&1 != 0 {
+			dir = "from " + simNames[st.Node]
+		}
+		return s + " links " + strconv.FormatInt(st.Arg>>1, 2) + " " + dir
+	case "pause", "crash", "kill", "stop", "start", "script", "clock", "standby":
+		s += " " + simNames[st.Node]
+	}
+	switch st.Kind {
+	case "pause":
+		return s + " for " + time.Duration(st.Arg).String()
+	case "crash":
+		if st.Arg != 0 {
+			return s + " losing state"
+		}
+		return s + " keeping state"
+	case "script":
+		return s + " " + scriptModes[st.Arg]
+	case "clock":
+		return s + " " + time.Duration(st.Arg).String()
+	}
+	return s
+}
+
+// Script behaviours.
+const (
+	scriptOK = iota
+	scriptSlow
+	scriptFail
+	scriptHang
+)
+
+var scriptModes = []string{"ok", "slow", "fail", "hang"}
+
+// genScenario draws a scenario of n steps from seed.
+func genScenario(r *rand.Rand, n int) []simStep {
+	var steps []simStep
+	at := 15 * time.Second // both nodes up and settled first
+	for i := 0; i < n; i++ {
+		at += time.Duration(r.Int63n(int64(12 * time.Second)))
+		st := simStep{At: at, Node: r.Intn(len(simNames))}
+		switch k := r.Intn(100); {
+		case k < 8:
+			st.Kind, st.Arg = "loss", int64(r.Intn(4)*10)
+		case k < 12:
+			st.Kind, st.Arg = "dup", int64(r.Intn(3)*20)
+		case k < 18:
+			st.Kind, st.Arg = "delay", int64(time.Duration(r.Intn(5))*200*time.Millisecond)
+		case k < 32:
+			st.Kind, st.Arg = "cut", int64(r.Intn(2))|int64(1+r.Intn(3))<<1
+		case k < 44:
+			st.Kind = "heal"
+		case k < 50:
+			st.Kind, st.Arg = "pause", int64(time.Duration(1+r.Intn(12))*time.Second)
+		case k < 56:
+			st.Kind, st.Arg = "crash", int64(r.Intn(2))
+		case k < 61:
+			st.Kind = "kill"
+		case k < 67:
+			st.Kind = "stop"
+		case k < 75:
+			st.Kind = "start"
+		case k < 81:
+			st.Kind, st.Arg = "clock", int64(time.Duration(r.Intn(7200)-3600)*time.Second)
+		case k < 93:
+			st.Kind, st.Arg = "script", int64(r.Intn(4))
+		default:
+			st.Kind = "standby"
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+// simEvent is one scheduled action.
+type simEvent struct {
+	at  time.Duration
+	seq uint64
+	fn  func()
+}
+
+type simQueue []*simEvent
+
+func (q simQueue) Len() int { return len(q) }
+func (q simQueue) Less(i, j int) bool {
+	return q[i].at < q[j].at || q[i].at == q[j].at && q[i].seq < q[j].seq
+}
+func (q simQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *simQueue) Push(x any)   { *q = append(*q, x.(*simEvent)) }
+func (q *simQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// sim is one simulated cluster.
+type sim struct {
+	r     *rand.Rand
+	now   time.Duration
+	q     simQueue
+	seq   uint64
+	dir   string
+	nodes []*simNode
+	trace []string // what happened, for the failure report
+
+	loss, dup int // percent
+	delay     time.Duration
+	cut       map[[3]int]bool // from, to, link
+	disturbed time.Duration   // last fault or repair
+	stableOwn map[string]int  // owners when the cluster became stable
+	tainted   map[string]bool // a script of the group failed: 3.0.6 does not retry
+	failure   string
+	events    int
+	repaired  bool // the final repair ran: restart what stops
+}
+
+// simNode is one machine; d is its heartbeat process (nil when not running).
+type simNode struct {
+	s       *sim
+	i       int
+	name    string
+	varlib  string
+	d       *daemon
+	inc     int           // process incarnation
+	machine int           // machine incarnation (a reset clears resources)
+	boot    time.Duration // process start: the origin of its Mono clock
+	wallOff time.Duration
+	paused  bool
+	held    []event
+	pend    [2]bool // status, tick fired while paused
+	running map[string]bool
+	script  int
+	wd      simWatchdog
+	fences  []string
+	job     *simJob
+	logs    logCheck
+}
+
+// simClock is a node's Clock.
+type simClock struct{ n *simNode }
+
+var simEpoch = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+
+func (c simClock) Mono() time.Duration { return c.n.s.now - c.n.boot }
+func (c simClock) Wall() time.Time     { return simEpoch.Add(c.n.s.now + c.n.wallOff) }
+
+// simMedium is a node's end of one simulated link.
+type simMedium struct {
+	n    *simNode
+	link int
+}
+
+func (m simMedium) Name() string                { return "sim" + strconv.Itoa(m.link) }
+func (m simMedium) Text() bool                  { return false }
+func (m simMedium) Run(out chan<- media.Packet) {}
+func (m simMedium) Close() error                { return nil }
+func (m simMedium) Send(b []byte) error {
+	s := m.n.s
+	for _, peer := range s.nodes {
+		if peer != m.n {
+			s.transmit(m.n, peer, m.link, b)
+		}
+	}
+	return nil
+}
+
+// simTimer is the precise dead timer (timerfd): Set replaces the armed
+// expiry.
+type simTimer struct {
+	n   *simNode
+	inc int
+	gen int
+}
+
+func (t *simTimer) Set(d time.Duration) error {
+	t.gen++
+	gen := t.gen
+	t.n.s.after(max(d, 0), func() {
+		if t.gen == gen && t.n.d != nil && t.n.inc == t.inc {
+			t.n.deliver(event{deadline: true})
+		}
+	})
+	return nil
+}
+
+// simWatchdog resets its machine when not fed within its timeout.
+type simWatchdog struct {
+	n        *simNode
+	armed    bool
+	timeout  time.Duration
+	lastFeed time.Duration
+}
+
+func (w *simWatchdog) Feed() error {
+	w.armed, w.lastFeed = true, w.n.s.now
+	fed, m := w.lastFeed, w.n.machine
+	w.n.s.after(w.timeout+time.Millisecond, func() {
+		if w.armed && w.lastFeed == fed && w.n.machine == m {
+			w.n.s.note(w.n.name + ": watchdog reset")
+			w.n.reset(false)
+		}
+	})
+	return nil
+}
+func (w *simWatchdog) SetTimeout(d time.Duration) error { w.timeout = d; return nil }
+func (w *simWatchdog) MagicClose() error                { w.armed = false; return nil }
+func (w *simWatchdog) Close() error                     { w.armed = false; return nil }
+
+// logCheck receives a node's log lines and checks each is well-formed.
+type logCheck struct {
+	n    *simNode
+	tail []string
+}
+
+func (l *logCheck) Write(b []byte) (int, error) {
+	line := string(b)
+	if len(l.tail) >= 40 {
+		l.tail = l.tail[1:]
+	}
+	l.tail = append(l.tail, strings.TrimRight(line, "\n"))
+	if simVerbose {
+		l.n.s.note(l.n.name + " LOG " + strings.TrimRight(line, "\n"))
+	}
+	bad := ""
+	switch {
+	case !strings.HasSuffix(line, "\n") || strings.Count(line, "\n") != 1:
+		bad = "not one line"
+	case len(line) > hblog.MaxLine+256:
+		bad = "too long"
+	}
+	for _, c := range []byte(line[:len(line)-1]) {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			bad = "control byte"
+		}
+	}
+	if bad != "" {
+		l.n.s.fail(l.n.name + ": malformed log line (" + bad + "): " + strconv.Quote(line))
+	}
+	return len(b), nil
+}
+
+func (s *sim) after(d time.Duration, fn func()) {
+	s.seq++
+	heap.Push(&s.q, &simEvent{at: s.now + d, seq: s.seq, fn: fn})
+}
+
+func (s *sim) note(what string) {
+	s.trace = append(s.trace, "t="+strconv.FormatFloat(s.now.Seconds(), 'f', 2, 64)+"s "+what)
+	if len(s.trace) > 60 && !simVerbose {
+		s.trace = s.trace[1:]
+	}
+}
+
+func (s *sim) fail(why string) {
+	if s.failure == "" {
+		s.failure = "t=" + strconv.FormatFloat(s.now.Seconds(), 'f', 2, 64) + "s: " + why
+	}
+}
+
+// disturb marks a fault or repair: the steady-state invariants wait
+// simSettle from now.
+func (s *sim) disturb() { s.disturbed, s.stableOwn = s.now, nil }
+
+// transmit sends one datagram from a to b on link, through the faults.
+func (s *sim) transmit(a, b *simNode, link int, data []byte) {
+	if s.cut[[3]int{a.i, b.i, link}] || s.r.Intn(100) < s.loss {
+		return
+	}
+	data = append([]byte(nil), data...)
+	copies := 1
+	if s.r.Intn(100) < s.dup {
+		copies = 2
+	}
+	for ; copies > 0; copies-- {
+		d := time.Millisecond + time.Duration(s.r.Int63n(int64(s.delay)+1))
+		s.after(d, func() { b.deliver(event{pkt: &media.Packet{Link: "sim" + strconv.Itoa(link), Data: data}}) })
+	}
+}
+
+// deliver hands an event to the node's process (held while paused).
+func (n *simNode) deliver(ev event) {
+	if n.d == nil {
+		return
+	}
+	if n.paused {
+		if ev.pkt == nil || len(n.held) < pktQueue+64 { // queue + socket buffer
+			n.held = append(n.held, ev)
+		}
+		return
+	}
+	n.step(ev)
+}
+
+func (n *simNode) step(ev event) {
+	d := n.d
+	n.s.events++
+	done := d.step(ev)
+	if len(d.loopback) != 0 {
+		n.s.fail(n.name + ": loopback queue not drained")
+	}
+	if done {
+		n.exit()
+	}
+	n.s.check()
+}
+
+// start starts the heartbeat process on the machine.
+func (n *simNode) start() {
+	s := n.s
+	if n.d != nil {
+		return
+	}
+	c, err := conf.Load(s.dir, n.name)
+	if err != nil {
+		s.fail("conf: " + err.Error())
+		return
+	}
+	n.logs.n = n
+	lg, err := hblog.New(hblog.Options{Node: n.name, Stderr: &n.logs, Now: simClock{n}.Wall, Pid: 100 + n.inc})
+	if err != nil {
+		s.fail(err.Error())
+		return
+	}
+	n.inc++
+	n.boot = s.now
+	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n}
+	d, err := newCore(&cli.Env{Environ: []string{"PATH=/usr/bin:/bin"}}, o, c, lg, simClock{n})
+	if err != nil {
+		s.fail(n.name + ": start: " + err.Error())
+		return
+	}
+	for l := 0; l < simLinks; l++ {
+		d.media = append(d.media, simMedium{n, l})
+	}
+	n.wd.n = n
+	d.openWD = func(string) (watchdogDev, error) { return &n.wd, nil }
+	d.runJob = n.runJob
+	d.deadline = &simTimer{n: n, inc: n.inc + 1}
+	d.runner.Exec, d.runner.StopFailed = n.exec, n.stopFailed
+	d.runner.RetryDelay, d.runner.StopRetries, d.runner.Timeout = time.Nanosecond, 2, simTimeout
+	n.d = d
+	n.held, n.paused, n.pend = nil, false, [2]bool{}
+	s.note(n.name + ": heartbeat started")
+	d.openWatchdog()
+	d.begin()
+	inc := n.inc
+	var timer func(i int, every time.Duration, ev event)
+	timer = func(i int, every time.Duration, ev event) {
+		s.after(every, func() {
+			if n.d == nil || n.inc != inc {
+				return
+			}
+			if n.paused {
+				n.pend[i] = true
+			} else {
+				n.step(ev)
+			}
+			timer(i, every, ev)
+		})
+	}
+	timer(0, d.hc.Keepalive, event{status: true})
+	timer(1, d.tickInterval(), event{tick: true})
+}
+
+// exit ends the process after the daemon finished (graceful shutdown);
+// a re-exec (healed partition) restarts it at once.
+func (n *simNode) exit() {
+	d := n.d
+	n.d = nil
+	d.close()
+	n.s.note(n.name + ": heartbeat exited")
+	if d.restartExec {
+		n.start()
+	} else if n.s.repaired {
+		n.s.after(time.Second, n.start)
+		n.s.disturb()
+	}
+}
+
+// kill ends the process at once (kill -9): resources keep running until
+// the watchdog resets the machine.
+func (n *simNode) kill() {
+	n.d, n.paused, n.held = nil, false, nil
+}
+
+// reset is a machine reset: process and resources gone; the state
+// directory survives unless lose.
+func (n *simNode) reset(lose bool) {
+	n.kill()
+	n.machine++
+	n.wd.armed = false
+	n.running = map[string]bool{}
+	if lose {
+		os.RemoveAll(n.varlib)
+		os.MkdirAll(n.varlib, 0o755)
+	}
+	n.s.disturb()
+	m := n.machine
+	n.s.after(3*time.Second+time.Duration(n.s.r.Int63n(int64(5*time.Second))), func() {
+		if n.machine == m {
+			n.start() // boot runs heartbeat
+		}
+	})
+}
+
+// exec is the simulated script: it reads and changes the job's view of
+// the machine's resources (applied when the job ends) and adds its
+// duration to the job.
+type simJob struct {
+	state  map[string]bool
+	dur    time.Duration
+	failed bool
+}
+
+func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
+	j := n.job
+	g := filepath.Base(p.Argv[0])
+	act := p.Argv[len(p.Argv)-1]
+	mode := n.script
+	switch mode {
+	case scriptSlow:
+		j.dur += 2*time.Second + time.Duration(n.s.r.Int63n(int64(4*time.Second)))
+	case scriptHang:
+		j.dur += p.Timeout
+		j.failed = true
+		return resources.Outcome{Pid: 1, Code: 128, TimedOut: true}, nil
+	default:
+		j.dur += time.Duration(10+n.s.r.Intn(300)) * time.Millisecond
+	}
+	switch act {
+	case "status":
+		if j.state[g] {
+			return resources.Outcome{Pid: 1, Stdout: "running\n"}, nil
+		}
+		return resources.Outcome{Pid: 1, Stdout: "stopped\n"}, nil
+	case "start", "stop":
+		if mode == scriptFail {
+			j.failed = true
+			return resources.Outcome{Pid: 1, Code: 1}, nil
+		}
+		j.state[g] = act == "start"
+	}
+	return resources.Outcome{Pid: 1}, nil
+}
+
+func (n *simNode) stopFailed(rsc string) { n.fences = append(n.fences, rsc) }
+
+// runJob runs a job on the real Runner with the simulated scripts; the
+// result arrives after the scripts' total duration.
+func (n *simNode) runJob(job *resources.Job) {
+	j := &simJob{state: map[string]bool{}}
+	for g, on := range n.running {
+		j.state[g] = on
+	}
+	n.job = j
+	n.fences = nil
+	res := n.d.runner.Run(job)
+	n.job = nil
+	fences := n.fences
+	inc, m := n.inc, n.machine
+	n.s.after(j.dur, func() {
+		if n.machine != m {
+			return
+		}
+		n.running = j.state
+		for _, g := range job.Steps {
+			if j.failed {
+				n.s.tainted[g.Key] = true
+			}
+		}
+		n.s.note(n.name + ": job " + job.Name + " done, failed " + strings.Join(res.Failed, ",") + " running " + owned(n.running))
+		if n.d == nil || n.inc != inc {
+			return
+		}
+		for _, rsc := range fences {
+			n.deliver(event{req: func() { n.d.fence(rsc) }})
+		}
+		if n.d != nil && n.inc == inc {
+			n.deliver(event{job: &res})
+		}
+	})
+}
+
+func owned(m map[string]bool) string {
+	var gs []string
+	for g, on := range m {
+		if on {
+			gs = append(gs, g)
+		}
+	}
+	sort.Strings(gs)
+	return "[" + strings.Join(gs, " ") + "]"
+}
+
+// healthy: the process runs, is not paused and not fenced.
+func (n *simNode) healthy() bool { return n.d != nil && !n.paused && !n.d.fenced }
+
+// check verifies the invariants after an event.
+func (s *sim) check() {
+	if s.failure != "" {
+		return
+	}
+	for _, n := range s.nodes {
+		if len(n.held) > pktQueue+64+8 {
+			s.fail(n.name + ": held events grow: " + strconv.Itoa(len(n.held)))
+		}
+	}
+	if s.now-s.disturbed < simSettle {
+		return
+	}
+	own := map[string]int{}
+	anyUp := false
+	for _, n := range s.nodes {
+		anyUp = anyUp || n.healthy()
+		for g, on := range n.running {
+			if on {
+				own[g]++
+			}
+		}
+	}
+	for _, g := range simGroups {
+		switch {
+		case own[g] > 1:
+			s.fail("group " + g + " runs on " + strconv.Itoa(own[g]) + " nodes " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
+		case own[g] == 0 && anyUp && !s.tainted[g]:
+			s.fail("group " + g + " runs nowhere though a healthy node is up, " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
+		}
+	}
+	if s.stableOwn == nil {
+		s.stableOwn = own
+		s.stableOwn["_"] = 0
+		return
+	}
+	for _, g := range simGroups {
+		if own[g] != s.stableOwn[g] {
+			s.fail("group " + g + " changed owners without a fault")
+		}
+	}
+	// who runs it may change too (flapping): compare per node
+	for _, n := range s.nodes {
+		for _, g := range simGroups {
+			k := n.name + "/" + g
+			on := 0
+			if n.running[g] {
+				on = 1
+			}
+			if v, ok := s.stableOwn[k]; ok && v != on {
+				s.fail("group " + g + " moved (" + n.name + ") without a fault")
+			}
+			s.stableOwn[k] = on
+		}
+	}
+}
+
+// apply performs one scenario step.
+func (s *sim) apply(st simStep) {
+	n := s.nodes[st.Node]
+	s.note("STEP " + st.String())
+	switch st.Kind {
+	case "loss":
+		s.loss = int(st.Arg)
+	case "dup":
+		s.dup = int(st.Arg)
+	case "delay":
+		s.delay = time.Duration(st.Arg)
+	case "cut":
+		for l := 0; l < simLinks; l++ {
+			if st.Arg>>1&(1<<l) == 0 {
+				continue
+			}
+			for _, o := range s.nodes {
+				if o != n {
+					s.cut[[3]int{n.i, o.i, l}] = true
+					if st.Arg&1 == 0 {
+						s.cut[[3]int{o.i, n.i, l}] = true
+					}
+				}
+			}
+		}
+	case "heal":
+		s.cut = map[[3]int]bool{}
+	case "pause":
+		if n.d == nil || n.paused {
+			return
+		}
+		n.paused = true
+		inc := n.inc
+		s.after(time.Duration(st.Arg), func() {
+			if n.d == nil || n.inc != inc || !n.paused {
+				return
+			}
+			n.paused = false
+			s.note(n.name + ": resumed")
+			s.disturb()
+			held := n.held
+			n.held = nil
+			for _, ev := range held {
+				if n.d != nil && n.inc == inc {
+					n.step(ev)
+				}
+			}
+			for i, ev := range []event{{status: true}, {tick: true}} {
+				if n.pend[i] && n.d != nil && n.inc == inc {
+					n.pend[i] = false
+					n.step(ev)
+				}
+			}
+		})
+	case "crash":
+		n.reset(st.Arg != 0)
+	case "kill":
+		n.kill()
+	case "stop":
+		if n.d != nil {
+			n.deliver(event{sig: syscall.SIGTERM})
+		}
+	case "start":
+		if n.d == nil && n.wd.armed == false {
+			n.start()
+		}
+	case "clock":
+		n.wallOff += time.Duration(st.Arg)
+	case "script":
+		n.script = int(st.Arg)
+	case "standby":
+		if n.d != nil {
+			n.deliver(event{req: func() { n.d.rscStandby("all") }})
+		}
+	}
+	s.disturb()
+	s.check()
+}
+
+// runSim runs a scenario and returns the first invariant violation ("" if
+// none) and the trace.
+func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []string, int) {
+	s := &sim{r: rand.New(rand.NewSource(seed)), dir: dir, cut: map[[3]int]bool{}, tainted: map[string]bool{}}
+	root, err := os.MkdirTemp("", "habox-sim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(root)
+	for i, name := range simNames {
+		n := &simNode{s: s, i: i, name: name, varlib: filepath.Join(root, name), running: map[string]bool{}}
+		os.MkdirAll(n.varlib, 0o755)
+		s.nodes = append(s.nodes, n)
+	}
+	defer func() {
+		for _, n := range s.nodes {
+			if n.d != nil {
+				n.d.close()
+			}
+		}
+	}()
+	s.after(0, s.nodes[0].start)
+	s.after(time.Duration(s.r.Int63n(int64(3*time.Second))), s.nodes[1].start)
+	var end time.Duration
+	for _, st := range steps {
+		st := st
+		s.after(st.At, func() { s.apply(st) })
+		end = st.At
+	}
+	// Repair everything, then let the cluster settle: it must converge.
+	end += time.Second
+	s.after(end, func() {
+		s.note("REPAIR all")
+		s.repaired = true
+		s.loss, s.dup, s.delay, s.cut = 0, 0, 0, map[[3]int]bool{}
+		for _, n := range s.nodes {
+			n.script = scriptOK
+			if n.d == nil && !n.wd.armed {
+				n.start()
+			}
+		}
+		s.disturb()
+	})
+	// A killed process whose machine was not reset (no watchdog armed)
+	// is started by the repair above; one that waits for its watchdog
+	// reset boots after it.
+	end += simSettle + 20*time.Second
+	for len(s.q) > 0 && s.failure == "" {
+		e := heap.Pop(&s.q).(*simEvent)
+		if e.at > end && (e.at > s.disturbed+simSettle+5*time.Second || e.at > end+2*time.Minute) {
+			break
+		}
+		s.now = e.at
+		e.fn()
+	}
+	if s.failure == "" {
+		for _, n := range s.nodes {
+			if n.d == nil {
+				s.fail(n.name + ": heartbeat not running at the end")
+			} else if n.d.local != membership.Active {
+				s.fail(n.name + ": status " + n.d.local + " at the end, not active")
+			}
+		}
+		s.check()
+	}
+	return s.failure, s.trace, s.events
+}
+
+// shrink removes steps while the scenario still fails.
+func shrink(t testing.TB, dir string, seed int64, steps []simStep) []simStep {
+	for i := 0; i < len(steps); {
+		try := append(append([]simStep(nil), steps[:i]...), steps[i+1:]...)
+		if f, _, _ := runSim(t, dir, seed, try); f != "" {
+			steps = try
+			continue
+		}
+		i++
+	}
+	return steps
+}
+
+// simVerbose puts the daemons' log lines into the trace
+// (HABOX_SIM_VERBOSE=1, with HABOX_SIM_SEED=N to replay one seed).
+var simVerbose = os.Getenv("HABOX_SIM_VERBOSE") != ""
+
+// simSeeds is how many seeds go test runs (HABOX_SIM_SEEDS overrides).
+const simSeeds = 1000
+
+// TestSimDeterministic: a seed replays exactly (same trace, same number
+// of events), which shrinking and regression seeds rely on.
+func TestSimDeterministic(t *testing.T) {
+	dir := simConf(t, "on")
+	for seed := int64(1); seed <= 20; seed++ {
+		steps := genScenario(rand.New(rand.NewSource(seed)), 8)
+		f1, tr1, ev1 := runSim(t, dir, seed, steps)
+		f2, tr2, ev2 := runSim(t, dir, seed, steps)
+		if f1 != f2 || ev1 != ev2 || strings.Join(tr1, "\n") != strings.Join(tr2, "\n") {
+			t.Fatalf("seed %d not deterministic: %d vs %d events\n%s\n----\n%s", seed, ev1, ev2, strings.Join(tr1, "\n"), strings.Join(tr2, "\n"))
+		}
+	}
+}
+
+// simShow is how many failing seeds TestSim shrinks and prints.
+var simShow, _ = strconv.Atoi(cmpOr(os.Getenv("HABOX_SIM_SHOW"), "3"))
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// simKnown are seeds that fail for a known, not yet fixed reason. TestSim
+// checks that they still fail (remove one when its bug is fixed) and
+// does not count them as failures.
+var simKnown = map[int64]string{
+	// A node holding groups crashes and boots again before its peer
+	// declares it dead: the peer logs "Heartbeat restart on node X", the
+	// restarted node announces it holds nothing, both log "No one owns
+	// ... resources!" and nobody takes the orphaned groups (3.0.6 does
+	// the same).
+	27:  "quick restart after standby orphans the foreign group",
+	336: "quick restart (twice) orphans a group",
+	397: "quick restart orphans a group (after a fenced stop failure)",
+	670: "quick restart orphans the foreign group",
+	// The peer restarts while a slow mach_down takeover of its groups
+	// runs ("T_STARTING received during takeover"): it is granted its
+	// group by ip-request-resp, the takeover then starts it too; both log
+	// "Both machines own ... resources!" and it stays on both.
+	229: "restart during a takeover: group on both nodes for good",
+	// A healed partition and hb_standby at once: the group ends nowhere.
+	859: "standby right after a healed partition loses a group",
+}
+
+func TestSim(t *testing.T) {
+	n := simSeeds
+	if v, err := strconv.Atoi(os.Getenv("HABOX_SIM_SEEDS")); err == nil && v > 0 {
+		n = v
+	}
+	if testing.Short() {
+		n = 100
+	}
+	first := int64(1)
+	if v, err := strconv.ParseInt(os.Getenv("HABOX_SIM_SEED"), 10, 64); err == nil {
+		first, n = v, 1
+	}
+	modes := []string{"on", "off", "legacy"}
+	dirs := map[string]string{}
+	for _, fb := range modes {
+		dirs[fb] = simConf(t, fb)
+	}
+	type outcome struct {
+		seed   int64
+		fail   string
+		events int
+	}
+	seeds := make(chan int64)
+	out := make(chan outcome)
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				steps := genScenario(rand.New(rand.NewSource(seed)), 3+int(seed%7))
+				f, _, ev := runSim(t, dirs[modes[seed%3]], seed, steps)
+				out <- outcome{seed, f, ev}
+			}
+		}()
+	}
+	go func() {
+		for seed := first; seed < first+int64(n); seed++ {
+			seeds <- seed
+		}
+		close(seeds)
+		wg.Wait()
+		close(out)
+	}()
+	start := time.Now()
+	events := 0
+	var failed []outcome
+	known := 0
+	for o := range out {
+		events += o.events
+		_, isKnown := simKnown[o.seed]
+		switch {
+		case o.fail != "" && isKnown:
+			known++
+		case o.fail != "":
+			failed = append(failed, o)
+		case isKnown:
+			t.Errorf("seed %d passes now (%s): remove it from simKnown", o.seed, simKnown[o.seed])
+		}
+	}
+	el := time.Since(start)
+	t.Logf("%d seeds (%d workers), %d events in %v: %.0f seeds/s, %.0f events/s; %d known failures", n, workers, events,
+		el.Round(time.Millisecond), float64(n)/el.Seconds(), float64(events)/el.Seconds(), known)
+	sort.Slice(failed, func(i, j int) bool { return failed[i].seed < failed[j].seed })
+	for i, o := range failed {
+		if i == simShow {
+			t.Errorf("... and %d more failing seeds", len(failed)-simShow)
+			break
+		}
+		dir := dirs[modes[o.seed%3]]
+		steps := genScenario(rand.New(rand.NewSource(o.seed)), 3+int(o.seed%7))
+		min := shrink(t, dir, o.seed, steps)
+		f, trace, _ := runSim(t, dir, o.seed, min)
+		var b strings.Builder
+		for _, st := range min {
+			b.WriteString("  " + st.String() + "\n")
+		}
+		t.Errorf("seed %d (auto_failback %s): %s\nminimal steps (replay: HABOX_SIM_SEED=%d HABOX_SIM_VERBOSE=1; shrunk run: %s):\n%strace:\n  %s",
+			o.seed, modes[o.seed%3], o.fail, o.seed, f, b.String(), strings.Join(trace, "\n  "))
+	}
+}
