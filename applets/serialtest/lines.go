@@ -1,7 +1,6 @@
 package serialtest
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -26,7 +25,7 @@ var lineSettle = 200 * time.Millisecond
 
 // showLines prints the modem lines, toggles DTR and RTS, prints the inputs
 // after each step, restores the outputs and says what the wiring looks like.
-func showLines(ctx context.Context, env *cli.Env, dev string, p modemLines) int {
+func showLines(ctx stopper, env *cli.Env, dev string, p modemLines) int {
 	first, err := p.ModemLines()
 	if errors.Is(err, serial.ErrNoModemLines) {
 		env.Err(name, ": ", dev, ": no modem lines on this device (a pty, or an adapter without them): the cable's handshake wiring cannot be checked on it\n")
@@ -67,7 +66,7 @@ func showLines(ctx context.Context, env *cli.Env, dev string, p modemLines) int 
 	// Put DTR and RTS back as they were.
 	p.LowerLines(outs &^ first)
 	p.RaiseLines(first & outs)
-	if errors.Is(ferr, context.Canceled) {
+	if ferr != nil && ferr == ctx.Err() {
 		return exitSignal
 	}
 	if ferr != nil {

@@ -101,3 +101,15 @@ func TestLinesOnPty(t *testing.T) {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errout)
 	}
 }
+
+// TestLinesInterrupted: a signal during the toggling stops it, puts DTR
+// and RTS back and exits 130.
+func TestLinesInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := &fakeCable{out: serial.DTR, inputs: func(serial.Lines) serial.Lines { return 0 }}
+	env, _, _ := testEnv()
+	if code := showLines(ctx, env, "/dev/ttyS9", f); code != exitSignal || f.out != serial.DTR {
+		t.Errorf("exit %d, outputs %v; want %d and DTR only", code, f.out, exitSignal)
+	}
+}
