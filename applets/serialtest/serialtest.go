@@ -37,6 +37,9 @@ Modes:
 			DEV2 -> DEV1; one-way latency, lost, corrupted, throughput
 	--watch		Decode heartbeat's classic frames on the line, one line per
 			message: node, type, seq, status; with -k, verify them
+	--lines		Show the modem lines (DTR RTS out, CTS DSR DCD RI in),
+			toggle DTR and RTS and say whether the cable has handshake
+			wiring (needed by --rtscts), three wires, or is a loopback
 Options:
 	-b BAUD		9600 19200 38400 57600 115200 230400 460800 (default 19200)
 	-t SECONDS	-r: give up without data (default 10); --ping/--pair: wait
@@ -88,6 +91,7 @@ const (
 	modePing
 	modePair
 	modeWatch
+	modeLines
 )
 
 type options struct {
@@ -146,6 +150,8 @@ func parse(env *cli.Env, args []string) (*options, int) {
 			ok = a.Flag() && setMode(modePair)
 		case "--watch":
 			ok = a.Flag() && setMode(modeWatch)
+		case "--lines":
+			ok = a.Flag() && setMode(modeLines)
 		case "-b":
 			o.baud, err = a.Int()
 		case "-t":
@@ -184,7 +190,7 @@ func parse(env *cli.Env, args []string) (*options, int) {
 			return nil, cli.UsageError(env, usage, err.Error())
 		}
 		if !ok {
-			return nil, cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair or --watch")
+			return nil, cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair, --watch or --lines")
 		}
 	}
 	if a.Err() != nil {
@@ -205,7 +211,7 @@ func (o *options) check(env *cli.Env, rest []string) int {
 	want := 1
 	switch o.mode {
 	case modeNone:
-		return cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair or --watch")
+		return cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair, --watch or --lines")
 	case modeSend:
 		if len(rest) == 2 {
 			o.text, rest = rest[0], rest[1:]
@@ -277,6 +283,8 @@ func runMode(ctx stopper, env *cli.Env, o *options) int {
 		return ping(ctx, env, o, ports[0])
 	case modePair:
 		return pair(ctx, env, o, ports[0], ports[1])
+	case modeLines:
+		return showLines(ctx, env, o.devs[0], ports[0])
 	}
 	return watch(ctx, env, o, ports[0])
 }

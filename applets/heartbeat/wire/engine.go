@@ -174,8 +174,8 @@ func (p *peer) limitLog(v *Verdict, now time.Time, lines ...LogLine) {
 
 // currentGen reports whether a control message (NS_rexmit, NS_nak_rexmit,
 // NS_ackmsg) carries the peer's current generation (hg, absent = 0); one
-// that does not is a replay from another life of the peer (or comes before
-// its first status) and is dropped as such.
+// that does not is a replay from another life of the peer and is dropped as
+// such, and one that comes before the peer's first status is ignored.
 func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
 	var gen uint64
 	ok := true
@@ -184,6 +184,12 @@ func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
 	}
 	if ok && gen == p.gen {
 		return true
+	}
+	if !p.heard {
+		// Before the peer's first status (e.g. its ACK of our first
+		// messages after we started): its generation is not known yet.
+		// Ignored quietly; it asks again.
+		return false
 	}
 	v.Replay = true
 	v.log(hblog.Err, "should_drop_message: "+m.Type()+" from "+p.name+" with generation "+hblog.Quote(m.Get(Hg))+", current is "+u10(p.gen))
