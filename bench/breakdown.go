@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/applets/trace"
+	"habox/lab"
 )
 
 // traceInNode is the trace file inside a node (its /var/log is the

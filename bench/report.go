@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // report collects every figure of one bench run.
@@ -253,7 +253,7 @@ func (r *report) write() (string, error) {
 	fmt.Fprintf(&b, "# habox bench %s\n\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Mode: %s, n=%d per case, %s, %d CPUs, %s; run time %s; load average at start %s, at end %s (other work on the machine makes outages noisier). Re-run: `make bench` (`make bench QUICK=1`).\n\n",
 		map[bool]string{true: "QUICK", false: "full"}[r.cfg.quick], r.cfg.n, runtime.Version(), runtime.NumCPU(), kernel(), r.elapsed.Round(time.Second), r.loadStart, loadavg())
-	b.WriteString("Lab: applets/heartbeat/lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
+	b.WriteString("Lab: lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
 		"each node with its own UTS/mount namespace. The client sends a UDP probe to the service IP every 10 ms; a responder on each node " +
 		"answers while that node holds the IP. Outage = last answer from the old owner → first answer from the new one. " +
 		"Hard failure = SIGKILL of every daemon process and both links down at the same instant; graceful = SIGTERM (as `heartbeat -k`); " +

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
 	"habox/hw/serial"
+	"habox/lab"
 )
 
 const (

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // kind is the daemon under test: habox, or 3.0.6 to validate the suite.
