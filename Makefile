@@ -57,7 +57,7 @@ vet:
 # packages' timing tests.
 test: vet habox size-check
 	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /lab/faultsuite -e /pcmk$$)
-	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 15m ./applets/heartbeat/lab/faultsuite
+	HABOX_BIN=$(CURDIR)/habox $(GO) test -count=1 -timeout 15m ./lab/faultsuite
 	$(MAKE) test-cross
 
 # The unit tests of hw/..., conf, wire and the applets without namespaces of

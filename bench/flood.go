@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // floodRun is the hostile flood of issue 11.4 against habox.

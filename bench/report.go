@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // report collects every figure of one bench run.
@@ -36,6 +36,7 @@ type report struct {
 	steps       map[string]map[string][]time.Duration // takeover breakdown: row -> step -> samples
 	startSteps  map[string][]time.Duration            // start-up breakdown: step -> samples
 	startOrder  []string
+	startOwn    []time.Duration // trace mark "start" -> first heartbeat on the wire
 	launch      []time.Duration // nsenter + exec of /bin/true in a node
 	floodRun    *floodRun
 }
@@ -218,8 +219,8 @@ func (r *report) goals() string {
 		h, k := r.samples[caseKey{s.name, lab.Habox, hard}], r.samples[caseKey{s.name, lab.Keepalived, hard}]
 		if len(h) > 0 && len(k) > 0 {
 			u := r.used(lab.Habox, s)
-			fmt.Fprintf(&b, "- fastest setting no slower than keepalived's fastest: habox at %s/%s %s ms vs keepalived %s ms — %s (CPU saturation at the fastest setting: the fault suite's TestFaultCPUSaturation logs it)\n",
-				u.keepalive, u.deadtime, ms(median(h)), ms(median(k)), verdict(median(h) <= median(k)))
+			fmt.Fprintf(&b, "- fastest setting no slower than keepalived's fastest: habox at %s/%s %s ms vs keepalived %s ms (ratio %.2f) — %s (CPU saturation at the fastest setting: the fault suite's TestFaultCPUSaturation logs it)\n",
+				u.keepalive, u.deadtime, ms(median(h)), ms(median(k)), float64(median(h))/float64(median(k)), verdict(median(h) <= median(k)))
 		}
 	}
 	if i, ok := r.idle[lab.Habox]; ok && i.err == nil {
@@ -252,7 +253,7 @@ func (r *report) write() (string, error) {
 	fmt.Fprintf(&b, "# habox bench %s\n\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Mode: %s, n=%d per case, %s, %d CPUs, %s; run time %s; load average at start %s, at end %s (other work on the machine makes outages noisier). Re-run: `make bench` (`make bench QUICK=1`).\n\n",
 		map[bool]string{true: "QUICK", false: "full"}[r.cfg.quick], r.cfg.n, runtime.Version(), runtime.NumCPU(), kernel(), r.elapsed.Round(time.Second), r.loadStart, loadavg())
-	b.WriteString("Lab: applets/heartbeat/lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
+	b.WriteString("Lab: lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
 		"each node with its own UTS/mount namespace. The client sends a UDP probe to the service IP every 10 ms; a responder on each node " +
 		"answers while that node holds the IP. Outage = last answer from the old owner → first answer from the new one. " +
 		"Hard failure = SIGKILL of every daemon process and both links down at the same instant; graceful = SIGTERM (as `heartbeat -k`); " +

@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // Uplink loss rows (issue 13): the owner keeps running and its LAN and

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
 	"habox/hw/serial"
+	"habox/lab"
 )
 
 const (
@@ -658,12 +658,7 @@ func assertGroupGone(t *testing.T, n *lab.Node) {
 
 func require306(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-		}
-		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-	}
+	hwtest.RequireFile(t, lab.HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 }
 
 // TestMixed306 checks the R1 protocols that the lab's interop test does

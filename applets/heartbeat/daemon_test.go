@@ -11,13 +11,13 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
-	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 func TestNodeName(t *testing.T) {

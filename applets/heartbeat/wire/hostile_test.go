@@ -173,3 +173,20 @@ func TestPeerStringsQuoted(t *testing.T) {
 		}
 	}
 }
+
+// TestControlBeforeFirstStatus: a control message from a peer whose status
+// was not heard yet (its generation unknown) is ignored quietly: not a
+// replay, no log line (it happens at every start).
+func TestControlBeforeFirstStatus(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	a := newEngine(t, "linuxha1", nil)
+	b := newEngine(t, "linuxha2", nil)
+	ack := New(NSAckMsg)
+	ack.Add(Dest, "linuxha1")
+	ack.SetHex(AckSeq, 1)
+	must(a.Send(status(StActive), t0))
+	v := a.Receive(wireCopy(t, b, must(b.Send(ack, t0))), t0)
+	if v.Replay || v.ForUs || len(v.Logs) != 0 {
+		t.Fatalf("%+v", v)
+	}
+}
