@@ -309,7 +309,7 @@ func TestInstallPrefixAndInit(t *testing.T) {
 		if l, _ := os.Readlink(dest + "/opt/ha/sbin/heartbeat"); l != "habox" {
 			t.Errorf("PREFIX=/opt/ha: sbin/heartbeat -> %q", l)
 		}
-		// The init file follows PREFIX (issue 17.11).
+		// The init file follows PREFIX.
 		if b, err := os.ReadFile(dest + tc.file); err != nil {
 			t.Errorf("INIT=%s: %v", tc.init, err)
 		} else if s := string(b); strings.Contains(s, "/usr/sbin/") || !strings.Contains(s, "/opt/ha/sbin/heartbeat") {
