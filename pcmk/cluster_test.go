@@ -19,9 +19,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	hblab "habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
 	"habox/hw/netif"
+	hblab "habox/lab"
 )
 
 // cluster is N Pacemaker nodes (10.99.0.N/24, hostname nodeN) and a client

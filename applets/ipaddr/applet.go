@@ -1,9 +1,11 @@
 // Package ipaddr implements the IPaddr applet, heartbeat's service-address
 // takeover (spec 7: doc/spec/heartbeat-compat.md, section 7) without ifconfig, route or send_arp: an IPv4
-// address is added on the lowest free alias label <iface>:<n> with ioctls,
-// announced with gratuitous ARP from an AF_PACKET socket, and removed again
-// through rtnetlink. The IPv6addr applet does the same for IPv6 with
-// rtnetlink and unsolicited neighbour advertisements.
+// address is added on the lowest free alias label <iface>:<n> with one
+// rtnetlink RTM_NEWADDR (label, netmask and broadcast at once, so no
+// route is flushed on the way), announced with gratuitous ARP from an
+// AF_PACKET socket, and removed again through rtnetlink. The IPv6addr
+// applet does the same for IPv6 with rtnetlink and unsolicited neighbour
+// advertisements.
 //
 // Argument parsing, interface selection (findif), label choice and the
 // action decisions are pure and tested over a fake System; HW is the real

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestInteropHeartbeat306 runs the stock heartbeat 3.0.6 on one end of a

@@ -12,12 +12,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/hwtest/names"
 )
 
 // init keeps the main goroutine on the main thread, so no goroutine that
@@ -83,18 +84,6 @@ func SkipUnderEmulator(t testing.TB, why string) {
 	}
 }
 
-var seq atomic.Int32
-
-// UniqueName returns a short name unique to this process and call, for
-// namespaces and interfaces: prefix + pid + counter, at most 15 bytes.
-func UniqueName(prefix string) string {
-	n := prefix + strconv.Itoa(os.Getpid()%100000) + "x" + strconv.Itoa(int(seq.Add(1)))
-	if len(n) > 15 {
-		n = n[len(n)-15:]
-	}
-	return n
-}
-
 // Run runs a command and fails t with its output when it fails.
 func Run(t testing.TB, name string, args ...string) string {
 	t.Helper()
@@ -115,7 +104,7 @@ type Netns struct {
 func NewNetns(t testing.TB, prefix string) *Netns {
 	t.Helper()
 	RequireRoot(t)
-	ns := &Netns{Name: UniqueName(prefix)}
+	ns := &Netns{Name: names.Unique(prefix)}
 	Run(t, "ip", "netns", "add", ns.Name)
 	t.Cleanup(func() {
 		if pids, err := exec.Command("ip", "netns", "pids", ns.Name).Output(); err == nil {
@@ -206,7 +195,7 @@ func (ns *Netns) WaitUp(t testing.TB, ifname string) {
 // with the given CIDR addresses when not empty.
 func Veth(t testing.TB, a *Netns, ifA, addrA string, b *Netns, ifB, addrB string) {
 	t.Helper()
-	tmpA, tmpB := UniqueName("va"), UniqueName("vb")
+	tmpA, tmpB := names.Unique("va"), names.Unique("vb")
 	Run(t, "ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB)
 	Run(t, "ip", "link", "set", tmpA, "netns", a.Name, "name", ifA)
 	Run(t, "ip", "link", "set", tmpB, "netns", b.Name, "name", ifB)

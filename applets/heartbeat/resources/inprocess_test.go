@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/lab"
 	"habox/applets/ipaddr"
 	"habox/conf"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestMain lets the test binary act as the habox binary when IPaddr run

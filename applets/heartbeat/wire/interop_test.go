@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestInteropLoss306 runs habox beside the stock heartbeat 3.0.6 (the
