@@ -186,7 +186,7 @@ func (r *report) hasUplink() bool {
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// goals compares habox with the project goals of issue 8.
+// goals compares habox with the project's goals.
 func (r *report) goals() string {
 	var b strings.Builder
 	if !contains(r.cfg.peers, lab.Habox) {
@@ -267,7 +267,7 @@ func (r *report) write() (string, error) {
 	if bd := r.breakdownTables(); bd != "" {
 		b.WriteString("\n## Where the time goes (habox)\n\n" + bd)
 	}
-	b.WriteString("\n## Goals (issues 8 and 15)\n\n")
+	b.WriteString("\n## Goals\n\n")
 	b.WriteString(r.goals())
 	b.WriteString(r.takeoverGoal())
 	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")

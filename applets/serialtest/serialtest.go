@@ -15,6 +15,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/wire"
+	"habox/conf"
 	"habox/hw/serial"
 )
 
@@ -157,8 +158,8 @@ func parse(env *cli.Env, args []string) (*options, int) {
 		case "-t":
 			var v string
 			if v, err = a.Value(); err == nil {
-				f, perr := strconv.ParseFloat(v, 64)
-				if perr != nil || f < 0 || f > 1e6 {
+				f, ok := conf.ParseDecimal(v)
+				if !ok || f > 1e6 {
 					return nil, cli.UsageError(env, usage, "-t: not a number of seconds: "+v)
 				}
 				o.timeout, o.timeoutSet = time.Duration(f*float64(time.Second)), true

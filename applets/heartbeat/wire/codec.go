@@ -37,7 +37,7 @@ func Detect(b []byte) Format {
 }
 
 // Bounds on a received message, checked before anything is parsed or
-// allocated (issue 11.4). R1 traffic is far below both: a status is ~300
+// allocated. R1 traffic is far below both: a status is ~300
 // bytes and 15 fields; the largest message, repnodes with 100 nodes of 99
 // bytes, is ~20 KB and 10 fields.
 const (

@@ -87,7 +87,7 @@ type Engine struct {
 }
 
 // GenHint is the habox-only status field that tells restarted peers which
-// generation this node remembers for them (issue 12.3): "node hexgen"
+// generation this node remembers for them: "node hexgen"
 // pairs, separated by spaces, for every node whose messages were dropped
 // as replays within HintWindow. It is inside the authenticated message; a
 // receiver only ever raises its generation because of it. 3.0.6 ignores
@@ -121,7 +121,7 @@ type peer struct {
 
 	// rexmitWork bounds the NS_rexmit answers (retransmissions and NAKs)
 	// and NS_nak_rexmit processing a node can cause; logBudget bounds the
-	// ERROR/WARN lines they log (issue 11.3: replays of one signed NAK).
+	// ERROR/WARN lines they log (replays of one signed NAK).
 	rexmitWork, logBudget bucket
 }
 

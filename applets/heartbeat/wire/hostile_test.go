@@ -29,7 +29,7 @@ func loud(ls []LogLine) int {
 	return n
 }
 
-// TestReplayedControlBounded (issue 11.3): 2000 replays of one signed
+// TestReplayedControlBounded: 2000 replays of one signed
 // NS_nak_rexmit, or of one NS_rexmit, within 2 s give a bounded number of
 // log lines and answers (before: one ERROR line per replay, and one NAK
 // sent per replayed NS_rexmit).
@@ -137,7 +137,7 @@ func TestControlOtherGeneration(t *testing.T) {
 	}
 }
 
-// TestPeerStringsQuoted (issue 11.3): what a forged or unknown peer puts
+// TestPeerStringsQuoted: what a forged or unknown peer puts
 // in src reaches error texts and log lines quoted, escaped and cut.
 func TestPeerStringsQuoted(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
