@@ -39,6 +39,7 @@ func TestInProcessIPaddrMatchesExec(t *testing.T) {
 		inProcessChild(t)
 		return
 	}
+	hwtest.SkipUnderEmulator(t, "re-executes the test binary, which needs qemu registered with binfmt_misc")
 	hwtest.RequireRoot(t)
 	bin := lab.HaboxBin(t)
 	ns := hwtest.NewNetns(t, "speedip")
