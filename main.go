@@ -2,7 +2,7 @@
 // failover to embedded boxes. It runs the applet named by basename(argv[0])
 // (a symlink or hard link), or the one named by its first argument:
 //
-//	habox [--help | --list | --version | --install [-s] [--ocf] DIR]
+//	habox [--help [APPLET] | --list | --version | --install [-s] [--ocf] DIR]
 //	habox APPLET [ARGS...]
 //	APPLET [ARGS...]
 //
@@ -102,8 +102,15 @@ func dispatch(r Registry, env *cli.Env, argv []string) int {
 	args := argv[2:]
 	switch argv[1] {
 	case "--help", "-h":
-		r.banner(env)
-		return 0
+		if len(args) == 0 {
+			r.banner(env)
+			return 0
+		}
+		if a, ok := r[args[0]]; ok && len(args) == 1 {
+			return cli.Help(env, a.Usage)
+		}
+		env.Err("habox: --help: applet not found: ", strings.Join(args, " "), " (habox --list lists them)\n")
+		return 2
 	case "--list", "-l":
 		for _, n := range r.Names() {
 			env.Out(n, "\n")
@@ -123,7 +130,7 @@ func dispatch(r Registry, env *cli.Env, argv []string) int {
 	} else {
 		env.Err("habox: applet not found: ", argv[1], " (habox --list lists them)\n")
 	}
-	env.Err("usage: habox [--help|--list|--version|--install [-s] DIR] | APPLET [ARGS...]\n")
+	env.Err("usage: habox [--help [APPLET]|--list|--version|--install [-s] DIR] | APPLET [ARGS...]\n")
 	return 2
 }
 
@@ -143,7 +150,7 @@ func (r Registry) run(env *cli.Env, a *cli.Applet, args []string) int {
 func (r Registry) banner(env *cli.Env) {
 	env.Out("habox ", version, " multi-call binary: Linux-HA heartbeat failover for small boxes.\n\n",
 		"Usage: habox APPLET [ARGS...]  or  APPLET [ARGS...] through a link named APPLET\n",
-		"       habox --list | --version | --install [-s] DIR | --install [-s] --ocf [DIR]\n\n",
+		"       habox --help APPLET | --list | --version | --install [-s] DIR | --install [-s] --ocf [DIR]\n\n",
 		"Applets:\n\t", strings.Join(r.Names(), ", "), "\n")
 }
 

@@ -37,11 +37,16 @@ func TestDispatch(t *testing.T) {
 		{"unknown applet", []string{"habox", "nosuch"}, 2, "", "applet not found: nosuch", ""},
 		{"unknown option", []string{"habox", "--nosuch"}, 2, "", "habox: unknown option --nosuch\n", ""},
 		{"heartbeat -V", []string{"heartbeat", "-V"}, 0, "", "", "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)"},
+		{"bundled short options", []string{"heartbeat", "-ddV"}, 0, "", "", "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)"},
+		{"bundled unknown option", []string{"heartbeat", "-dz"}, 2, "", "unknown option -z", ""},
 		{"heartbeat --version", []string{"heartbeat", "--version"}, 0, "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)\nhabox dev\n", "", ""},
 		{"authkeygen usage", []string{"authkeygen", "--bogus"}, 2, "", "usage: authkeygen [-m sha1|md5|crc] [-n INDEX] [-l LENGTH] [-o FILE|-] [-f] | --check [FILE]\n", ""},
 		{"authkeygen --check FILE", []string{"authkeygen", "--check", "/nonexistent/authkeys"}, 1, "", "/nonexistent/authkeys", ""},
 		{"authkeygen --check=FILE", []string{"authkeygen", "--check=/nonexistent/authkeys"}, 1, "", "/nonexistent/authkeys", ""},
 		{"applet by argument", []string{"habox", "IPaddr", "--help"}, 0, "IPaddr [-c COUNT]", "", ""},
+		{"help APPLET", []string{"habox", "--help", "IPaddr"}, 0, "IPaddr [-c COUNT]", "", ""},
+		{"-h APPLET", []string{"habox", "-h", "cl_status"}, 0, "cl_status [-S SOCKET] SUB-COMMAND", "", ""},
+		{"help unknown applet", []string{"habox", "--help", "nosuch"}, 2, "", "--help: applet not found: nosuch", ""},
 		{"applet by argv0", []string{"/usr/sbin/IPaddr", "--help"}, 0, "IPaddr [-c COUNT]", "", ""},
 		{"applet usage error", []string{"cl_status", "--bogus"}, 11, "", "", ""},
 		{"install without dir", []string{"habox", "--install"}, 2, "", "usage: habox --install", ""},
@@ -69,6 +74,18 @@ func TestEveryAppletHasHelp(t *testing.T) {
 		code, out, _ := run(t, "habox", a.Name, "--help")
 		if code != 0 || !strings.HasPrefix(out, a.Name+" ") {
 			t.Errorf("%s --help: exit %d, %q", a.Name, code, cli.Synopsis(out))
+		}
+	}
+}
+
+// TestHelpAppletIsAppletHelp: `habox --help APPLET` prints exactly what
+// `APPLET --help` prints, as busybox does, for every applet.
+func TestHelpAppletIsAppletHelp(t *testing.T) {
+	for _, a := range allApplets() {
+		code, out, errs := run(t, "habox", "--help", a.Name)
+		_, want, _ := run(t, a.Name, "--help")
+		if code != 0 || out != want || errs != "" {
+			t.Errorf("habox --help %s: exit %d, %q %q, want %q", a.Name, code, cli.Synopsis(out), errs, cli.Synopsis(want))
 		}
 	}
 }

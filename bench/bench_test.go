@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestBenchSmoke runs the harness itself on the cheapest peer (keepalived,

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/applets/trace"
+	"habox/lab"
 )
 
 // traceInNode is the trace file inside a node (its /var/log is the
@@ -228,7 +228,7 @@ func medMax(x []time.Duration) string {
 	return fmt.Sprintf("%.2f / %.2f (%d)", msf(median(x)), msf(hi), len(x))
 }
 
-// takeoverGoal reports the overhead, slack and start-up goals of issue 15.
+// takeoverGoal reports the overhead, slack and start-up goals of a takeover.
 func (r *report) takeoverGoal() string {
 	var b strings.Builder
 	if s := r.startup[lab.Habox]; len(s) > 0 && len(r.launch) > 0 {

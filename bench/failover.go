@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // setting is one keepalive/deadtime pair of the failover runs.

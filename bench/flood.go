@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
-// floodRun is the hostile flood of issue 11.4 against habox.
+// floodRun runs the hostile packet flood (lab.HostileFlood) against habox.
 type floodRun struct {
 	res     lab.FloodResult
 	pps     int

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // size is one line of the size table.

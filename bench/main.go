@@ -1,6 +1,6 @@
 // Command bench measures failover as a client sees it, and the footprint,
 // of habox, the stock heartbeat 3.0.6 and keepalived side by side, in
-// network namespaces built by applets/heartbeat/lab (issue 8, `make bench`).
+// network namespaces built by lab (`make bench`).
 //
 //	go run ./bench                 # full run, <= ~15 min
 //	QUICK=1 go run ./bench         # < 3 min: fewer samples and settings
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // config of one bench run.

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // report collects every figure of one bench run.
@@ -186,7 +186,7 @@ func (r *report) hasUplink() bool {
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// goals compares habox with the project goals of issue 8.
+// goals compares habox with the project's goals.
 func (r *report) goals() string {
 	var b strings.Builder
 	if !contains(r.cfg.peers, lab.Habox) {
@@ -253,7 +253,7 @@ func (r *report) write() (string, error) {
 	fmt.Fprintf(&b, "# habox bench %s\n\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "Mode: %s, n=%d per case, %s, %d CPUs, %s; run time %s; load average at start %s, at end %s (other work on the machine makes outages noisier). Re-run: `make bench` (`make bench QUICK=1`).\n\n",
 		map[bool]string{true: "QUICK", false: "full"}[r.cfg.quick], r.cfg.n, runtime.Version(), runtime.NumCPU(), kernel(), r.elapsed.Round(time.Second), r.loadStart, loadavg())
-	b.WriteString("Lab: applets/heartbeat/lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
+	b.WriteString("Lab: lab — two nodes and a client in network namespaces (bridge for the service LAN, veth eth1 heartbeat link), " +
 		"each node with its own UTS/mount namespace. The client sends a UDP probe to the service IP every 10 ms; a responder on each node " +
 		"answers while that node holds the IP. Outage = last answer from the old owner → first answer from the new one. " +
 		"Hard failure = SIGKILL of every daemon process and both links down at the same instant; graceful = SIGTERM (as `heartbeat -k`); " +
@@ -267,7 +267,7 @@ func (r *report) write() (string, error) {
 	if bd := r.breakdownTables(); bd != "" {
 		b.WriteString("\n## Where the time goes (habox)\n\n" + bd)
 	}
-	b.WriteString("\n## Goals (issues 8 and 15)\n\n")
+	b.WriteString("\n## Goals\n\n")
 	b.WriteString(r.goals())
 	b.WriteString(r.takeoverGoal())
 	b.WriteString("\nReference figures measured in the same kind of lab (doc/spec/running-heartbeat-3.0.6.md): 3.0.6 hard failure 2 s/10 s ≈ 9999 ms, 200 ms/1 s ≈ 1290 ms, graceful ≈ 511 ms, idle VmRSS ≈ 41.75 MiB over 6 processes, start → first heartbeat 24 ms; keepalived advert 0.01 s ≈ 49 ms.\n")

@@ -3,10 +3,10 @@ package main
 import (
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
-// Uplink loss rows (issue 13): the owner keeps running and its LAN and
+// Uplink loss rows: the owner keeps running and its LAN and
 // heartbeat links stay up, only its uplink dies; measured from the cut to
 // the client's first answer from the other node, at keepalive 200 ms,
 // deadping 1 s. The router namespace is the ping node.

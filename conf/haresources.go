@@ -28,24 +28,43 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 	fail := func(ln int, dir, tok, msg string) {
 		errs = append(errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
 	}
-
-	// Join physical lines into logical ones as ResourceManager's sed does.
-	type logical struct {
-		n       int
-		text    string
-		buf     []byte
-		tooLong bool
+	lines := joinContinuations(name, r, &errs, fail)
+	h.Groups = parseGroups(name, lines, nodes, fail)
+	checkKeys(h.Groups, fail)
+	checkNodeRegex(nodes, fail)
+	if len(errs) > 0 {
+		return h, errs
 	}
-	var lines []logical
-	var cur *logical
-	contFrom := 0 // line of the "\" awaiting a continuation
+	return h, nil
+}
+
+// logicalLine is one haresources line after continuations are joined: the
+// physical line it starts on and its text without the comment.
+type logicalLine struct {
+	n    int
+	text string
+}
+
+// joinContinuations joins physical lines into logical ones as
+// ResourceManager's sed does: a comment is cut from a line's start, a
+// trailing "\" continues it on the next line. The traps of that sed (an
+// empty or commented continuation, a "\" on the last line, DOS line
+// endings, runaway continuations) are reported through fail; lines too
+// long for 3.0.6 are added to errs.
+func joinContinuations(name string, r io.Reader, errs *ErrorList, fail func(ln int, dir, tok, msg string)) []logicalLine {
+	var lines []logicalLine
+	var cur []byte
+	start, contFrom := 0, 0 // first line of cur; line of the "\" awaiting a continuation
+	tooLong, open := false, false
+	flush := func() {
+		lines = append(lines, logicalLine{start, string(cur)})
+		cur, open = nil, false
+	}
 	err := readLines(r, func(l rawLine) {
 		if l.tooLong > 0 {
-			errs = append(errs, tooLongError(name, l))
-			if cur != nil {
-				cur.text = string(cur.buf)
-				lines = append(lines, *cur)
-				cur = nil
+			*errs = append(*errs, tooLongError(name, l))
+			if open {
+				flush()
 			}
 			return
 		}
@@ -53,48 +72,52 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 			fail(l.n, "", "", "carriage return in line (DOS line ending?): ResourceManager would take it as part of a name; convert the file with dos2unix")
 		}
 		t := l.text
-		if cur == nil {
+		if !open {
 			if i := strings.IndexByte(t, '#'); i >= 0 {
 				t = t[:i]
 			}
-			cur = &logical{n: l.n, buf: []byte(t)}
+			cur, start, tooLong, open = []byte(t), l.n, false, true
 		} else {
 			if strings.Trim(t, " \t") == "" {
 				fail(l.n, "", "", "empty line after the continuation \"\\\" of line "+strconv.Itoa(contFrom)+": the group ends here; remove the \"\\\" or the empty line")
 			} else if strings.IndexByte(t, '#') >= 0 {
 				fail(l.n, "", "", "'#' in a continuation line: ResourceManager does not strip comments there, so the words after '#' would become resources; move the comment to a line of its own")
 			}
-			if len(cur.buf)+len(t) > maxLogical {
-				if !cur.tooLong {
+			if len(cur)+len(t) > maxLogical {
+				if !tooLong {
 					fail(l.n, "", "", "group continued over more than "+strconv.Itoa(maxLogical)+" bytes: split it into several groups")
 				}
-				cur.tooLong = true
+				tooLong = true
 				t = ""
 			}
-			cur.buf = append(cur.buf, t...)
+			cur = append(cur, t...)
 		}
-		if n := len(cur.buf); n > 0 && cur.buf[n-1] == '\\' {
-			cur.buf = cur.buf[:n-1]
+		if n := len(cur); n > 0 && cur[n-1] == '\\' {
+			cur = cur[:n-1]
 			contFrom = l.n
 			return
 		}
-		cur.text = string(cur.buf)
-		lines = append(lines, *cur)
-		cur = nil
+		flush()
 	})
 	if err != nil {
 		fail(0, "", "", "read error: "+err.Error())
 	}
-	if cur != nil {
+	if open {
 		fail(contFrom, "", "\\", "continuation \"\\\" on the last line: ResourceManager would keep the backslash as part of a resource; remove it")
-		cur.text = string(cur.buf)
-		lines = append(lines, *cur)
+		flush()
 	}
+	return lines
+}
 
+// parseGroups reads each logical line as a resource group: a node name
+// (one of nodes, compared case-insensitively, when nodes is not empty),
+// then its resources.
+func parseGroups(name string, lines []logicalLine, nodes []string, fail func(ln int, dir, tok, msg string)) []Group {
 	known := map[string]bool{}
 	for _, n := range nodes {
 		known[strings.ToLower(n)] = true
 	}
+	var groups []Group
 	for _, l := range lines {
 		f := fields(l.text, func(c byte) bool { return c == ' ' || c == '\t' })
 		if len(f) == 0 {
@@ -117,15 +140,9 @@ func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, e
 		if len(g.Resources) > 0 {
 			g.Key = g.Resources[0].Text
 		}
-		h.Groups = append(h.Groups, g)
+		groups = append(groups, g)
 	}
-
-	checkKeys(h.Groups, fail)
-	checkNodeRegex(nodes, fail)
-	if len(errs) > 0 {
-		return h, errs
-	}
-	return h, nil
+	return groups
 }
 
 // isIPShorthand is ResourceManager's isip: the shell glob

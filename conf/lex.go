@@ -3,6 +3,7 @@ package conf
 import (
 	"bufio"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -200,9 +201,9 @@ func atof(s string) float64 {
 	if s == "" || s == "." {
 		return 0
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0
+	f, ok := ParseDecimal(s)
+	if !ok || math.IsInf(f, 1) {
+		return 0 // as strconv.ParseFloat's error result was
 	}
 	return f
 }

@@ -109,12 +109,7 @@ func TestOracle(t *testing.T) {
 		t.Skip("runs the real daemon")
 	}
 	hwtest.RequireRoot(t)
-	if _, err := os.Stat(realHeartbeat); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("heartbeat 3.0.6 is not installed")
-		}
-		t.Skip("heartbeat 3.0.6 is not installed")
-	}
+	hwtest.RequireFile(t, realHeartbeat, "heartbeat 3.0.6 (Debian package heartbeat)")
 	hwtest.RequireCmd(t, "unshare")
 	hwtest.RequireCmd(t, "ip")
 
@@ -353,12 +348,7 @@ func TestOracleMediaPorts(t *testing.T) {
 		t.Skip("runs the real daemon")
 	}
 	hwtest.RequireRoot(t)
-	if _, err := os.Stat(realHeartbeat); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("heartbeat 3.0.6 is not installed")
-		}
-		t.Skip("heartbeat 3.0.6 is not installed")
-	}
+	hwtest.RequireFile(t, realHeartbeat, "heartbeat 3.0.6 (Debian package heartbeat)")
 	hwtest.RequireCmd(t, "unshare")
 	hwtest.RequireCmd(t, "ip")
 	for _, hacf := range []string{
@@ -424,12 +414,7 @@ func TestOracleSerialBaud(t *testing.T) {
 		t.Skip("runs the real daemon")
 	}
 	hwtest.RequireRoot(t)
-	if _, err := os.Stat(realHeartbeat); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("heartbeat 3.0.6 is not installed")
-		}
-		t.Skip("heartbeat 3.0.6 is not installed")
-	}
+	hwtest.RequireFile(t, realHeartbeat, "heartbeat 3.0.6 (Debian package heartbeat)")
 	hwtest.RequireCmd(t, "unshare")
 	hwtest.RequireCmd(t, "ip")
 	hwtest.RequireCmd(t, "socat")

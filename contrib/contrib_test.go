@@ -309,7 +309,7 @@ func TestInstallPrefixAndInit(t *testing.T) {
 		if l, _ := os.Readlink(dest + "/opt/ha/sbin/heartbeat"); l != "habox" {
 			t.Errorf("PREFIX=/opt/ha: sbin/heartbeat -> %q", l)
 		}
-		// The init file follows PREFIX (issue 17.11).
+		// The init file follows PREFIX.
 		if b, err := os.ReadFile(dest + tc.file); err != nil {
 			t.Errorf("INIT=%s: %v", tc.init, err)
 		} else if s := string(b); strings.Contains(s, "/usr/sbin/") || !strings.Contains(s, "/opt/ha/sbin/heartbeat") {
@@ -435,7 +435,7 @@ func fakeDaemon(t *testing.T, dir string) (daemon, log string) {
 if [ "$1" = -t ]; then echo "check $*" >>"` + log + `"; [ ! -e "` + dir + `/badconf" ]; exit; fi
 while [ $# -gt 0 ]; do case $1 in -p) pf=$2; shift;; esac; shift; done
 echo "start" >>"` + log + `"
-sh -c 'echo $$ >"$0"; trap "echo hup >>$1" HUP; trap "echo term >>$1; exit 0" TERM; while :; do sleep 0.05; done' "$pf" "` + log + `" </dev/null >/dev/null 2>&1 &
+sh -c 'trap "echo hup >>$1" HUP; trap "echo term >>$1; exit 0" TERM; echo $$ >"$0"; while :; do sleep 0.05; done' "$pf" "` + log + `" </dev/null >/dev/null 2>&1 &
 exit 0
 `
 	if err := os.WriteFile(daemon, []byte(script), 0o755); err != nil {

@@ -19,9 +19,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	hblab "habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
 	"habox/hw/netif"
+	hblab "habox/lab"
 )
 
 // cluster is N Pacemaker nodes (10.99.0.N/24, hostname nodeN) and a client
@@ -60,12 +60,7 @@ func requireCluster(t *testing.T) {
 		hwtest.RequireCmd(t, c)
 	}
 	for _, a := range []string{"IPaddr2"} {
-		if _, err := os.Stat("/usr/lib/ocf/resource.d/heartbeat/" + a); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("resource-agents not installed (%v); .ci/run must install it", err)
-			}
-			t.Skipf("skipping: resource-agents not installed")
-		}
+		hwtest.RequireFile(t, "/usr/lib/ocf/resource.d/heartbeat/"+a, "resource-agents")
 	}
 }
 

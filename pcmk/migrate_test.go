@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	hblab "habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	hblab "habox/lab"
 )
 
 // TestMigrate converts a heartbeat R1 configuration with haresources2crm,

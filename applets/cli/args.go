@@ -23,15 +23,22 @@ import (
 //	rest := a.Rest()
 //
 // Options end at "--", at a lone "-", or at the first argument that does not
-// start with "-". A value is taken from "--name=value", from the rest of a
-// short option ("-c5"), or from the next argument. Short options are not
-// bundled: "-sf" is the option "-s" with the value "f" when "-s" takes a
-// value, and an unknown option otherwise.
+// start with "-" (with Permute, options may also follow such operands, as
+// GNU getopt allows). A value is taken from "--name=value", from the rest of
+// a short option ("-c5"), or from the next argument. Short options that
+// take no value can be bundled: "-dv" is "-d" then "-v", "-dd" is "-d"
+// twice: the rest of a short option read with Flag is the next option.
 type Args struct {
+	// Permute lets options follow operands ("DEVICE -b 9600"); Rest then
+	// returns the operands in order, then everything after "--".
+	Permute bool
+
 	args     []string
+	operands []string
 	opt      string
 	inline   string
 	hasValue bool
+	bundled  string // short options left of "-dv" after "-d"
 	err      error
 }
 
@@ -40,7 +47,20 @@ func NewArgs(args []string) *Args { return &Args{args: args} }
 
 // Next advances to the next option and reports whether there is one.
 func (a *Args) Next() bool {
-	if a.err != nil || len(a.args) == 0 {
+	if a.err != nil {
+		return false
+	}
+	a.inline, a.hasValue = "", false
+	if a.bundled != "" {
+		a.opt, a.bundled = "-"+a.bundled[:1], a.bundled[1:]
+		a.inline, a.hasValue = a.bundled, a.bundled != ""
+		a.bundled = ""
+		return true
+	}
+	for len(a.args) > 0 && a.Permute && !isOption(a.args[0]) && a.args[0] != "--" {
+		a.operands, a.args = append(a.operands, a.args[0]), a.args[1:]
+	}
+	if len(a.args) == 0 {
 		return false
 	}
 	s := a.args[0]
@@ -48,11 +68,10 @@ func (a *Args) Next() bool {
 		a.args = a.args[1:]
 		return false
 	}
-	if len(s) < 2 || s[0] != '-' {
+	if !isOption(s) {
 		return false
 	}
 	a.args = a.args[1:]
-	a.inline, a.hasValue = "", false
 	if strings.HasPrefix(s, "--") {
 		if i := strings.IndexByte(s, '='); i >= 0 {
 			a.opt, a.inline, a.hasValue = s[:i], s[i+1:], true
@@ -68,18 +87,25 @@ func (a *Args) Next() bool {
 	return true
 }
 
+func isOption(s string) bool { return len(s) >= 2 && s[0] == '-' }
+
 // Opt returns the current option, e.g. "-f" or "--force".
 func (a *Args) Opt() string { return a.opt }
 
 // Flag reports whether the current option was given without an inline value,
 // as a boolean option must be. It returns false (and records an error) for
-// "--flag=x" or "-fx".
+// "--flag=x"; after a short option ("-fx") the rest is read as bundled
+// short options ("-f -x").
 func (a *Args) Flag() bool {
-	if a.hasValue {
-		a.err = errors.New("option " + a.opt + " takes no value")
-		return false
+	if !a.hasValue {
+		return true
 	}
-	return true
+	if !strings.HasPrefix(a.opt, "--") {
+		a.bundled, a.inline, a.hasValue = a.inline, "", false
+		return true
+	}
+	a.err = errors.New("option " + a.opt + " takes no value")
+	return false
 }
 
 // Value returns the current option's value.
@@ -125,5 +151,11 @@ func (a *Args) Unknown() string { return "unknown option " + a.opt }
 // Err returns the first error met while reading values, if any.
 func (a *Args) Err() error { return a.err }
 
-// Rest returns the arguments after the options.
-func (a *Args) Rest() []string { return a.args }
+// Rest returns the arguments after the options (with Permute, the
+// operands met among them first).
+func (a *Args) Rest() []string {
+	if a.operands == nil {
+		return a.args
+	}
+	return append(a.operands, a.args...)
+}

@@ -22,6 +22,12 @@ func TestArgs(t *testing.T) {
 		{"lone dash is an argument", []string{"-", "-f"}, nil, []string{"-", "-f"}, ""},
 		{"missing value", []string{"-c"}, []string{"-c="}, []string{}, "option -c requires a value"},
 		{"flag with value", []string{"--force=1"}, []string{"--force"}, []string{}, "option --force takes no value"},
+		{"bundled flags", []string{"-dv", "x"}, []string{"-d", "-v"}, []string{"x"}, ""},
+		{"repeated flag", []string{"-dd"}, []string{"-d", "-d"}, []string{}, ""},
+		{"bundle ending in a value", []string{"-fc5", "x"}, []string{"-f", "-c=5"}, []string{"x"}, ""},
+		{"bundle ending in an option with a value", []string{"-fc", "5"}, []string{"-f", "-c=5"}, []string{}, ""},
+		{"value holds dashes", []string{"-c-d"}, []string{"-c=-d"}, []string{}, ""},
+		{"operand stops without Permute", []string{"x", "-f"}, nil, []string{"x", "-f"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +57,35 @@ func TestArgs(t *testing.T) {
 				t.Errorf("err %q, want %q", gotErr, tt.err)
 			}
 		})
+	}
+}
+
+// TestArgsPermute: with Permute, options may follow operands; the
+// operands come back in order, followed by everything after "--".
+func TestArgsPermute(t *testing.T) {
+	for _, tc := range []struct {
+		args, opts, rest []string
+	}{
+		{[]string{"dev", "-b", "9600", "-rv", "text"}, []string{"-b=9600", "-r", "-v"}, []string{"dev", "text"}},
+		{[]string{"a", "--", "-r", "b"}, nil, []string{"a", "-r", "b"}},
+		{[]string{"-", "-r"}, []string{"-r"}, []string{"-"}},
+		{[]string{"-r"}, []string{"-r"}, []string{}},
+	} {
+		a := NewArgs(tc.args)
+		a.Permute = true
+		var opts []string
+		for a.Next() {
+			if a.Opt() == "-b" {
+				v, _ := a.Value()
+				opts = append(opts, "-b="+v)
+				continue
+			}
+			a.Flag()
+			opts = append(opts, a.Opt())
+		}
+		if a.Err() != nil || !reflect.DeepEqual(opts, tc.opts) || len(a.Rest()) != len(tc.rest) || len(tc.rest) > 0 && !reflect.DeepEqual(a.Rest(), tc.rest) {
+			t.Errorf("%q: options %q rest %q err %v; want %q %q", tc.args, opts, a.Rest(), a.Err(), tc.opts, tc.rest)
+		}
 	}
 }
 

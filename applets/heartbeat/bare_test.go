@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 func writeConf(t *testing.T, hacf string) string {

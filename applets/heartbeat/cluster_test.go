@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/resources"
 	"habox/hw/hwtest"
 	"habox/hw/serial"
+	"habox/lab"
 )
 
 const (
@@ -658,12 +658,7 @@ func assertGroupGone(t *testing.T, n *lab.Node) {
 
 func require306(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-		}
-		t.Skipf("heartbeat 3.0.6 not installed (%s)", lab.HB306)
-	}
+	hwtest.RequireFile(t, lab.HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 }
 
 // TestMixed306 checks the R1 protocols that the lab's interop test does
@@ -766,7 +761,7 @@ func TestSerialLockDirAndFailedLink(t *testing.T) {
 	}
 }
 
-// TestStaleSerialFrames (issue 17.4): on a serial-only cluster the line
+// TestStaleSerialFrames: on a serial-only cluster the line
 // stalls (socat stopped) while node 1 stops gracefully, so its status and
 // shutdone frames stay in the line's buffer; node 2 declares it dead and
 // takes the group over; node 1 starts again, alone, and takes its group
@@ -825,7 +820,7 @@ func TestStaleSerialFrames(t *testing.T) {
 	}
 }
 
-// TestOneNodeHaCf (issue 17.3): an ha.cf naming only this node (its peer
+// TestOneNodeHaCf: an ha.cf naming only this node (its peer
 // is not installed yet) acquires its group after initdead in every mode,
 // reports a holding (not "transition") and stops at once on SIGTERM.
 func TestOneNodeHaCf(t *testing.T) {
@@ -871,7 +866,7 @@ func TestOneNodeHaCf(t *testing.T) {
 	}
 }
 
-// TestMixedNiceFailback (issue 17.6): both ha.cf files say the guide's
+// TestMixedNiceFailback: both ha.cf files say the guide's
 // `nice_failback on`; habox reads it as auto_failback off, heartbeat 3.0.6
 // as auto_failback legacy, so 3.0.6 never answers habox's "starting".
 // habox notices, says so, and acquires its group the legacy way
@@ -909,7 +904,7 @@ func TestMixedNiceFailback(t *testing.T) {
 	n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK yes`, time.Second)
 }
 
-// TestInitVerbs (issue 17.7): heartbeat start|stop|status|restart|reload,
+// TestInitVerbs: heartbeat start|stop|status|restart|reload,
 // the guide's rc.local line and init-script habit, act like the options
 // they stand for, on a real daemon in a private namespace.
 func TestInitVerbs(t *testing.T) {

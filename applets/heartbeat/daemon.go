@@ -1070,6 +1070,17 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			return
 		}
 		d.rscActs(d.rsc.SetHabox(src, m.Get("habox"), now))
+		if v.Restart && m.Get("habox") == resources.None.String() && d.mem.NodeStatus(src) != membership.Dead {
+			// A habox peer restarted before we declared it dead (it
+			// rebooted within deadtime) and holds nothing: what its old
+			// process held is gone, as if it had died. Take it over as at
+			// its death; its new process then negotiates as any node
+			// that comes back (without this both nodes logged "No one
+			// owns ... resources!" and the groups ran nowhere: simulator
+			// seeds 27, 336, 397, 670).
+			d.log.Warn("Node " + src + " restarted holding no resources: handling it as dead and back")
+			d.memEvents([]membership.Event{{Kind: membership.NodeDead, Node: src, Status: membership.Dead, Heard: true}})
+		}
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		ev := d.mem.Status(src, m.Get(wire.St), dt, now)
 		d.memEvents(ev)

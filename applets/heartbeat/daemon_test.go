@@ -11,13 +11,13 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/hblog"
-	"habox/applets/heartbeat/lab"
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 func TestNodeName(t *testing.T) {
@@ -140,7 +140,7 @@ func TestPidFileSymlinkAttack(t *testing.T) {
 	}
 }
 
-// TestPacketDropReasons (issues 11.3, 11.4): every dropped packet is
+// TestPacketDropReasons: every dropped packet is
 // counted under its reason (cl_status hbparameter -p badpackets-<reason>)
 // and what a forged packet carries reaches the log quoted, one bounded
 // line each.
@@ -309,7 +309,7 @@ func TestScriptReasonsInHaLog(t *testing.T) {
 	}
 }
 
-// TestLargePacketBudget (issue 11.4): forged packets just under MaxRecv
+// TestLargePacketBudget: forged packets just under MaxRecv
 // cost a hash of every byte; beyond bigBurst bytes in a burst they are
 // dropped unread as throttled, while small ones are still checked.
 func TestLargePacketBudget(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 )
 
 // Recovery of a node that lost hb_generation and whose clock is behind
-// (issue 12.3; README "Lost state, wrong clock"). The peer remembers a
+// (README "Lost state, wrong clock"). The peer remembers a
 // higher generation for us and drops everything we send as a replay:
 //
 //   - a habox peer says so in its statuses (wire.GenHint); we raise our

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // The generation is written while the media open, but nothing is sent

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"habox/applets/heartbeat/lab"
 	"habox/conf"
+	"habox/lab"
 )
 
 // fakeHost has eth0, eth1, the hosts "bob" and 10.0.0.2, /dev/ttyS0 and

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // TestMeasure reports the figures of the issue: client-seen outage for a

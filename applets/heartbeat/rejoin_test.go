@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // y2k is 2000-01-01 00:00:00 UTC, the clock of a box without RTC.

@@ -98,10 +98,8 @@ type System6 interface {
 
 // Agent6 runs the IPv6addr actions.
 type Agent6 struct {
-	Sys      System6
-	Repeater Repeater
-	Count    int
-	Interval time.Duration
+	Sys System6
+	Announcer
 }
 
 // ChooseIf6 picks the interface and prefix length for sp from the
@@ -173,21 +171,13 @@ func (a *Agent6) Start(t Target) (changed bool, err error) {
 	if err := a.Sys.AddAddr6(t.Link, t.Prefix); err != nil {
 		return false, err
 	}
-	if a.Count > 0 {
-		if a.Repeater != nil {
-			a.Repeater.Cancel(ip)
-		}
-		return true, announce(a.Sys.Announce, a.Repeater, t.Link, ip, a.Count, a.Interval)
-	}
-	return true, nil
+	return true, a.added(a.Sys.Announce, t.Link, ip)
 }
 
 // Stop removes the address from the interface (not configured: success).
 func (a *Agent6) Stop(t Target) (bool, error) {
 	ip := t.Prefix.Addr()
-	if a.Repeater != nil {
-		a.Repeater.Cancel(ip)
-	}
+	a.cancel(ip)
 	addrs, err := a.Sys.Addrs6()
 	if err != nil {
 		return false, err
@@ -270,7 +260,7 @@ func run6(env *cli.Env, args []string) int {
 	rest := a.Rest()
 	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent6{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	ag := &Agent6{Sys: hw, Announcer: Announcer{Repeater: rep, Count: count, Interval: interval}}
 	if isOCF(env, args) {
 		return OCF6(env, ag, args[0])
 	}
@@ -323,7 +313,7 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 		return fail6(err)
 	}
 	if action == "announce" {
-		return reannounce(env, name6, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
+		return ag.reannounce(env, name6, st, ag.Sys.Announce, t)
 	}
 	switch st {
 	case Running:

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	hblab "habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	hblab "habox/lab"
 )
 
 // ocfLab is a node namespace (eth0 192.0.2.10/24, 2001:db8::10/64, on a

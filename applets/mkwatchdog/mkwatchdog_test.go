@@ -355,7 +355,7 @@ func TestTestFakeDevice(t *testing.T) {
 }
 
 // TestOnlyIfConfigured: -c HA_DIR does nothing unless ha.cf names a
-// watchdog, and then creates the device ha.cf names (issue 17.11: the
+// watchdog, and then creates the device ha.cf names (the
 // inittab and unit lines are conditional, and honour HA_DIR).
 func TestOnlyIfConfigured(t *testing.T) {
 	hwtest.RequireRoot(t)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestInteropHeartbeat306 runs the stock heartbeat 3.0.6 on one end of a
@@ -20,12 +20,7 @@ import (
 func TestInteropHeartbeat306(t *testing.T) {
 	hwtest.RequireRoot(t)
 	hwtest.RequireCmd(t, "socat")
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("heartbeat 3.0.6 not installed")
-		}
-		t.Skip("heartbeat 3.0.6 not installed")
-	}
+	hwtest.RequireFile(t, lab.HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 	l := lab.New(t, lab.Options{Kinds: [2]lab.Kind{lab.Heartbeat, lab.Heartbeat}, Serial: true})
 	n1 := l.Nodes[0]
 	n1.Start()

@@ -15,6 +15,7 @@ import (
 
 	"habox/applets/cli"
 	"habox/applets/heartbeat/wire"
+	"habox/conf"
 	"habox/hw/serial"
 )
 
@@ -37,6 +38,9 @@ Modes:
 			DEV2 -> DEV1; one-way latency, lost, corrupted, throughput
 	--watch		Decode heartbeat's classic frames on the line, one line per
 			message: node, type, seq, status; with -k, verify them
+	--lines		Show the modem lines (DTR RTS out, CTS DSR DCD RI in),
+			toggle DTR and RTS and say whether the cable has handshake
+			wiring (needed by --rtscts), three wires, or is a loopback
 Options:
 	-b BAUD		9600 19200 38400 57600 115200 230400 460800 (default 19200)
 	-t SECONDS	-r: give up without data (default 10); --ping/--pair: wait
@@ -88,6 +92,7 @@ const (
 	modePing
 	modePair
 	modeWatch
+	modeLines
 )
 
 type options struct {
@@ -128,83 +133,86 @@ func parse(env *cli.Env, args []string) (*options, int) {
 	}
 	// Options may come before and after the operands (TEXT, DEVICE), as
 	// GNU getopt allows; "--" ends them.
-	var rest []string
-	for {
-		a := cli.NewArgs(args)
-		for a.Next() {
-			var err error
-			ok := true
-			switch a.Opt() {
-			case "-r":
-				ok = a.Flag() && setMode(modeRecv)
-			case "-s":
-				ok = a.Flag() && setMode(modeSend)
-			case "--echo":
-				ok = a.Flag() && setMode(modeEcho)
-			case "--ping":
-				ok = a.Flag() && setMode(modePing)
-			case "--pair":
-				ok = a.Flag() && setMode(modePair)
-			case "--watch":
-				ok = a.Flag() && setMode(modeWatch)
-			case "-b":
-				o.baud, err = a.Int()
-			case "-t":
-				var v string
-				if v, err = a.Value(); err == nil {
-					f, perr := strconv.ParseFloat(v, 64)
-					if perr != nil || f < 0 || f > 1e6 {
-						return nil, cli.UsageError(env, usage, "-t: not a number of seconds: "+v)
-					}
-					o.timeout, o.timeoutSet = time.Duration(f*float64(time.Second)), true
+	a := cli.NewArgs(args)
+	a.Permute = true
+	for a.Next() {
+		var err error
+		ok := true
+		switch a.Opt() {
+		case "-r":
+			ok = a.Flag() && setMode(modeRecv)
+		case "-s":
+			ok = a.Flag() && setMode(modeSend)
+		case "--echo":
+			ok = a.Flag() && setMode(modeEcho)
+		case "--ping":
+			ok = a.Flag() && setMode(modePing)
+		case "--pair":
+			ok = a.Flag() && setMode(modePair)
+		case "--watch":
+			ok = a.Flag() && setMode(modeWatch)
+		case "--lines":
+			ok = a.Flag() && setMode(modeLines)
+		case "-b":
+			o.baud, err = a.Int()
+		case "-t":
+			var v string
+			if v, err = a.Value(); err == nil {
+				f, ok := conf.ParseDecimal(v)
+				if !ok || f > 1e6 {
+					return nil, cli.UsageError(env, usage, "-t: not a number of seconds: "+v)
 				}
-			case "-n":
-				if o.count, err = a.Int(); err == nil && (o.count < 1 || o.count > 1000000) {
-					return nil, cli.UsageError(env, usage, "-n: count must be 1..1000000")
-				}
-				o.countSet = true
-			case "-l":
-				if o.length, err = a.Int(); err == nil && (o.length < 1 || o.length > maxPayload) {
-					return nil, cli.UsageError(env, usage, "-l: length must be 1..1000")
-				}
-			case "-k":
-				o.keys, err = a.Value()
-			case "--rtscts":
-				o.rtscts = a.Flag()
-			case "--lockdir":
-				o.lockDir, err = a.Value()
-			case "--no-lock":
-				o.noLock = a.Flag()
-			default:
-				return nil, cli.UsageError(env, usage, a.Unknown())
+				o.timeout, o.timeoutSet = time.Duration(f*float64(time.Second)), true
 			}
-			if err != nil {
-				return nil, cli.UsageError(env, usage, err.Error())
+		case "-n":
+			if o.count, err = a.Int(); err == nil && (o.count < 1 || o.count > 1000000) {
+				return nil, cli.UsageError(env, usage, "-n: count must be 1..1000000")
 			}
-			if a.Err() != nil {
-				return nil, cli.UsageError(env, usage, a.Err().Error())
+			o.countSet = true
+		case "-l":
+			if o.length, err = a.Int(); err == nil && (o.length < 1 || o.length > maxPayload) {
+				return nil, cli.UsageError(env, usage, "-l: length must be 1..1000")
 			}
-			if !ok {
-				return nil, cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair or --watch")
-			}
+		case "-k":
+			o.keys, err = a.Value()
+		case "--rtscts":
+			o.rtscts = a.Flag()
+		case "--lockdir":
+			o.lockDir, err = a.Value()
+		case "--no-lock":
+			o.noLock = a.Flag()
+		default:
+			return nil, cli.UsageError(env, usage, a.Unknown())
 		}
-		if a.Err() != nil {
-			return nil, cli.UsageError(env, usage, a.Err().Error())
+		if err == nil {
+			err = a.Err()
 		}
-		more := a.Rest()
-		if i := len(args) - len(more); len(more) == 0 || i > 0 && args[i-1] == "--" {
-			rest = append(rest, more...)
-			break
+		if err != nil {
+			return nil, cli.UsageError(env, usage, err.Error())
 		}
-		rest, args = append(rest, more[0]), more[1:]
+		if !ok {
+			return nil, cli.UsageError(env, usage, "choose one mode: -r, -s, --echo, --ping, --pair, --watch or --lines")
+		}
 	}
+	if a.Err() != nil {
+		return nil, cli.UsageError(env, usage, a.Err().Error())
+	}
+	if code := o.check(env, a.Rest()); code != exitOK {
+		return nil, code
+	}
+	return o, exitOK
+}
+
+// check validates the options together, takes the operands (TEXT for -s,
+// the devices) from rest and fills in the mode's default timeout.
+func (o *options) check(env *cli.Env, rest []string) int {
 	if !serial.ValidBaud(o.baud) {
-		return nil, cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
+		return cli.UsageError(env, usage, "-b: "+strconv.Itoa(o.baud)+": "+serial.ErrBaud.Error())
 	}
 	want := 1
 	switch o.mode {
 	case modeNone:
-		return nil, cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair or --watch")
+		return cli.UsageError(env, usage, "choose a mode: -r, -s, --echo, --ping, --pair, --watch or --lines")
 	case modeSend:
 		if len(rest) == 2 {
 			o.text, rest = rest[0], rest[1:]
@@ -217,16 +225,16 @@ func parse(env *cli.Env, args []string) (*options, int) {
 	}
 	if len(rest) != want {
 		if want == 2 {
-			return nil, cli.UsageError(env, usage, "--pair needs two devices")
+			return cli.UsageError(env, usage, "--pair needs two devices")
 		}
-		return nil, cli.UsageError(env, usage, "need exactly one DEVICE")
+		return cli.UsageError(env, usage, "need exactly one DEVICE")
 	}
 	o.devs = rest
 	if o.mode == modePair && o.devs[0] == o.devs[1] {
-		return nil, cli.UsageError(env, usage, "--pair needs two different devices")
+		return cli.UsageError(env, usage, "--pair needs two different devices")
 	}
 	if o.keys != "" && o.mode != modeWatch {
-		return nil, cli.UsageError(env, usage, "-k applies to --watch only")
+		return cli.UsageError(env, usage, "-k applies to --watch only")
 	}
 	if !o.timeoutSet {
 		switch o.mode {
@@ -237,10 +245,9 @@ func parse(env *cli.Env, args []string) (*options, int) {
 		}
 	}
 	if (o.mode == modePing || o.mode == modePair) && o.timeout == 0 {
-		return nil, cli.UsageError(env, usage, "-t: --ping and --pair need a probe timeout above 0")
+		return cli.UsageError(env, usage, "-t: --ping and --pair need a probe timeout above 0")
 	}
-
-	return o, exitOK
+	return exitOK
 }
 
 // runMode opens the ports and runs the mode.
@@ -277,6 +284,8 @@ func runMode(ctx stopper, env *cli.Env, o *options) int {
 		return ping(ctx, env, o, ports[0])
 	case modePair:
 		return pair(ctx, env, o, ports[0], ports[1])
+	case modeLines:
+		return showLines(ctx, env, o.devs[0], ports[0])
 	}
 	return watch(ctx, env, o, ports[0])
 }

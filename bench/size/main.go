@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,12 +32,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: size [-bin STRIPPED -budget BYTES] [-top N] UNSTRIPPED")
 		os.Exit(2)
 	}
-	sizes, err := packageSizes(flag.Arg(0))
+	sizes, bySym, err := symbolSizes(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "size:", err)
 		os.Exit(2)
 	}
 	report(os.Stdout, sizes, *top)
+	if found := bannedFound(bySym); len(found) > 0 {
+		for _, l := range found {
+			fmt.Fprintln(os.Stderr, "size:", l)
+		}
+		os.Exit(1)
+	}
 	if *bin == "" {
 		return
 	}
@@ -55,19 +62,20 @@ func main() {
 	}
 }
 
-// packageSizes sums the sizes of the symbols of the unstripped ELF binary
-// at path per package, leaving out sections that take no file space (bss).
-func packageSizes(path string) (map[string]int64, error) {
+// symbolSizes sums the sizes of the symbols of the unstripped ELF binary
+// at path per package and per symbol, leaving out sections that take no
+// file space (bss).
+func symbolSizes(path string) (map[string]int64, map[string]int64, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	syms, err := f.Symbols()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v (build it without -s -w)", path, err)
+		return nil, nil, fmt.Errorf("%s: %v (build it without -s -w)", path, err)
 	}
-	sizes := map[string]int64{}
+	sizes, bySym := map[string]int64{}, map[string]int64{}
 	for _, s := range syms {
 		if int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
 			continue
@@ -76,8 +84,51 @@ func packageSizes(path string) (map[string]int64, error) {
 			continue
 		}
 		sizes[packageOf(s.Name)] += int64(s.Size)
+		bySym[s.Name] += int64(s.Size)
 	}
-	return sizes, nil
+	return sizes, bySym, nil
+}
+
+// banned lists what habox keeps out of the binary, by symbol name prefix,
+// with the measured cost and the replacement. A prefix whose symbols sum
+// to more than bannedSlack bytes fails the check (a package's init
+// leftovers stay below it).
+var banned = []struct{ prefix, why string }{
+	{"fmt.", "package fmt (~165 KB): build text with strings/strconv, errors with cli.Wrap"},
+	{"os/exec.", "package os/exec (~240 KB): start processes with os.StartProcess"},
+	{"net.", "package net (~250 KB): sockets go through golang.org/x/sys/unix in hw/"},
+	{"context.", "package context (~24 KB): pass a small Done/Err interface (see serialtest's stopper)"},
+	{"slices.pdqsort", "the standard library's sort (~8-16 KB per element type): use cli.Sort; os.ReadDir sorts, use Readdirnames"},
+	{"sort.pdqsort", "the standard library's sort (~8-16 KB per element type): use cli.Sort"},
+	{"internal/strconv.readFloat", "strconv.ParseFloat (~12 KB): use conf.ParseDecimal"},
+	{"crypto/md5.", "crypto/md5 (FIPS module, ~200 KB with sha1/hmac): use wire/digest"},
+	{"crypto/sha1.", "crypto/sha1 (FIPS module, ~200 KB with md5/hmac): use wire/digest"},
+	{"compress/", "compress/* (gzip ~74 KB): habox has its own inflate"},
+	{"encoding/xml.", "encoding/xml (reflection): write the XML with strings"},
+	{"encoding/json.", "encoding/json (reflection): write the JSON with strings"},
+	{"text/template.", "text/template (reflection)"},
+	{"regexp.", "regexp (~150 KB): match by hand"},
+}
+
+// bannedSlack is the size below which a banned prefix is tolerated.
+const bannedSlack = 1024
+
+// bannedFound returns one line per banned prefix whose symbols in bySym
+// sum to more than bannedSlack bytes.
+func bannedFound(bySym map[string]int64) []string {
+	var out []string
+	for _, b := range banned {
+		var n int64
+		for name, size := range bySym {
+			if strings.HasPrefix(name, b.prefix) {
+				n += size
+			}
+		}
+		if n > bannedSlack {
+			out = append(out, b.prefix+"* is linked ("+strconv.FormatInt(n, 10)+" symbol bytes): "+b.why)
+		}
+	}
+	return out
 }
 
 // packageOf returns the import path of the package a symbol belongs to:

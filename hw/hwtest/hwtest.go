@@ -12,12 +12,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"habox/hw/hwtest/names"
 )
 
 // init keeps the main goroutine on the main thread, so no goroutine that
@@ -26,31 +27,44 @@ import (
 // that namespace's cleanup kill the test binary.
 func init() { runtime.LockOSThread() }
 
+// Missing skips t because a prerequisite is missing (what says which and
+// how to get it), or fails it when CI=true: there every prerequisite is
+// installed and a skipped test would hide a broken one.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(what + "; CI=true forbids skipping this test (.ci/run must provide it)")
+	} else {
+		t.Skip("skipping: " + what)
+	}
+}
+
 // RequireRoot skips t when the test is not running as root, or fails it
 // when CI=true.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
+	if os.Geteuid() != 0 {
+		Missing(t, "needs root (network namespaces, raw sockets, mknod); run `sudo make test`")
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (network namespaces, raw sockets, mknod); CI=true forbids skipping it")
-	}
-	t.Skip("skipping: needs root (network namespaces, raw sockets, mknod); run `sudo make test`")
 }
 
 // RequireCmd skips (or, under CI=true, fails) t when a command is missing.
 func RequireCmd(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		Missing(t, name+" not installed")
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not installed; .ci/run must install it", name)
+	return p
+}
+
+// RequireFile skips (or, under CI=true, fails) t when path does not exist;
+// what names what is missing and where it comes from.
+func RequireFile(t testing.TB, path, what string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		Missing(t, what+" missing ("+err.Error()+")")
 	}
-	t.Skipf("skipping: %s not installed", name)
-	return ""
 }
 
 // Emulator returns the value of HABOX_EMULATOR: "qemu-user" when `make
@@ -68,18 +82,6 @@ func SkipUnderEmulator(t testing.TB, why string) {
 	if e := Emulator(); e != "" {
 		t.Skip("skipping under " + e + " (HABOX_EMULATOR): " + why + "; covered by the native run")
 	}
-}
-
-var seq atomic.Int32
-
-// UniqueName returns a short name unique to this process and call, for
-// namespaces and interfaces: prefix + pid + counter, at most 15 bytes.
-func UniqueName(prefix string) string {
-	n := prefix + strconv.Itoa(os.Getpid()%100000) + "x" + strconv.Itoa(int(seq.Add(1)))
-	if len(n) > 15 {
-		n = n[len(n)-15:]
-	}
-	return n
 }
 
 // Run runs a command and fails t with its output when it fails.
@@ -102,7 +104,7 @@ type Netns struct {
 func NewNetns(t testing.TB, prefix string) *Netns {
 	t.Helper()
 	RequireRoot(t)
-	ns := &Netns{Name: UniqueName(prefix)}
+	ns := &Netns{Name: names.Unique(prefix)}
 	Run(t, "ip", "netns", "add", ns.Name)
 	t.Cleanup(func() {
 		if pids, err := exec.Command("ip", "netns", "pids", ns.Name).Output(); err == nil {
@@ -193,7 +195,7 @@ func (ns *Netns) WaitUp(t testing.TB, ifname string) {
 // with the given CIDR addresses when not empty.
 func Veth(t testing.TB, a *Netns, ifA, addrA string, b *Netns, ifB, addrB string) {
 	t.Helper()
-	tmpA, tmpB := UniqueName("va"), UniqueName("vb")
+	tmpA, tmpB := names.Unique("va"), names.Unique("vb")
 	Run(t, "ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB)
 	Run(t, "ip", "link", "set", tmpA, "netns", a.Name, "name", ifA)
 	Run(t, "ip", "link", "set", tmpB, "netns", b.Name, "name", ifB)

@@ -1,8 +1,11 @@
 package netlink
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"habox/hw/hwtest"
 )
@@ -67,10 +70,17 @@ func TestParseLinksMalformed(t *testing.T) {
 }
 
 func FuzzParseLinks(f *testing.F) {
-	// An RTM_NEWLINK for index 2 "w0", up with carrier.
-	msg := []byte{40, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 2, 0, 0, 0, 0x01, 0, 0x01, 0, 0, 0, 0, 0,
-		7, 0, 3, 0, 'w', '0', 0, 0}
+	// An RTM_NEWLINK for index 2 "w0", up with carrier, in the host's
+	// byte order as netlink is (big-endian on mips).
+	msg := make([]byte, 40)
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], 40)                             // nlmsg_len
+	ne.PutUint16(msg[4:], unix.RTM_NEWLINK)               // nlmsg_type
+	ne.PutUint32(msg[20:], 2)                             // ifi_index
+	ne.PutUint32(msg[24:], unix.IFF_UP|unix.IFF_LOWER_UP) // ifi_flags
+	ne.PutUint16(msg[32:], 7)                             // rta_len
+	ne.PutUint16(msg[34:], unix.IFLA_IFNAME)              // rta_type
+	copy(msg[36:], "w0\x00")
 	f.Add(msg)
 	if l := ParseLinks(msg); len(l) != 1 || l[0].Name != "w0" || !l[0].Up || !l[0].Carrier || l[0].Index != 2 {
 		f.Fatalf("seed parses as %+v", l)

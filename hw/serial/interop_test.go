@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"habox/hw/hwtest"
+	"habox/hw/hwtest/names"
 )
 
 // ttylocker runs cluster-glue's own tty locking (st_ttylock from
@@ -49,10 +50,7 @@ func startGlueLocker(t *testing.T, dev string) *glueLocker {
 	t.Helper()
 	py := hwtest.RequireCmd(t, "python3")
 	if out, err := exec.Command(py, "-c", `import ctypes; ctypes.CDLL("libstonith.so.1")`).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("libstonith.so.1 (cluster-glue, installed with heartbeat) missing: %s", out)
-		}
-		t.Skip("libstonith.so.1 not installed")
+		hwtest.Missing(t, "libstonith.so.1 (cluster-glue, installed with heartbeat) missing: "+string(out))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -90,8 +88,8 @@ func (g *glueLocker) stop() {
 
 // TestInteropLockNames compares LockName with the file st_ttylock creates.
 func TestInteropLockNames(t *testing.T) {
-	startGlueLocker(t, "/dev/"+hwtest.UniqueName("probe")).stop() // skips when unavailable
-	u := hwtest.UniqueName("n")
+	startGlueLocker(t, "/dev/"+names.Unique("probe")).stop() // skips when unavailable
+	u := names.Unique("n")
 	paths := []string{
 		"/dev/ttyZZ" + u,
 		"/dev/pts/9" + u,
@@ -119,7 +117,7 @@ func TestInteropLockNames(t *testing.T) {
 // TestInteropClusterGlue checks both directions against heartbeat's lock
 // code: we see its lock (same file name, same pid format) and it sees ours.
 func TestInteropClusterGlue(t *testing.T) {
-	dev := "/dev/" + hwtest.UniqueName("hbxlk")
+	dev := "/dev/" + names.Unique("hbxlk")
 	path := filepath.Join(LockDir, LockName(dev))
 	t.Cleanup(func() { os.Remove(path) })
 

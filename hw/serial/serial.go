@@ -14,7 +14,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/pkg/term/termios"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,6 +73,7 @@ type Port struct {
 	saved unix.Termios
 	mu    sync.Mutex
 	dirty bool // settings changed and not yet restored
+	ioctl func(fd int, req uint, arg unsafe.Pointer) error
 }
 
 // Open opens path read-write, without becoming its controlling terminal
@@ -87,7 +90,7 @@ func Open(path string, c Config) (*Port, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	t, err := termios.Tcgetattr(uintptr(fd))
 	if err != nil {
 		unix.Close(fd)
 		if errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EINVAL) {
@@ -95,10 +98,10 @@ func Open(path string, c Config) (*Port, error) {
 		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	p := &Port{path: path, saved: *t}
+	p := &Port{path: path, saved: *t, ioctl: ioctl}
 	raw := *t
 	MakeRaw(&raw, speed, c)
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
+	if err := termios.Tcsetattr(uintptr(fd), termios.TCSANOW, &raw); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "set termios", Path: path, Err: err}
 	}
@@ -164,24 +167,24 @@ func (p *Port) control(op string, f func(fd int) error) error {
 // SendBreak sends a break (0.25 to 0.5 s of zero bits), as heartbeat does
 // right after opening its serial medium. On a pty it is a no-op.
 func (p *Port) SendBreak() error {
-	return p.control("send break", func(fd int) error { return unix.IoctlSetInt(fd, unix.TCSBRK, 0) })
+	return p.control("send break", func(fd int) error { return termios.Tcsendbreak(uintptr(fd), 0) })
 }
 
 // Drain waits until everything written has been transmitted.
 func (p *Port) Drain() error {
-	return p.control("drain", func(fd int) error { return unix.IoctlSetInt(fd, unix.TCSBRK, 1) })
+	return p.control("drain", func(fd int) error { return termios.Tcdrain(uintptr(fd)) })
 }
 
 // Flush discards received but unread and written but untransmitted data.
 func (p *Port) Flush() error {
-	return p.control("flush", func(fd int) error { return unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIOFLUSH) })
+	return p.control("flush", func(fd int) error { return termios.Tcflush(uintptr(fd), termios.TCIOFLUSH) })
 }
 
 // Attrs returns the line's current settings.
 func (p *Port) Attrs() (unix.Termios, error) {
 	var t unix.Termios
 	err := p.control("get termios", func(fd int) error {
-		a, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		a, err := termios.Tcgetattr(uintptr(fd))
 		if err == nil {
 			t = *a
 		}
@@ -202,7 +205,7 @@ func (p *Port) Restore() error {
 		return nil
 	}
 	err := p.control("restore termios", func(fd int) error {
-		return unix.IoctlSetTermios(fd, unix.TCSETS, &p.saved)
+		return termios.Tcsetattr(uintptr(fd), termios.TCSANOW, &p.saved)
 	})
 	if err == nil {
 		p.dirty = false

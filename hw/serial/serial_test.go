@@ -26,7 +26,7 @@ func newPty(t *testing.T) (*os.File, string) {
 	return m, path
 }
 
-func termios(t *testing.T, path string) unix.Termios {
+func attrsOf(t *testing.T, path string) unix.Termios {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
@@ -53,7 +53,7 @@ func TestOpenRawAndRestore(t *testing.T) {
 	} {
 		t.Run(strconv.Itoa(tc.baud), func(t *testing.T) {
 			_, path := newPty(t)
-			before := termios(t, path)
+			before := attrsOf(t, path)
 			if before.Lflag&unix.ICANON == 0 {
 				t.Fatal("a fresh pty should start in canonical mode")
 			}
@@ -88,7 +88,7 @@ func TestOpenRawAndRestore(t *testing.T) {
 			if err := p.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if after := termios(t, path); after != before {
+			if after := attrsOf(t, path); after != before {
 				t.Errorf("settings not restored:\nbefore %+v\nafter  %+v", before, after)
 			}
 		})

@@ -211,7 +211,7 @@ kernel/x/unused.ko:
 		t.Errorf("dev/console %+v", c)
 	}
 
-	// A bare image (issue 12): no /var/lock, /var/lib, /var/log; /var -> tmp.
+	// A bare image: no /var/lock, /var/lib, /var/log; /var -> tmp.
 	o.Bare = true
 	bare, err := Build(o)
 	if err != nil {

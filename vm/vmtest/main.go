@@ -55,7 +55,7 @@ var (
 	verbose   = flag.Bool("v", false, "copy the VMs' consoles to stdout")
 	keep      = flag.Bool("keep", false, "keep the work directory")
 	timeout   = flag.Duration("timeout", 5*time.Minute, "give up after this long")
-	profile   = flag.String("profile", "default", "default, or minimal: the router-like box of issue 12 (see minimal.go)")
+	profile   = flag.String("profile", "default", "default, or minimal: the router-like box (see minimal.go)")
 )
 
 // result collects step outcomes.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The "minimal box" profile (issue 12): the box as a router integrator
+// The "minimal box" profile: the box as a router integrator
 // builds it, on a real kernel.
 //
 //   - the image has no /var/lock, /var/lib or /var/log, and /var is a

@@ -155,43 +155,35 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 	return exitUnknown
 }
 
-// getopt reads options anywhere among args (GNU getopt permutes), per
-// optstr ("p:" takes a value). It returns the options, the other
+// getopt reads options anywhere among args with the shared parser
+// (permuting, bundling "-mv"), per optstr ("p:" takes a value), and words
+// errors as glibc's getopt does. It returns the options, the other
 // arguments and a message for a bad option.
 func getopt(args []string, optstr string) (map[byte]string, []string, string) {
 	opts := map[byte]string{}
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i+1:]...)
-			break
+	a := cli.NewArgs(args)
+	a.Permute = true
+	for a.Next() {
+		o := a.Opt()
+		if len(o) != 2 || o[1] == '-' {
+			return nil, nil, "unrecognized option '" + o + "'"
 		}
-		if len(a) < 2 || a[0] != '-' {
-			rest = append(rest, a)
+		k := strings.IndexByte(optstr, o[1])
+		if k < 0 || o[1] == ':' {
+			return nil, nil, "invalid option -- '" + o[1:] + "'"
+		}
+		if k+1 < len(optstr) && optstr[k+1] == ':' {
+			v, err := a.Value()
+			if err != nil {
+				return nil, nil, "option requires an argument -- '" + o[1:] + "'"
+			}
+			opts[o[1]] = v
 			continue
 		}
-		for j := 1; j < len(a); j++ {
-			k := strings.IndexByte(optstr, a[j])
-			if k < 0 || a[j] == ':' {
-				return nil, nil, "invalid option -- '" + a[j:j+1] + "'"
-			}
-			if k+1 < len(optstr) && optstr[k+1] == ':' {
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return nil, nil, "option requires an argument -- '" + a[j:j+1] + "'"
-					}
-					i++
-					v = args[i]
-				}
-				opts[a[j]] = v
-				break
-			}
-			opts[a[j]] = ""
-		}
+		a.Flag()
+		opts[o[1]] = ""
 	}
-	return opts, rest, ""
+	return opts, a.Rest(), ""
 }
 
 func (c *clStatus) hbstatus(s Snapshot, err error, opts map[byte]string) int {

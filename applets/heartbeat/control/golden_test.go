@@ -2,7 +2,6 @@ package control
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,12 +22,7 @@ var clLogPrefix = regexp.MustCompile(`(?m)^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} \S+ 
 func TestClStatusMatches306WhenStopped(t *testing.T) {
 	hwtest.RequireRoot(t)
 	real := "/usr/bin/cl_status"
-	if _, err := os.Stat(real); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("heartbeat 3.0.6's cl_status missing; .ci/run installs the heartbeat package")
-		}
-		t.Skip("heartbeat 3.0.6 not installed")
-	}
+	hwtest.RequireFile(t, real, "heartbeat 3.0.6's cl_status (Debian package heartbeat)")
 	hwtest.RequireCmd(t, "unshare")
 	sock := filepath.Join(t.TempDir(), "none.ctl")
 	for _, args := range [][]string{

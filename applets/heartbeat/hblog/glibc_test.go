@@ -72,12 +72,7 @@ for prio, text in ((6, "Link bob:eth0 up."), (4, "node bob: is dead"), (7, "a de
 // name are taken from the real lines.
 func TestFilesMatchClusterGlue(t *testing.T) {
 	py := hwtest.RequireCmd(t, "python3")
-	if _, err := os.Stat("/usr/lib/libplumb.so.2"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("cluster-glue's libplumb.so.2 missing (package libplumb2, installed with heartbeat)")
-		}
-		t.Skip("cluster-glue's libplumb.so.2 not installed")
-	}
+	hwtest.RequireFile(t, "/usr/lib/libplumb.so.2", "cluster-glue's libplumb.so.2 (package libplumb2, installed with heartbeat)")
 	for _, fmtFlag := range []string{"1", "0"} {
 		dir := t.TempDir()
 		rl, rd := filepath.Join(dir, "real-log"), filepath.Join(dir, "real-debug")

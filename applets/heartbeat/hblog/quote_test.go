@@ -25,7 +25,7 @@ func TestQuote(t *testing.T) {
 }
 
 // TestLogOneBoundedLine: whatever the text, one Log call writes exactly
-// one line of at most MaxLine bytes of text (issue 11.3: a datagram forged
+// one line of at most MaxLine bytes of text (a datagram forged
 // a CRIT line, a 60 KB src made 60 KB lines).
 func TestLogOneBoundedLine(t *testing.T) {
 	ts := time.Date(2026, time.November, 25, 13, 14, 54, 0, time.Local)

@@ -9,7 +9,7 @@ import (
 	"habox/hw/netif"
 )
 
-// How a bcast medium chose its destination (issue 12.1). A bring-up script
+// How a bcast medium chose its destination. A bring-up script
 // doing "ip addr add A/N dev IF" without "brd +" leaves the interface
 // without an IPv4 broadcast address; 3.0.6 then sends to 0.0.0.0.
 const (

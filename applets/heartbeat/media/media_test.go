@@ -253,7 +253,7 @@ func TestBcastInterfaceReplugged(t *testing.T) {
 	}
 }
 
-// TestUDPOversizeDropped (issue 11.4): a datagram larger than MaxMessage
+// TestUDPOversizeDropped: a datagram larger than MaxMessage
 // (a 60 KB one) is dropped and counted by the reader, never copied or
 // queued; the next small one still arrives.
 func TestUDPOversizeDropped(t *testing.T) {

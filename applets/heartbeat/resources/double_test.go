@@ -8,7 +8,7 @@ import (
 
 // TestStaleShutdoneDoubleOwner: a shutdone left in a serial line's buffer
 // from alice's previous run reaches bob while alice runs again and holds
-// her group (issue 17.4): bob takes it over, so both hold it. With habox
+// her group: bob takes it over, so both hold it. With habox
 // on both sides the double ownership is seen in the statuses' habox field
 // and resolved within the grace period: the node named in haresources
 // keeps the group, the other one releases it.
@@ -84,7 +84,7 @@ func TestDoubleOwner306Peer(t *testing.T) {
 
 // TestOneNode: an ha.cf that names only this node (the peer is not
 // installed yet) acquires the node's groups at comm-up in every mode, is
-// stable (rscstatus not "transition") and shuts down at once (issue 17.3).
+// stable (rscstatus not "transition") and shuts down at once.
 func TestOneNode(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestOneNode(t *testing.T) {
 	}
 }
 
-// TestLegacyPeerDetected (issue 17.6): in auto_failback on/off, a 3.0.6
+// TestLegacyPeerDetected: in auto_failback on/off, a 3.0.6
 // peer that is active but never answers "starting" runs legacy (its ha.cf
 // says nice_failback on): after the breaker's delay bob asks it for its
 // group with ip-request, as legacy mode does, and takes it on the answer.

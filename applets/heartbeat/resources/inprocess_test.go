@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/lab"
 	"habox/applets/ipaddr"
 	"habox/conf"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestMain lets the test binary act as the habox binary when IPaddr run
@@ -39,6 +39,7 @@ func TestInProcessIPaddrMatchesExec(t *testing.T) {
 		inProcessChild(t)
 		return
 	}
+	hwtest.SkipUnderEmulator(t, "re-executes the test binary, which needs qemu registered with binfmt_misc")
 	hwtest.RequireRoot(t)
 	bin := lab.HaboxBin(t)
 	ns := hwtest.NewNetns(t, "speedip")

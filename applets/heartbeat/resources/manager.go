@@ -542,7 +542,8 @@ func updHold(full bool, cur, up Hold) Hold {
 }
 
 // processResources is 3.0.6's process_resources for the nice_failback
-// protocol messages (starting, resource, shutdone).
+// protocol messages (starting, resource, shutdone): it moves the resource
+// state machine, then audits who holds what.
 func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) []Action {
 	if !m.nice {
 		return nil
@@ -553,103 +554,20 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 	if !self && (t == "starting" || t == "resource") {
 		m.peerNice = true
 	}
-	if t == "starting" && !self {
-		switch m.state {
-		case rRscrcvd, rStable, rShutdown:
-		case rStarting:
-			newState = rBothStarting
-			m.foreignDone = true
-			a = append(a, m.announce("HB_R_BOTHSTARTING")...)
-		default:
-			return []Action{logA(hblog.Err, "Received 'starting' message in state "+strconv.Itoa(int(m.state)))}
-		}
-		m.otherStable = false
-		if m.takeoverInProgress {
-			a = append(a, logA(hblog.Warning, "T_STARTING received during takeover."))
-		}
-		a = append(a, m.sendHeld(m.state == rStable, "")...)
-	}
-	if t == "resource" {
-		n, ok := ParseHold(msg.Get("rsc_hold"))
-		if !msg.Has("rsc_hold") {
-			return append(a, logA(hblog.Err, "resource message without rsc_hold field."))
-		}
-		if !ok {
-			a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+hblog.Quote(msg.Get("rsc_hold"))+"]"))
-		}
-		full := msg.Get("rtype") == "full"
-		switch m.state {
-		case rBothStarting, rStarting:
-			newState = rRscrcvd
-			if !m.auto {
-				m.foreignDone = true
-				a = append(a, m.announce("T_RESOURCES")...)
-			}
-		case rRscrcvd, rStable, rShutdown:
-		default:
-			if !self {
-				return append(a, logA(hblog.Err, "resource message received in state "+strconv.Itoa(int(m.state))))
-			}
-			// Our own (mach_down after a takeover during initdead): 3.0.6
-			// sees it only after comm-up because it travels through the
-			// FIFO; habox records it whenever it comes.
-		}
+	switch t {
+	case "starting":
 		if !self {
-			m.theirs = updHold(full, m.theirs, n)
-			if msg.Has("isstable") {
-				if msg.Get("isstable") == "1" {
-					if !m.otherStable {
-						a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
-						m.otherStable = true
-						a = append(a, m.sendHeld(m.state == rStable, "")...)
-						a = append(a, m.performAutoFailback(now)...)
-					}
-				} else {
-					m.otherStable = false
-				}
-			}
-			if m.state != rStable && m.state != rShutdown && m.otherStable {
-				a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
-				m.state = newState
-				a = append(a, m.reqOurResources(false)...)
-				newState = rStable
-				m.state = rStable
-				a = append(a, m.sendHeld(true, "")...)
-				a = append(a, m.performAutoFailback(now)...)
-				m.foreignDone = true
-				if !m.auto && m.theirs&Foreign != 0 {
-					m.localDone = true
-				}
-				a = append(a, m.announce("T_RESOURCES(them)")...)
-			}
-		} else {
-			// Our own message loops back after we may have changed mine
-			// again: a full update only repeats what we set when sending
-			// it (3.0.6 re-applies it, "probably unnecessary", and can
-			// briefly log "No one owns our local resources!"); the
-			// additive mach_down message is applied.
-			if !full {
-				m.mine = updHold(false, m.mine, n)
-			}
-			if m.mine&Local != 0 {
-				m.localDone = true
-				a = append(a, m.announce("T_RESOURCES(us)")...)
-			}
-			switch msg.Get("info") {
-			case "mach_down":
-				a = append(a, logA(hblog.InfoPri, "mach_down takeover complete."))
-				m.takeoverInProgress = false
-				m.mine |= Foreign
-				m.needsFailback = true
-				m.otherStable = true
-				m.foreignDone = true
-				a = append(a, m.announce("mach_down")...)
-			case "shutdown":
-				newState = rShutdown
+			var ok bool
+			if a, newState, ok = m.onStarting(); !ok {
+				return a
 			}
 		}
-	}
-	if t == "shutdone" {
+	case "resource":
+		var stop bool
+		if a, newState, stop = m.onResource(self, msg, now); stop {
+			return a
+		}
+	case "shutdone":
 		if !self {
 			// 3.0.6 starts a standby-style acquisition here (going_standby
 			// DONE), which keeps the audit below quiet; habox takes over
@@ -670,6 +588,125 @@ func (m *Manager) processResources(t, from string, msg Msg, now time.Duration) [
 	}
 	a = append(a, m.audit()...)
 	return a
+}
+
+// onStarting handles the peer's "starting": both nodes starting at once,
+// or a peer restarting while we run. ok is false for a message that does
+// not fit the state (only an error is logged then).
+func (m *Manager) onStarting() (a []Action, newState rstate, ok bool) {
+	newState = m.state
+	switch m.state {
+	case rRscrcvd, rStable, rShutdown:
+	case rStarting:
+		newState = rBothStarting
+		m.foreignDone = true
+		a = append(a, m.announce("HB_R_BOTHSTARTING")...)
+	default:
+		return []Action{logA(hblog.Err, "Received 'starting' message in state "+strconv.Itoa(int(m.state)))}, newState, false
+	}
+	m.otherStable = false
+	if m.takeoverInProgress {
+		a = append(a, logA(hblog.Warning, "T_STARTING received during takeover."))
+	}
+	a = append(a, m.sendHeld(m.state == rStable, "")...)
+	return a, newState, true
+}
+
+// onResource handles a "resource" message (rsc_hold: what its sender
+// holds), the peer's or our own looped back. stop is set for a message
+// that is dropped with an error, without the audit.
+func (m *Manager) onResource(self bool, msg Msg, now time.Duration) (a []Action, newState rstate, stop bool) {
+	newState = m.state
+	n, ok := ParseHold(msg.Get("rsc_hold"))
+	if !msg.Has("rsc_hold") {
+		return []Action{logA(hblog.Err, "resource message without rsc_hold field.")}, newState, true
+	}
+	if !ok {
+		a = append(a, logA(hblog.Err, "encode_resources: bad resource type ["+hblog.Quote(msg.Get("rsc_hold"))+"]"))
+	}
+	full := msg.Get("rtype") == "full"
+	switch m.state {
+	case rBothStarting, rStarting:
+		newState = rRscrcvd
+		if !m.auto {
+			m.foreignDone = true
+			a = append(a, m.announce("T_RESOURCES")...)
+		}
+	case rRscrcvd, rStable, rShutdown:
+	default:
+		if !self {
+			return append(a, logA(hblog.Err, "resource message received in state "+strconv.Itoa(int(m.state)))), newState, true
+		}
+		// Our own (mach_down after a takeover during initdead): 3.0.6
+		// sees it only after comm-up because it travels through the
+		// FIFO; habox records it whenever it comes.
+	}
+	if !self {
+		return m.theirResource(a, full, n, msg, newState, now)
+	}
+	return m.ownResource(a, full, n, msg, newState)
+}
+
+// theirResource records what the peer holds and, once the peer reports its
+// transition complete, takes our own resources and becomes stable.
+func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState rstate, now time.Duration) ([]Action, rstate, bool) {
+	m.theirs = updHold(full, m.theirs, n)
+	if msg.Has("isstable") {
+		if msg.Get("isstable") == "1" {
+			if !m.otherStable {
+				a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
+				m.otherStable = true
+				a = append(a, m.sendHeld(m.state == rStable, "")...)
+				a = append(a, m.performAutoFailback(now)...)
+			}
+		} else {
+			m.otherStable = false
+		}
+	}
+	if m.state != rStable && m.state != rShutdown && m.otherStable {
+		a = append(a, logA(hblog.InfoPri, "remote resource transition completed."))
+		m.state = newState
+		a = append(a, m.reqOurResources(false)...)
+		newState = rStable
+		m.state = rStable
+		a = append(a, m.sendHeld(true, "")...)
+		a = append(a, m.performAutoFailback(now)...)
+		m.foreignDone = true
+		if !m.auto && m.theirs&Foreign != 0 {
+			m.localDone = true
+		}
+		a = append(a, m.announce("T_RESOURCES(them)")...)
+	}
+	return a, newState, false
+}
+
+// ownResource applies our own "resource" message looped back.
+func (m *Manager) ownResource(a []Action, full bool, n Hold, msg Msg, newState rstate) ([]Action, rstate, bool) {
+	// Our own message loops back after we may have changed mine
+	// again: a full update only repeats what we set when sending
+	// it (3.0.6 re-applies it, "probably unnecessary", and can
+	// briefly log "No one owns our local resources!"); the
+	// additive mach_down message is applied.
+	if !full {
+		m.mine = updHold(false, m.mine, n)
+	}
+	if m.mine&Local != 0 {
+		m.localDone = true
+		a = append(a, m.announce("T_RESOURCES(us)")...)
+	}
+	switch msg.Get("info") {
+	case "mach_down":
+		a = append(a, logA(hblog.InfoPri, "mach_down takeover complete."))
+		m.takeoverInProgress = false
+		m.mine |= Foreign
+		m.needsFailback = true
+		m.otherStable = true
+		m.foreignDone = true
+		a = append(a, m.announce("mach_down")...)
+	case "shutdown":
+		newState = rShutdown
+	}
+	return a, newState, false
 }
 
 func (m *Manager) audit() []Action {

@@ -109,7 +109,7 @@ func garbagePacket(f Format, size int) []byte {
 	return b
 }
 
-// BenchmarkRejectGarbage (issue 11.4): decode + authentication failure of
+// BenchmarkRejectGarbage: decode + authentication failure of
 // a forged packet as large as UDP carries (~64 KB, ~21k classic fields)
 // and of one just under MaxRecv. Reports fields per packet.
 func BenchmarkRejectGarbage(b *testing.B) {

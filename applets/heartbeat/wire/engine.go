@@ -87,7 +87,7 @@ type Engine struct {
 }
 
 // GenHint is the habox-only status field that tells restarted peers which
-// generation this node remembers for them (issue 12.3): "node hexgen"
+// generation this node remembers for them: "node hexgen"
 // pairs, separated by spaces, for every node whose messages were dropped
 // as replays within HintWindow. It is inside the authenticated message; a
 // receiver only ever raises its generation because of it. 3.0.6 ignores
@@ -107,17 +107,21 @@ type peer struct {
 	statusSeq uint64
 	status    string
 	heard     bool // a status was accepted from this node
-	uuid      [16]byte
-	hasUUID   bool
-	ackseq    uint64 // highest of OUR seqs this node acknowledged
-	trigger   int64  // ACK trigger 0..9
-	ts        uint64 // ts (sender's wall clock) of its last accepted status
-	replayAt  time.Time
-	replayed  bool // replayAt is set: a message was dropped as a replay
+	// preGen is the generation of the messages accepted before the first
+	// status from this node (gen still 0): their sequence numbers are
+	// kept when that status shows the same generation.
+	preGen   uint64
+	uuid     [16]byte
+	hasUUID  bool
+	ackseq   uint64 // highest of OUR seqs this node acknowledged
+	trigger  int64  // ACK trigger 0..9
+	ts       uint64 // ts (sender's wall clock) of its last accepted status
+	replayAt time.Time
+	replayed bool // replayAt is set: a message was dropped as a replay
 
 	// rexmitWork bounds the NS_rexmit answers (retransmissions and NAKs)
 	// and NS_nak_rexmit processing a node can cause; logBudget bounds the
-	// ERROR/WARN lines they log (issue 11.3: replays of one signed NAK).
+	// ERROR/WARN lines they log (replays of one signed NAK).
 	rexmitWork, logBudget bucket
 }
 
@@ -174,8 +178,8 @@ func (p *peer) limitLog(v *Verdict, now time.Time, lines ...LogLine) {
 
 // currentGen reports whether a control message (NS_rexmit, NS_nak_rexmit,
 // NS_ackmsg) carries the peer's current generation (hg, absent = 0); one
-// that does not is a replay from another life of the peer (or comes before
-// its first status) and is dropped as such.
+// that does not is a replay from another life of the peer and is dropped as
+// such, and one that comes before the peer's first status is ignored.
 func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
 	var gen uint64
 	ok := true
@@ -184,6 +188,12 @@ func (e *Engine) currentGen(p *peer, m *Msg, v *Verdict) bool {
 	}
 	if ok && gen == p.gen {
 		return true
+	}
+	if !p.heard {
+		// Before the peer's first status (e.g. its ACK of our first
+		// messages after we started): its generation is not known yet.
+		// Ignored quietly; it asks again.
+		return false
 	}
 	v.Replay = true
 	v.log(hblog.Err, "should_drop_message: "+m.Type()+" from "+p.name+" with generation "+hblog.Quote(m.Get(Hg))+", current is "+u10(p.gen))
@@ -513,13 +523,18 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			}
 			v.Partition = true
 		} else if gen > p.gen {
-			// A new generation: tracking restarts (also at first contact).
+			// A new generation: tracking restarts (also at first contact,
+			// unless messages of this very generation were already
+			// tracked: resetting would drop those still in flight with a
+			// lower seq than this status as duplicates, unretransmitted).
 			if p.gen > 0 {
 				v.Restart = true
 				v.log(hblog.InfoPri, "Heartbeat restart on node "+src)
 			}
-			restart = true
-			p.reset(0)
+			if p.gen > 0 || p.preGen != gen {
+				restart = true
+				p.reset(0)
+			}
 			p.statusSeq = 0
 		}
 		p.gen = gen
@@ -562,6 +577,9 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 
 	// Accepted in the sequence space.
+	if p.gen == 0 {
+		p.preGen = gen
+	}
 	if isStatus {
 		p.statusSeq = seq
 		p.heard = true

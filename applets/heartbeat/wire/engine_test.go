@@ -659,3 +659,44 @@ func TestStampRules(t *testing.T) {
 		t.Fatal("message without type stamped")
 	}
 }
+
+// TestFirstContactKeepsSequence: messages of a node accepted before its
+// first status (we just restarted; its status comes at most a keepalive
+// later) stay in the sequence space when that status shows the same
+// generation, so one still in flight with a lower seq than the status
+// (reordered) is delivered, not dropped as a duplicate. Found by the
+// simulator (seed 51): the peer's hb_standby "done" was lost that way and
+// a group ran nowhere.
+func TestFirstContactKeepsSequence(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	b := newEngine(t, "linuxha2", nil)
+	mk := func(gen uint64, seq uint64, typ string) *Msg {
+		a := newEngine(t, "linuxha1", nil)
+		a.Sender.Gen = gen
+		a.Sender.seq = seq - 1
+		m := status(StActive)
+		if typ != Status {
+			m = New(typ)
+		}
+		a.Send(m, t0)
+		return wireCopy(t, a, m)
+	}
+	for seq := uint64(60); seq <= 62; seq++ {
+		if v := b.Receive(mk(5, seq, Resource), t0); !v.Deliver {
+			t.Fatalf("seq %d before the first status: %+v", seq, v)
+		}
+	}
+	if v := b.Receive(mk(5, 64, Status), t0); !v.Deliver || v.Restart || len(v.Lost) != 1 || v.Lost[0] != 63 {
+		t.Fatalf("first status: %+v", v)
+	}
+	if v := b.Receive(mk(5, 63, Resource), t0); !v.Deliver || v.Duplicate {
+		t.Fatalf("reordered message below the first status: %+v", v)
+	}
+	// A status of another generation than the messages before it still
+	// starts the tracking afresh.
+	c := newEngine(t, "linuxha2", nil)
+	c.Receive(mk(4, 60, Resource), t0)
+	if v := c.Receive(mk(5, 2, Status), t0); !v.Deliver || len(v.Lost) != 0 {
+		t.Fatalf("first status, other generation: %+v", v)
+	}
+}

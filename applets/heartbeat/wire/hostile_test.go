@@ -29,7 +29,7 @@ func loud(ls []LogLine) int {
 	return n
 }
 
-// TestReplayedControlBounded (issue 11.3): 2000 replays of one signed
+// TestReplayedControlBounded: 2000 replays of one signed
 // NS_nak_rexmit, or of one NS_rexmit, within 2 s give a bounded number of
 // log lines and answers (before: one ERROR line per replay, and one NAK
 // sent per replayed NS_rexmit).
@@ -137,7 +137,7 @@ func TestControlOtherGeneration(t *testing.T) {
 	}
 }
 
-// TestPeerStringsQuoted (issue 11.3): what a forged or unknown peer puts
+// TestPeerStringsQuoted: what a forged or unknown peer puts
 // in src reaches error texts and log lines quoted, escaped and cut.
 func TestPeerStringsQuoted(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
@@ -171,5 +171,22 @@ func TestPeerStringsQuoted(t *testing.T) {
 		if s := v.Logs[0].Text; strings.ContainsAny(s, "\n\r") || len(s) > 200 || !strings.Contains(s, "bad node [\"") {
 			t.Errorf("engine line %.300q", s)
 		}
+	}
+}
+
+// TestControlBeforeFirstStatus: a control message from a peer whose status
+// was not heard yet (its generation unknown) is ignored quietly: not a
+// replay, no log line (it happens at every start).
+func TestControlBeforeFirstStatus(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	a := newEngine(t, "linuxha1", nil)
+	b := newEngine(t, "linuxha2", nil)
+	ack := New(NSAckMsg)
+	ack.Add(Dest, "linuxha1")
+	ack.SetHex(AckSeq, 1)
+	must(a.Send(status(StActive), t0))
+	v := a.Receive(wireCopy(t, b, must(b.Send(ack, t0))), t0)
+	if v.Replay || v.ForUs || len(v.Logs) != 0 {
+		t.Fatalf("%+v", v)
 	}
 }

@@ -1,14 +1,13 @@
 package wire_test
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // TestInteropLoss306 runs habox beside the stock heartbeat 3.0.6 (the
@@ -22,12 +21,7 @@ import (
 func TestInteropLoss306(t *testing.T) {
 	hwtest.SkipUnderEmulator(t, "runs the host's habox and heartbeat 3.0.6 in namespaces")
 	hwtest.RequireRoot(t)
-	if _, err := os.Stat(lab.HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing", lab.HB306)
-		}
-		t.Skipf("skipping: %s not installed", lab.HB306)
-	}
+	hwtest.RequireFile(t, lab.HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 	for _, c := range []string{"unshare", "nsenter", "nft"} {
 		hwtest.RequireCmd(t, c)
 	}

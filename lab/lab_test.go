@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -12,12 +11,7 @@ import (
 func requireHB306(t *testing.T) {
 	t.Helper()
 	hwtest.RequireRoot(t)
-	if _, err := os.Stat(HB306); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing; .ci/run must install the Debian package heartbeat", HB306)
-		}
-		t.Skipf("skipping: %s not installed (Debian package heartbeat)", HB306)
-	}
+	hwtest.RequireFile(t, HB306, "heartbeat 3.0.6 (Debian package heartbeat)")
 	for _, c := range []string{"unshare", "nsenter", "socat", "nft"} {
 		hwtest.RequireCmd(t, c)
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
 	"habox/hw/hwtest"
+	"habox/lab"
 )
 
 // kind is the daemon under test: habox, or 3.0.6 to validate the suite.
@@ -528,7 +528,7 @@ func TestFaultFlood(t *testing.T) {
 	c.invariants()
 }
 
-// TestFaultHostileFlood (issue 11.4): keepalive 200 ms / deadtime 1 s,
+// TestFaultHostileFlood: keepalive 200 ms / deadtime 1 s,
 // node2's namespace floods node1's heartbeat port with pps datagrams per
 // second (HABOX_FLOOD_PPS, default 10000) of each of garbage, wrong-key,
 // max-size (65507 bytes) and replayed packets (HABOX_FLOOD_KINDS: a

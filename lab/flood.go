@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The packet kinds of HostileFlood (issue 11.4), in the order they are
+// The packet kinds of HostileFlood, in the order they are
 // interleaved on the wire.
 var FloodKinds = []string{"garbage", "wrongkey", "maxsize", "replay"}
 

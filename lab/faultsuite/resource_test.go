@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/lab"
+	"habox/lab"
 )
 
 // TestFaultResourceStartFailure: the owner's test resource fails to start.

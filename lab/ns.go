@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"habox/hw/hwtest"
+	"habox/hw/hwtest/names"
 )
 
 // NS is a network namespace owned by a lab. Unlike hwtest.Netns its
@@ -111,7 +111,7 @@ func run(name string, args ...string) error {
 // vethPair creates a veth pair ifA in a and ifB in b, both up, with the
 // given CIDR addresses when not empty.
 func vethPair(a *NS, ifA, addrA string, b *NS, ifB, addrB string) error {
-	tmpA, tmpB := hwtest.UniqueName("la"), hwtest.UniqueName("lb")
+	tmpA, tmpB := names.Unique("la"), names.Unique("lb")
 	if err := run("ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB); err != nil {
 		return err
 	}

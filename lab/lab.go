@@ -25,10 +25,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
-	"habox/hw/hwtest"
+	"habox/hw/hwtest/names"
 )
 
 // T is what the lab needs of a test; testing.TB satisfies it, and the
@@ -39,8 +38,6 @@ type T interface {
 	Fatalf(format string, args ...any)
 	Cleanup(func())
 }
-
-var _ T = (testing.TB)(nil)
 
 // Kind selects the daemon a node runs.
 type Kind string
@@ -238,7 +235,7 @@ func (l *Lab) must(err error) {
 // newNS creates a uniquely named network namespace deleted at Close.
 func (l *Lab) newNS(prefix string) *NS {
 	l.T.Helper()
-	ns := &NS{Name: hwtest.UniqueName(prefix)}
+	ns := &NS{Name: names.Unique(prefix)}
 	if err := run("ip", "netns", "add", ns.Name); err != nil {
 		l.T.Fatalf("lab: %v", err)
 	}

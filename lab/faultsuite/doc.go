@@ -1,5 +1,5 @@
-// Package faultsuite holds the fault suite of issue 8 as tests (no
-// non-test code): two habox nodes in the lab of applets/heartbeat/lab
+// Package faultsuite holds the fault suite as tests (no
+// non-test code): two habox nodes in package lab
 // under lost media, random loss, CPU saturation, partitions, a stopped
 // daemon, packet floods and failing resources. Every case checks that
 // exactly one node holds the service afterwards, the client reaches it,
