@@ -84,6 +84,7 @@ type options struct {
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
+	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
 }
 
 func run(env *cli.Env, args []string) int {

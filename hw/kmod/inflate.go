@@ -2,7 +2,6 @@ package kmod
 
 import (
 	"errors"
-	"hash/crc32"
 )
 
 // A small gzip/DEFLATE decoder (RFC 1951/1952) in the style of zlib's
@@ -35,7 +34,7 @@ func gunzip(in []byte, limit int) ([]byte, error) {
 		crc := le32(rest)
 		size := le32(rest[4:])
 		data := s.out[s.base:]
-		if crc32.ChecksumIEEE(data) != crc {
+		if ChecksumIEEE(data) != crc {
 			return nil, errors.New("gzip: CRC-32 mismatch")
 		}
 		if uint32(len(data)) != size {
