@@ -709,8 +709,9 @@ func TestSysVRealDaemon(t *testing.T) {
 	dir := t.TempDir()
 	hadir := dir + "/ha.d"
 	os.MkdirAll(hadir, 0o755)
-	os.WriteFile(hadir+"/ha.cf", []byte("logfile "+dir+"/ha-log\nlogfacility none\nuse_logd no\n"+
-		"keepalive 200ms\ndeadtime 1\ninitdead 2\nudpport 694\nbcast hb0\nauto_failback off\nnode alpha beta\ncrm no\n"), 0o644)
+	hacf := "logfile " + dir + "/ha-log\nlogfacility none\nuse_logd no\n" +
+		"keepalive 200ms\ndeadtime 1\ninitdead 2\nudpport 694\nbcast hb0\nauto_failback off\nnode alpha beta\ncrm no\n"
+	os.WriteFile(hadir+"/ha.cf", []byte(hacf), 0o644)
 	os.WriteFile(hadir+"/haresources", []byte("alpha 10.99.0.50/24/hb0\n"), 0o644)
 	os.WriteFile(hadir+"/authkeys", []byte("auth 1\n1 sha1 sysv-test-key\n"), 0o600)
 	os.Symlink(bin, dir+"/heartbeat")
@@ -766,6 +767,17 @@ func TestSysVRealDaemon(t *testing.T) {
 	if out, rc := initd("start"); rc != 6 {
 		t.Errorf("start with a bad ha.cf: exit %d, want 6\n%s", rc, out)
 	}
+	// An interface that a later boot script brings up does not block the
+	// start (heartbeat waits for it); -t only warns about it.
+	os.WriteFile(hadir+"/ha.cf", []byte(strings.Replace(hacf, "bcast hb0", "bcast late0", 1)), 0o644)
+	if out, rc := initd("start"); rc != 0 {
+		b, _ := os.ReadFile(dir + "/ha-log")
+		t.Fatalf("start before its interface exists: exit %d, want 0\n%s\nlog:\n%s", rc, out, b)
+	}
+	ns.Exec(t, "ip", "link", "add", "late0", "type", "veth", "peer", "name", "late1")
+	ns.Exec(t, "ip", "addr", "add", "10.98.0.1/24", "dev", "late0")
+	ns.Exec(t, "ip", "link", "set", "late0", "up")
+	waitVIP(true)
 }
 
 // TestInitramfsToolsReal runs the hook through Debian's own mkinitramfs

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +37,9 @@ func StartARPWatch(ns *NS, ip string) (*ARPWatch, error) {
 	}
 	tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
 	unix.SetsockoptTimeval(w.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	// The kernel's receive timestamp: this process may wait long for a
+	// CPU on a loaded machine, the packet's arrival does not.
+	unix.SetsockoptInt(w.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	go w.loop()
 	return w, nil
 }
@@ -44,9 +48,13 @@ func (w *ARPWatch) loop() {
 	defer close(w.done)
 	defer unix.Close(w.fd)
 	buf := make([]byte, 1500)
+	oob := make([]byte, 128)
 	for !w.stop.Load() {
-		n, _, err := unix.Recvfrom(w.fd, buf, 0)
+		n, oobn, _, _, err := unix.Recvmsg(w.fd, buf, oob, 0)
 		now := time.Now()
+		if err == nil {
+			now = kernelStamp(oob[:oobn], now)
+		}
 		if err == unix.EAGAIN || err == unix.EINTR {
 			continue
 		}
@@ -80,4 +88,20 @@ func (w *ARPWatch) First(after time.Time) (time.Time, bool) {
 func (w *ARPWatch) Stop() {
 	w.stop.Store(true)
 	<-w.done
+}
+
+// kernelStamp returns the SCM_TIMESTAMPNS instant in a control message,
+// or def.
+func kernelStamp(oob []byte, def time.Time) time.Time {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return def
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+			return time.Unix(ts.Unix())
+		}
+	}
+	return def
 }

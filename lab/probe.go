@@ -118,12 +118,19 @@ func (p *Prober) send() {
 func (p *Prober) recv() {
 	defer p.wg.Done()
 	buf := make([]byte, 64)
+	oob := make([]byte, 128)
+	// Answers are stamped by the kernel on arrival: on a loaded machine
+	// this process may wait long for a CPU before it reads them.
+	if rc, err := p.conn.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+	}
 	for {
-		n, _, err := p.conn.ReadFromUDP(buf)
+		n, oobn, _, _, err := p.conn.ReadMsgUDP(buf, oob)
 		now := time.Now()
 		if err != nil {
 			return
 		}
+		now = kernelStamp(oob[:oobn], now)
 		if n != 9 {
 			continue
 		}

@@ -29,6 +29,7 @@ import (
 	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/safefile"
+	"habox/hw/sched"
 )
 
 const usage = `heartbeat [-f] [-d]... [-c DIR] [-l DIR] [-p PIDFILE] [-S SOCKET] | -t | -k | -s | -r | -V | -D
@@ -83,6 +84,7 @@ type options struct {
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
+	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
 }
 
 func run(env *cli.Env, args []string) int {
@@ -354,8 +356,18 @@ func reload(env *cli.Env, o options) int {
 func start(env *cli.Env, o options, args []string) int {
 	trace.Open(env.Getenv(trace.EnvVar))
 	trace.Mark("start", "")
+	child := env.Getenv(strings.SplitN(daemonMarker, "=", 2)[0]) != ""
+	// The process that will run the node parses its configuration in the
+	// real-time class already (realtime is on by default): on a busy
+	// machine that parse is the slowest step before the first heartbeat.
+	// Undone below when ha.cf says realtime off; a failure is logged by
+	// the daemon's own attempt later.
+	early := (o.foreground || child) && sched.SetRR(0) == nil
 	c, ok := check(env, o)
 	trace.Mark("config", "")
+	if early && (c == nil || !c.HaCf.Realtime) {
+		sched.SetOther()
+	}
 	if !ok {
 		return 1
 	}
@@ -363,7 +375,6 @@ func start(env *cli.Env, o options, args []string) int {
 		env.Err("heartbeat: already running [pid ", strconv.Itoa(pid), "].\n")
 		return 0
 	}
-	child := env.Getenv(strings.SplitN(daemonMarker, "=", 2)[0]) != ""
 	if !o.foreground && !child {
 		return daemonize(env, args)
 	}

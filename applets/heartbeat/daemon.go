@@ -221,7 +221,11 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))
 	// A UUID must be unique, not secret: never wait seconds for the pool
 	// after a boot (it is generated at every boot when the state is on tmpfs).
-	uuid, logs, err := wire.LoadUUID(o.varlib, entropy.Unique)
+	rnd := o.entropy
+	if rnd == nil {
+		rnd = entropy.Unique
+	}
+	uuid, logs, err := wire.LoadUUID(o.varlib, rnd)
 	d.wireLogs(logs)
 	if err != nil {
 		lg.Error("Cannot write uuid file: " + err.Error())

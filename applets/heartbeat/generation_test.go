@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,5 +33,41 @@ func TestNoPacketBeforeGenerationOnDisk(t *testing.T) {
 	}
 	if !strings.Contains(n.Log(), "Cannot write generation file") {
 		t.Fatalf("log lacks the generation error:\n%s", n.Log())
+	}
+}
+
+// The node's process parses its configuration in the real-time class
+// already; with `realtime off` in ha.cf every thread ends in the normal
+// class again; with the default the main thread is SCHED_RR (threads the
+// runtime starts later join at the next 10 s re-application).
+func TestEarlyRealtimeFollowsHaCf(t *testing.T) {
+	for _, c := range []struct {
+		extra string
+		rr    bool
+	}{{"", true}, {"realtime off\n", false}} {
+		l := newLab(t, lab.Options{ExtraHaCf: c.extra})
+		n := l.Nodes[0]
+		n.Start()
+		l.WaitOwner(0, 30*time.Second)
+		pid := n.Pid()
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+		if err != nil || len(tasks) == 0 {
+			t.Fatalf("threads of %d: %v", pid, err)
+		}
+		for _, task := range tasks {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+			policy := f[38] // field 41 of stat: policy (2 = SCHED_RR)
+			if c.rr && task.Name() != strconv.Itoa(pid) {
+				continue
+			}
+			if (policy == "2") != c.rr {
+				t.Errorf("ha.cf %q: thread %s has policy %s", c.extra, task.Name(), policy)
+			}
+		}
+		l.Close()
 	}
 }

@@ -53,12 +53,36 @@ const (
 	MaxAlias = 512
 )
 
+// Announcer is the part IPaddr and IPv6addr share: how an address just
+// configured is announced (gratuitous ARP, unsolicited neighbour
+// advertisements) and the announcement repeated in the background.
+type Announcer struct {
+	Repeater Repeater // nil: no background repetitions
+	Count    int      // announcements on start; 0 sends none
+	Interval time.Duration
+}
+
+// added announces ip, just configured on l, through send when Count > 0,
+// replacing a repetition still running for it.
+func (an *Announcer) added(send func(netif.Link, netip.Addr) error, l netif.Link, ip netip.Addr) error {
+	if an.Count <= 0 {
+		return nil
+	}
+	an.cancel(ip)
+	return announce(send, an.Repeater, l, ip, an.Count, an.Interval)
+}
+
+// cancel stops the background repetition for ip, if any.
+func (an *Announcer) cancel(ip netip.Addr) {
+	if an.Repeater != nil {
+		an.Repeater.Cancel(ip)
+	}
+}
+
 // Agent runs the IPaddr actions.
 type Agent struct {
-	Sys      System
-	Repeater Repeater // nil: no background repetitions
-	Count    int      // request+reply pairs on start; 0 sends none
-	Interval time.Duration
+	Sys System
+	Announcer
 	// IfLabel, when set, is the alias suffix start uses (iface:IfLabel,
 	// OCF's iflabel) instead of the lowest free iface:N.
 	IfLabel string
@@ -193,14 +217,7 @@ func (a *Agent) Start(t Target) (label string, changed bool, err error) {
 	if trace.On() {
 		trace.Mark("addr", t.Prefix.Addr().String())
 	}
-	if a.Count > 0 {
-		ip := t.Prefix.Addr()
-		if a.Repeater != nil {
-			a.Repeater.Cancel(ip)
-		}
-		return label, true, announce(a.Sys.Announce, a.Repeater, t.Link, ip, a.Count, a.Interval)
-	}
-	return label, true, nil
+	return label, true, a.added(a.Sys.Announce, t.Link, t.Prefix.Addr())
 }
 
 // announce sends the first announcement now and leaves the others to r.
@@ -267,9 +284,7 @@ func (a *Agent) add(t Target) (string, bool, error) {
 // on another interface is left alone.
 func (a *Agent) Stop(t Target) (removed bool, err error) {
 	ip := t.Prefix.Addr()
-	if a.Repeater != nil {
-		a.Repeater.Cancel(ip)
-	}
+	a.cancel(ip)
 	addrs, err := a.Sys.Addrs()
 	if err != nil {
 		return false, err

@@ -105,7 +105,7 @@ func run(env *cli.Env, args []string) int {
 	rest := a.Rest()
 	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent{Sys: hw, Repeater: rep, Count: count, Interval: interval, IfWait: DefaultIfWait}
+	ag := &Agent{Sys: hw, Announcer: Announcer{Repeater: rep, Count: count, Interval: interval}, IfWait: DefaultIfWait}
 	if v := env.Getenv(conf.IfWaitEnv); v != "" {
 		if d, ok := conf.EnvTime(v); ok {
 			ag.IfWait = d
@@ -210,7 +210,7 @@ func Action(env *cli.Env, ag *Agent, arg, action string) int {
 		if err != nil {
 			return fail(env, err)
 		}
-		return reannounce(env, name, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
+		return ag.reannounce(env, name, st, ag.Sys.Announce, t)
 	default: // monitor
 		st, err := ag.Monitor(t)
 		if err != nil {
@@ -278,15 +278,13 @@ func maskString(bits int) string { return Choice{Bits: bits}.Mask().String() }
 // touching the address (exit 0); 7 when it is not here, 1 when it is on
 // another interface. The daemon uses it after a healed partition, where the
 // peer had announced the address too.
-func reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip.Addr) error, r Repeater, t Target, count int, interval time.Duration) int {
+func (an *Announcer) reannounce(env *cli.Env, name string, st State, send func(netif.Link, netip.Addr) error, t Target) int {
 	ip := t.Prefix.Addr()
 	if st != Running {
 		return notHere(env, name, ip.String()+" on "+t.Link.Name, st)
 	}
-	if r != nil {
-		r.Cancel(ip)
-	}
-	if err := announce(send, r, t.Link, ip, max(count, 1), interval); err != nil {
+	an.cancel(ip)
+	if err := announce(send, an.Repeater, t.Link, ip, max(an.Count, 1), an.Interval); err != nil {
 		ocfLog(env, "WARNING", err.Error())
 	}
 	return 0

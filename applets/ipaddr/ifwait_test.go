@@ -48,7 +48,7 @@ func TestStartWaitsForInterface(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sys := &lateLink{fakeSys: newFake(), misses: tt.misses}
 			var o, e bytes.Buffer
-			ag := &Agent{Sys: sys, Repeater: &fakeRepeater{}, Count: 1, Interval: 1, IfWait: tt.wait}
+			ag := &Agent{Sys: sys, Announcer: Announcer{Repeater: &fakeRepeater{}, Count: 1, Interval: 1}, IfWait: tt.wait}
 			t0 := time.Now()
 			code := Action(&cli.Env{Stdout: &o, Stderr: &e}, ag, "198.51.100.77/24/eth1", tt.action)
 			d := time.Since(t0)

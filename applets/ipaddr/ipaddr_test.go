@@ -158,7 +158,7 @@ func TestFreeLabel(t *testing.T) {
 func runFake(f *fakeSys, r *fakeRepeater, arg, action string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	env := &cli.Env{Stdout: &o, Stderr: &e}
-	ag := &Agent{Sys: f, Repeater: r, Count: 10, Interval: 500}
+	ag := &Agent{Sys: f, Announcer: Announcer{Repeater: r, Count: 10, Interval: 500}}
 	code = Action(env, ag, arg, action)
 	return code, o.String(), e.String()
 }

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"habox/applets/cli"
+	"habox/conf"
 	"habox/hw/netif"
 )
 
@@ -35,55 +35,14 @@ const (
 	DefaultInterval6 = time.Second
 )
 
-// Spec6 is a parsed IPv6addr argument: ip[/bits[/iface]].
-type Spec6 struct {
-	IP    netip.Addr
-	Bits  int    // -1 when not given
-	Iface string // "" when not given
-}
+// Spec6 is a parsed IPv6addr argument (conf.IPv6Spec).
+type Spec6 = conf.IPv6Spec
 
-// ParseSpec6 parses an IPv6addr argument.
+// ParseSpec6 parses an IPv6addr argument (conf.ParseIPv6Spec); a
+// malformed one is an *InputError.
 func ParseSpec6(s string) (Spec6, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) > 3 {
-		return Spec6{}, badInput("too many components in [", s, "]: want ipv6[/bits[/iface]]")
-	}
-	if len(parts) > 1 && parts[1] == "" {
-		return Spec6{}, badInput("malformed prefix length []")
-	}
-	parts = append(parts, "", "")
-	return spec6From(parts[0], parts[1], parts[2])
-}
-
-// spec6From checks the parts of an IPv6addr address; bits and iface may be
-// empty (not given).
-func spec6From(addr, bits, iface string) (Spec6, error) {
-	sp := Spec6{Bits: -1}
-	ip, err := netip.ParseAddr(addr)
-	if err != nil || !ip.Is6() || ip.Is4In6() || ip.Zone() != "" {
-		return sp, badInput("malformed IPv6 address [", addr, "]")
-	}
-	if !ip.IsGlobalUnicast() {
-		return sp, badInput("not a global unicast IPv6 address [", addr, "]")
-	}
-	sp.IP = ip
-	if bits != "" {
-		n, err := strconv.Atoi(bits)
-		if err != nil || bits[0] == '+' || bits[0] == '-' {
-			return sp, badInput("malformed prefix length [", bits, "]")
-		}
-		if n < 1 || n > 128 {
-			return sp, badInput("prefix length out of range (1..128) [", bits, "]")
-		}
-		sp.Bits = n
-	}
-	if iface != "" {
-		if err := checkIfName(iface); err != nil {
-			return sp, err
-		}
-		sp.Iface = iface
-	}
-	return sp, nil
+	sp, err := conf.ParseIPv6Spec(s)
+	return sp, input(err)
 }
 
 // System6 is what IPv6addr needs from the machine (HW implements it).
@@ -98,10 +57,8 @@ type System6 interface {
 
 // Agent6 runs the IPv6addr actions.
 type Agent6 struct {
-	Sys      System6
-	Repeater Repeater
-	Count    int
-	Interval time.Duration
+	Sys System6
+	Announcer
 }
 
 // ChooseIf6 picks the interface and prefix length for sp from the
@@ -173,21 +130,13 @@ func (a *Agent6) Start(t Target) (changed bool, err error) {
 	if err := a.Sys.AddAddr6(t.Link, t.Prefix); err != nil {
 		return false, err
 	}
-	if a.Count > 0 {
-		if a.Repeater != nil {
-			a.Repeater.Cancel(ip)
-		}
-		return true, announce(a.Sys.Announce, a.Repeater, t.Link, ip, a.Count, a.Interval)
-	}
-	return true, nil
+	return true, a.added(a.Sys.Announce, t.Link, ip)
 }
 
 // Stop removes the address from the interface (not configured: success).
 func (a *Agent6) Stop(t Target) (bool, error) {
 	ip := t.Prefix.Addr()
-	if a.Repeater != nil {
-		a.Repeater.Cancel(ip)
-	}
+	a.cancel(ip)
 	addrs, err := a.Sys.Addrs6()
 	if err != nil {
 		return false, err
@@ -270,7 +219,7 @@ func run6(env *cli.Env, args []string) int {
 	rest := a.Rest()
 	hw, rep := newHW(env)
 	defer hw.Close()
-	ag := &Agent6{Sys: hw, Repeater: rep, Count: count, Interval: interval}
+	ag := &Agent6{Sys: hw, Announcer: Announcer{Repeater: rep, Count: count, Interval: interval}}
 	if isOCF(env, args) {
 		return OCF6(env, ag, args[0])
 	}
@@ -323,7 +272,7 @@ func Action6(env *cli.Env, ag *Agent6, arg, action string) int {
 		return fail6(err)
 	}
 	if action == "announce" {
-		return reannounce(env, name6, st, ag.Sys.Announce, ag.Repeater, t, ag.Count, ag.Interval)
+		return ag.reannounce(env, name6, st, ag.Sys.Announce, t)
 	}
 	switch st {
 	case Running:

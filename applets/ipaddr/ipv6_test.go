@@ -91,7 +91,7 @@ func TestActions6Fake(t *testing.T) {
 		netif.Addr{Index: 3, Prefix: netip.MustParsePrefix("2001:db8:3::80/64")})
 	run := func(arg, action string) (int, string, string) {
 		var o, e bytes.Buffer
-		code := Action6(&cli.Env{Stdout: &o, Stderr: &e}, &Agent6{Sys: f, Repeater: r, Count: 5, Interval: 1000}, arg, action)
+		code := Action6(&cli.Env{Stdout: &o, Stderr: &e}, &Agent6{Sys: f, Announcer: Announcer{Repeater: r, Count: 5, Interval: 1000}}, arg, action)
 		return code, o.String(), e.String()
 	}
 	if code, _, e := run("2001:db8::77", "start"); code != 0 {

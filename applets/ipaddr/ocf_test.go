@@ -29,7 +29,7 @@ func ocfEnv(kv ...string) []string {
 
 func runOCF(f *fakeSys, r *fakeRepeater, action string, kv ...string) (code int, ag *Agent, stdout, stderr string) {
 	var o, e bytes.Buffer
-	ag = &Agent{Sys: f, Repeater: r, Count: DefaultCount, Interval: DefaultInterval}
+	ag = &Agent{Sys: f, Announcer: Announcer{Repeater: r, Count: DefaultCount, Interval: DefaultInterval}}
 	code = OCF(&cli.Env{Stdout: &o, Stderr: &e, Environ: ocfEnv(kv...)}, ag, action)
 	return code, ag, o.String(), e.String()
 }
@@ -221,7 +221,7 @@ func TestOCF6(t *testing.T) {
 	f.addrs = append(f.addrs, netif.Addr{Index: 2, Prefix: netip.MustParsePrefix("2001:db8::10/64")})
 	run := func(action string, kv ...string) (int, string) {
 		var e bytes.Buffer
-		ag := &Agent6{Sys: f, Repeater: r, Count: DefaultCount6, Interval: DefaultInterval6}
+		ag := &Agent6{Sys: f, Announcer: Announcer{Repeater: r, Count: DefaultCount6, Interval: DefaultInterval6}}
 		return OCF6(&cli.Env{Stdout: &bytes.Buffer{}, Stderr: &e, Environ: ocfEnv(kv...)}, ag, action), e.String()
 	}
 	p := []string{"ipv6addr=2001:db8::77"}

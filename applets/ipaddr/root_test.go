@@ -613,7 +613,7 @@ func TestGoRepeater(t *testing.T) {
 	hw := &HW{RunDir: l.runDir}
 	defer hw.Close()
 	rep := &GoRepeater{}
-	ag := &Agent{Sys: hw, Repeater: rep, Count: 50, Interval: 100 * time.Millisecond}
+	ag := &Agent{Sys: hw, Announcer: Announcer{Repeater: rep, Count: 50, Interval: 100 * time.Millisecond}}
 	sp, err := ParseSpec("192.0.2.77/24/eth0")
 	if err != nil {
 		t.Fatal(err)

@@ -3,13 +3,13 @@ package serialtest
 import (
 	"bytes"
 	"errors"
-	"hash/crc32"
 	"io"
 	"os"
 	"strconv"
 	"time"
 
 	"habox/applets/cli"
+	"habox/hw/kmod"
 )
 
 // A probe is one text line, safe on any 8N1 or 7-bit line:
@@ -31,7 +31,7 @@ func makeProbe(seq, n int) []byte {
 		x = x*1664525 + 1013904223
 		b = append(b, probeAlphabet[(x>>24)%uint32(len(probeAlphabet))])
 	}
-	sum := crc32.ChecksumIEEE(b)
+	sum := kmod.ChecksumIEEE(b)
 	b = append(b, ' ')
 	h := strconv.FormatUint(uint64(sum), 16)
 	for i := len(h); i < 8; i++ {
@@ -61,7 +61,7 @@ func parseProbe(l []byte) (seq int, ok bool) {
 		return seq, false
 	}
 	sum, err := strconv.ParseUint(string(l[last+1:]), 16, 32)
-	if err != nil || uint32(sum) != crc32.ChecksumIEEE(l[:last]) {
+	if err != nil || uint32(sum) != kmod.ChecksumIEEE(l[:last]) {
 		return seq, false
 	}
 	want := makeProbe(seq, last-sp-1) // l plus its LF; l is the caller's buffer, never appended to

@@ -103,6 +103,8 @@ var banned = []struct{ prefix, why string }{
 	{"internal/strconv.readFloat", "strconv.ParseFloat (~12 KB): use conf.ParseDecimal"},
 	{"crypto/md5.", "crypto/md5 (FIPS module, ~200 KB with sha1/hmac): use wire/digest"},
 	{"crypto/sha1.", "crypto/sha1 (FIPS module, ~200 KB with md5/hmac): use wire/digest"},
+	{"hash/crc32.", "hash/crc32 (~8 KB): use kmod.ChecksumIEEE"},
+	{"encoding/base64.", "encoding/base64 (~8 KB): use wire's b64AppendEncode/b64Decode"},
 	{"compress/", "compress/* (gzip ~74 KB): habox has its own inflate"},
 	{"encoding/xml.", "encoding/xml (reflection): write the XML with strings"},
 	{"encoding/json.", "encoding/json (reflection): write the JSON with strings"},

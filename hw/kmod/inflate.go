@@ -2,7 +2,6 @@ package kmod
 
 import (
 	"errors"
-	"hash/crc32"
 )
 
 // A small gzip/DEFLATE decoder (RFC 1951/1952) in the style of zlib's
@@ -35,7 +34,7 @@ func gunzip(in []byte, limit int) ([]byte, error) {
 		crc := le32(rest)
 		size := le32(rest[4:])
 		data := s.out[s.base:]
-		if crc32.ChecksumIEEE(data) != crc {
+		if ChecksumIEEE(data) != crc {
 			return nil, errors.New("gzip: CRC-32 mismatch")
 		}
 		if uint32(len(data)) != size {
@@ -59,6 +58,7 @@ func gzipHeader(b []byte) ([]byte, error) {
 		return nil, errors.New("gzip: unknown compression method")
 	}
 	flg := b[3]
+	head := b
 	b = b[10:]
 	if flg&0xe0 != 0 {
 		return nil, errors.New("gzip: reserved flags set")
@@ -85,9 +85,12 @@ func gzipHeader(b []byte) ([]byte, error) {
 			b = b[i+1:]
 		}
 	}
-	if flg&2 != 0 { // FHCRC
+	if flg&2 != 0 { // FHCRC: the low 16 bits of the header's CRC-32
 		if len(b) < 2 {
 			return nil, errCorrupt
+		}
+		if n := len(head) - len(b); uint16(ChecksumIEEE(head[:n])) != uint16(b[0])|uint16(b[1])<<8 {
+			return nil, errors.New("gzip: header CRC mismatch")
 		}
 		b = b[2:]
 	}

@@ -1,6 +1,8 @@
-// Package netlink sets network links up or down through rtnetlink
-// (RTM_NEWLINK), what `ip link set IF up` does. Addresses are the business
-// of hw/netif.
+// Package netlink talks rtnetlink: Request is the one request/answer loop
+// (with a receive timeout) that hw/netif's address calls use too; SetUp
+// sets a link up or down (RTM_NEWLINK, what `ip link set IF up` does);
+// WatchLinks follows link changes. Addresses are the business of
+// hw/netif.
 package netlink
 
 import (

@@ -62,6 +62,23 @@ func SetRR(prio int) error {
 	return first
 }
 
+// SetOther puts every thread of the process back in the normal class
+// (SCHED_OTHER), undoing SetRR.
+func SetOther() error {
+	tids, err := tasks()
+	if err != nil {
+		return &os.SyscallError{Syscall: "sched_setattr", Err: err}
+	}
+	var first error
+	for _, tid := range tids {
+		attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 0 /* SCHED_OTHER */}
+		if err := unix.SchedSetAttr(tid, attr, 0); err != nil && err != unix.ESRCH && first == nil {
+			first = &os.SyscallError{Syscall: "sched_setattr", Err: err}
+		}
+	}
+	return first
+}
+
 func tasks() ([]int, error) {
 	d, err := os.Open("/proc/self/task")
 	if err != nil {

@@ -26,9 +26,15 @@ func TestSetRRAndLock(t *testing.T) {
 		t.Skipf("SCHED_RR not allowed here: %v", err)
 	}
 	defer func() {
+		// SetOther undoes SetRR on every thread.
+		if err := SetOther(); err != nil {
+			t.Errorf("SetOther: %v", err)
+		}
 		tids, _ := tasks()
 		for _, tid := range tids {
-			unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 0}, 0)
+			if a, err := unix.SchedGetAttr(tid, 0); err == nil && a.Policy != 0 {
+				t.Errorf("thread %d still in policy %d after SetOther", tid, a.Policy)
+			}
 		}
 	}()
 	a, err := unix.SchedGetAttr(0, 0)

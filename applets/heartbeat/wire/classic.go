@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/base64"
 	"strconv"
 )
 
@@ -61,7 +60,7 @@ func appendClassicField(dst []byte, f *Field) ([]byte, error) {
 		dst = append(dst, "(1)"...)
 		dst = append(dst, f.Name...)
 		dst = append(dst, '=')
-		dst = base64.StdEncoding.AppendEncode(dst, f.Value)
+		dst = b64AppendEncode(dst, f.Value)
 	default:
 		return dst, checkType("classic", f.Type)
 	}
@@ -164,9 +163,9 @@ func parseClassicLine(m *Msg, line []byte, off int) error {
 	}
 	var v []byte
 	if t == Binary {
-		v = make([]byte, base64.StdEncoding.DecodedLen(len(val)))
-		k, err := base64.StdEncoding.Decode(v, val)
-		if err != nil {
+		v = make([]byte, b64DecodedLen(len(val)))
+		k, ok := b64Decode(v, val)
+		if !ok {
 			return malformed("classic", off, "bad base64 in field "+quote(name))
 		}
 		v = v[:k]

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"crypto/subtle"
-	"encoding/base64"
 	"strconv"
 )
 
@@ -192,7 +191,7 @@ func (k *Keyring) decodeClassic(b []byte) (*Msg, error) {
 			in = append(in, "(1)"...)
 			in = append(in, name...)
 			in = append(in, '=')
-			in = base64.StdEncoding.AppendEncode(in, val)
+			in = b64AppendEncode(in, val)
 		} else {
 			in = append(in, line...)
 		}
@@ -219,12 +218,12 @@ func classicField(line []byte, off int, tmp []byte) (FieldType, []byte, []byte, 
 		return t, name, val, &Error{Op: "classic", Off: off, Detail: quote(name), Err: ErrBadName}
 	}
 	if t == Binary {
-		n := base64.StdEncoding.DecodedLen(len(val))
+		n := b64DecodedLen(len(val))
 		if n > cap(tmp) {
 			tmp = make([]byte, n)
 		}
-		n, err := base64.StdEncoding.Decode(tmp[:n], val)
-		if err != nil {
+		n, ok := b64Decode(tmp[:n], val)
+		if !ok {
 			return t, name, val, malformed("classic", off, "bad base64 in field "+quote(name))
 		}
 		val = tmp[:n]

@@ -436,56 +436,69 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 
 	if m.IsNoSeq() {
-		dest := m.Get(Dest)
-		toUs := dest == "" || strings.EqualFold(dest, e.self)
-		control := typ == NSNakRexmit || typ == NSRexmit || typ == NSAckMsg
-		if control && src != e.self && !e.currentGen(p, m, &v) {
+		return e.receiveNoSeq(m, p, src, typ, now, v)
+	}
+	return e.receiveSeq(m, p, src, typ, ts, now, v)
+}
+
+// receiveNoSeq handles a message outside the sequence space: the control
+// messages (retransmission requests and answers, acknowledgements; only
+// of the peer's current generation) and unsequenced deliveries.
+func (e *Engine) receiveNoSeq(m *Msg, p *peer, src, typ string, now time.Time, v Verdict) Verdict {
+	dest := m.Get(Dest)
+	toUs := dest == "" || strings.EqualFold(dest, e.self)
+	control := typ == NSNakRexmit || typ == NSRexmit || typ == NSAckMsg
+	if control && src != e.self && !e.currentGen(p, m, &v) {
+		return v
+	}
+	if typ == NSNakRexmit {
+		s, err := m.Hex(FirstSeq)
+		if err != nil || s == 0 {
+			v.Bad = true
+			v.log(hblog.Err, "should_drop_message: bad nak seq number")
 			return v
 		}
-		if typ == NSNakRexmit {
-			s, err := m.Hex(FirstSeq)
-			if err != nil || s == 0 {
-				v.Bad = true
-				v.log(hblog.Err, "should_drop_message: bad nak seq number")
+		if toUs {
+			v.ForUs = true
+			if p.rexmitWork.take(now, rexmitRate, rexmitBurst, 1) == 0 {
+				v.Throttled = true
 				return v
 			}
-			if toUs {
-				v.ForUs = true
-				if p.rexmitWork.take(now, rexmitRate, rexmitBurst, 1) == 0 {
-					v.Throttled = true
-					return v
-				}
-				p.limitLog(&v, now, LogLine{hblog.Err, "Irretrievably lost packet: node " + src + " seq " + u10(s)})
-				p.found(s)
-			}
-			return v
-		}
-		if !toUs {
-			return v
-		}
-		v.ForUs = true
-		switch typ {
-		case NSRexmit:
-			if src != e.self {
-				n := p.rexmitWork.take(now, rexmitRate, rexmitBurst, MaxRexmitBatch)
-				if n == 0 {
-					v.Throttled = true
-					return v
-				}
-				var logs []LogLine
-				v.Send, logs = e.Sender.rexmit(m, src, p.ackseq, now, n)
-				// Every request costs a token, every answer one.
-				p.rexmitWork.tokens += float64(n - max(len(v.Send), 1))
-				p.limitLog(&v, now, logs...)
-			}
-		case NSAckMsg:
-			e.ack(p, m, &v)
-		default:
-			v.Deliver = true
+			p.limitLog(&v, now, LogLine{hblog.Err, "Irretrievably lost packet: node " + src + " seq " + u10(s)})
+			p.found(s)
 		}
 		return v
 	}
+	if !toUs {
+		return v
+	}
+	v.ForUs = true
+	switch typ {
+	case NSRexmit:
+		if src != e.self {
+			n := p.rexmitWork.take(now, rexmitRate, rexmitBurst, MaxRexmitBatch)
+			if n == 0 {
+				v.Throttled = true
+				return v
+			}
+			var logs []LogLine
+			v.Send, logs = e.Sender.rexmit(m, src, p.ackseq, now, n)
+			// Every request costs a token, every answer one.
+			p.rexmitWork.tokens += float64(n - max(len(v.Send), 1))
+			p.limitLog(&v, now, logs...)
+		}
+	case NSAckMsg:
+		e.ack(p, m, &v)
+	default:
+		v.Deliver = true
+	}
+	return v
+}
 
+// receiveSeq places a sequenced message: its generation (replay, restart,
+// partition), its sequence number (duplicate, loss, retransmission), then
+// the bookkeeping of an accepted message and its delivery.
+func (e *Engine) receiveSeq(m *Msg, p *peer, src, typ string, ts uint64, now time.Time, v Verdict) Verdict {
 	seq, err := m.Hex(Seq)
 	if err != nil || seq == 0 {
 		v.Bad = true
@@ -502,24 +515,54 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 	}
 	v.ForUs = e.forUs(m)
 	isStatus := typ == Status
-	restart := false
 
+	restart, drop := e.checkGeneration(p, src, gen, seq, isStatus, now, &v)
+	if drop {
+		return v
+	}
+	if e.placeSeq(p, src, seq, restart, now, &v) {
+		return v
+	}
+	e.accepted(m, p, src, seq, gen, ts, isStatus, &v)
+	if !v.ForUs {
+		return v
+	}
+	v.Deliver = true
+	switch typ {
+	case ReqNodes:
+		if src != e.self {
+			e.sendRepNodes(src, now, &v)
+		}
+	case RepNodes:
+		if src != e.self {
+			e.reqPending = false
+			e.reqSent = 0
+		}
+	}
+	return v
+}
+
+// checkGeneration compares a sequenced message's generation with the one
+// known for its sender: an older one is a replay (or our own stale copy),
+// a newer status restarts the sender's tracking. drop means the message
+// goes no further.
+func (e *Engine) checkGeneration(p *peer, src string, gen, seq uint64, isStatus bool, now time.Time, v *Verdict) (restart, drop bool) {
 	if gen < p.gen {
 		if src == e.self {
 			// Our own copy from before we raised our generation.
 			v.Duplicate = true
-			return v
+			return false, true
 		}
 		p.replayAt, p.replayed = now, true
 		v.Replay = true
 		v.log(hblog.Err, "should_drop_message: attempted replay attack ["+src+"]? [gen = "+u10(gen)+", curgen = "+u10(p.gen)+"]")
-		return v
+		return false, true
 	}
 	if isStatus {
 		if gen == p.gen && gen > 0 && p.status == StDead {
 			if seq <= p.statusSeq {
 				v.Duplicate = true
-				return v
+				return false, true
 			}
 			v.Partition = true
 		} else if gen > p.gen {
@@ -540,13 +583,20 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 		p.gen = gen
 	}
 
+	return restart, false
+}
+
+// placeSeq puts seq into the sender's sequence space: next in order,
+// a gap (the missing ones are scheduled for retransmission requests), a
+// retransmission that fills a gap, or a duplicate (dup is set: drop it).
+func (e *Engine) placeSeq(p *peer, src string, seq uint64, restart bool, now time.Time, v *Verdict) (dup bool) {
 	switch {
 	case p.last == 0 || seq == p.last+1:
 		p.last = seq
-		e.maybeAck(p, seq, now, &v)
+		e.maybeAck(p, seq, now, v)
 	case seq == p.last:
 		v.Duplicate = true
-		return v
+		return true
 	case seq > p.last:
 		nlost := seq - (p.last + 1)
 		v.log(hblog.Warning, u10(nlost)+" lost packet(s) for ["+src+"] ["+u10(p.last)+":"+u10(seq)+"]")
@@ -573,9 +623,15 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			break
 		}
 		v.Duplicate = true
-		return v
+		return true
 	}
 
+	return false
+}
+
+// accepted updates what an accepted message tells about its sender: for a
+// status its state, timestamp, generation hint and protocol version.
+func (e *Engine) accepted(m *Msg, p *peer, src string, seq, gen, ts uint64, isStatus bool, v *Verdict) {
 	// Accepted in the sequence space.
 	if p.gen == 0 {
 		p.preGen = gen
@@ -600,22 +656,6 @@ func (e *Engine) Receive(m *Msg, now time.Time) Verdict {
 			v.log(hblog.InfoPri, "flow control disabled due to different version heartbeat")
 		}
 	}
-	if !v.ForUs {
-		return v
-	}
-	v.Deliver = true
-	switch typ {
-	case ReqNodes:
-		if src != e.self {
-			e.sendRepNodes(src, now, &v)
-		}
-	case RepNodes:
-		if src != e.self {
-			e.reqPending = false
-			e.reqSent = 0
-		}
-	}
-	return v
 }
 
 // forUs: destuuid when present and non-null, else dest.
