@@ -82,6 +82,7 @@ type daemon struct {
 	exitCode    int
 	restartExec bool
 	lastRR      time.Duration
+	rrThreads   int // threads when SetRR last ran
 	badLimit    *hblog.Limiter
 	badCount    uint64 // every dropped packet below, but duplicates
 	drops       drops
@@ -1217,9 +1218,13 @@ func (d *daemon) tick() {
 	if d.waitRep && !d.eng.ReqNodesPending() {
 		d.commNowUp()
 	}
-	if d.hc.Realtime && now-d.lastRR > 10*time.Second {
-		d.lastRR = now
-		sched.SetRR(d.hc.Rtprio) // new runtime threads
+	// A thread the runtime started since is not real-time yet: switch it
+	// at once (one small /proc read per tick), and every 10 s anyway.
+	if d.hc.Realtime {
+		if n := sched.Threads(); now-d.lastRR > 10*time.Second || n != d.rrThreads {
+			d.lastRR, d.rrThreads = now, n
+			sched.SetRR(d.hc.Rtprio) // new runtime threads
+		}
 	}
 }
 
