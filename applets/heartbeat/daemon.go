@@ -848,7 +848,7 @@ func (d *daemon) sendStatus() {
 	m := wire.New(wire.Status)
 	m.Add(wire.St, d.local)
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
-	m.Add("habox", d.rsc.Holding().String())
+	m.Add("habox", d.rsc.Claim().String())
 	d.send(m)
 	d.sendProbes()
 }
