@@ -48,39 +48,14 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 			authnum, authLine = n, l.n
 			return
 		}
-		idx, method, key, n, more := scanEntry(bp)
-		if n < 2 {
-			fail(l.n, "", bp, "invalid line: write <n> <method> [<key>], e.g. 1 sha1 SecretKey (heartbeat 3.0.6: Auth line ["+short(l.text)+"] is invalid.)")
+		k, warn := parseKeyEntry(name, l, bp, fail)
+		if k == nil {
 			return
 		}
-		if idx < 0 || idx >= MaxAuth {
-			fail(l.n, "", strconv.FormatInt(idx, 10), "index out of range 0..15 (heartbeat 3.0.6: Invalid authnum ["+strconv.FormatInt(idx, 10)+"] in "+name+")")
-			return
+		if warn != nil {
+			a.Warnings = append(a.Warnings, *warn)
 		}
-		m := AuthMethod(method)
-		switch m {
-		case AuthCRC, AuthMD5, AuthSHA1:
-		default:
-			fail(l.n, "", method, "unknown method: use sha1, md5 or crc (heartbeat 3.0.6: Invalid authtype ["+method+"])")
-			return
-		}
-		if m == AuthCRC && key != "" {
-			fail(l.n, method, key, "crc takes no key (heartbeat 3.0.6: Auth method [crc] doesn't use a key)")
-			return
-		}
-		if m != AuthCRC && key == "" {
-			fail(l.n, method, "", "a key is required (heartbeat 3.0.6: Auth method ["+method+"] requires a key)")
-			return
-		}
-		k := &AuthKey{Index: int(idx), Method: m, Line: l.n}
-		if key != "" {
-			k.Key = []byte(key)
-		}
-		if more && m != AuthCRC {
-			a.Warnings = append(a.Warnings, Warning{File: name, Line: l.n, Msg: "the key of entry " + strconv.FormatInt(idx, 10) +
-				" contains white space: only its first " + strconv.Itoa(len(key)) + " characters (up to the first blank) are used, " +
-				"as heartbeat 3.0.6 reads it; the rest of the line is ignored. Write the key without blanks (authkeygen)"})
-		}
+		idx := k.Index
 		a.Keys[idx] = k
 		definedAt[idx] = l.n
 		if int(idx) == authnum {
@@ -106,6 +81,46 @@ func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error
 		return a, errs
 	}
 	return a, nil
+}
+
+// parseKeyEntry reads one "<n> <method> [<key>]" line of authkeys as
+// parse_authfile does; nil when the line is refused (reported through
+// fail), with a warning for a key cut at white space.
+func parseKeyEntry(name string, l rawLine, bp string, fail func(ln int, dir, tok, msg string)) (*AuthKey, *Warning) {
+	idx, method, key, n, more := scanEntry(bp)
+	if n < 2 {
+		fail(l.n, "", bp, "invalid line: write <n> <method> [<key>], e.g. 1 sha1 SecretKey (heartbeat 3.0.6: Auth line ["+short(l.text)+"] is invalid.)")
+		return nil, nil
+	}
+	if idx < 0 || idx >= MaxAuth {
+		fail(l.n, "", strconv.FormatInt(idx, 10), "index out of range 0..15 (heartbeat 3.0.6: Invalid authnum ["+strconv.FormatInt(idx, 10)+"] in "+name+")")
+		return nil, nil
+	}
+	m := AuthMethod(method)
+	switch m {
+	case AuthCRC, AuthMD5, AuthSHA1:
+	default:
+		fail(l.n, "", method, "unknown method: use sha1, md5 or crc (heartbeat 3.0.6: Invalid authtype ["+method+"])")
+		return nil, nil
+	}
+	if m == AuthCRC && key != "" {
+		fail(l.n, method, key, "crc takes no key (heartbeat 3.0.6: Auth method [crc] doesn't use a key)")
+		return nil, nil
+	}
+	if m != AuthCRC && key == "" {
+		fail(l.n, method, "", "a key is required (heartbeat 3.0.6: Auth method ["+method+"] requires a key)")
+		return nil, nil
+	}
+	k := &AuthKey{Index: int(idx), Method: m, Line: l.n}
+	if key != "" {
+		k.Key = []byte(key)
+	}
+	if more && m != AuthCRC {
+		return k, &Warning{File: name, Line: l.n, Msg: "the key of entry " + strconv.FormatInt(idx, 10) +
+			" contains white space: only its first " + strconv.Itoa(len(key)) + " characters (up to the first blank) are used, " +
+			"as heartbeat 3.0.6 reads it; the rest of the line is ignored. Write the key without blanks (authkeygen)"}
+	}
+	return k, nil
 }
 
 // crcWarnings says plainly when crc is active, or merely present: the

@@ -131,89 +131,124 @@ func readNodeinfo(path string) (string, bool) {
 // checkHaCf runs init_config's checks (3.0.6 order) that need more than
 // one directive or the local node name.
 func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
-	var errs ErrorList
-	var warns []Warning
-	fail := func(dir string, tok, msg string) {
-		errs = append(errs, &Error{File: cf.File, Line: cf.Lines[dir], Directive: dir, Token: tok, Msg: msg})
-	}
-	warn := func(dir, msg string) {
-		warns = append(warns, Warning{File: cf.File, Line: cf.Lines[dir], Msg: msg})
-	}
+	c := &hacfCheck{cf: cf}
+	c.nodesAndMedia(local)
+	c.times()
+	c.uplink()
+	c.logging()
+	c.r1()
+	return c.errs, c.warns
+}
+
+// hacfCheck collects the errors and warnings of checkHaCf, each tied to
+// the line of the directive it is about.
+type hacfCheck struct {
+	cf    *HaCf
+	errs  ErrorList
+	warns []Warning
+}
+
+func (c *hacfCheck) fail(dir string, tok, msg string) {
+	c.errs = append(c.errs, &Error{File: c.cf.File, Line: c.cf.Lines[dir], Directive: dir, Token: tok, Msg: msg})
+}
+
+func (c *hacfCheck) warn(dir, msg string) {
+	c.warns = append(c.warns, Warning{File: c.cf.File, Line: c.cf.Lines[dir], Msg: msg})
+}
+
+// nodesAndMedia: some medium, some node, and this node among them.
+func (c *hacfCheck) nodesAndMedia(local string) {
+	cf := c.cf
 	badMedia := false
 	for _, m := range []string{"bcast", "mcast", "ucast", "serial", "ping", "ping6", "ping_group", "mcast6", "ucast6"} {
 		badMedia = badMedia || cf.bad[m]
 	}
 	if len(cf.Media) == 0 && len(cf.PingNodes) == 0 && !badMedia {
-		fail("", "", "no heartbeat medium: add a bcast, mcast, ucast or serial line (heartbeat 3.0.6: No heartbeat media defined)")
+		c.fail("", "", "no heartbeat medium: add a bcast, mcast, ucast or serial line (heartbeat 3.0.6: No heartbeat media defined)")
 	}
 	if len(cf.Nodes) == 0 && !cf.bad["node"] {
-		fail("", "", "no node lines: declare every cluster node with node <name> (heartbeat 3.0.6: no nodes defined)")
+		c.fail("", "", "no node lines: declare every cluster node with node <name> (heartbeat 3.0.6: no nodes defined)")
 	}
 	if local == "" {
-		fail("node", "", "the local node name is unknown (uname -n is empty and there is no nodeinfo file)")
+		c.fail("node", "", "the local node name is unknown (uname -n is empty and there is no nodeinfo file)")
 	} else if len(cf.Nodes) > 0 && !contains(cf.Nodes, local) {
-		fail("node", local, "this node is not declared (heartbeat 3.0.6: Current node ["+local+"] not in configuration!); "+
+		c.fail("node", local, "this node is not declared (heartbeat 3.0.6: Current node ["+local+"] not in configuration!); "+
 			"by default, cluster nodes are named by `uname -n` and must be declared with a 'node' directive in the ha.cf file "+
 			"(declared: "+strings.Join(cf.Nodes, ", ")+")")
 	}
+}
+
+// times: deadtime, initdead and deadping against keepalive, and what a
+// serial line can carry at that keepalive.
+func (c *hacfCheck) times() {
+	cf := c.cf
 	ka, dt := cf.Keepalive.Milliseconds(), cf.Deadtime.Milliseconds()
 	timesOK := !cf.bad["keepalive"] && !cf.bad["deadtime"]
 	if timesOK && dt <= 2*ka {
-		fail("deadtime", "", "deadtime must be more than twice keepalive (heartbeat 3.0.6: Dead time ["+
+		c.fail("deadtime", "", "deadtime must be more than twice keepalive (heartbeat 3.0.6: Dead time ["+
 			strconv.FormatInt(dt, 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
 	}
 	id := cf.Initdead.Milliseconds()
 	if !cf.bad["initdead"] && !cf.bad["deadtime"] {
 		if id < dt {
-			fail("initdead", "", "initdead must be >= deadtime (heartbeat 3.0.6: Initial dead time ["+
+			c.fail("initdead", "", "initdead must be >= deadtime (heartbeat 3.0.6: Initial dead time ["+
 				strconv.FormatInt(id, 10)+"] is smaller than deadtime ["+strconv.FormatInt(dt, 10)+"])")
 		} else if cf.Initdead < 10*time.Second {
-			warn("initdead", "Initial dead time ["+strconv.FormatInt(id, 10)+" ms] may be too small! "+
+			c.warn("initdead", "Initial dead time ["+strconv.FormatInt(id, 10)+" ms] may be too small! "+
 				"Initial dead time accounts for slow network startup time. It should be >= deadtime and >= 10 seconds")
 		}
 	}
 	if cf.Set["deadping"] && !cf.bad["keepalive"] && cf.Deadping.Milliseconds() <= 2*ka {
-		fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
+		c.fail("deadping", "", "deadping must be more than twice keepalive (heartbeat 3.0.6: Ping dead time ["+
 			strconv.FormatInt(cf.Deadping.Milliseconds(), 10)+"] is too small compared to keeplive ["+strconv.FormatInt(ka, 10)+"])")
 	}
 	if !cf.bad["keepalive"] {
 		for _, m := range cf.Media {
 			if m.Type == Serial {
 				if msg := SerialLoad(m.Dev, m.Baud, cf.Keepalive); msg != "" {
-					warns = append(warns, Warning{File: cf.File, Line: m.Line, Msg: msg})
+					c.warns = append(c.warns, Warning{File: cf.File, Line: m.Line, Msg: msg})
 				}
 			}
 		}
 	}
+}
 
+// uplink: ipfail's policy and ping nodes belong together; respawn lines
+// must name runnable programs.
+func (c *hacfCheck) uplink() {
+	cf := c.cf
 	if cf.IPFail && len(cf.PingNodes) == 0 && len(cf.TrackCarrier) == 0 {
-		warn("habox_ipfail", "ipfail's policy has nothing to compare: add ping or ping_group nodes (or habox_track_carrier)")
+		c.warn("habox_ipfail", "ipfail's policy has nothing to compare: add ping or ping_group nodes (or habox_track_carrier)")
 	}
 	if len(cf.PingNodes) > 0 && !cf.IPFail {
-		warn("ping", "ping nodes without ipfail's policy only log: add habox_ipfail on (or respawn hacluster /usr/libexec/heartbeat/ipfail) to fail over when the uplink dies")
+		c.warn("ping", "ping nodes without ipfail's policy only log: add habox_ipfail on (or respawn hacluster /usr/libexec/heartbeat/ipfail) to fail over when the uplink dies")
 	}
 	for _, r := range cf.Respawns {
 		if msg := checkRespawn(r); msg != "" {
-			errs = append(errs, &Error{File: cf.File, Line: r.Line, Directive: "respawn", Token: short(r.User + " " + r.Path), Msg: msg})
+			c.errs = append(c.errs, &Error{File: cf.File, Line: r.Line, Directive: "respawn", Token: short(r.User + " " + r.Path), Msg: msg})
 		}
 	}
+}
 
+// logging is 3.0.6's check_logd_usage: where the logs go without logd.
+func (c *hacfCheck) logging() {
+	cf := c.cf
 	// check_logd_usage
 	syslog := syslogFacility(cf.Logfacility)
 	logdDefaults := LogdLogfile + ", " + LogdDebugfile + " and syslog facility " + LogdFacility
 	if cf.noLogTarget() {
 		switch {
 		case !cf.Set["use_logd"]:
-			warn("", "No log entry found in ha.cf: habox logs where heartbeat 3.0.6's logd would by default, to "+
+			c.warn("", "No log entry found in ha.cf: habox logs where heartbeat 3.0.6's logd would by default, to "+
 				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		case !cf.UseLogd:
-			fail("use_logd", "", "no logfile, debugfile or logfacility and use_logd off: nothing would be logged (heartbeat 3.0.6: No log entry found in ha.cf and use_logd is set to off)")
+			c.fail("use_logd", "", "no logfile, debugfile or logfacility and use_logd off: nothing would be logged (heartbeat 3.0.6: No log entry found in ha.cf and use_logd is set to off)")
 		default:
-			warn("use_logd", "use_logd on: habox has no logging daemon and logs to logd's defaults itself, "+
+			c.warn("use_logd", "use_logd on: habox has no logging daemon and logs to logd's defaults itself, "+
 				logdDefaults+"; add logfile, debugfile or logfacility to choose")
 		}
 	} else if cf.Set["use_logd"] && cf.UseLogd {
-		warn("use_logd", "use_logd on: habox has no logging daemon and logs to the configured logfile/debugfile/logfacility itself")
+		c.warn("use_logd", "use_logd on: habox has no logging daemon and logs to the configured logfile/debugfile/logfacility itself")
 	}
 	if syslog {
 		if cf.Logfile == "" {
@@ -225,13 +260,16 @@ func checkHaCf(cf *HaCf, local string) (ErrorList, []Warning) {
 			cf.Raw["debugfile"] = "/dev/null"
 		}
 	}
+}
 
+// r1 is 3.0.6's r1_style_valid: haresources mode excludes autojoin.
+func (c *hacfCheck) r1() {
+	cf := c.cf
 	// r1_style_valid
 	if aj := cf.Raw["autojoin"]; aj != "" && !strings.EqualFold(aj, "none") && !cf.bad["autojoin"] {
-		fail("autojoin", aj, "habox runs R1 (haresources) resource management only: remove autojoin or set it to none "+
+		c.fail("autojoin", aj, "habox runs R1 (haresources) resource management only: remove autojoin or set it to none "+
 			"(heartbeat 3.0.6: R1 style resource management conflicts with  autojoin set / You need either unset autojoin or enable crm)")
 	}
-	return errs, warns
 }
 
 func contains(l []string, s string) bool {

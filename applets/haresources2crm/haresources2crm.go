@@ -26,7 +26,6 @@ import (
 	"strings"
 
 	"habox/applets/cli"
-	"habox/applets/ipaddr"
 	"habox/conf"
 )
 
@@ -166,7 +165,7 @@ func primitive(r conf.Resource) (id, def string, err error) {
 		if len(r.Args) != 1 {
 			return "", "", errorString(r.Script + " takes one argument: ip[/netmask[/iface][/broadcast]]")
 		}
-		sp, err := ipaddr.ParseSpec(r.Args[0])
+		sp, err := conf.ParseIPSpec(r.Args[0])
 		if err != nil {
 			return "", "", err
 		}
@@ -183,7 +182,7 @@ func primitive(r conf.Resource) (id, def string, err error) {
 		return ident("IPaddr_" + sp.IP.String()), "ocf:habox:IPaddr" + p + monitor, nil
 	case "IPv6addr":
 		// "::" separates arguments, so an IPv6 address arrives in pieces.
-		sp, err := ipaddr.ParseSpec6(strings.Join(r.Args, "::"))
+		sp, err := conf.ParseIPv6Spec(strings.Join(r.Args, "::"))
 		if err != nil {
 			return "", "", err
 		}

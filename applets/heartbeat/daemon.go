@@ -82,6 +82,7 @@ type daemon struct {
 	exitCode    int
 	restartExec bool
 	lastRR      time.Duration
+	rrThreads   int // threads when SetRR last ran
 	badLimit    *hblog.Limiter
 	badCount    uint64 // every dropped packet below, but duplicates
 	drops       drops
@@ -495,8 +496,16 @@ func (d *daemon) closeWatchdog() {
 // real-time class (about 60 KB of memory together).
 const spareThreads = 4
 
+// wantRealtime reports whether this node runs in the real-time class: when
+// ha.cf asks for it (the default) and the node is on the real clock (a
+// simulated node in a test process must not make that process SCHED_RR).
+func (d *daemon) wantRealtime() bool {
+	_, real := d.clk.(*realClock)
+	return real && d.hc.Realtime
+}
+
 func (d *daemon) realtime() {
-	if !d.hc.Realtime {
+	if !d.wantRealtime() {
 		return
 	}
 	// Threads the runtime would start later under load would not be
@@ -847,7 +856,7 @@ func (d *daemon) sendStatus() {
 	m := wire.New(wire.Status)
 	m.Add(wire.St, d.local)
 	m.SetHex(wire.Dt, uint64(d.deadtimeAdvertised()/time.Millisecond))
-	m.Add("habox", d.rsc.Holding().String())
+	m.Add("habox", d.rsc.Claim().String())
 	d.send(m)
 	d.sendProbes()
 }
@@ -1217,9 +1226,13 @@ func (d *daemon) tick() {
 	if d.waitRep && !d.eng.ReqNodesPending() {
 		d.commNowUp()
 	}
-	if d.hc.Realtime && now-d.lastRR > 10*time.Second {
-		d.lastRR = now
-		sched.SetRR(d.hc.Rtprio) // new runtime threads
+	// A thread the runtime started since is not real-time yet: switch it
+	// at once (one small /proc read per tick), and every 10 s anyway.
+	if d.wantRealtime() {
+		if n := sched.Threads(); now-d.lastRR > 10*time.Second || n != d.rrThreads {
+			d.lastRR, d.rrThreads = now, n
+			sched.SetRR(d.hc.Rtprio) // new runtime threads
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"habox/applets/heartbeat/resources"
-	"habox/applets/ipaddr"
 	"habox/conf"
 	"habox/hw/netif"
 	"habox/hw/udp"
@@ -73,12 +72,12 @@ func addrInterface(rs conf.Resource) string {
 	}
 	switch rs.Script {
 	case "IPaddr":
-		sp, err := ipaddr.ParseSpec(rs.Args[0])
+		sp, err := conf.ParseIPSpec(rs.Args[0])
 		if err == nil {
 			return sp.Iface
 		}
 	case "IPv6addr":
-		sp, err := ipaddr.ParseSpec6(rs.Args[0])
+		sp, err := conf.ParseIPv6Spec(rs.Args[0])
 		if err == nil {
 			return sp.Iface
 		}

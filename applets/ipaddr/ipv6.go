@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"habox/applets/cli"
+	"habox/conf"
 	"habox/hw/netif"
 )
 
@@ -35,55 +35,14 @@ const (
 	DefaultInterval6 = time.Second
 )
 
-// Spec6 is a parsed IPv6addr argument: ip[/bits[/iface]].
-type Spec6 struct {
-	IP    netip.Addr
-	Bits  int    // -1 when not given
-	Iface string // "" when not given
-}
+// Spec6 is a parsed IPv6addr argument (conf.IPv6Spec).
+type Spec6 = conf.IPv6Spec
 
-// ParseSpec6 parses an IPv6addr argument.
+// ParseSpec6 parses an IPv6addr argument (conf.ParseIPv6Spec); a
+// malformed one is an *InputError.
 func ParseSpec6(s string) (Spec6, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) > 3 {
-		return Spec6{}, badInput("too many components in [", s, "]: want ipv6[/bits[/iface]]")
-	}
-	if len(parts) > 1 && parts[1] == "" {
-		return Spec6{}, badInput("malformed prefix length []")
-	}
-	parts = append(parts, "", "")
-	return spec6From(parts[0], parts[1], parts[2])
-}
-
-// spec6From checks the parts of an IPv6addr address; bits and iface may be
-// empty (not given).
-func spec6From(addr, bits, iface string) (Spec6, error) {
-	sp := Spec6{Bits: -1}
-	ip, err := netip.ParseAddr(addr)
-	if err != nil || !ip.Is6() || ip.Is4In6() || ip.Zone() != "" {
-		return sp, badInput("malformed IPv6 address [", addr, "]")
-	}
-	if !ip.IsGlobalUnicast() {
-		return sp, badInput("not a global unicast IPv6 address [", addr, "]")
-	}
-	sp.IP = ip
-	if bits != "" {
-		n, err := strconv.Atoi(bits)
-		if err != nil || bits[0] == '+' || bits[0] == '-' {
-			return sp, badInput("malformed prefix length [", bits, "]")
-		}
-		if n < 1 || n > 128 {
-			return sp, badInput("prefix length out of range (1..128) [", bits, "]")
-		}
-		sp.Bits = n
-	}
-	if iface != "" {
-		if err := checkIfName(iface); err != nil {
-			return sp, err
-		}
-		sp.Iface = iface
-	}
-	return sp, nil
+	sp, err := conf.ParseIPv6Spec(s)
+	return sp, input(err)
 }
 
 // System6 is what IPv6addr needs from the machine (HW implements it).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
+	"habox/conf"
 	"habox/hw/route"
 )
 
@@ -110,23 +111,23 @@ func ocfSpec(env *cli.Env) (Spec, error) {
 	if ip == "" {
 		return sp, badInput("parameter ip is required")
 	}
-	if sp.IP, err = parseServiceIP(ip); err != nil {
-		return sp, cli.Wrap("ip", err)
+	if sp.IP, err = conf.ParseServiceIP(ip); err != nil {
+		return sp, cli.Wrap("ip", input(err))
 	}
 	if m := reskey(env, "cidr_netmask"); m != "" {
-		if sp.Bits, err = ParseMask(m); err != nil {
-			return sp, cli.Wrap("cidr_netmask", err)
+		if sp.Bits, err = conf.ParseMask(m); err != nil {
+			return sp, cli.Wrap("cidr_netmask", input(err))
 		}
 	}
 	if n := reskey(env, "nic"); n != "" {
-		if err = checkIfName(n); err != nil {
-			return sp, cli.Wrap("nic", err)
+		if err = conf.CheckIfName(n); err != nil {
+			return sp, cli.Wrap("nic", input(err))
 		}
 		sp.Iface = n
 	}
 	if b := reskey(env, "broadcast"); b != "" {
-		if sp.Bcast, err = parseIPv4(b); err != nil {
-			return sp, cli.Wrap("broadcast", err)
+		if sp.Bcast, err = conf.ParseIPv4(b); err != nil {
+			return sp, cli.Wrap("broadcast", input(err))
 		}
 	}
 	return sp, nil
@@ -146,8 +147,8 @@ func ocfAgent(env *cli.Env, ag *Agent) error {
 	ms, err := ocfInt(env, int(ag.Interval/time.Millisecond), 60000, "arp_interval", "ARP_INTERVAL_MS")
 	ag.Interval = time.Duration(ms) * time.Millisecond
 	if l := reskey(env, "iflabel"); l != "" && err == nil {
-		if err = checkIfName(l); err != nil {
-			return cli.Wrap("iflabel", err)
+		if err = conf.CheckIfName(l); err != nil {
+			return cli.Wrap("iflabel", input(err))
 		}
 		ag.IfLabel = l
 	}
@@ -264,7 +265,8 @@ func OCF6(env *cli.Env, ag *Agent6, action string) int {
 	if ip == "" {
 		return ocfReason(env, ocfErrConfigured, "parameter ipv6addr is required")
 	}
-	sp, err := spec6From(ip, reskey(env, "cidr_netmask"), reskey(env, "nic"))
+	sp, err := conf.IPv6SpecFrom(ip, reskey(env, "cidr_netmask"), reskey(env, "nic"))
+	err = input(err)
 	if err != nil {
 		return ocfErr(env, err, ocfErrConfigured)
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/wire"
 	"habox/conf"
 )
@@ -71,7 +70,7 @@ func watch(ctx stopper, env *cli.Env, o *options, p *line) int {
 		env.Err(" (not verifying: no -k authkeys)")
 	}
 	env.Err("\n")
-	var fr media.Framer
+	var fr wire.Framer
 	buf := make([]byte, 4096)
 	msgs, bad, malformed := 0, 0, 0
 read:

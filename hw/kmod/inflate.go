@@ -58,6 +58,7 @@ func gzipHeader(b []byte) ([]byte, error) {
 		return nil, errors.New("gzip: unknown compression method")
 	}
 	flg := b[3]
+	head := b
 	b = b[10:]
 	if flg&0xe0 != 0 {
 		return nil, errors.New("gzip: reserved flags set")
@@ -84,9 +85,12 @@ func gzipHeader(b []byte) ([]byte, error) {
 			b = b[i+1:]
 		}
 	}
-	if flg&2 != 0 { // FHCRC
+	if flg&2 != 0 { // FHCRC: the low 16 bits of the header's CRC-32
 		if len(b) < 2 {
 			return nil, errCorrupt
+		}
+		if n := len(head) - len(b); uint16(ChecksumIEEE(head[:n])) != uint16(b[0])|uint16(b[1])<<8 {
+			return nil, errors.New("gzip: header CRC mismatch")
 		}
 		b = b[2:]
 	}

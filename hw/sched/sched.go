@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,6 +78,50 @@ func SetOther() error {
 		}
 	}
 	return first
+}
+
+var (
+	statMu   sync.Mutex
+	statBuf  [512]byte
+	statPath = []byte("/proc/self/stat\x00")
+	fdcwd    = unix.AT_FDCWD
+	atFDCWD  = uintptr(fdcwd) // -100 as the syscall takes it
+)
+
+// Threads returns the number of threads of the process (0 if unknown),
+// from /proc/self/stat without allocating a directory listing.
+func Threads() int {
+	statMu.Lock()
+	defer statMu.Unlock()
+	buf := &statBuf
+	// openat by hand: unix.Open would allocate the C string each time.
+	r, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&statPath[0])),
+		uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
+	if errno != 0 {
+		return 0
+	}
+	fd := int(r)
+	n, _ := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	b := buf[:max(n, 0)]
+	// Field 20 (num_threads) is the 18th after the ")" closing comm.
+	i := len(b) - 1
+	for i >= 0 && b[i] != ')' {
+		i--
+	}
+	field, v := 0, 0
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == ' ':
+			field++
+			if field > 18 {
+				return v
+			}
+		case field == 18 && c >= '0' && c <= '9':
+			v = v*10 + int(c-'0')
+		}
+	}
+	return 0
 }
 
 func tasks() ([]int, error) {

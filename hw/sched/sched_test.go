@@ -89,3 +89,17 @@ func TestSpareThreads(t *testing.T) {
 		t.Fatalf("%d threads before, %d after SpareThreads(%d)", len(before), len(after), len(before)+4)
 	}
 }
+
+// Threads counts the process's threads as /proc/self/task lists them.
+func TestThreads(t *testing.T) {
+	tids, err := tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := Threads(); n < 1 || n > len(tids)+2 || n < len(tids)-2 {
+		t.Fatalf("Threads() = %d, /proc/self/task has %d", n, len(tids))
+	}
+	if a := testing.AllocsPerRun(10, func() { Threads() }); a != 0 {
+		t.Fatalf("Threads allocates %v times", a)
+	}
+}

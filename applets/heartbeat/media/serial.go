@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"habox/applets/heartbeat/hblog"
+	"habox/applets/heartbeat/wire"
 	"habox/conf"
 	"habox/hw/safefile"
 	"habox/hw/serial"
@@ -282,7 +283,7 @@ func (s *serialMedium) write(msg []byte) bool {
 // Run reads frames until Close; a dead line is closed and reopened with
 // backoff.
 func (s *serialMedium) Run(out chan<- Packet) {
-	var fr Framer
+	var fr wire.Framer
 	buf := make([]byte, 4096)
 	backoff := s.o.SerialBackoffMin
 	emit := func(frame []byte) {

@@ -14,6 +14,12 @@ import (
 )
 
 // newPty opens a pty pair: the master and the slave's path.
+// Two classic frames, as a 3.0.6 node writes them on a serial line.
+const (
+	frameA = ">>>\nt=status\nst=active\nsrc=alice\n<<<\n"
+	frameB = ">>>\nt=status\nsrc=bob\n<<<\n"
+)
+
 func newPty(t *testing.T) (*os.File, string) { return hwtest.NewPty(t) }
 
 // link points the stable device name at a pty slave (like a udev symlink

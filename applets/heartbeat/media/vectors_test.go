@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"habox/applets/heartbeat/wire"
 	"habox/hw/hwtest"
 )
 
@@ -61,7 +62,7 @@ func TestFramerOnRealStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		for round := 0; round < 5; round++ {
-			var f Framer
+			var f wire.Framer
 			var got [][]byte
 			for rest := data; len(rest) > 0; {
 				n := min(len(rest), 1+rng.Intn(700))

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"habox/conf"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,37 @@ func TestLegacyPeerDetected(t *testing.T) {
 				t.Errorf("a nice peer taken for a legacy one:\n%v", s.logs["bob"])
 			}
 		})
+	}
+}
+
+// TestLateSelfRequestClaimed: alice's own self-addressed ip-request-resp
+// (sent by req_our_resources when it declared bob dead) arrives after a
+// healed partition reset her nice_failback holding, and takes her group
+// while bob still holds it (simulator seed 6892). Her statuses must claim
+// it (Claim, the habox field, counts the groups held, not the holding),
+// so that bob sees the double ownership and releases the group.
+func TestLateSelfRequestClaimed(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	acts, err := s.nodes["alice"].m.Standby("local", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	s.heartbeats(time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+	// The late request: alice takes her group, her holding stays none.
+	s.deliver("alice", "alice", NewMsg("ip-request-resp", "dest", "alice", "ipaddr", "10.0.0.5", "weown", "yes", "ok", "OK"))
+	s.drain()
+	s.want("10.0.0.5=alice+bob svcb=bob")
+	if c := s.nodes["alice"].m.Claim(); c != Local {
+		t.Fatalf("alice claims %s while holding 10.0.0.5, want local", c)
+	}
+	s.heartbeats(s.nodes["bob"].m.cfg.Deadtime + 500*time.Millisecond)
+	s.want(both)
+	if !s.logged("bob", "releasing it, alice keeps it") {
+		t.Errorf("bob did not resolve the double ownership:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
 }

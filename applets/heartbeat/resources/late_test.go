@@ -13,7 +13,7 @@ import (
 func (s *sim) status(n string, late bool) {
 	p := s.peer(n)
 	sn := s.nodes[n]
-	s.apply(n, sn.m.SetHabox(p, s.nodes[p].m.Holding().String(), s.now))
+	s.apply(n, sn.m.SetHabox(p, s.nodes[p].m.Claim().String(), s.now))
 	if late {
 		sn.view.status[p] = "dead"
 		s.apply(n, sn.m.NodeDead(p, true, s.now))

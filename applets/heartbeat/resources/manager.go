@@ -213,6 +213,13 @@ func (m *Manager) Holding() Hold {
 	return m.heldHold()
 }
 
+// Claim is what this node tells a habox peer it holds (the habox field of
+// its statuses): the groups it holds or is acquiring, whatever its
+// nice_failback holding says, so that a double ownership is seen however
+// it came about (a self-addressed ip-request-resp still in flight when a
+// healed partition reset the holding took a group the holding lacked).
+func (m *Manager) Claim() Hold { return m.heldHold() }
+
 // RscStatus is cl_status rscstatus: none, local, foreign, all, or
 // transition while resource work runs. In nice_failback modes it is
 // 3.0.6's own holding; in legacy mode (where 3.0.6 always says "none") it

@@ -442,7 +442,7 @@ func TestHealedPartitionHabox(t *testing.T) {
 			s.want("10.0.0.5=alice+bob svcb=alice+bob")
 			s.up["alice"], s.up["bob"] = true, true
 			for _, n := range s.names {
-				s.apply(n, s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Holding().String(), s.now))
+				s.apply(n, s.nodes[n].m.SetHabox(s.peer(n), s.nodes[s.peer(n)].m.Claim().String(), s.now))
 				s.nodes[n].view.status[s.peer(n)] = "active"
 			}
 			s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))

@@ -54,7 +54,7 @@ func runScenario(t *testing.T, seed int64, mode conf.AutoFailback, slow bool) {
 			for _, x := range s.names {
 				y := s.peer(x)
 				s.nodes[x].view.status[y] = "active"
-				s.apply(x, s.nodes[x].m.SetHabox(y, s.nodes[y].m.Holding().String(), s.now))
+				s.apply(x, s.nodes[x].m.SetHabox(y, s.nodes[y].m.Claim().String(), s.now))
 			}
 			for _, x := range s.names {
 				s.apply(x, s.nodes[x].m.PartitionHealed(s.peer(x), s.now))

@@ -66,7 +66,8 @@ func (m *Manager) sendStandby(s standby) Action {
 	return sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyInfo[s]))
 }
 
-// askForResources is 3.0.6's ask_for_resources (the standby protocol).
+// askForResources is 3.0.6's ask_for_resources (the standby protocol): a
+// state machine over m.going (not in standby, we go, the other goes, done).
 func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Action {
 	if !m.nice {
 		return []Action{logA(hblog.InfoPri, ErrLegacy.Error())}
@@ -84,101 +85,129 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	}
 	fromMe := from == m.cfg.Self
 	orig := m.going
-	ignored := false
-	var a []Action
 	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
 		left := (int64((m.standbyUntil-now)/time.Millisecond) + 999) / 1000
 		return []Action{logA(hblog.Warning, "Standby in progress- new request from "+from+" ignored ["+strconv.FormatInt(left, 10)+" seconds left]")}
 	}
+	var a []Action
+	ignored := false
 	switch m.going {
 	case sbNot:
-		if !m.otherStable {
-			return []Action{logA(hblog.Warning, "standby message ["+hblog.Quote(info)+"] from "+from+" ignored.  Other side is in flux.")}
-		}
-		if m.state != rStable {
-			return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}
-		}
-		m.standbyType = rtype
-		if info == "me" {
-			m.otherStable = false
-			a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
-			if fromMe {
-				m.standbyUntil = now + standbyInitTO
-				m.going = sbMe
-			} else {
-				m.going = sbOther
-				a = append(a, m.sendStandby(sbOther))
-				m.standbyUntil = now + standbyRscTO
-			}
-		} else {
-			ignored = true
-		}
+		a, ignored = m.standbyRequest(from, info, fromMe, rtype, now)
 	case sbMe:
-		if !fromMe {
-			m.standbyType = rtype
-			m.standbyUntil = now + standbyRscTO
-			if info == "other" {
-				a = append(a, logA(hblog.InfoPri, "standby: "+from+" can take our "+rtype.String()+" resources"))
-				a = append(a, m.goStandby(sbMe, rtype)...)
-			} else {
-				ignored = true
-			}
-		} else if info == "done" {
-			a = append(a, logA(hblog.InfoPri, "Local standby process completed ["+rtype.String()+"]."))
-			m.going = sbDone
-			m.mine &^= m.standbyType
-			m.standbyUntil = now + standbyRscTO
-		} else {
-			ignored = true
-		}
+		a, ignored = m.standbyMine(from, info, fromMe, rtype, now)
 	case sbOther:
-		m.standbyType = rtype
-		if info == "done" {
-			m.standbyUntil = now + standbyRscTO
-			if !fromMe {
-				a = append(a, logA(hblog.InfoPri, "standby: acquire ["+rtype.String()+"] resources from "+from))
-				a = append(a, m.goStandby(sbOther, m.standbyType)...)
-				m.going = sbDone
-			} else {
-				ignored = true
-			}
-		} else if !fromMe || info != "other" {
-			ignored = true
-		}
+		a, ignored = m.standbyTheirs(from, info, fromMe, rtype, now)
 	case sbDone:
-		m.standbyType = rtype
-		if info == "done" {
-			m.standbyUntil = 0
-			m.going = sbNot
-			if fromMe {
-				a = append(a, logA(hblog.InfoPri, "Standby resource acquisition done ["+rtype.String()+"]."))
-				if m.auto {
-					m.localDone = true
-					a = append(a, m.announce("auto_failback")...)
-				}
-				rup := None
-				switch rtype {
-				case Local:
-					rup = Foreign
-				case Foreign:
-					rup = Local
-				case All:
-					rup = All
-				}
-				m.mine |= rup
-			} else {
-				a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
-			}
-			a = append(a, m.sendHeld(true, "")...)
-			m.going = sbNot
-		} else {
-			ignored = true
-		}
+		a, ignored = m.standbyFinish(from, info, fromMe, rtype, now)
 	}
 	if ignored {
 		a = append(a, logA(hblog.Err, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
 	}
 	return a
+}
+
+// standbyRequest: no standby in progress; a node asks to go standby
+// ("me"), if both sides are stable.
+func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now time.Duration) (a []Action, ignored bool) {
+	if !m.otherStable {
+		return []Action{logA(hblog.Warning, "standby message ["+hblog.Quote(info)+"] from "+from+" ignored.  Other side is in flux.")}, false
+	}
+	if m.state != rStable {
+		return []Action{logA(hblog.Warning, "standby message ["+info+"] from "+from+" ignored.  local resources in flux.")}, false
+	}
+	m.standbyType = rtype
+	if info == "me" {
+		m.otherStable = false
+		a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
+		if fromMe {
+			m.standbyUntil = now + standbyInitTO
+			m.going = sbMe
+		} else {
+			m.going = sbOther
+			a = append(a, m.sendStandby(sbOther))
+			m.standbyUntil = now + standbyRscTO
+		}
+	} else {
+		ignored = true
+	}
+	return a, ignored
+}
+
+// standbyMine: we are going standby; the other node answers it can take
+// our resources ("other"), or our own release is done ("done").
+func (m *Manager) standbyMine(from, info string, fromMe bool, rtype Hold, now time.Duration) (a []Action, ignored bool) {
+	if !fromMe {
+		m.standbyType = rtype
+		m.standbyUntil = now + standbyRscTO
+		if info == "other" {
+			a = append(a, logA(hblog.InfoPri, "standby: "+from+" can take our "+rtype.String()+" resources"))
+			a = append(a, m.goStandby(sbMe, rtype)...)
+		} else {
+			ignored = true
+		}
+	} else if info == "done" {
+		a = append(a, logA(hblog.InfoPri, "Local standby process completed ["+rtype.String()+"]."))
+		m.going = sbDone
+		m.mine &^= m.standbyType
+		m.standbyUntil = now + standbyRscTO
+	} else {
+		ignored = true
+	}
+	return a, ignored
+}
+
+// standbyTheirs: the other node is going standby; once it released its
+// resources ("done") we acquire them.
+func (m *Manager) standbyTheirs(from, info string, fromMe bool, rtype Hold, now time.Duration) (a []Action, ignored bool) {
+	m.standbyType = rtype
+	if info == "done" {
+		m.standbyUntil = now + standbyRscTO
+		if !fromMe {
+			a = append(a, logA(hblog.InfoPri, "standby: acquire ["+rtype.String()+"] resources from "+from))
+			a = append(a, m.goStandby(sbOther, m.standbyType)...)
+			m.going = sbDone
+		} else {
+			ignored = true
+		}
+	} else if !fromMe || info != "other" {
+		ignored = true
+	}
+	return a, ignored
+}
+
+// standbyFinish: the acquisition is done; record who holds what and
+// leave the standby protocol.
+func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now time.Duration) (a []Action, ignored bool) {
+	m.standbyType = rtype
+	if info == "done" {
+		m.standbyUntil = 0
+		m.going = sbNot
+		if fromMe {
+			a = append(a, logA(hblog.InfoPri, "Standby resource acquisition done ["+rtype.String()+"]."))
+			if m.auto {
+				m.localDone = true
+				a = append(a, m.announce("auto_failback")...)
+			}
+			rup := None
+			switch rtype {
+			case Local:
+				rup = Foreign
+			case Foreign:
+				rup = Local
+			case All:
+				rup = All
+			}
+			m.mine |= rup
+		} else {
+			a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
+		}
+		a = append(a, m.sendHeld(true, "")...)
+		m.going = sbNot
+	} else {
+		ignored = true
+	}
+	return a, ignored
 }
 
 // goStandby gives up (who == sbMe) or acquires (sbOther) a resource set.

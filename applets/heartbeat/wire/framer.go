@@ -1,4 +1,4 @@
-package media
+package wire
 
 // Framer cuts a serial byte stream into classic heartbeat frames the way
 // 3.0.6's serial reader does (spec 4.1.4): bytes are split into
@@ -11,7 +11,7 @@ package media
 // (and counted); a ">>>" line inside a frame restarts the frame, so a
 // frame cut short by line noise does not swallow the next one.
 type Framer struct {
-	// Max bounds one frame; 0 means MaxMessage.
+	// Max bounds one frame; 0 means MaxRecv.
 	Max int
 	// Dropped counts frames discarded (oversize or restarted).
 	Dropped uint64
@@ -27,7 +27,7 @@ type Framer struct {
 func (f *Framer) Feed(b []byte, emit func([]byte)) {
 	max := f.Max
 	if max <= 0 {
-		max = MaxMessage
+		max = MaxRecv
 	}
 	for _, c := range b {
 		c &= 0x7f
