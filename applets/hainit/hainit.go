@@ -296,7 +296,7 @@ func (in *Init) Exec(c Cmd, out io.Writer) (code int, stop bool) {
 		}
 		in.mu.Unlock()
 	case "bg":
-		ch, err := in.start(c.Args, nil)
+		ch, _, err := in.start(c.Args, nil)
 		if err != nil {
 			say(err.Error())
 			return 127, false
@@ -315,7 +315,7 @@ func (in *Init) Exec(c Cmd, out io.Writer) (code int, stop bool) {
 // runWait runs argv in the foreground with its output on out (or the
 // console) and returns its exit code.
 func (in *Init) runWait(argv []string, out io.Writer) int {
-	pid, err := in.start(argv, out)
+	_, c, err := in.start(argv, out)
 	if err != nil {
 		if out != nil {
 			io.WriteString(out, err.Error()+"\n")
@@ -323,12 +323,6 @@ func (in *Init) runWait(argv []string, out io.Writer) int {
 			in.logf(err.Error())
 		}
 		return 127
-	}
-	in.mu.Lock()
-	c := in.procs[pid]
-	in.mu.Unlock()
-	if c == nil {
-		return 0
 	}
 	<-c.done
 	if c.copied != nil {
@@ -342,8 +336,10 @@ func (in *Init) runWait(argv []string, out io.Writer) int {
 }
 
 // start starts argv[0] (an applet of exe, or an absolute path) with
-// stdout/stderr on out, or on init's own when out is nil.
-func (in *Init) start(argv []string, out io.Writer) (int, error) {
+// stdout/stderr on out, or on init's own when out is nil. It returns the
+// child's record, which the reaper completes: a short child may be reaped
+// (and gone from procs) before the caller looks it up.
+func (in *Init) start(argv []string, out io.Writer) (int, *child, error) {
 	path := in.exe
 	if strings.HasPrefix(argv[0], "/") {
 		path = argv[0]
@@ -368,7 +364,7 @@ func (in *Init) start(argv []string, out io.Writer) (int, error) {
 		// Not a file (a serial port, a test buffer): copy through a pipe.
 		pr, pw, err := os.Pipe()
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		defer pw.Close()
 		files[i+1] = pw
@@ -385,12 +381,13 @@ func (in *Init) start(argv []string, out io.Writer) (int, error) {
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: "/", Env: in.env.Environ, Files: files,
 		Sys: &syscall.SysProcAttr{Setsid: true}})
 	if err != nil {
-		return 0, cli.Wrap(argv[0], err)
+		return 0, nil, cli.Wrap(argv[0], err)
 	}
 	pid := p.Pid
 	p.Release() // the reaper, not os.Process.Wait, collects it
-	in.procs[pid] = &child{name: baseName(argv[0]), done: make(chan struct{}), copied: copied}
-	return pid, nil
+	c := &child{name: baseName(argv[0]), done: make(chan struct{}), copied: copied}
+	in.procs[pid] = c
+	return pid, c, nil
 }
 
 // reap collects every ended child, started by init or orphaned.

@@ -427,3 +427,42 @@ poweroff
 		t.Errorf("unshare ended with %v, want init killed by SIGINT", err)
 	}
 }
+
+// blockingSys reaps as soon as a child ends (Wait4 without WNOHANG), so
+// a short child may be collected before runWait looks at it: its exit
+// code must still be the one reported (TestControlChannel once saw
+// "/bin/sh -c false" answer rc 0 when its child was reaped first).
+type blockingSys struct{ fakeSys }
+
+func (f *blockingSys) Reap() (boot.Exit, error) {
+	if f.stopped.Load() {
+		return boot.Exit{}, unix.ECHILD
+	}
+	var ws unix.WaitStatus
+	pid, err := unix.Wait4(-1, &ws, 0, nil)
+	if err != nil {
+		return boot.Exit{}, err
+	}
+	return boot.Exit{Pid: pid, Status: syscall.WaitStatus(ws)}, nil
+}
+
+func TestRunCodeOfShortChild(t *testing.T) {
+	f := &blockingSys{}
+	in := New(f, "/bin/echo", &cli.Env{})
+	f.in = in
+	t.Cleanup(func() { f.stopped.Store(true) })
+	go in.reap()
+	for i := 0; i < 50; i++ {
+		var out syncBuf
+		done := make(chan int, 1)
+		go func() { code, _ := in.Exec(Cmd{Op: "run", Args: []string{"/bin/false"}}, &out); done <- code }()
+		select {
+		case code := <-done:
+			if code != 1 {
+				t.Fatalf("run %d: /bin/false: code %d, output %q", i, code, out.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d: /bin/false not reaped in 10 s", i)
+		}
+	}
+}

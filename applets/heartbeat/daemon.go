@@ -496,8 +496,16 @@ func (d *daemon) closeWatchdog() {
 // real-time class (about 60 KB of memory together).
 const spareThreads = 4
 
+// wantRealtime reports whether this node runs in the real-time class: when
+// ha.cf asks for it (the default) and the node is on the real clock (a
+// simulated node in a test process must not make that process SCHED_RR).
+func (d *daemon) wantRealtime() bool {
+	_, real := d.clk.(*realClock)
+	return real && d.hc.Realtime
+}
+
 func (d *daemon) realtime() {
-	if !d.hc.Realtime {
+	if !d.wantRealtime() {
 		return
 	}
 	// Threads the runtime would start later under load would not be
@@ -1220,7 +1228,7 @@ func (d *daemon) tick() {
 	}
 	// A thread the runtime started since is not real-time yet: switch it
 	// at once (one small /proc read per tick), and every 10 s anyway.
-	if d.hc.Realtime {
+	if d.wantRealtime() {
 		if n := sched.Threads(); now-d.lastRR > 10*time.Second || n != d.rrThreads {
 			d.lastRR, d.rrThreads = now, n
 			sched.SetRR(d.hc.Rtprio) // new runtime threads
