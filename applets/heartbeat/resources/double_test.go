@@ -219,3 +219,50 @@ func TestLateSelfRequestClaimed(t *testing.T) {
 		t.Errorf("bob did not resolve the double ownership:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
 }
+
+// TestCancelledStandbyJobSendsNoDone: alice's hb_standby release is slow;
+// bob dies meanwhile (the standby is cancelled) and alice asks for standby
+// again. The first release then completes: its "done" must not complete
+// the new request, which left alice waiting for bob's "done" for an hour,
+// unstable, so that the double ownership with the restarted bob was never
+// resolved (simulator seed 229). The new request times out instead.
+func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	alice := s.nodes["alice"]
+	alice.hold = true
+	acts, err := alice.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if len(alice.jobs) != 1 {
+		t.Fatalf("want the go_standby job held, got %d jobs:\n  %s", len(alice.jobs), strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.kill("bob")
+	if !s.logged("alice", "Cancelling pending standby operation") {
+		t.Fatalf("standby not cancelled:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	acts, err = alice.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	alice.hold = false
+	for len(alice.jobs) > 0 {
+		j := alice.jobs[0]
+		alice.jobs = alice.jobs[1:]
+		s.finish(alice, j)
+		s.drain()
+	}
+	if s.logged("alice", "Local standby process completed") {
+		t.Errorf("the cancelled release completed the new standby request:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.advance(standbyInitTO + time.Second)
+	if st := alice.m.RscStatus(); st == "transition" {
+		t.Errorf("alice still in transition %v after the request timed out:\n  %s", standbyInitTO+time.Second, strings.Join(s.logs["alice"], "\n  "))
+	}
+}

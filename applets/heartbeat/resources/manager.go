@@ -84,6 +84,7 @@ type Manager struct {
 	going        standby
 	standbyUntil time.Duration // 0 = none
 	standbyType  Hold
+	standbyEpoch int // counts cancelled standby operations
 
 	takeoverInProgress bool
 	needsFailback      bool
@@ -764,8 +765,7 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	var a []Action
 	if m.going != sbNot {
 		a = append(a, logA(hblog.InfoPri, "Cancelling pending standby operation"))
-		m.going = sbNot
-		m.standbyUntil = 0
+		m.cancelStandby()
 		if !m.otherStable && m.mine == All {
 			m.otherStable = true
 		}

@@ -239,9 +239,24 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 	if op == Give {
 		verb = "release"
 	}
+	epoch := m.standbyEpoch
 	return append(a, m.enqueue("go_standby", steps, func(Result) []Action {
-		return []Action{logA(hblog.InfoPri, act.String()+" HA resource "+verb+" completed (standby)."), m.sendStandby(sbDone)}
+		done := logA(hblog.InfoPri, act.String()+" HA resource "+verb+" completed (standby).")
+		if epoch != m.standbyEpoch {
+			// The standby was cancelled while the job ran: its "done"
+			// would complete a later request (simulator seed 229).
+			return []Action{done}
+		}
+		return []Action{done, m.sendStandby(sbDone)}
 	})...)
+}
+
+// cancelStandby leaves the standby protocol before it finished (peer
+// dead, timeout, healed partition); jobs of the cancelled operation no
+// longer send "done".
+func (m *Manager) cancelStandby() {
+	m.going, m.standbyUntil = sbNot, 0
+	m.standbyEpoch++
 }
 
 // Shutdown starts (or schedules) the graceful shutdown of 5.6: give up
@@ -308,8 +323,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		if m.going == sbMe {
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
 		}
-		m.standbyUntil = 0
-		m.going = sbNot
+		m.cancelStandby()
 		m.otherStable = true
 	}
 	if m.failbackAt != 0 && now >= m.failbackAt {
@@ -498,7 +512,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		if m.state != rShutdown {
 			m.state = rStable
 		}
-		m.going, m.standbyUntil = sbNot, 0
+		m.cancelStandby()
 	}
 	if len(steps) == 0 {
 		return append(a, m.sendHeld(true, "")...)
