@@ -495,7 +495,7 @@ func TestFaultFlood(t *testing.T) {
 		}
 	}
 	pids := n1.DaemonPids()
-	cpu0 := lab.CPUTicks(pids)
+	cpu0, faults0 := lab.CPUTicks(pids), lab.MinorFaults(pids)
 	t0 := time.Now()
 	sent, err := lab.Flood(n2.NS, lab.HBPrefix+"1:694", 10000, 30*time.Second, mix)
 	if err != nil {
@@ -510,6 +510,15 @@ func TestFaultFlood(t *testing.T) {
 	}
 	if pct >= 50 {
 		t.Errorf("daemon CPU %.1f%% of a core during the flood, want < 50%%", pct)
+	}
+	// Page faults hardly depend on the machine's load: a Go memory limit
+	// without headroom made the runtime return and re-fault its pages on
+	// every GC cycle (0.31-0.62 faults per packet with a 6 MiB limit;
+	// 0.05-0.10 at 8 MiB; 0.007 without a limit).
+	faults := lab.MinorFaults(pids) - faults0
+	t.Logf("%s: %d minor page faults during the flood (%.2f per packet)", n1.Name, faults, float64(faults)/float64(sent))
+	if 5*faults >= int64(sent) {
+		t.Errorf("%d page faults for %d packets, want < 0.2 per packet", faults, sent)
 	}
 	if k == lab.Habox {
 		// The daemon's counter: from cl_status when it exposes it
