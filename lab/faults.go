@@ -88,7 +88,15 @@ func Burn(n int) (stop func(), err error) {
 
 // CPUTicks returns utime+stime of the processes in clock ticks (1/100 s
 // on Linux); processes that vanished count 0.
-func CPUTicks(pids []int) int64 {
+func CPUTicks(pids []int) int64 { return statSum(pids, 11, 12) }
+
+// MinorFaults sums the minor page faults (minflt in /proc/PID/stat) of the
+// processes.
+func MinorFaults(pids []int) int64 { return statSum(pids, 7) }
+
+// statSum sums fields (0 = the state, after the command's ")") of
+// /proc/PID/stat over the processes.
+func statSum(pids []int, fields ...int) int64 {
 	var sum int64
 	for _, p := range pids {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
@@ -104,9 +112,10 @@ func CPUTicks(pids []int) int64 {
 		if len(f) < 13 {
 			continue
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		sum += u + st
+		for _, i := range fields {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			sum += v
+		}
 	}
 	return sum
 }

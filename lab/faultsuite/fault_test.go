@@ -336,7 +336,7 @@ func TestFaultCPUSaturation(t *testing.T) {
 
 // TestFaultPartition: a full partition (heartbeat link dropped) makes both
 // nodes take the service; after the heal exactly one owner remains within
-// 2×keepalive (plus the lab's sampling slack) and nothing flaps for 30 s.
+// 2×keepalive (plus scheduling slack) and nothing flaps for 30 s.
 func TestFaultPartition(t *testing.T) {
 	k := kind(t)
 	t.Parallel()
@@ -351,23 +351,35 @@ func TestFaultPartition(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(keep)
-	heal := time.Now()
+	// The link is healed in both directions only when Partition returns
+	// (it runs nft in each namespace, hundreds of ms under load).
 	c.Partition(false)
-	var took time.Duration
+	heal := time.Now()
+	// Each sample runs ip in both namespaces (slow under load): a sample
+	// that saw two holders proves both held at an instant after it began;
+	// one that saw one proves the resolution before it ended. The bound is
+	// checked on the former, so sampling time is not counted against the
+	// daemons, and the report gives both.
+	var double, one time.Duration
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		if h := c.Holders(); len(h) == 1 {
-			took = time.Since(heal)
+		began := time.Since(heal)
+		h := c.Holders()
+		if len(h) == 1 {
+			one = time.Since(heal)
 			break
+		}
+		if len(h) > 1 {
+			double = began
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("still %v holders 30 s after the heal\n%s", c.Holders(), c.LogTails(40))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Logf("one owner %v after the heal (keepalive %v)", took, keep)
-	if k == lab.Habox && took > 2*keep+300*time.Millisecond {
-		t.Errorf("one owner only %v after the heal, want ≤ 2×keepalive = %v (+300 ms sampling slack)", took, 2*keep)
+	t.Logf("one owner seen %v after the heal, two still seen at %v (keepalive %v)", one, double, keep)
+	if k == lab.Habox && double > 2*keep+300*time.Millisecond {
+		t.Errorf("both nodes still held the address %v after the heal, want ≤ 2×keepalive = %v (+300 ms scheduling slack)", double, 2*keep)
 	}
 	resolved := time.Now()
 	time.Sleep(30 * time.Second)
@@ -483,7 +495,7 @@ func TestFaultFlood(t *testing.T) {
 		}
 	}
 	pids := n1.DaemonPids()
-	cpu0 := lab.CPUTicks(pids)
+	cpu0, faults0 := lab.CPUTicks(pids), lab.MinorFaults(pids)
 	t0 := time.Now()
 	sent, err := lab.Flood(n2.NS, lab.HBPrefix+"1:694", 10000, 30*time.Second, mix)
 	if err != nil {
@@ -498,6 +510,15 @@ func TestFaultFlood(t *testing.T) {
 	}
 	if pct >= 50 {
 		t.Errorf("daemon CPU %.1f%% of a core during the flood, want < 50%%", pct)
+	}
+	// Page faults hardly depend on the machine's load: a Go memory limit
+	// without headroom made the runtime return and re-fault its pages on
+	// every GC cycle (0.31-0.62 faults per packet with a 6 MiB limit;
+	// 0.05-0.10 at 8 MiB; 0.007 without a limit).
+	faults := lab.MinorFaults(pids) - faults0
+	t.Logf("%s: %d minor page faults during the flood (%.2f per packet)", n1.Name, faults, float64(faults)/float64(sent))
+	if 5*faults >= int64(sent) {
+		t.Errorf("%d page faults for %d packets, want < 0.2 per packet", faults, sent)
 	}
 	if k == lab.Habox {
 		// The daemon's counter: from cl_status when it exposes it

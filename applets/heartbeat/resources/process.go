@@ -86,9 +86,11 @@ func RunProcess(p Process) (Outcome, error) {
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
 	proc, err := os.StartProcess(p.Path, p.Argv, attr)
-	if errors.Is(err, syscall.ENOEXEC) {
+	if errors.Is(err, syscall.ENOEXEC) && !isELF(p.Path) {
 		// No "#!" line: run it with the shell, as execvp does (3.0.6 ran
-		// every script from a shell, where such scripts work).
+		// every script from a shell, where such scripts work). A binary
+		// for another CPU is not handed to the shell: it would run its
+		// bytes as commands (and create files named after them).
 		proc, err = os.StartProcess(Shell, append([]string{Shell, p.Path}, p.Argv[1:]...), attr)
 		if err != nil {
 			err = errors.New(p.Path + " has no #! line and " + err.Error())
@@ -252,4 +254,16 @@ func drainLines(r io.Reader, keep, maxLen int) (lines []string, cut bool) {
 			return lines, cut
 		}
 	}
+}
+
+// isELF reports whether the file at path starts with the ELF magic.
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	n, _ := f.Read(b[:])
+	return n == 4 && string(b[:]) == "\x7fELF"
 }

@@ -1,10 +1,12 @@
 package resources
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,5 +209,24 @@ func TestScriptWithoutShebang(t *testing.T) {
 				t.Fatalf("owned %v calls %q\n%s", owned, got, l)
 			}
 		})
+	}
+}
+
+// TestForeignBinaryNotRunByShell: a binary the kernel cannot run (here an
+// ELF header for no known machine; in the field a binary for another CPU)
+// fails to start; it is not handed to /bin/sh, which would run its bytes
+// as commands.
+func TestForeignBinaryNotRunByShell(t *testing.T) {
+	r, _, dir := newRunner(t)
+	ran := filepath.Join(dir, "ran")
+	if err := os.WriteFile(filepath.Join(r.ResourceDir, "b"), []byte("\x7fELF >"+ran+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o, err := RunProcess(Process{Path: filepath.Join(r.ResourceDir, "b"), Argv: []string{"b", "start"}})
+	if err == nil || !errors.Is(err, syscall.ENOEXEC) {
+		t.Errorf("got %+v, %v; want exec format error", o, err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the shell ran the binary's bytes as commands")
 	}
 }
