@@ -266,3 +266,71 @@ func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
 		t.Errorf("alice still in transition %v after the request timed out:\n  %s", standbyInitTO+time.Second, strings.Join(s.logs["alice"], "\n  "))
 	}
 }
+
+// TestBrokenStandbyDoubleOwner: bob answers alice's hb_standby with
+// "other", which is lost (a one-way partition), so alice's request times
+// out while bob waits for her "done" under a one-hour guard. A double
+// ownership arising meanwhile must still be resolved: after the grace
+// period bob cancels the broken standby and releases alice's group
+// (simulator seeds 1440, 5421, 7023, 7156).
+func TestBrokenStandbyDoubleOwner(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.cut = true // bob's "other" does not reach alice
+	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
+	s.drain()
+	s.cut = false
+	if !s.logged("bob", "alice wants to go standby [all]") {
+		t.Fatalf("bob did not accept the standby request:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	// bob takes alice's group (a late self-addressed ip-request-resp).
+	s.deliver("bob", "bob", NewMsg("ip-request-resp", "dest", "bob", "ipaddr", "10.0.0.5", "weown", "yes", "ok", "OK"))
+	s.drain()
+	s.want("10.0.0.5=alice+bob svcb=bob")
+	s.heartbeats(s.nodes["bob"].m.cfg.Deadtime + time.Second)
+	s.want(both)
+	if !s.logged("bob", "Cancelling pending standby operation: both nodes hold resource group 10.0.0.5.") {
+		t.Errorf("bob did not cancel the broken standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	if st := s.nodes["bob"].m.RscStatus(); st != "local" {
+		t.Errorf("bob rscstatus %s, want local", st)
+	}
+}
+
+// TestHealDuringPeerStandby: alice answered bob's hb_standby and waits
+// for his "done" when she sees the healed partition (bob's status
+// arrived after his request). The heal must not cancel the standby: bob
+// releases his groups and sends "done", which alice would then ignore,
+// leaving his group running nowhere (simulator seeds 859, 8599).
+func TestHealDuringPeerStandby(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	bob := s.nodes["bob"]
+	bob.hold = true
+	acts, err := bob.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("bob", acts)
+	s.drain()
+	if len(bob.jobs) != 1 {
+		t.Fatalf("want bob's go_standby job held, got %d:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
+	s.drain()
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.heartbeats(2 * time.Second)
+	s.want("10.0.0.5=alice svcb=alice")
+}

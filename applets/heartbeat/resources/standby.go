@@ -400,8 +400,12 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 		}
 	}
 	peer := m.peer()
-	if peer == "" || m.shutdownInProgress || m.Busy() || !m.isStable() || m.view.NodeStatus(peer) == "dead" {
+	if peer == "" || m.shutdownInProgress || m.Busy() || m.view.NodeStatus(peer) == "dead" {
 		return nil
+	}
+	a := m.cancelBrokenStandby(now)
+	if !m.isStable() {
+		return a
 	}
 	_, habox := m.habox[peer]
 	if !habox {
@@ -419,7 +423,6 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 		}
 	}
 	var steps []Step
-	var a []Action
 	for _, g := range m.cfg.Groups {
 		since, ok := m.doubly[g.Key]
 		if !ok || now-since < m.cfg.Deadtime {
@@ -448,12 +451,37 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 		steps = append(steps, Step{Op: Give, Key: g.Key, Note: "Double ownership with " + peer + ": releasing resource group " + g.Key})
 	}
 	if len(steps) == 0 {
-		return nil
+		return a
 	}
 	m.heals++
 	return append(a, m.enqueue("double", steps, func(Result) []Action {
 		return m.sendHeld(true, "")
 	})...)
+}
+
+// cancelBrokenStandby ends a standby operation during which both nodes
+// held a group for the grace period that this node is to release: in a
+// working standby the giver releases before the taker acquires, so the
+// operation broke (a message lost in a partition, a peer restarted) and
+// would otherwise keep this node unstable, and the double ownership
+// unresolved, for the hour of its guard (simulator seeds 1440, 5421, 7023,
+// 7156).
+func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
+	if m.going == sbNot && m.standbyUntil == 0 {
+		return nil
+	}
+	_, habox := m.habox[m.peer()]
+	for _, g := range m.cfg.Groups {
+		if habox && m.keeper(g, m.peer()) == m.cfg.Self {
+			continue // the peer releases it
+		}
+		if since, ok := m.doubly[g.Key]; ok && now-since >= m.cfg.Deadtime {
+			m.cancelStandby()
+			m.otherStable = true
+			return []Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}
+		}
+	}
+	return nil
 }
 
 // PartitionHealed is called when a peer considered dead turns out to be
@@ -512,7 +540,11 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		if m.state != rShutdown {
 			m.state = rStable
 		}
-		m.cancelStandby()
+		if m.going != sbOther {
+			// The peer asked us to take its groups (hb_standby) and
+			// releases them: its "done" is still to come.
+			m.cancelStandby()
+		}
 	}
 	if len(steps) == 0 {
 		return append(a, m.sendHeld(true, "")...)
