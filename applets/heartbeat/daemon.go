@@ -220,7 +220,11 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 		// for it (generationSaved) before anything is sent.
 		saved := make(chan error, 1)
 		d.genSaved = saved
-		go func(dir string) { saved <- wire.SaveGeneration(dir, gen) }(o.varlib)
+		if _, real := clk.(*realClock); real {
+			go func(dir string) { saved <- wire.SaveGeneration(dir, gen) }(o.varlib)
+		} else {
+			saved <- wire.SaveGeneration(o.varlib, gen) // a simulated node: in step order
+		}
 	}
 	trace.Mark("generation", "")
 	lg.Info("Heartbeat generation: " + strconv.FormatUint(gen, 10))

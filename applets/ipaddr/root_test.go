@@ -258,12 +258,13 @@ func TestStartStatusStopNetns(t *testing.T) {
 	for i, f := range frames {
 		wantGARP(t, f.b, uint16(1+i%2), srvMAC, "192.0.2.77")
 	}
-	// 7.4 timing: pair i starts ~i*400ms after the first, reply ~200ms after
-	// its request. 150 ms of slack below: on a loaded 2-core machine the
-	// second pair was once received 296 ms after the first (kernel times).
-	for i, lo := range []time.Duration{0, 0, 350, 550, 750, 950} {
-		if d := frames[i].at.Sub(frames[0].at); d < (lo-150)*time.Millisecond || d > (lo+400)*time.Millisecond {
-			t.Errorf("frame %d at +%v, want about +%dms", i, d, lo)
+	// 7.4 timing: a pair starts ~400 ms after the one before, its reply
+	// ~200 ms after its request. Checked from below (never faster than
+	// that, with 150 ms of slack): a loaded machine may delay a send (seen:
+	// the repetitions 500 ms late), and all six arrived within the capture's 3 s.
+	for i, min := range []time.Duration{0, 0, 400, 200, 200, 200} {
+		if i > 0 && frames[i].at.Sub(frames[i-1].at) < (min-150)*time.Millisecond {
+			t.Errorf("frame %d %v after frame %d, want about %dms", i, frames[i].at.Sub(frames[i-1].at), i-1, min)
 		}
 	}
 	// the announcer has finished: gone, reaped (not a zombie of ours),
