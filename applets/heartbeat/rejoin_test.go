@@ -184,7 +184,7 @@ var tsField = regexp.MustCompile(`src=([a-z0-9]+),[^\n]*?ts=([0-9a-f]+),`)
 // the ts of one.
 func lastTs(t *testing.T, l *lab.Lab, n *lab.Node) int64 {
 	t.Helper()
-	caps, err := lab.CaptureUDP(n.Peer().NS, 694, 6, 2*time.Second)
+	caps, err := lab.CaptureUDP(n.Peer().NS, 694, 30, 3*time.Second) // both nodes send: 30 holds some of n
 	if err != nil {
 		t.Fatal(err)
 	}
