@@ -277,16 +277,23 @@ func Flood(ns *NS, dst string, pps int, d time.Duration, payloads [][]byte) (int
 	return sent, nil
 }
 
-// CaptureUDP captures the payloads of UDP datagrams to port in ns (any
-// interface, AF_PACKET) until count were seen or d passed. It returns
-// each payload with its capture time.
-func CaptureUDP(ns *NS, port int, count int, d time.Duration) ([]Captured, error) {
-	var fd int
+// ipPacketSocket opens, in ns, a packet socket that receives every IPv4
+// packet (link headers removed) on all of ns's interfaces.
+func ipPacketSocket(ns *NS) (int, error) {
+	fd := -1
 	err := ns.Do(func() error {
 		var err error
 		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
 		return err
 	})
+	return fd, err
+}
+
+// CaptureUDP captures the payloads of UDP datagrams to port in ns (any
+// interface, AF_PACKET) until count were seen or d passed. It returns
+// each payload with its capture time.
+func CaptureUDP(ns *NS, port int, count int, d time.Duration) ([]Captured, error) {
+	fd, err := ipPacketSocket(ns)
 	if err != nil {
 		return nil, err
 	}
@@ -298,25 +305,6 @@ func CaptureUDP(ns *NS, port int, count int, d time.Duration) ([]Captured, error
 type Captured struct {
 	At      time.Time
 	Payload []byte
-}
-
-// StartCapture opens the capture socket now (so nothing sent after the
-// call is missed) and returns a function that collects count payloads
-// within d.
-func StartCapture(ns *NS, port int) (collect func(count int, d time.Duration) ([]Captured, error), err error) {
-	var fd int
-	err = ns.Do(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return func(count int, d time.Duration) ([]Captured, error) {
-		defer unix.Close(fd)
-		return captureLoop(fd, port, count, d)
-	}, nil
 }
 
 func captureLoop(fd, port, count int, d time.Duration) ([]Captured, error) {
@@ -362,12 +350,7 @@ func StartFirstPacket(ns *NS, src string) (wait func(d time.Duration) (time.Time
 	if ip == nil {
 		return nil, fmt.Errorf("bad IPv4 address %q", src)
 	}
-	var fd int
-	err = ns.Do(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
-		return err
-	})
+	fd, err := ipPacketSocket(ns)
 	if err != nil {
 		return nil, err
 	}

@@ -335,8 +335,10 @@ func findKernel() (string, string) {
 	return k, d
 }
 
-const haCf = `# habox vmtest cluster
-logfacility none
+const haCf = "# habox vmtest cluster\n" + haCfBody
+
+// haCfBody is the ha.cf both profiles share.
+const haCfBody = `logfacility none
 logfile /var/log/ha-log
 use_logd no
 keepalive 500ms

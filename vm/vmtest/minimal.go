@@ -21,23 +21,7 @@ import (
 //     node2 remembers. It must rejoin, and the cluster keep exactly one
 //     owner (auto_failback off: node2). Measured: reset -> node2 sees node1
 //     active again.
-const minimalHaCf = `# habox vmtest: minimal box
-logfacility none
-logfile /var/log/ha-log
-use_logd no
-keepalive 500ms
-deadtime 5
-warntime 3
-initdead 10
-udpport 694
-baud 19200
-serial /dev/ttyS1
-bcast eth1
-watchdog /dev/watchdog
-auto_failback off
-node node1 node2
-crm no
-`
+const minimalHaCf = "# habox vmtest: minimal box\n" + haCfBody
 
 func minimalRC(n int) string {
 	return fmt.Sprintf(`# habox vmtest boot script: minimal box, node%d
