@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/serial"
 )

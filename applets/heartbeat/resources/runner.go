@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/applets/trace"
 	"habox/conf"
 )
