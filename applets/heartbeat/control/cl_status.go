@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 const usageClStatus = `cl_status [-S SOCKET] SUB-COMMAND [OPTIONS] [ARGS]

@@ -13,7 +13,7 @@ package membership
 
 import (
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 )

@@ -1,7 +1,7 @@
 package membership
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strings"
 	"testing"
 	"time"

@@ -1,7 +1,7 @@
 package resources
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 

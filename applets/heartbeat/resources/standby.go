@@ -2,7 +2,7 @@ package resources
 
 import (
 	"errors"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 
