@@ -221,7 +221,7 @@ func (r *Runner) GiveGroup(key string) bool {
 	return all
 }
 
-// Owned runs "status" and interprets stdout as ResourceManager does (2.6).
+// Owned runs "status" and interprets stdout as ResourceManager does (spec 2.6).
 func (r *Runner) Owned(rs conf.Resource) bool {
 	owned, _ := r.status(rs)
 	return owned

@@ -500,7 +500,7 @@ func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 }
 
 // PartitionHealed is called when a peer considered dead turns out to be
-// alive with the same generation (5.8). With a 3.0.6 peer habox does what
+// alive with the same generation (spec 5.8). With a 3.0.6 peer habox does what
 // 3.0.6 does: give up everything and restart (the Restart action). With a
 // habox peer both sides resolve in one step without restart. For each
 // group the keeper is the node named on its haresources line (if neither
