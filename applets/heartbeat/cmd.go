@@ -87,7 +87,24 @@ type options struct {
 	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
 }
 
+// invocation is a parsed command line: the options and the one action.
+type invocation struct {
+	o       options
+	mode    string // "" (start), -t/--check, -k, -s, -r, -V, --version or -D
+	restart bool   // the restart verb: -k, then start
+}
+
 func run(env *cli.Env, args []string) int {
+	in, msg := parse(env, args)
+	if msg != "" {
+		return cli.UsageError(env, usage, msg)
+	}
+	return in.do(env)
+}
+
+// envOptions is the defaults, with $HA_DIR, $HA_VARLIB and $HA_CTLSOCK
+// applied.
+func envOptions(env *cli.Env) options {
 	o := options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}
 	if d := env.Getenv(conf.DirEnv); d != "" {
 		o.dir = d
@@ -98,69 +115,99 @@ func run(env *cli.Env, args []string) int {
 	if s := env.Getenv("HA_CTLSOCK"); s != "" {
 		o.ctlsock = s
 	}
-	mode := ""
+	return o
+}
+
+// parse reads the options and an init-script verb; a non-empty message
+// is a usage error.
+func parse(env *cli.Env, args []string) (*invocation, string) {
+	in := &invocation{o: envOptions(env)}
 	a := cli.NewArgs(args)
 	for a.Next() {
-		var err error
-		switch a.Opt() {
-		case "-f":
-			o.foreground = a.Flag()
-		case "-d":
-			if a.Flag() {
-				o.debug++
-			}
-		case "-c":
-			o.dir, err = a.Value()
-		case "-l":
-			o.varlib, err = a.Value()
-		case "-p":
-			o.pidfile, err = a.Value()
-		case "-S":
-			o.ctlsock, err = a.Value()
-		case "-R":
-			o.restart = a.Flag()
-		case "--other-host":
-			o.otherHost = a.Flag()
-		case "-C":
-			o.held, err = a.Value()
-		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
-			if !a.Flag() {
-				break
-			}
-			if mode != "" {
-				return cli.UsageError(env, usage, "only one of -t -k -s -r -V -D")
-			}
-			mode = a.Opt()
-		default:
-			return cli.UsageError(env, usage, a.Unknown())
-		}
-		if err != nil {
-			return cli.UsageError(env, usage, err.Error())
+		if msg := in.option(a); msg != "" {
+			return nil, msg
 		}
 	}
 	if err := a.Err(); err != nil {
-		return cli.UsageError(env, usage, err.Error())
+		return nil, err.Error()
 	}
-	restart := false
 	if rest := a.Rest(); len(rest) > 0 {
-		verb, ok := initVerbs[rest[0]]
-		switch {
-		case !ok:
-			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
-		case len(rest) > 1:
-			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
-		case mode != "":
-			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		if msg := in.verb(rest); msg != "" {
+			return nil, msg
 		}
-		mode, restart = verb, rest[0] == "restart"
 		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
-	if o.otherHost && mode != "-t" && mode != "--check" {
-		return cli.UsageError(env, usage, "--other-host goes with -t")
+	if in.o.otherHost && in.mode != "-t" && in.mode != "--check" {
+		return nil, "--other-host goes with -t"
 	}
-	o.node = nodeName(env)
-	o.args = args
-	switch mode {
+	in.o.node = nodeName(env)
+	in.o.args = args
+	return in, ""
+}
+
+// option applies the current option of a; a non-empty message is a usage
+// error.
+func (in *invocation) option(a *cli.Args) string {
+	o := &in.o
+	var err error
+	switch a.Opt() {
+	case "-f":
+		o.foreground = a.Flag()
+	case "-d":
+		if a.Flag() {
+			o.debug++
+		}
+	case "-c":
+		o.dir, err = a.Value()
+	case "-l":
+		o.varlib, err = a.Value()
+	case "-p":
+		o.pidfile, err = a.Value()
+	case "-S":
+		o.ctlsock, err = a.Value()
+	case "-R":
+		o.restart = a.Flag()
+	case "--other-host":
+		o.otherHost = a.Flag()
+	case "-C":
+		o.held, err = a.Value()
+	case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
+		if !a.Flag() {
+			break
+		}
+		if in.mode != "" {
+			return "only one of -t -k -s -r -V -D"
+		}
+		in.mode = a.Opt()
+	default:
+		return a.Unknown()
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// verb applies the init-script verb that ends the command line (rest is
+// what follows the options); a non-empty message is a usage error.
+func (in *invocation) verb(rest []string) string {
+	mode, ok := initVerbs[rest[0]]
+	switch {
+	case !ok:
+		return "unexpected argument " + rest[0] + " (verbs: start stop status restart reload)"
+	case len(rest) > 1:
+		return "unexpected argument " + rest[1]
+	case in.mode != "":
+		return in.mode + " and " + rest[0] + " given"
+	}
+	in.mode, in.restart = mode, rest[0] == "restart"
+	return ""
+}
+
+// do performs the action and returns the exit code.
+func (in *invocation) do(env *cli.Env) int {
+	o := in.o
+	switch in.mode {
 	case "-V":
 		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
 		return 0
@@ -173,29 +220,29 @@ func run(env *cli.Env, args []string) int {
 		}
 		return 0
 	case "-t", "--check":
-		c, ok := check(env, o)
-		if ok && !checkThisHost(env, o, c) {
-			return 1
-		}
-		if ok {
-			c.WriteEffective(env.Stdout)
-			return 0
-		}
-		return 1
+		return checkCmd(env, o)
 	case "-k":
-		if restart {
-			if rc := kill(env, o); rc != 0 {
-				return rc
-			}
-			return start(env, o, args)
+		rc := kill(env, o)
+		if rc != 0 || !in.restart {
+			return rc
 		}
-		return kill(env, o)
 	case "-s":
 		return status(env, o)
 	case "-r":
 		return reload(env, o)
 	}
-	return start(env, o, args)
+	return start(env, o, o.args)
+}
+
+// checkCmd is -t: validate the configuration and this machine, print the
+// effective configuration.
+func checkCmd(env *cli.Env, o options) int {
+	c, ok := check(env, o)
+	if !ok || !checkThisHost(env, o, c) {
+		return 1
+	}
+	c.WriteEffective(env.Stdout)
+	return 0
 }
 
 // initVerbs maps the init-script verbs (the guide's

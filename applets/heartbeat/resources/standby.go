@@ -2,7 +2,7 @@ package resources
 
 import (
 	"errors"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 
@@ -119,6 +119,7 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 	m.standbyType = rtype
 	if info == "me" {
 		m.otherStable = false
+		m.standbyAt = now
 		a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
 		if fromMe {
 			m.standbyUntil = now + standbyInitTO
@@ -233,6 +234,12 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 	var steps []Step
 	for _, k := range m.keys(act) {
 		m.held[k] = op == Take
+		if op == Take {
+			// The peer's "done" says it released them: the claim of its
+			// last status is void (resolving that stale double ownership
+			// left them running nowhere: simulator seed 8182).
+			delete(m.doubly, k)
+		}
 		steps = append(steps, Step{Op: op, Key: k})
 	}
 	verb := "acquisition"
@@ -486,17 +493,25 @@ func (m *Manager) stableButPeer() bool {
 // operation broke (a message lost in a partition, a peer restarted) and
 // would otherwise keep this node unstable, and the double ownership
 // unresolved, for the hour of its guard (simulator seeds 1440, 5421, 7023,
-// 7156).
+// 7156). The grace counts from the start of the operation: a double
+// ownership that predates it may be what the giver is releasing (its
+// claim drops at its next status), and cancelling then dropped its
+// "done", so its groups ran nowhere (seed 8182). A 3.0.6 peer's claim is
+// its latest rsc_hold ("none" once it gives its groups up).
 func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 	if m.going == sbNot && m.standbyUntil == 0 {
 		return nil
 	}
-	_, habox := m.habox[m.peer()]
+	peer := m.peer()
+	_, habox := m.habox[peer]
 	for _, g := range m.cfg.Groups {
-		if habox && m.keeper(g, m.peer()) == m.cfg.Self {
+		if habox && m.keeper(g, peer) == m.cfg.Self {
 			continue // the peer releases it
 		}
-		if since, ok := m.doubly[g.Key]; ok && now-since >= m.cfg.Deadtime {
+		if !habox && !peerHas(g, peer, m.theirs) {
+			continue
+		}
+		if since, ok := m.doubly[g.Key]; ok && now-max(since, m.standbyAt) >= m.cfg.Deadtime {
 			m.cancelStandby()
 			m.otherStable = true
 			return []Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}
@@ -506,7 +521,7 @@ func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 }
 
 // PartitionHealed is called when a peer considered dead turns out to be
-// alive with the same generation (5.8). With a 3.0.6 peer habox does what
+// alive with the same generation (spec 5.8). With a 3.0.6 peer habox does what
 // 3.0.6 does: give up everything and restart (the Restart action). With a
 // habox peer both sides resolve in one step without restart. For each
 // group the keeper is the node named on its haresources line (if neither
