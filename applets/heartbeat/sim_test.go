@@ -99,7 +99,7 @@ func (st simStep) String() string {
 		return s + " " + strconv.FormatInt(st.Arg, 10) + "%"
 	case "delay":
 		return s + " " + time.Duration(st.Arg).String()
-	case "cut":
+	case "cut", "stall":
 		// Arg: bit 0 one-way (from Node only), bits 1.. link mask
 		dir := "both ways"
 		if st.Arg&1 != 0 {
@@ -210,10 +210,13 @@ type sim struct {
 
 	loss, dup int // percent
 	delay     time.Duration
-	cut       map[[3]int]bool // from, to, link
-	disturbed time.Duration   // last fault or repair
-	stableOwn map[string]int  // owners when the cluster became stable
-	tainted   map[string]bool // a script of the group failed: 3.0.6 does not retry
+	cut       map[[3]int]bool          // from, to, link
+	stall     map[[3]int]bool          // from, to, link: held in order until a heal, as a blocked serial line does
+	stalled   []stalled                // deliveries held by stall, in order
+	drain     map[[3]int]time.Duration // when a healed stall's backlog has arrived
+	disturbed time.Duration            // last fault or repair
+	stableOwn map[string]int           // owners when the cluster became stable
+	tainted   map[string]bool          // a script of the group failed: 3.0.6 does not retry
 	failure   string
 	events    int
 	repaired  bool // the final repair ran: restart what stops
@@ -384,20 +387,49 @@ func (s *sim) transmit(a, b *simNode, link int, data []byte) {
 		return
 	}
 	data = append([]byte(nil), data...)
+	arrive := func() {
+		if simVerbose && os.Getenv("HABOX_SIM_PKTS") != "" {
+			ty := ""
+			if b.d != nil {
+				if msg, _, err := b.d.keys.Decode(data); err == nil {
+					ty = " " + msg.Type() + " gen " + msg.Get("hg") + " seq " + msg.Get("seq")
+				}
+			}
+			s.note(a.name + "->" + b.name + " sim" + strconv.Itoa(link) + " " + strconv.Itoa(len(data)) + " bytes" + ty + ", receiver running " + strconv.FormatBool(b.d != nil))
+		}
+		b.deliver(event{pkt: &media.Packet{Link: "sim" + strconv.Itoa(link), Data: data}})
+	}
+	key := [3]int{a.i, b.i, link}
+	if s.stall[key] {
+		if len(s.stalled) < simStallMax {
+			s.stalled = append(s.stalled, stalled{key, len(data), arrive})
+		}
+		return
+	}
 	copies := 1
 	if s.r.Intn(100) < s.dup {
 		copies = 2
 	}
 	for ; copies > 0; copies-- {
 		d := time.Millisecond + time.Duration(s.r.Int63n(int64(s.delay)+1))
-		s.after(d, func() {
-			if simVerbose && os.Getenv("HABOX_SIM_PKTS") != "" {
-				s.note(a.name + "->" + b.name + " sim" + strconv.Itoa(link) + " " + strconv.Itoa(len(data)) + " bytes, receiver running " + strconv.FormatBool(b.d != nil))
-			}
-			b.deliver(event{pkt: &media.Packet{Link: "sim" + strconv.Itoa(link), Data: data}})
-		})
+		if t, ok := s.drain[key]; ok && s.now+d <= t {
+			// Behind a backlog still draining: a line is first in, first out.
+			d = t - s.now + serialTime(len(data))
+			s.drain[key] = s.now + d
+		}
+		s.after(d, arrive)
 	}
 }
+
+// stalled is one frame a stalled link holds.
+type stalled struct {
+	key    [3]int
+	size   int
+	arrive func()
+}
+
+// serialTime is how long n bytes take on a 115200 baud line (10 bits a byte).
+func serialTime(n int) time.Duration { return time.Duration(n) * 10 * time.Second / 115200 }
 
 // deliver hands an event to the node's process (held while paused).
 func (n *simNode) deliver(ev event) {
@@ -705,22 +737,26 @@ func (s *sim) apply(st simStep) {
 		s.dup = int(st.Arg)
 	case "delay":
 		s.delay = time.Duration(st.Arg)
-	case "cut":
+	case "cut", "stall":
+		m := s.cut
+		if st.Kind == "stall" {
+			m = s.stall
+		}
 		for l := 0; l < simLinks; l++ {
 			if st.Arg>>1&(1<<l) == 0 {
 				continue
 			}
 			for _, o := range s.nodes {
 				if o != n {
-					s.cut[[3]int{n.i, o.i, l}] = true
+					m[[3]int{n.i, o.i, l}] = true
 					if st.Arg&1 == 0 {
-						s.cut[[3]int{o.i, n.i, l}] = true
+						m[[3]int{o.i, n.i, l}] = true
 					}
 				}
 			}
 		}
 	case "heal":
-		s.cut = map[[3]int]bool{}
+		s.heal()
 	case "pause":
 		if n.d == nil || n.paused {
 			return
@@ -773,10 +809,29 @@ func (s *sim) apply(st simStep) {
 	s.check()
 }
 
+// simStallMax bounds the frames a stalled link holds (a tty buffer).
+const simStallMax = 4096
+
+// heal ends every cut and stall; the frames a stall held arrive in order
+// at 115200 baud, and later frames on the same link queue behind them.
+func (s *sim) heal() {
+	s.cut, s.stall = map[[3]int]bool{}, map[[3]int]bool{}
+	for _, f := range s.stalled {
+		at, ok := s.drain[f.key]
+		if !ok || at < s.now {
+			at = s.now
+		}
+		at += serialTime(f.size)
+		s.drain[f.key] = at
+		s.after(at-s.now, f.arrive)
+	}
+	s.stalled = nil
+}
+
 // runSim runs a scenario and returns the first invariant violation ("" if
 // none) and the trace.
 func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []string, int) {
-	s := &sim{seed: seed, r: rand.New(rand.NewSource(seed)), dir: dir, cut: map[[3]int]bool{}, tainted: map[string]bool{}}
+	s := &sim{seed: seed, r: rand.New(rand.NewSource(seed)), dir: dir, cut: map[[3]int]bool{}, stall: map[[3]int]bool{}, drain: map[[3]int]time.Duration{}, tainted: map[string]bool{}}
 	root, err := os.MkdirTemp("", "habox-sim-")
 	if err != nil {
 		t.Fatal(err)
@@ -807,7 +862,8 @@ func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []st
 	s.after(end, func() {
 		s.note("REPAIR all")
 		s.repaired = true
-		s.loss, s.dup, s.delay, s.cut = 0, 0, 0, map[[3]int]bool{}
+		s.loss, s.dup, s.delay = 0, 0, 0
+		s.heal()
 		for _, n := range s.nodes {
 			n.script = scriptOK
 			if n.d == nil && !n.wd.armed {

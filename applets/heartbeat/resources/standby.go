@@ -411,10 +411,10 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 		return nil
 	}
 	a := m.cancelBrokenStandby(now)
-	if !m.isStable() {
+	_, habox := m.habox[peer]
+	if !m.isStable() && !m.stableButPeer() {
 		return a
 	}
-	_, habox := m.habox[peer]
 	if !habox {
 		// 3.0.6 peer: track its rsc_hold claims here (SetHabox does it for
 		// habox peers).
@@ -429,10 +429,14 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 			}
 		}
 	}
+	grace := m.cfg.Deadtime
+	if !m.otherStable && !habox {
+		grace = peerTransitionBound * m.cfg.Deadtime
+	}
 	var steps []Step
 	for _, g := range m.cfg.Groups {
 		since, ok := m.doubly[g.Key]
-		if !ok || now-since < m.cfg.Deadtime {
+		if !ok || now-since < grace {
 			continue
 		}
 		why := peer + " is heartbeat 3.0.6, which never releases it"
@@ -464,6 +468,23 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 	return append(a, m.enqueue("double", steps, func(Result) []Action {
 		return m.sendHeld(true, "")
 	})...)
+}
+
+// peerTransitionBound, in deadtimes, is how long a double ownership with a
+// heartbeat 3.0.6 peer that has not reported its resource transition
+// complete is left alone: its "resource isstable=1" was lost or, as for a
+// stale "starting" of a node that was already stable (a serial line that
+// delivered a restarted peer's frames late), will never come.
+const peerTransitionBound = 4
+
+// stableButPeer: this node is stable except that the peer has not
+// reported its transition complete. A double ownership resolves then
+// too: for a habox peer its statuses claim the group (in a transition
+// the giver releases before the taker acquires, so a claim by both that
+// lasts deadtime is no transition); a 3.0.6 peer gets peerTransitionBound.
+func (m *Manager) stableButPeer() bool {
+	return m.nice && !m.takeoverInProgress && m.going == sbNot && m.standbyUntil == 0 &&
+		!m.Busy() && (m.state == rStable || m.state == rShutdown || m.state == rInit)
 }
 
 // cancelBrokenStandby ends a standby operation during which both nodes
