@@ -1,8 +1,11 @@
 package heartbeat
 
 import (
+	"math/rand"
 	"testing"
 	"time"
+
+	"habox/applets/internal/wire"
 )
 
 // TestSimPeerRestartWithinDeadtime replays the minimal steps of simulator
@@ -25,5 +28,30 @@ func TestSimPeerRestartWithinDeadtime(t *testing.T) {
 		if f, trace, _ := runSim(t, dir, seed, steps); f != "" {
 			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
 		}
+	}
+}
+
+// simLoad is a simulated node's ld field: the host's /proc/loadavg
+// varies in length with the machine's load, and a frame's size sets its
+// time on a stalled serial line (sim.heal), so a seed must not read it.
+func simLoad() string { return "0.00 0.00 0.00 1/100 1000" }
+
+// TestSimNoHostLoad: a simulated node stamps the simulator's ld field,
+// not the host's load average.
+func TestSimNoHostLoad(t *testing.T) {
+	s := &sim{seed: 1, r: rand.New(rand.NewSource(1)), dir: simConf(t, "on")}
+	n := &simNode{s: s, name: "alice", varlib: t.TempDir(), running: map[string]bool{}}
+	s.nodes = []*simNode{n}
+	n.start()
+	if n.d == nil {
+		t.Fatalf("not started: %s", s.failure)
+	}
+	defer n.d.close()
+	m, _, err := n.d.eng.Send(wire.New(wire.Status), n.d.timerNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld := m.Get(wire.Ld); ld != simLoad() {
+		t.Errorf("ld %q, want the simulator's %q", ld, simLoad())
 	}
 }
