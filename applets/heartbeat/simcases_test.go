@@ -55,3 +55,45 @@ func TestSimNoHostLoad(t *testing.T) {
 		t.Errorf("ld %q, want the simulator's %q", ld, simLoad())
 	}
 }
+
+// TestSimReplayConcurrent: replays of one scenario running side by side
+// give the same result. Scheduling must not leak into a seed: a
+// goroutine that wrote the generation file behind the simulator's back
+// made these steps (seed 1056: a clock step, a stop, a restart at the
+// repair) fail in about one replay in three (fixed in 78d495e).
+func TestSimReplayConcurrent(t *testing.T) {
+	dir := simConf(t, "on")
+	at := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	steps := []simStep{
+		{At: at(21.32), Kind: "clock", Node: 0, Arg: int64(-(49*time.Minute + 15*time.Second))},
+		{At: at(26.10), Kind: "stop", Node: 0},
+		{At: at(34.17), Kind: "cut", Node: 0, Arg: 1 | 1<<1},
+		{At: at(35.78), Kind: "start", Node: 1},
+		{At: at(42.90), Kind: "pause", Node: 1, Arg: int64(6 * time.Second)},
+		{At: at(52.71), Kind: "script", Node: 1, Arg: scriptHang},
+		{At: at(61.98), Kind: "loss", Arg: 0},
+		{At: at(69.30), Kind: "loss", Arg: 10},
+		{At: at(72.20), Kind: "script", Node: 1, Arg: scriptOK},
+	}
+	const replays = 12
+	type result struct {
+		fail   string
+		events int
+	}
+	out := make(chan result, replays)
+	for i := 0; i < replays; i++ {
+		go func() {
+			f, _, ev := runSim(t, dir, 1056, steps)
+			out <- result{f, ev}
+		}()
+	}
+	first := <-out
+	for i := 1; i < replays; i++ {
+		if r := <-out; r != first {
+			t.Fatalf("replays differ: %d events %q, %d events %q", first.events, first.fail, r.events, r.fail)
+		}
+	}
+	if first.fail != "" {
+		t.Errorf("seed 1056: %s", first.fail)
+	}
+}
