@@ -85,6 +85,7 @@ type options struct {
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
+	load                          func() string       // the ld field; nil: /proc/loadavg (the simulator fixes it: a frame's size sets its time on a serial line)
 }
 
 // invocation is a parsed command line: the options and the one action.
