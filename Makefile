@@ -68,12 +68,14 @@ test-cross:
 	GO=$(GO) bash vm/test-cross.sh $(TEST_CROSS)
 
 # The deterministic simulator of whole nodes (applets/heartbeat/sim_test.go):
-# make test runs 1000 seeds; make sim SEEDS=N runs N (SIM_SHOW=K shrinks and
-# prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1 replays one).
+# make test runs 1000 seeds; make sim SEEDS=N runs N from SIM_FIRST (SIM_SHOW=K
+# shrinks and prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1
+# replays one).
 SEEDS ?= 20000
 SIM_SHOW ?= 3
+SIM_FIRST ?= 1
 sim:
-	HABOX_SIM_SEEDS=$(SEEDS) HABOX_SIM_SHOW=$(SIM_SHOW) $(GO) test -count=1 -timeout 60m -run '^TestSim$$' -v ./applets/heartbeat | grep -v '^=== RUN'
+	HABOX_SIM_SEEDS=$(SEEDS) HABOX_SIM_FIRST=$(SIM_FIRST) HABOX_SIM_SHOW=$(SIM_SHOW) $(GO) test -count=1 -timeout 60m -run '^TestSim$$' -v ./applets/heartbeat | grep -v '^=== RUN'
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

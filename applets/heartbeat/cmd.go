@@ -85,6 +85,7 @@ type options struct {
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
+	load                          func() string       // the ld field; nil: /proc/loadavg (the simulator fixes it: a frame's size sets its time on a serial line)
 }
 
 // invocation is a parsed command line: the options and the one action.
@@ -102,26 +103,19 @@ func run(env *cli.Env, args []string) int {
 	return in.do(env)
 }
 
-// envOptions is the defaults, with $HA_DIR, $HA_VARLIB and $HA_CTLSOCK
-// applied.
-func envOptions(env *cli.Env) options {
-	o := options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}
+// parse reads the options and an init-script verb over the defaults and
+// $HA_DIR, $HA_VARLIB, $HA_CTLSOCK; a non-empty message is a usage error.
+func parse(env *cli.Env, args []string) (*invocation, string) {
+	in := &invocation{o: options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}}
 	if d := env.Getenv(conf.DirEnv); d != "" {
-		o.dir = d
+		in.o.dir = d
 	}
 	if d := env.Getenv("HA_VARLIB"); d != "" {
-		o.varlib = d
+		in.o.varlib = d
 	}
 	if s := env.Getenv("HA_CTLSOCK"); s != "" {
-		o.ctlsock = s
+		in.o.ctlsock = s
 	}
-	return o
-}
-
-// parse reads the options and an init-script verb; a non-empty message
-// is a usage error.
-func parse(env *cli.Env, args []string) (*invocation, string) {
-	in := &invocation{o: envOptions(env)}
 	a := cli.NewArgs(args)
 	for a.Next() {
 		if msg := in.option(a); msg != "" {
@@ -206,7 +200,7 @@ func (in *invocation) verb(rest []string) string {
 
 // do performs the action and returns the exit code.
 func (in *invocation) do(env *cli.Env) int {
-	o := in.o
+	o := &in.o
 	switch in.mode {
 	case "-V":
 		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
@@ -220,7 +214,12 @@ func (in *invocation) do(env *cli.Env) int {
 		}
 		return 0
 	case "-t", "--check":
-		return checkCmd(env, o)
+		c, ok := check(env, o)
+		if !ok || !checkThisHost(env, o, c) {
+			return 1
+		}
+		c.WriteEffective(env.Stdout)
+		return 0
 	case "-k":
 		rc := kill(env, o)
 		if rc != 0 || !in.restart {
@@ -232,17 +231,6 @@ func (in *invocation) do(env *cli.Env) int {
 		return reload(env, o)
 	}
 	return start(env, o, o.args)
-}
-
-// checkCmd is -t: validate the configuration and this machine, print the
-// effective configuration.
-func checkCmd(env *cli.Env, o options) int {
-	c, ok := check(env, o)
-	if !ok || !checkThisHost(env, o, c) {
-		return 1
-	}
-	c.WriteEffective(env.Stdout)
-	return 0
 }
 
 // initVerbs maps the init-script verbs (the guide's
@@ -263,7 +251,7 @@ func nodeName(env *cli.Env) string {
 }
 
 // check loads and validates the configuration; errors go to stderr.
-func check(env *cli.Env, o options) (*conf.Config, bool) {
+func check(env *cli.Env, o *options) (*conf.Config, bool) {
 	c, err := conf.Load(o.dir, o.node)
 	if c != nil {
 		for _, w := range c.Warnings {
@@ -280,7 +268,7 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 
 // checkThisHost prints what this machine lacks for c: errors, or
 // warnings with --other-host. It reports whether c fits.
-func checkThisHost(env *cli.Env, o options, c *conf.Config) bool {
+func checkThisHost(env *cli.Env, o *options, c *conf.Config) bool {
 	errs := checkHost(c, newThisHost(o.dir))
 	for _, e := range errs {
 		if o.otherHost {
@@ -319,7 +307,7 @@ func readPid(file string) int {
 	return pid
 }
 
-func kill(env *cli.Env, o options) int {
+func kill(env *cli.Env, o *options) int {
 	pid := readPid(o.pidfile)
 	if pid == 0 {
 		env.Err("INFO: Heartbeat already stopped.\n")
@@ -360,7 +348,7 @@ func isZombie(pid int) bool {
 	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
-func status(env *cli.Env, o options) int {
+func status(env *cli.Env, o *options) int {
 	pid := readPid(o.pidfile)
 	if pid == 0 {
 		env.Out("heartbeat is stopped. No process\n")
@@ -382,7 +370,7 @@ func status(env *cli.Env, o options) int {
 	return 0
 }
 
-func reload(env *cli.Env, o options) int {
+func reload(env *cli.Env, o *options) int {
 	if _, ok := check(env, o); !ok {
 		return 1
 	}
@@ -400,7 +388,7 @@ func reload(env *cli.Env, o options) int {
 
 // start validates, refuses a second instance, daemonizes (unless -f) and
 // runs the node.
-func start(env *cli.Env, o options, args []string) int {
+func start(env *cli.Env, o *options, args []string) int {
 	trace.Open(env.Getenv(trace.EnvVar))
 	trace.Mark("start", "")
 	child := env.Getenv(strings.SplitN(daemonMarker, "=", 2)[0]) != ""
@@ -429,7 +417,7 @@ func start(env *cli.Env, o options, args []string) int {
 	if child {
 		ready = os.NewFile(3, "ready")
 	}
-	d, err := newDaemon(env, o, c)
+	d, err := newDaemon(env, *o, c)
 	if err == nil {
 		err = writePid(o.pidfile)
 	}

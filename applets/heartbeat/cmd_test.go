@@ -61,7 +61,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%q: options %+v", tc.args, in.o)
 		}
 	}
-	if o := envOptions(&cli.Env{}); o.ctlsock != control.DefaultSocket || o.varlib != DefaultVarLib {
-		t.Errorf("defaults %+v", o)
+	if in, _ := parse(&cli.Env{Environ: []string{"HA_DIR=/h"}}, nil); in.o.ctlsock != control.DefaultSocket || in.o.varlib != DefaultVarLib || in.o.dir != "/h" {
+		t.Errorf("defaults %+v", in.o)
 	}
 }

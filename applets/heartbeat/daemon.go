@@ -247,9 +247,13 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	for _, p := range hc.PingNodes {
 		pingNames = append(pingNames, p.Name)
 	}
+	load := o.load
+	if load == nil {
+		load = loadAvg
+	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: load, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {

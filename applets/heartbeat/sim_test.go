@@ -488,7 +488,7 @@ func (n *simNode) start() {
 	}
 	n.inc++
 	n.boot = s.now
-	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n,
+	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n, load: simLoad,
 		entropy: rand.New(rand.NewSource(s.seed<<8 + int64(n.i)<<6 + int64(n.inc)))} // a UUID of its own, not drawn from s.r
 	d, err := newCore(&cli.Env{Environ: []string{"PATH=/usr/bin:/bin"}}, o, c, lg, simClock{n})
 	if err != nil {
@@ -1012,6 +1012,9 @@ func TestSim(t *testing.T) {
 		n = 100
 	}
 	first := int64(1)
+	if v, err := strconv.ParseInt(os.Getenv("HABOX_SIM_FIRST"), 10, 64); err == nil && v > 0 {
+		first = v // seeds first .. first+n-1
+	}
 	if v, err := strconv.ParseInt(os.Getenv("HABOX_SIM_SEED"), 10, 64); err == nil {
 		first, n = v, 1
 	}

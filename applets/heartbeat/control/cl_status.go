@@ -77,7 +77,13 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 	host, _ := os.Hostname()
 	log, _ := hblog.New(hblog.Options{Entity: "cl_status", SyslogMsgFmt: true, Node: host, Stderr: env.Stderr})
 	c := &clStatus{env: env, log: log}
-	sock, args := socketOption(args)
+	sock := "" // habox's control socket: -S PATH or -SPATH before the sub-command
+	for len(args) >= 2 && args[0] == "-S" {
+		sock, args = args[1], args[2:]
+	}
+	if len(args) > 0 && strings.HasPrefix(args[0], "-S") && len(args[0]) > 2 {
+		sock, args = args[0][2:], args[1:]
+	}
 	if len(args) == 0 || (len(args) == 1 && args[0] == "-h") {
 		env.Out(usageClStatus)
 		return exitOK
@@ -102,18 +108,6 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 		return c.signonFailed(err)
 	}
 	return c.answer(sub, snap, opts, rest)
-}
-
-// socketOption takes the leading "-S PATH" or "-SPATH" (habox's control
-// socket, before the sub-command) off args.
-func socketOption(args []string) (sock string, rest []string) {
-	for len(args) >= 2 && args[0] == "-S" {
-		sock, args = args[1], args[2:]
-	}
-	if len(args) > 0 && strings.HasPrefix(args[0], "-S") && len(args[0]) > 2 {
-		sock, args = args[0][2:], args[1:]
-	}
-	return sock, args
 }
 
 // signonFailed reports a query that got no snapshot, as cl_status does

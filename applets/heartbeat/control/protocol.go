@@ -237,8 +237,16 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 		}
 		return s, ErrBadResponse
 	}
-	if err := decodeStatus(sc.Text()); err != nil {
-		return s, err
+	first := strings.Split(sc.Text(), " ")
+	switch {
+	case first[0] == "err" && len(first) == 2:
+		msg, err := unescape(first[1])
+		if err != nil {
+			return s, err
+		}
+		return s, &RefusedError{Reason: msg}
+	case first[0] != "ok" || len(first) != 1:
+		return s, ErrBadResponse
 	}
 	nodes := map[string]int{} // index in s.Nodes by name
 	ended := false
@@ -270,23 +278,6 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 		return s, ErrBadResponse // cut short
 	}
 	return s, nil
-}
-
-// decodeStatus reads a response's first line: nil for "ok", a
-// *RefusedError for "err REASON".
-func decodeStatus(line string) error {
-	first := strings.Split(line, " ")
-	switch {
-	case first[0] == "err" && len(first) == 2:
-		msg, err := unescape(first[1])
-		if err != nil {
-			return err
-		}
-		return &RefusedError{Reason: msg}
-	case first[0] != "ok" || len(first) != 1:
-		return ErrBadResponse
-	}
-	return nil
 }
 
 // addRecord adds one unescaped record (node, version, rsc, nodeinfo, link,
