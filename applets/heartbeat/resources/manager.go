@@ -96,6 +96,9 @@ type Manager struct {
 	// comm-up): the peer's first "resource" gets our full holding with
 	// isstable=1, which 3.0.6 would send on leaving STARTING.
 	answerPeer bool
+	// peerReleasing: the peer going standby began its release (its
+	// "resource ... info=standby" came).
+	peerReleasing bool
 
 	takeoverInProgress bool
 	needsFailback      bool
@@ -680,8 +683,19 @@ func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState
 		m.answerPeer = false
 		a = append(a, m.sendHeld(true, "")...)
 	}
-	if m.going == sbOther && msg.Get("info") == "standby" {
-		m.standbyUntil = now + standbyRscTO // its release has begun
+	if m.going == sbOther {
+		switch {
+		case msg.Get("info") == "standby":
+			m.standbyUntil = now + standbyRscTO // its release has begun
+			m.peerReleasing = true
+		case m.peerReleasing && full && msg.Get("isstable") == "1" && n&m.standbyType != 0:
+			// The giver dropped the set from its holding when its
+			// release began; stable and holding part of it again, it
+			// abandoned the standby (a heal cancelled it) and its
+			// "done" will never come.
+			a = append(a, logA(hblog.Warning, "Standby request of "+m.peer()+" abandoned.  Standby cancelled."))
+			m.cancelStandby()
+		}
 	}
 	if msg.Has("isstable") {
 		if msg.Get("isstable") == "1" {

@@ -125,7 +125,7 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 			m.standbyUntil = now + standbyInitTO
 			m.going = sbMe
 		} else {
-			m.going = sbOther
+			m.going, m.peerReleasing = sbOther, false
 			a = append(a, m.sendStandby(sbOther))
 			// 3.0.6 waits an hour here. The requester cancels when our
 			// answer is not there within standbyInitTO (it can also be a
@@ -267,7 +267,7 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 // dead, timeout, healed partition); jobs of the cancelled operation no
 // longer send "done".
 func (m *Manager) cancelStandby() {
-	m.going, m.standbyUntil = sbNot, 0
+	m.going, m.standbyUntil, m.peerReleasing = sbNot, 0, false
 	m.standbyEpoch++
 }
 
