@@ -240,7 +240,7 @@ type simNode struct {
 	running map[string]bool
 	script  int
 	wd      simWatchdog
-	fences  []string
+	fences  []simFence
 	job     *simJob
 	logs    logCheck
 }
@@ -608,7 +608,18 @@ func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
 	return resources.Outcome{Pid: 1}, nil
 }
 
-func (n *simNode) stopFailed(rsc string) { n.fences = append(n.fences, rsc) }
+// simFence is a stop failure the runner reported at offset at of its job.
+type simFence struct {
+	rsc string
+	at  time.Duration
+}
+
+// stopFailed reports the failure when it happens, as the runner's
+// goroutine does, not when the job ends (a process killed in between
+// has fenced already: simulator seeds 11857, 12697, 24532).
+func (n *simNode) stopFailed(rsc string) {
+	n.fences = append(n.fences, simFence{rsc, n.job.dur})
+}
 
 // runJob runs a job on the real Runner with the simulated scripts; the
 // result arrives after the scripts' total duration.
@@ -628,6 +639,13 @@ func (n *simNode) runJob(job *resources.Job) {
 		// action: the cluster is not settled before it ends.
 		n.s.badJobs++
 	}
+	for _, f := range fences {
+		n.s.after(f.at, func() {
+			if n.d != nil && n.inc == inc && n.machine == m {
+				n.deliver(event{req: func() { n.d.fence(f.rsc) }})
+			}
+		})
+	}
 	n.s.after(j.dur, func() {
 		if j.failed {
 			n.s.badJobs--
@@ -646,12 +664,7 @@ func (n *simNode) runJob(job *resources.Job) {
 		if n.d == nil || n.inc != inc {
 			return
 		}
-		for _, rsc := range fences {
-			n.deliver(event{req: func() { n.d.fence(rsc) }})
-		}
-		if n.d != nil && n.inc == inc {
-			n.deliver(event{job: &res})
-		}
+		n.deliver(event{job: &res})
 	})
 }
 
