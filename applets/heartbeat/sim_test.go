@@ -219,8 +219,9 @@ type sim struct {
 	tainted   map[string]bool          // a script of the group failed: 3.0.6 does not retry
 	failure   string
 	events    int
-	repaired  bool // the final repair ran: restart what stops
-	badJobs   int  // jobs in flight with a failed or hung script: unsettled
+	lastCtl   time.Duration // when checkControl last ran
+	repaired  bool          // the final repair ran: restart what stops
+	badJobs   int           // jobs in flight with a failed or hung script: unsettled
 }
 
 // simNode is one machine; d is its heartbeat process (nil when not running).
@@ -713,6 +714,7 @@ func (s *sim) check() {
 			s.fail("group " + g + " runs nowhere though a healthy node is up, " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
 		}
 	}
+	s.checkControl()
 	if s.stableOwn == nil {
 		s.stableOwn = own
 		s.stableOwn["_"] = 0
@@ -960,7 +962,13 @@ func cmpOr(a, b string) string {
 // simKnown are seeds that fail for a known, not yet fixed reason. TestSim
 // checks that they still fail (remove one when its bug is fixed) and
 // does not count them as failures.
-var simKnown = map[int64]string{}
+var simKnown = map[int64]string{
+	// A heal cancels a standby whose release had begun on the giver, so
+	// its "done" never comes and the taker waits for 3.0.6's hour-long
+	// guard: cl_status rscstatus says "transition", hb_standby is refused.
+	1692: "standby cut by a heal: the taker waits an hour",
+	3955: "standby cut by a heal: the taker waits an hour",
+}
 
 // simRegressions are seeds that failed before a fix (kept whatever
 // simSeeds is): 27, 336, 397, 670: a node holding groups rebooted before

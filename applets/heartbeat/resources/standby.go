@@ -127,7 +127,12 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 		} else {
 			m.going = sbOther
 			a = append(a, m.sendStandby(sbOther))
-			m.standbyUntil = now + standbyRscTO
+			// 3.0.6 waits an hour here. The requester cancels when our
+			// answer is not there within standbyInitTO (it can also be a
+			// request that was cancelled meanwhile, retransmitted after
+			// a heal): wait that long plus a deadtime for the transit,
+			// an hour once its release has begun (theirResource).
+			m.standbyUntil = now + standbyInitTO + m.cfg.Deadtime
 		}
 	} else {
 		ignored = true
@@ -327,8 +332,11 @@ func (m *Manager) Tick(now time.Duration) []Action {
 	}
 	a = append(a, m.legacyPeerCheck(now)...)
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
-		if m.going == sbMe {
+		switch m.going {
+		case sbMe:
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
+		case sbOther:
+			a = append(a, logA(hblog.Warning, "Standby request of "+m.peer()+" not carried out.  Standby cancelled."))
 		}
 		m.cancelStandby()
 		m.otherStable = true
