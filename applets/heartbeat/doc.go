@@ -114,7 +114,16 @@ package heartbeat
 //     complete: a restarted peer's "starting" delivered late (a serial
 //     line that held its frames) would make the node wait for a
 //     "resource isstable=1" that never comes; a 3.0.6 peer in that state
-//     is given 4 × deadtime.
+//     is given 4 × deadtime. During an hb_standby the grace counts from
+//     the request (the giver's claim drops at its next status), and the
+//     giver's "done" voids the claim of its last status.
+//   - A habox peer that restarts within deadtime holding nothing is
+//     declared dead at once and back (its groups are taken over as at a
+//     death, "Node P restarted holding no resources: handling it as dead
+//     and back"; it counts as dead while the takeover starts, so a
+//     legacy node takes its own groups instead of asking the restarting
+//     peer, which drops requests before comm-up); 3.0.6 only logs
+//     "Heartbeat restart on node P".
 //   - Serial lines are flushed (TCIOFLUSH) when opened, then a break is
 //     sent, as 3.0.6 does: frames left in the buffers by a previous run
 //     are not delivered.

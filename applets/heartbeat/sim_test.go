@@ -241,7 +241,7 @@ type simNode struct {
 	running map[string]bool
 	script  int
 	wd      simWatchdog
-	fences  []string
+	fences  []simFence
 	job     *simJob
 	logs    logCheck
 }
@@ -609,7 +609,18 @@ func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
 	return resources.Outcome{Pid: 1}, nil
 }
 
-func (n *simNode) stopFailed(rsc string) { n.fences = append(n.fences, rsc) }
+// simFence is a stop failure the runner reported at offset at of its job.
+type simFence struct {
+	rsc string
+	at  time.Duration
+}
+
+// stopFailed reports the failure when it happens, as the runner's
+// goroutine does, not when the job ends (a process killed in between
+// has fenced already: simulator seeds 11857, 12697, 24532).
+func (n *simNode) stopFailed(rsc string) {
+	n.fences = append(n.fences, simFence{rsc, n.job.dur})
+}
 
 // runJob runs a job on the real Runner with the simulated scripts; the
 // result arrives after the scripts' total duration.
@@ -629,6 +640,13 @@ func (n *simNode) runJob(job *resources.Job) {
 		// action: the cluster is not settled before it ends.
 		n.s.badJobs++
 	}
+	for _, f := range fences {
+		n.s.after(f.at, func() {
+			if n.d != nil && n.inc == inc && n.machine == m {
+				n.deliver(event{req: func() { n.d.fence(f.rsc) }})
+			}
+		})
+	}
 	n.s.after(j.dur, func() {
 		if j.failed {
 			n.s.badJobs--
@@ -647,12 +665,7 @@ func (n *simNode) runJob(job *resources.Job) {
 		if n.d == nil || n.inc != inc {
 			return
 		}
-		for _, rsc := range fences {
-			n.deliver(event{req: func() { n.d.fence(rsc) }})
-		}
-		if n.d != nil && n.inc == inc {
-			n.deliver(event{job: &res})
-		}
+		n.deliver(event{job: &res})
 	})
 }
 
@@ -980,7 +993,9 @@ var simKnown = map[int64]string{}
 // (fixed: the grace counts from the standby's start). 8528: a peer
 // restarted within deadtime was handled as dead but still counted active,
 // so a legacy node asked it for its own group (fixed: membership marks it
-// dead).
+// dead). 11857, 12697, 24532: the simulator fenced a stop failure only at
+// the end of its job (fixed in runJob). 23890: a failed take cleared the
+// intent of a take queued behind it (fixed in JobDone).
 // Found by the cl_status invariant: 76: a hb_standby cancelled in a
 // partition, retransmitted after the heal, left the peer waiting for it
 // for 3.0.6's hour (fixed: the taker waits standbyInitTO + deadtime until
@@ -990,7 +1005,8 @@ var simKnown = map[int64]string{}
 // standby whose release had begun; the taker waited for the giver's
 // "done" (fixed: a giver stable again and holding part of the set
 // abandoned it).
-var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352}
+var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
+	11857, 12697, 23890, 24532}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

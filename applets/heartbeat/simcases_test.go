@@ -97,3 +97,25 @@ func TestSimReplayConcurrent(t *testing.T) {
 		t.Errorf("seed 1056: %s", first.fail)
 	}
 }
+
+// TestSimFenceWhenStopFails: bob's scripts hang during his graceful
+// stop; each group's stop fails after its timeouts and bob fences (the
+// runner reports it at once, and the watchdog, re-armed, resets the
+// machine); he is killed -9 only later. The simulator reported the stop
+// failures when the whole job ended, after the kill, so nothing fenced
+// and the killed node's group ran beside the peer's takeover (simulator
+// seeds 11857, 12697, 24532).
+func TestSimFenceWhenStopFails(t *testing.T) {
+	dir := simConf(t, "off")
+	at := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	steps := []simStep{
+		{At: at(27.88), Kind: "script", Node: 1, Arg: scriptHang},
+		{At: at(34.69), Kind: "stop", Node: 1},
+		{At: at(50.78), Kind: "kill", Node: 1},
+	}
+	for seed := int64(1); seed <= 10; seed++ {
+		if f, trace, _ := runSim(t, dir, seed, steps); f != "" {
+			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
+		}
+	}
+}

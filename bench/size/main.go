@@ -110,6 +110,7 @@ var banned = []struct{ prefix, why string }{
 	{"encoding/json.", "encoding/json (reflection): write the JSON with strings"},
 	{"text/template.", "text/template (reflection)"},
 	{"regexp.", "regexp (~150 KB): match by hand"},
+	{"golang.org/x/sys/unix.anyToSockaddr", "x/sys/unix's Recvfrom, Accept4, Recvmsg, Getsockname (~24 KB stripped: every Sockaddr type of x/sys/unix): read(2) when the sender is known, else syscall.Recvfrom/Accept4"},
 }
 
 // bannedSlack is the size below which a banned prefix is tolerated.

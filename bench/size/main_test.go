@@ -17,6 +17,7 @@ func TestBannedFound(t *testing.T) {
 		{"fmt linked", map[string]int64{"fmt.(*pp).doPrintf": 4000}, []string{"fmt."}},
 		{"sort instances add up", map[string]int64{"slices.pdqsortOrdered[go.shape.string]": 600, "slices.pdqsortCmpFunc[x]": 600}, []string{"slices.pdqsort"}},
 		{"ParseFloat", map[string]int64{"internal/strconv.readFloat": 1658}, []string{"internal/strconv.readFloat"}},
+		{"x/sys/unix Recvfrom", map[string]int64{"golang.org/x/sys/unix.anyToSockaddr": 2260, "golang.org/x/sys/unix.Read": 200}, []string{"golang.org/x/sys/unix.anyToSockaddr"}},
 	}
 	for _, tt := range tests {
 		got := bannedFound(tt.syms)

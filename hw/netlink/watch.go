@@ -56,7 +56,8 @@ func (w *Watcher) Next() (Link, error) {
 		var n int
 		var rerr error
 		if err := rc.Read(func(fd uintptr) bool {
-			n, _, rerr = unix.Recvfrom(int(fd), w.buf, 0)
+			// read(2), not unix.Recvfrom: see Request.
+			n, rerr = unix.Read(int(fd), w.buf)
 			return rerr != unix.EAGAIN
 		}); err != nil {
 			return Link{}, err

@@ -96,7 +96,8 @@ func (l *Listener) Accept() (*Conn, error) {
 	var nfd int
 	var aerr error
 	err = rc.Read(func(fd uintptr) bool {
-		nfd, _, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		// syscall's Accept4, not x/sys/unix's: see hw/udp's Recv.
+		nfd, _, aerr = syscall.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		return aerr != unix.EAGAIN
 	})
 	if err != nil {

@@ -335,7 +335,7 @@ func (m *Manager) JobDone(r Result, now time.Duration) []Action {
 	m.running = nil
 	for _, k := range r.Failed {
 		for _, s := range q.job.Steps {
-			if s.Key == k && s.Op == Take {
+			if s.Key == k && s.Op == Take && !m.queued(k) {
 				m.held[k] = false // the runner stopped the whole group
 			}
 		}
@@ -346,6 +346,21 @@ func (m *Manager) JobDone(r Result, now time.Duration) []Action {
 	}
 	a = append(a, m.startNext()...)
 	return append(a, m.shutdownIfNeeded(now)...)
+}
+
+// queued reports whether a job still queued takes or gives group k: its
+// intent, set when it was queued, stands whatever an earlier job did
+// (simulator seed 23890: a failed take cleared the intent of the take
+// queued behind it, which then ran the group unclaimed).
+func (m *Manager) queued(k string) bool {
+	for _, q := range m.queue {
+		for _, s := range q.job.Steps {
+			if s.Key == k && s.Op != Refresh {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (m *Manager) announce(reason string) []Action {

@@ -640,3 +640,42 @@ func TestDoublyHeldRefresh(t *testing.T) {
 		t.Fatal("3.0.6 peer seen as habox")
 	}
 }
+
+// TestJobFailureKeepsLaterTake: alice's own ip-request-resp for her group
+// arrives twice (req_our_resources ran at the peer's death and again at
+// comm-up); the first take fails, the second, queued behind it,
+// succeeds. The group runs, so it must stay held (the failure cleared it
+// after the second take was queued: alice ran it without claiming it, and
+// the peer that also held it never released it: simulator seed 23890).
+func TestJobFailureKeepsLaterTake(t *testing.T) {
+	v := &fakeView{status: map[string]string{"alice": "active", "bob": "dead"}, heard: map[string]bool{}, commUp: true}
+	m := New(Config{Self: "alice", Nodes: []string{"alice", "bob"}, Groups: groups, Mode: conf.FailbackOff, Deadtime: time.Second}, v)
+	m.CommUp(0)
+	req := NewMsg("ip-request-resp", "dest", "alice", "ipaddr", "10.0.0.5", "weown", "yes", "ok", "OK")
+	var jobs []*Job
+	for i := 0; i < 2; i++ {
+		for _, a := range m.Message("alice", req, 0) {
+			if a.Kind == Run {
+				jobs = append(jobs, a.Job)
+			}
+		}
+	}
+	if len(jobs) != 1 {
+		t.Fatalf("want the first take running, got %d jobs started", len(jobs))
+	}
+	for _, a := range m.JobDone(Result{ID: jobs[0].ID, Failed: []string{"10.0.0.5"}}, 0) {
+		if a.Kind == Run {
+			jobs = append(jobs, a.Job)
+		}
+	}
+	if len(jobs) != 2 || jobs[1].Steps[0].Key != "10.0.0.5" || jobs[1].Steps[0].Op != Take {
+		t.Fatalf("second take not started: %+v", jobs)
+	}
+	if got := m.Held(); len(got) != 1 {
+		t.Errorf("after the first take failed with a second queued: held %v, want [10.0.0.5]", got)
+	}
+	m.JobDone(Result{ID: jobs[1].ID}, 0)
+	if got := m.Held(); len(got) != 1 || m.Claim() != Local {
+		t.Errorf("after the second take: held %v, claim %s; want [10.0.0.5], local", got, m.Claim())
+	}
+}
