@@ -334,3 +334,42 @@ func TestHealDuringPeerStandby(t *testing.T) {
 	s.heartbeats(2 * time.Second)
 	s.want("10.0.0.5=alice svcb=alice")
 }
+
+// TestStaleStandbyRequestCancelled: alice's hb_standby request, sent
+// during a partition, reaches bob only when the healed link retransmits
+// it; bob answers "other", which alice, no longer going standby, ignores.
+// bob then waited an hour for her "done", refusing every standby request
+// meanwhile (ipfail's give-up included: simulator ping node seed 237).
+// alice (a habox node) tells him she is not going standby; he cancels.
+func TestStaleStandbyRequestCancelled(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
+	s.drain()
+	if !s.logged("bob", "alice wants to go standby [all]") {
+		t.Fatalf("bob did not accept the standby request:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.heartbeats(time.Second)
+	s.want(both)
+	if st := s.nodes["bob"].m.RscStatus(); st == "transition" {
+		t.Fatalf("bob still waits for alice's standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	acts, err := s.nodes["alice"].m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	s.heartbeats(2 * time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+	for _, n := range []string{"alice", "bob"} {
+		for _, l := range s.logs[n] {
+			if strings.Contains(l, "Ignored standby message 'cancel'") {
+				t.Errorf("%s: %s", n, l)
+			}
+		}
+	}
+}

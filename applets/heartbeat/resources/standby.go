@@ -84,6 +84,9 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		return []Action{logA(hblog.Err, "Received standby message without info/from")}
 	}
 	fromMe := from == m.cfg.Self
+	if info == standbyCancel {
+		return m.standbyCancelled(from, fromMe)
+	}
 	orig := m.going
 	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
 		left := (int64((m.standbyUntil-now)/time.Millisecond) + 999) / 1000
@@ -103,8 +106,30 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	}
 	if ignored {
 		a = append(a, logA(hblog.Err, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
+		if orig == sbNot && info == "other" && !fromMe && m.IsHabox(from) {
+			// A late answer to a request we no longer make (it was
+			// retransmitted after a partition, or it timed out): the
+			// peer would wait an hour for our "done".
+			a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", rtype.String(), "info", standbyCancel)))
+		}
 	}
 	return a
+}
+
+// standbyCancel is habox's answer to an "other" for a standby request
+// the node no longer makes; sent to habox peers only (3.0.6 would log it
+// as an ignored standby message).
+const standbyCancel = "cancel"
+
+// standbyCancelled: the peer is not going standby after all; stop
+// waiting for its "done".
+func (m *Manager) standbyCancelled(from string, fromMe bool) []Action {
+	if fromMe || m.going != sbOther {
+		return nil
+	}
+	m.cancelStandby()
+	m.otherStable = true
+	return []Action{logA(hblog.InfoPri, from+" is not going standby (its request was stale): standby cancelled.")}
 }
 
 // standbyRequest: no standby in progress; a node asks to go standby
@@ -199,6 +224,13 @@ func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now 
 				rup = All
 			}
 			m.mine |= rup
+			if rup&Foreign != 0 {
+				// The peer asked us to hold its groups: a failback
+				// still pending from its earlier death or restart
+				// would hand them straight back (with ipfail, to the
+				// node that lost its uplink).
+				m.needsFailback, m.failbackAt = false, 0
+			}
 		} else {
 			a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
 		}
