@@ -1,17 +1,23 @@
 package heartbeat
 
-// The deterministic simulator of whole nodes (issue 16.1): two habox
-// daemons (their real code: newCore, begin, step) in one process, on a
-// virtual clock, joined by a simulated network, running simulated
-// resource scripts and watchdogs. A seeded scenario drives faults —
-// packet loss, delay, duplication, reordering, one-way and full
-// partitions and heals, process pause, kill (-9) and graceful stop,
-// machine crash with state kept or lost, wall clock steps, slow, failing
-// and hanging scripts — and invariants are checked after every event.
-// A failing seed is shrunk to a minimal step list and printed.
+// The deterministic simulator of whole nodes: two habox daemons (their
+// real code: newCore, begin, step) in one process, on a virtual clock,
+// joined by a simulated network, running simulated resource scripts and
+// watchdogs; with a ping node as third participant (sim_ping_test.go:
+// ping or ping_group and ipfail's policy, over uplinks the scenario
+// cuts). A seeded scenario drives faults — packet loss, delay,
+// duplication, reordering, one-way and full partitions and heals,
+// process pause, kill (-9) and graceful stop, machine crash with state
+// kept or lost, wall clock steps, slow, failing and hanging scripts,
+// uplink cuts, loss, delay and flapping, the ping node down — and
+// invariants are checked after every event: never two owners and some
+// owner once settled, no owner change without a fault, the only node
+// that reaches the ping node runs every group, bounded queues and
+// state, no busy loop, well-formed log lines. A failing seed is shrunk
+// to a minimal step list and printed.
 //
-// go test -run TestSim ./applets/heartbeat runs simSeeds seeds; make sim
-// SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
+// go test -run 'TestSim$|TestSimPing$' ./applets/heartbeat runs simSeeds
+// and simPingSeeds seeds; make sim SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
 
 import (
 	"container/heap"
@@ -951,6 +957,15 @@ func TestSimDeterministic(t *testing.T) {
 		f2, tr2, ev2 := runSim(t, dir, seed, steps)
 		if f1 != f2 || ev1 != ev2 || strings.Join(tr1, "\n") != strings.Join(tr2, "\n") {
 			t.Fatalf("seed %d not deterministic: %d vs %d events\n%s\n----\n%s", seed, ev1, ev2, strings.Join(tr1, "\n"), strings.Join(tr2, "\n"))
+		}
+	}
+	cfgs := simPingCfgs(t)
+	for seed := int64(1); seed <= 8; seed++ {
+		cfg, steps := simPingScenario(cfgs, seed)
+		f1, tr1, ev1 := runSimWith(t, cfg, seed, steps)
+		f2, tr2, ev2 := runSimWith(t, cfg, seed, steps)
+		if f1 != f2 || ev1 != ev2 || strings.Join(tr1, "\n") != strings.Join(tr2, "\n") {
+			t.Fatalf("ping node seed %d not deterministic: %d vs %d events", seed, ev1, ev2)
 		}
 	}
 }

@@ -283,6 +283,18 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 	})...)
 }
 
+// abandonStandby cancels the standby operation with the peer alive: if
+// we were going standby, a habox peer that answered "other" waits for our
+// "done", which the cancelled operation never sends; tell it.
+func (m *Manager) abandonStandby() []Action {
+	var a []Action
+	if m.going == sbMe && m.IsHabox(m.peer()) {
+		a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyCancel)))
+	}
+	m.cancelStandby()
+	return a
+}
+
 // cancelStandby leaves the standby protocol before it finished (peer
 // dead, timeout, healed partition); jobs of the cancelled operation no
 // longer send "done".
@@ -355,7 +367,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		if m.going == sbMe {
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
 		}
-		m.cancelStandby()
+		a = append(a, m.abandonStandby()...)
 		m.otherStable = true
 	}
 	if m.failbackAt != 0 && now >= m.failbackAt {
@@ -508,9 +520,9 @@ func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 			continue // the peer releases it
 		}
 		if since, ok := m.doubly[g.Key]; ok && now-since >= m.cfg.Deadtime {
-			m.cancelStandby()
+			a := append([]Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}, m.abandonStandby()...)
 			m.otherStable = true
-			return []Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}
+			return a
 		}
 	}
 	return nil
@@ -575,7 +587,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		if m.going != sbOther {
 			// The peer asked us to take its groups (hb_standby) and
 			// releases them: its "done" is still to come.
-			m.cancelStandby()
+			a = append(a, m.abandonStandby()...)
 		}
 	}
 	if len(steps) == 0 {
