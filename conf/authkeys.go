@@ -218,13 +218,14 @@ func scanEntry(s string) (idx int64, method, key string, n int, more bool) {
 
 // AuthkeysOwnerError refuses an authkeys file owned by anyone but root or
 // self (the daemon's effective uid), like a bad mode: its owner can rewrite
-// the keys. It names the owner; nil when the owner is fine.
-func AuthkeysOwnerError(name string, owner, self int) *Error {
+// the keys. It names the owner, as found in the passwd file; nil when the
+// owner is fine.
+func AuthkeysOwnerError(name, passwd string, owner, self int) *Error {
 	if owner == 0 || owner == self {
 		return nil
 	}
 	who := "uid " + strconv.Itoa(owner)
-	if u, ok := LookupUser(strconv.Itoa(owner)); ok && u.UID == owner {
+	if u, ok := LookupUser(passwd, strconv.Itoa(owner)); ok && u.UID == owner {
 		who += " (" + short(u.Name) + ")"
 	}
 	return &Error{File: name, Msg: "owned by " + who + ", not root: that user can change the keys and forge messages; run: chown root " + name}

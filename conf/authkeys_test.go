@@ -182,10 +182,8 @@ func TestAuthkeysKeyWithSpaces(t *testing.T) {
 }
 
 func TestAuthkeysOwnerError(t *testing.T) {
-	old := PasswdFile
-	t.Cleanup(func() { PasswdFile = old })
-	PasswdFile = filepath.Join(t.TempDir(), "passwd")
-	os.WriteFile(PasswdFile, []byte("root:x:0:0:root:/root:/bin/sh\nmallory:x:1001:1001::/home/m:/bin/sh\n"), 0o644)
+	passwd := filepath.Join(t.TempDir(), "passwd")
+	os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/sh\nmallory:x:1001:1001::/home/m:/bin/sh\n"), 0o644)
 	for _, tc := range []struct {
 		owner, self int
 		want        string // "" = accepted
@@ -196,7 +194,7 @@ func TestAuthkeysOwnerError(t *testing.T) {
 		{1001, 0, "authkeys: owned by uid 1001 (mallory), not root: that user can change the keys and forge messages; run: chown root authkeys"},
 		{4242, 0, "authkeys: owned by uid 4242, not root"},
 	} {
-		e := AuthkeysOwnerError("authkeys", tc.owner, tc.self)
+		e := AuthkeysOwnerError("authkeys", passwd, tc.owner, tc.self)
 		switch {
 		case tc.want == "" && e != nil:
 			t.Errorf("owner %d self %d refused: %v", tc.owner, tc.self, e)

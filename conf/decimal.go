@@ -10,34 +10,9 @@ import "math"
 // estimate corrected by exact big-integer comparisons with the halfway
 // points to its neighbours.
 func ParseDecimal(s string) (f float64, ok bool) {
-	digits := make([]byte, 0, len(s))
-	exp, dot, any := 0, false, false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.' && !dot:
-			dot = true
-		case c >= '0' && c <= '9':
-			any = true
-			if c == '0' && len(digits) == 0 {
-				if dot {
-					exp--
-				}
-				continue
-			}
-			digits = append(digits, c)
-			if dot {
-				exp--
-			}
-		default:
-			return 0, false
-		}
-	}
-	if !any {
+	digits, exp, ok := decimalDigits(s)
+	if !ok {
 		return 0, false
-	}
-	for len(digits) > 0 && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-		exp++
 	}
 	// The value is digits × 10^exp.
 	switch {
@@ -85,6 +60,42 @@ func ParseDecimal(s string) (f float64, ok bool) {
 		break
 	}
 	return f, true
+}
+
+// decimalDigits reads s (digits[.digits] or .digits) as digits × 10^exp,
+// without leading or trailing zeros (none at all for zero); ok is false
+// when s is not of that form.
+func decimalDigits(s string) (digits []byte, exp int, ok bool) {
+	digits = make([]byte, 0, len(s))
+	dot, any := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			any = true
+			if c == '0' && len(digits) == 0 {
+				if dot {
+					exp--
+				}
+				continue
+			}
+			digits = append(digits, c)
+			if dot {
+				exp--
+			}
+		default:
+			return nil, 0, false
+		}
+	}
+	if !any {
+		return nil, 0, false
+	}
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	return digits, exp, true
 }
 
 // odd reports whether f's last mantissa bit is set.

@@ -60,7 +60,7 @@ func Load(dir, localNode string) (*Config, error) {
 		if st, err := f.Stat(); err == nil {
 			mode = st.Mode()
 			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-				if e := AuthkeysOwnerError(ap, int(sys.Uid), os.Geteuid()); e != nil {
+				if e := AuthkeysOwnerError(ap, PasswdFile, int(sys.Uid), os.Geteuid()); e != nil {
 					errs = append(errs, e)
 				}
 			}
@@ -224,7 +224,7 @@ func (c *hacfCheck) uplink() {
 		c.warn("ping", "ping nodes without ipfail's policy only log: add habox_ipfail on (or respawn hacluster /usr/libexec/heartbeat/ipfail) to fail over when the uplink dies")
 	}
 	for _, r := range cf.Respawns {
-		if msg := checkRespawn(r); msg != "" {
+		if msg := checkRespawn(r, PasswdFile); msg != "" {
 			c.errs = append(c.errs, &Error{File: cf.File, Line: r.Line, Directive: "respawn", Token: short(r.User + " " + r.Path), Msg: msg})
 		}
 	}

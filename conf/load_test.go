@@ -300,7 +300,7 @@ func TestDefaultsTable(t *testing.T) {
 	}
 }
 
-// Issue 12.4: a serial line too slow for the statuses is warned about,
+// A serial line too slow for the statuses is warned about,
 // with the numbers.
 func TestSerialLoad(t *testing.T) {
 	for _, tc := range []struct {

@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// PasswdFile is where LookupUser reads accounts.
-var PasswdFile = "/etc/passwd"
+// PasswdFile is the system's account file, which Load checks respawn users
+// and the authkeys owner against.
+const PasswdFile = "/etc/passwd"
 
 // User is an account of the passwd file.
 type User struct {
@@ -17,10 +18,10 @@ type User struct {
 	Home     string
 }
 
-// LookupUser finds an account by name or numeric uid in PasswdFile (no
-// NSS: habox has no libc).
-func LookupUser(name string) (User, bool) {
-	f, err := os.Open(PasswdFile)
+// LookupUser finds an account by name or numeric uid in the passwd(5) file
+// at passwd, usually PasswdFile (no NSS: habox has no libc).
+func LookupUser(passwd, name string) (User, bool) {
+	f, err := os.Open(passwd)
 	if err != nil {
 		return User{}, false
 	}
@@ -44,11 +45,12 @@ func LookupUser(name string) (User, bool) {
 	return User{}, false
 }
 
-// checkRespawn checks that a respawn line's user exists and its program is
-// an executable file, as 3.0.6 does before starting it; "" when fine.
-func checkRespawn(r Respawn) string {
-	if _, ok := LookupUser(r.User); !ok {
-		return "no such user " + short(r.User) + " in " + PasswdFile + " (heartbeat 3.0.6: Invalid uid [" + short(r.User) + "] specified for client child)"
+// checkRespawn checks that a respawn line's user exists in passwd and its
+// program is an executable file, as 3.0.6 does before starting it; "" when
+// fine.
+func checkRespawn(r Respawn, passwd string) string {
+	if _, ok := LookupUser(passwd, r.User); !ok {
+		return "no such user " + short(r.User) + " in " + passwd + " (heartbeat 3.0.6: Invalid uid [" + short(r.User) + "] specified for client child)"
 	}
 	st, err := os.Stat(r.Path)
 	switch {

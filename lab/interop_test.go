@@ -129,7 +129,7 @@ func TestInterop306(t *testing.T) {
 	}
 }
 
-// Issue 12.1: the habox node's eth1 is configured the busybox way,
+// The habox node's eth1 is configured the busybox way,
 // "ip addr add 10.78.0.1/24 dev eth1" without "brd +", so it has no IPv4
 // broadcast address; the stock 3.0.6 peer's eth1 has one (without it,
 // 3.0.6 itself sends to 0.0.0.0, i.e. nowhere). habox derives 10.78.0.255,

@@ -16,8 +16,8 @@ GO=${GO:-go}
 # Left out: hainit (unshare + re-exec of the test binary), heartbeat,
 # media and ipaddr (whole daemons and addresses in namespaces: native run
 # and `make vmtest`), lab/bench/vm (harnesses).
-full="./hw/... ./conf ./applets/heartbeat/wire/... ./applets/authkeygen ./applets/cli
-      ./applets/heartbeat/hblog ./applets/heartbeat/membership ./applets/heartbeat/resources
+full="./hw/... ./conf ./applets/internal/... ./applets/authkeygen ./applets/cli
+      ./applets/heartbeat/membership ./applets/heartbeat/resources
       ./applets/heartbeat/control ./applets/serialtest ./applets/mkwatchdog"
 # mips64 (big-endian, 64-bit: where a Go int read by the watchdog ioctls went
 # wrong) runs only the ABI-sensitive packages.

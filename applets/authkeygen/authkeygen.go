@@ -262,7 +262,7 @@ func checkFile(env *cli.Env, path string) int {
 	}
 	a, err := conf.ParseAuthkeys(path, f, fi.Mode())
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		if e := conf.AuthkeysOwnerError(path, int(st.Uid), os.Geteuid()); e != nil {
+		if e := conf.AuthkeysOwnerError(path, conf.PasswdFile, int(st.Uid), os.Geteuid()); e != nil {
 			list, _ := err.(conf.ErrorList)
 			err = append(list, e)
 		}

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/entropy"
 	"habox/hw/hwtest"

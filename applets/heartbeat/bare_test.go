@@ -1,7 +1,9 @@
 package heartbeat
 
-// Issue 12.4: what a bare router image lacks. Root tests with the real
-// daemon in a network namespace and a private mount namespace.
+// The daemon on a bare router image: empty tmpfs /var and /run, an
+// interface that comes up late, a serial line too slow for the statuses.
+// Root tests with the real daemon in a network namespace and a private
+// mount namespace.
 
 import (
 	"os"

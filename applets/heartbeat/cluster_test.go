@@ -112,7 +112,7 @@ func TestFailover(t *testing.T) {
 			l.Start()
 			l.WaitOwner(0, 10*time.Second)
 			n1, n2 := l.Nodes[0], l.Nodes[1]
-			// The start-up negotiation of the mode (5.4).
+			// The start-up negotiation of the mode (spec 5.4).
 			n1.WaitLog(`received ip-request-resp `+lab.VIP+`/24/eth0 OK (yes|no)`, 2*time.Second)
 			if mode == "legacy" {
 				if n1.CountLog(`transition completed`) != 0 {

@@ -85,82 +85,123 @@ type options struct {
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
+	load                          func() string       // the ld field; nil: /proc/loadavg (the simulator fixes it: a frame's size sets its time on a serial line)
+}
+
+// invocation is a parsed command line: the options and the one action.
+type invocation struct {
+	o       options
+	mode    string // "" (start), -t/--check, -k, -s, -r, -V, --version or -D
+	restart bool   // the restart verb: -k, then start
 }
 
 func run(env *cli.Env, args []string) int {
-	o := options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}
+	in, msg := parse(env, args)
+	if msg != "" {
+		return cli.UsageError(env, usage, msg)
+	}
+	return in.do(env)
+}
+
+// parse reads the options and an init-script verb over the defaults and
+// $HA_DIR, $HA_VARLIB, $HA_CTLSOCK; a non-empty message is a usage error.
+func parse(env *cli.Env, args []string) (*invocation, string) {
+	in := &invocation{o: options{dir: conf.DefaultDir, varlib: DefaultVarLib, pidfile: DefaultPidFile, ctlsock: control.DefaultSocket}}
 	if d := env.Getenv(conf.DirEnv); d != "" {
-		o.dir = d
+		in.o.dir = d
 	}
 	if d := env.Getenv("HA_VARLIB"); d != "" {
-		o.varlib = d
+		in.o.varlib = d
 	}
 	if s := env.Getenv("HA_CTLSOCK"); s != "" {
-		o.ctlsock = s
+		in.o.ctlsock = s
 	}
-	mode := ""
 	a := cli.NewArgs(args)
 	for a.Next() {
-		var err error
-		switch a.Opt() {
-		case "-f":
-			o.foreground = a.Flag()
-		case "-d":
-			if a.Flag() {
-				o.debug++
-			}
-		case "-c":
-			o.dir, err = a.Value()
-		case "-l":
-			o.varlib, err = a.Value()
-		case "-p":
-			o.pidfile, err = a.Value()
-		case "-S":
-			o.ctlsock, err = a.Value()
-		case "-R":
-			o.restart = a.Flag()
-		case "--other-host":
-			o.otherHost = a.Flag()
-		case "-C":
-			o.held, err = a.Value()
-		case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
-			if !a.Flag() {
-				break
-			}
-			if mode != "" {
-				return cli.UsageError(env, usage, "only one of -t -k -s -r -V -D")
-			}
-			mode = a.Opt()
-		default:
-			return cli.UsageError(env, usage, a.Unknown())
-		}
-		if err != nil {
-			return cli.UsageError(env, usage, err.Error())
+		if msg := in.option(a); msg != "" {
+			return nil, msg
 		}
 	}
 	if err := a.Err(); err != nil {
-		return cli.UsageError(env, usage, err.Error())
+		return nil, err.Error()
 	}
-	restart := false
 	if rest := a.Rest(); len(rest) > 0 {
-		verb, ok := initVerbs[rest[0]]
-		switch {
-		case !ok:
-			return cli.UsageError(env, usage, "unexpected argument "+rest[0]+" (verbs: start stop status restart reload)")
-		case len(rest) > 1:
-			return cli.UsageError(env, usage, "unexpected argument "+rest[1])
-		case mode != "":
-			return cli.UsageError(env, usage, mode+" and "+rest[0]+" given")
+		if msg := in.verb(rest); msg != "" {
+			return nil, msg
 		}
-		mode, restart = verb, rest[0] == "restart"
 		args = args[:len(args)-1] // a detaching start re-executes without the verb
 	}
-	if o.otherHost && mode != "-t" && mode != "--check" {
-		return cli.UsageError(env, usage, "--other-host goes with -t")
+	if in.o.otherHost && in.mode != "-t" && in.mode != "--check" {
+		return nil, "--other-host goes with -t"
 	}
-	o.node = nodeName(env)
-	o.args = args
-	switch mode {
+	in.o.node = nodeName(env)
+	in.o.args = args
+	return in, ""
+}
+
+// option applies the current option of a; a non-empty message is a usage
+// error.
+func (in *invocation) option(a *cli.Args) string {
+	o := &in.o
+	var err error
+	switch a.Opt() {
+	case "-f":
+		o.foreground = a.Flag()
+	case "-d":
+		if a.Flag() {
+			o.debug++
+		}
+	case "-c":
+		o.dir, err = a.Value()
+	case "-l":
+		o.varlib, err = a.Value()
+	case "-p":
+		o.pidfile, err = a.Value()
+	case "-S":
+		o.ctlsock, err = a.Value()
+	case "-R":
+		o.restart = a.Flag()
+	case "--other-host":
+		o.otherHost = a.Flag()
+	case "-C":
+		o.held, err = a.Value()
+	case "-t", "--check", "-k", "-s", "-r", "-V", "-D", "--version":
+		if !a.Flag() {
+			break
+		}
+		if in.mode != "" {
+			return "only one of -t -k -s -r -V -D"
+		}
+		in.mode = a.Opt()
+	default:
+		return a.Unknown()
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// verb applies the init-script verb that ends the command line (rest is
+// what follows the options); a non-empty message is a usage error.
+func (in *invocation) verb(rest []string) string {
+	mode, ok := initVerbs[rest[0]]
+	switch {
+	case !ok:
+		return "unexpected argument " + rest[0] + " (verbs: start stop status restart reload)"
+	case len(rest) > 1:
+		return "unexpected argument " + rest[1]
+	case in.mode != "":
+		return in.mode + " and " + rest[0] + " given"
+	}
+	in.mode, in.restart = mode, rest[0] == "restart"
+	return ""
+}
+
+// do performs the action and returns the exit code.
+func (in *invocation) do(env *cli.Env) int {
+	o := &in.o
+	switch in.mode {
 	case "-V":
 		env.Out(Version, "\n") // exactly 3.0.6's line: scripts parse it
 		return 0
@@ -174,28 +215,22 @@ func run(env *cli.Env, args []string) int {
 		return 0
 	case "-t", "--check":
 		c, ok := check(env, o)
-		if ok && !checkThisHost(env, o, c) {
+		if !ok || !checkThisHost(env, o, c) {
 			return 1
 		}
-		if ok {
-			c.WriteEffective(env.Stdout)
-			return 0
-		}
-		return 1
+		c.WriteEffective(env.Stdout)
+		return 0
 	case "-k":
-		if restart {
-			if rc := kill(env, o); rc != 0 {
-				return rc
-			}
-			return start(env, o, args)
+		rc := kill(env, o)
+		if rc != 0 || !in.restart {
+			return rc
 		}
-		return kill(env, o)
 	case "-s":
 		return status(env, o)
 	case "-r":
 		return reload(env, o)
 	}
-	return start(env, o, args)
+	return start(env, o, o.args)
 }
 
 // initVerbs maps the init-script verbs (the guide's
@@ -216,7 +251,7 @@ func nodeName(env *cli.Env) string {
 }
 
 // check loads and validates the configuration; errors go to stderr.
-func check(env *cli.Env, o options) (*conf.Config, bool) {
+func check(env *cli.Env, o *options) (*conf.Config, bool) {
 	c, err := conf.Load(o.dir, o.node)
 	if c != nil {
 		for _, w := range c.Warnings {
@@ -233,7 +268,7 @@ func check(env *cli.Env, o options) (*conf.Config, bool) {
 
 // checkThisHost prints what this machine lacks for c: errors, or
 // warnings with --other-host. It reports whether c fits.
-func checkThisHost(env *cli.Env, o options, c *conf.Config) bool {
+func checkThisHost(env *cli.Env, o *options, c *conf.Config) bool {
 	errs := checkHost(c, newThisHost(o.dir))
 	for _, e := range errs {
 		if o.otherHost {
@@ -272,7 +307,7 @@ func readPid(file string) int {
 	return pid
 }
 
-func kill(env *cli.Env, o options) int {
+func kill(env *cli.Env, o *options) int {
 	pid := readPid(o.pidfile)
 	if pid == 0 {
 		env.Err("INFO: Heartbeat already stopped.\n")
@@ -313,7 +348,7 @@ func isZombie(pid int) bool {
 	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
-func status(env *cli.Env, o options) int {
+func status(env *cli.Env, o *options) int {
 	pid := readPid(o.pidfile)
 	if pid == 0 {
 		env.Out("heartbeat is stopped. No process\n")
@@ -335,7 +370,7 @@ func status(env *cli.Env, o options) int {
 	return 0
 }
 
-func reload(env *cli.Env, o options) int {
+func reload(env *cli.Env, o *options) int {
 	if _, ok := check(env, o); !ok {
 		return 1
 	}
@@ -353,7 +388,7 @@ func reload(env *cli.Env, o options) int {
 
 // start validates, refuses a second instance, daemonizes (unless -f) and
 // runs the node.
-func start(env *cli.Env, o options, args []string) int {
+func start(env *cli.Env, o *options, args []string) int {
 	trace.Open(env.Getenv(trace.EnvVar))
 	trace.Mark("start", "")
 	child := env.Getenv(strings.SplitN(daemonMarker, "=", 2)[0]) != ""
@@ -382,7 +417,7 @@ func start(env *cli.Env, o options, args []string) int {
 	if child {
 		ready = os.NewFile(3, "ready")
 	}
-	d, err := newDaemon(env, o, c)
+	d, err := newDaemon(env, *o, c)
 	if err == nil {
 		err = writePid(o.pidfile)
 	}

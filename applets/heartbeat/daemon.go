@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
 	"habox/applets/heartbeat/respawn"
 	"habox/applets/heartbeat/uplink"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/hblog"
+	"habox/applets/internal/wire"
 	"habox/applets/ipaddr"
 	"habox/applets/trace"
 	"habox/conf"
@@ -252,9 +252,13 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	for _, p := range hc.PingNodes {
 		pingNames = append(pingNames, p.Name)
 	}
+	load := o.load
+	if load == nil {
+		load = loadAvg
+	}
 	d.eng = wire.NewEngine(wire.Config{Node: self, UUID: uuid, Gen: gen, Nodes: hc.Nodes, PingNodes: pingNames,
 		TTL: hc.HopFudge + len(hc.Nodes) + len(pingNames), InnerAuth: hc.MsgFmt != "netstring", Keys: d.keys,
-		MaxRexmitDelay: hc.MaxRexmitDelay, Load: loadAvg, Wall: d.wall, Rand: o.rand})
+		MaxRexmitDelay: hc.MaxRexmitDelay, Load: load, Wall: d.wall, Rand: o.rand})
 
 	var links []string
 	for _, m := range hc.Media {
@@ -1103,9 +1107,12 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			// its death; its new process then negotiates as any node
 			// that comes back (without this both nodes logged "No one
 			// owns ... resources!" and the groups ran nowhere: simulator
-			// seeds 27, 336, 397, 670).
+			// seeds 27, 336, 397, 670). Membership has it dead meanwhile,
+			// so the takeover does not count it active (in legacy mode
+			// it sent its ip-request to the restarting peer, which
+			// dropped it before comm-up: seed 8528).
 			d.log.Warn("Node " + src + " restarted holding no resources: handling it as dead and back")
-			d.memEvents([]membership.Event{{Kind: membership.NodeDead, Node: src, Status: membership.Dead, Heard: true}})
+			d.memEvents(d.mem.MarkDead(src))
 		}
 		wasDead := d.mem.NodeStatus(src) == membership.Dead
 		ev := d.mem.Status(src, m.Get(wire.St), dt, now)

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
 	"habox/applets/heartbeat/media"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/resources"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/hblog"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/hwtest"
 	"habox/lab"

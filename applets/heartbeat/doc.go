@@ -110,6 +110,11 @@ package heartbeat
 //     (for D): releasing it, P keeps it (why)". A 3.0.6 peer never
 //     releases a group on its own, so habox releases it to a 3.0.6 peer.
 //     3.0.6 only logs "Both machines own ..." and keeps both owners.
+//     This does not wait for the peer to report its resource transition
+//     complete: a restarted peer's "starting" delivered late (a serial
+//     line that held its frames) would make the node wait for a
+//     "resource isstable=1" that never comes; a 3.0.6 peer in that state
+//     is given 4 × deadtime.
 //   - Serial lines are flushed (TCIOFLUSH) when opened, then a break is
 //     sent, as 3.0.6 does: frames left in the buffers by a previous run
 //     are not delivered.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/hw/fsinfo"
 )
 

@@ -9,7 +9,7 @@ import (
 	"habox/lab"
 )
 
-// TestMeasure reports the figures of the issue: client-seen outage for a
+// TestMeasure reports habox's failover figures: client-seen outage for a
 // hard failure and a graceful stop at keepalive 100ms / deadtime 1s, and
 // the idle VmRSS of habox next to the 3.0.6 process tree in the same lab.
 // It is slow and only runs with HABOX_MEASURE=N (N rounds).

@@ -1,6 +1,6 @@
 package heartbeat
 
-// Issue 12.3: a box without RTC and with /var on tmpfs reboots with
+// A box without RTC and with /var on tmpfs reboots with
 // hb_generation (and hb_uuid) gone and its clock at 2000-01-01, so its
 // time-based generation is far below the one its peer remembers. Root
 // tests with real daemons in network namespaces; the wall clock of one

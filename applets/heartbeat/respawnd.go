@@ -27,7 +27,7 @@ func (c *childProc) Signal(sig int) error { return c.p.Signal(syscall.Signal(sig
 // session, with the scripts' environment and /dev/null as stdio; its exit
 // is reported to the event loop.
 func (d *daemon) startRespawn(r conf.Respawn) (respawn.Process, error) {
-	u, ok := conf.LookupUser(r.User)
+	u, ok := conf.LookupUser(conf.PasswdFile, r.User)
 	if !ok {
 		return nil, &os.PathError{Op: "respawn", Path: r.User, Err: os.ErrNotExist}
 	}

@@ -114,7 +114,7 @@ func (u *simUplink) calm() bool {
 // calm: the remaining faults cannot make a node or a ping node look dead
 // and alive by turns: no partition or loss in place.
 func (s *sim) calm() bool {
-	return len(s.cut) == 0 && s.loss == 0 && (s.up == nil || s.up.calm())
+	return len(s.cut) == 0 && len(s.stall) == 0 && s.loss == 0 && (s.up == nil || s.up.calm())
 }
 
 // simProber is a process's echo socket on the simulated uplink: the ping

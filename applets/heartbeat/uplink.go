@@ -8,7 +8,7 @@ import (
 	"habox/applets/heartbeat/control"
 	"habox/applets/heartbeat/membership"
 	"habox/applets/heartbeat/uplink"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/icmp"
 	"habox/hw/netlink"

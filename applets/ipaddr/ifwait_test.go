@@ -26,8 +26,8 @@ func (l *lateLink) Link(name string) (netif.Link, error) {
 	return l.fakeSys.Link(name)
 }
 
-// Issue 12.4: start waits (bounded by IfWait) for a missing interface;
-// stop and status do not wait.
+// Start waits (bounded by IfWait) for a missing interface; stop and
+// status do not wait.
 func TestStartWaitsForInterface(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -731,8 +731,7 @@ func TestGARPMatchesSendArp(t *testing.T) {
 	}
 }
 
-// Issue 12.4: start waits (HABOX_IF_WAIT) for an interface that appears
-// later (a bridge being rebuilt, netifd bringing it up).
+// Start waits (HABOX_IF_WAIT) for an interface that appears later (a bridge being rebuilt, netifd bringing it up).
 func TestStartWaitsForInterfaceNetns(t *testing.T) {
 	l := newLab(t)
 	l.ifWait = "10"

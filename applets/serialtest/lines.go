@@ -21,11 +21,12 @@ type lineSample struct{ out, in serial.Lines }
 
 // lineSettle is how long the inputs get to follow an output change (a
 // loopback answers within microseconds; a USB adapter polls its status).
-var lineSettle = 200 * time.Millisecond
+const lineSettle = 200 * time.Millisecond
 
 // showLines prints the modem lines, toggles DTR and RTS, prints the inputs
-// after each step, restores the outputs and says what the wiring looks like.
-func showLines(ctx stopper, env *cli.Env, dev string, p modemLines) int {
+// settle after each step, restores the outputs and says what the wiring
+// looks like.
+func showLines(ctx stopper, env *cli.Env, dev string, p modemLines, settle time.Duration) int {
 	first, err := p.ModemLines()
 	if errors.Is(err, serial.ErrNoModemLines) {
 		env.Err(name, ": ", dev, ": no modem lines on this device (a pty, or an adapter without them): the cable's handshake wiring cannot be checked on it\n")
@@ -50,7 +51,7 @@ func showLines(ctx stopper, env *cli.Env, dev string, p modemLines) int {
 		select {
 		case <-ctx.Done():
 			ferr = ctx.Err()
-		case <-time.After(lineSettle):
+		case <-time.After(settle):
 		}
 		if ferr != nil {
 			break

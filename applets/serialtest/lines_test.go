@@ -5,7 +5,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -31,8 +30,6 @@ func (f *fakeCable) RaiseLines(l serial.Lines) error { f.out |= l; return f.err 
 func (f *fakeCable) LowerLines(l serial.Lines) error { f.out &^= l; return f.err }
 
 func TestLinesWiring(t *testing.T) {
-	lineSettle = 0
-	t.Cleanup(func() { lineSettle = 200 * time.Millisecond })
 	for _, tc := range []struct {
 		name   string
 		inputs func(out serial.Lines) serial.Lines
@@ -60,7 +57,7 @@ func TestLinesWiring(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeCable{out: serial.DTR | serial.RTS, inputs: tc.inputs}
 			env, out, errb := testEnv()
-			code := showLines(context.Background(), env, "/dev/ttyS9", f)
+			code := showLines(context.Background(), env, "/dev/ttyS9", f, 0)
 			if code != exitOK || !strings.Contains(out.String(), tc.want) {
 				t.Errorf("exit %d, output lacks %q:\n%s%s", code, tc.want, out, errb)
 			}
@@ -77,13 +74,13 @@ func TestLinesWiring(t *testing.T) {
 func TestLinesNoModemLines(t *testing.T) {
 	f := &fakeCable{err: serial.ErrNoModemLines}
 	env, out, errb := testEnv()
-	code := showLines(context.Background(), env, "/dev/pts/9", f)
+	code := showLines(context.Background(), env, "/dev/pts/9", f, 0)
 	if code != exitErr || !strings.Contains(errb.String(), "/dev/pts/9: no modem lines on this device") || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errb)
 	}
 	f = &fakeCable{err: unix.EIO}
 	env, _, errb = testEnv()
-	if code := showLines(context.Background(), env, "/dev/ttyS9", f); code != exitErr || !strings.Contains(errb.String(), "input/output error") {
+	if code := showLines(context.Background(), env, "/dev/ttyS9", f, 0); code != exitErr || !strings.Contains(errb.String(), "input/output error") {
 		t.Errorf("EIO: exit %d, stderr %q", code, errb)
 	}
 }
@@ -109,7 +106,7 @@ func TestLinesInterrupted(t *testing.T) {
 	cancel()
 	f := &fakeCable{out: serial.DTR, inputs: func(serial.Lines) serial.Lines { return 0 }}
 	env, _, _ := testEnv()
-	if code := showLines(ctx, env, "/dev/ttyS9", f); code != exitSignal || f.out != serial.DTR {
+	if code := showLines(ctx, env, "/dev/ttyS9", f, lineSettle); code != exitSignal || f.out != serial.DTR {
 		t.Errorf("exit %d, outputs %v; want %d and DTR only", code, f.out, exitSignal)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/serial"
 )
@@ -285,7 +285,7 @@ func runMode(ctx stopper, env *cli.Env, o *options) int {
 	case modePair:
 		return pair(ctx, env, o, ports[0], ports[1])
 	case modeLines:
-		return showLines(ctx, env, o.devs[0], ports[0])
+		return showLines(ctx, env, o.devs[0], ports[0], lineSettle)
 	}
 	return watch(ctx, env, o, ports[0])
 }

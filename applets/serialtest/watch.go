@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/conf"
 )
 

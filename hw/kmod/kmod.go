@@ -133,8 +133,11 @@ type Loader struct {
 	// Kernel receives the system calls; nil means Sys.
 	Kernel Kernel
 	// Modprobe is the modprobe binary for xz/zstd modules; "" searches
-	// /sbin, /usr/sbin, /bin and /usr/bin.
+	// ModprobeDirs.
 	Modprobe string
+	// ModprobeDirs is where modprobe is searched for; nil means /sbin,
+	// /usr/sbin, /bin and /usr/bin.
+	ModprobeDirs []string
 	// ModprobeArgs is passed before the module name (e.g. "-d", root).
 	ModprobeArgs []string
 	// Start runs a program and waits for it; nil uses os.StartProcess.
@@ -188,8 +191,9 @@ func (l *Loader) Load(path, params string) error {
 	return &os.PathError{Op: "load module", Path: path, Err: errors.New("not a .ko, .ko.gz, .ko.xz or .ko.zst file")}
 }
 
-// modprobeDirs is where a modprobe binary is searched for.
-var modprobeDirs = []string{"/sbin", "/usr/sbin", "/bin", "/usr/bin"}
+// defaultModprobeDirs is where a modprobe binary is searched for when
+// Loader.ModprobeDirs is nil.
+var defaultModprobeDirs = []string{"/sbin", "/usr/sbin", "/bin", "/usr/bin"}
 
 // maxModule bounds a decompressed module (the largest in-tree modules are
 // tens of MiB with debug info).
@@ -210,8 +214,12 @@ func Gunzip(path string) ([]byte, error) {
 
 func (l *Loader) modprobe(path, params string) error {
 	bin := l.Modprobe
+	dirs := l.ModprobeDirs
+	if dirs == nil {
+		dirs = defaultModprobeDirs
+	}
 	if bin == "" {
-		for _, d := range modprobeDirs {
+		for _, d := range dirs {
 			p := filepath.Join(d, "modprobe")
 			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0111 != 0 {
 				bin = p

@@ -164,12 +164,8 @@ func TestLoadXzNeedsModprobe(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "soft-dog.ko.xz")
 	os.WriteFile(p, []byte("xz"), 0644)
-	saved := modprobeDirs
-	t.Cleanup(func() { modprobeDirs = saved })
-
-	modprobeDirs = []string{filepath.Join(dir, "nobin")}
 	k := &fakeKernel{}
-	if err := (&Loader{Kernel: k}).Load(p, ""); !errors.Is(err, ErrNeedModprobe) {
+	if err := (&Loader{Kernel: k, ModprobeDirs: []string{filepath.Join(dir, "nobin")}}).Load(p, ""); !errors.Is(err, ErrNeedModprobe) {
 		t.Errorf("no modprobe: %v, want ErrNeedModprobe", err)
 	}
 
@@ -178,8 +174,7 @@ func TestLoadXzNeedsModprobe(t *testing.T) {
 	os.Mkdir(bin, 0755)
 	out := filepath.Join(dir, "argv")
 	os.WriteFile(filepath.Join(bin, "modprobe"), []byte("#!/bin/sh\necho \"$@\" > "+out+"\n"), 0755)
-	modprobeDirs = []string{bin}
-	l := &Loader{Kernel: k, ModprobeArgs: []string{"-d", "/img", "-S", "9.9"}}
+	l := &Loader{Kernel: k, ModprobeDirs: []string{bin}, ModprobeArgs: []string{"-d", "/img", "-S", "9.9"}}
 	if err := l.Load(p, "soft_margin=5 nowayout=0"); err != nil {
 		t.Fatal(err)
 	}

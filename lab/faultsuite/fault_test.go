@@ -270,7 +270,7 @@ func TestFaultRandomLoss(t *testing.T) {
 		d                   time.Duration
 	}{
 		// deadtime ≥ 5×keepalive: 10× here, so that 30% loss (0.3^10 per
-		// window) is survivable by design; the 60 s.
+		// window) is survivable by design; 60 s of it.
 		{30, 100 * time.Millisecond, time.Second, 60 * time.Second},
 		{5, 100 * time.Millisecond, 500 * time.Millisecond, 30 * time.Second},
 	} {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 const usageClStatus = `cl_status [-S SOCKET] SUB-COMMAND [OPTIONS] [ARGS]
@@ -77,7 +77,7 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 	host, _ := os.Hostname()
 	log, _ := hblog.New(hblog.Options{Entity: "cl_status", SyslogMsgFmt: true, Node: host, Stderr: env.Stderr})
 	c := &clStatus{env: env, log: log}
-	sock := ""
+	sock := "" // habox's control socket: -S PATH or -SPATH before the sub-command
 	for len(args) >= 2 && args[0] == "-S" {
 		sock, args = args[1], args[2:]
 	}
@@ -88,9 +88,10 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 		env.Out(usageClStatus)
 		return exitOK
 	}
-	optstr, ok := subcommands[args[0]]
+	sub := args[0]
+	optstr, ok := subcommands[sub]
 	if !ok {
-		c.errorf(args[0], ": invalid sub-command.")
+		c.errorf(sub, ": invalid sub-command.")
 		return exitParam
 	}
 	opts, rest, bad := getopt(args[1:], optstr)
@@ -99,23 +100,35 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 		return exitParam
 	}
 	_, c.human = opts['m']
-	path := SocketPath(env, sock)
-	snap, err := QueryWithin(path, Request{Verb: "snapshot"}, timeout)
-	if args[0] == "hbstatus" {
+	snap, err := QueryWithin(SocketPath(env, sock), Request{Verb: "snapshot"}, timeout)
+	if sub == "hbstatus" {
 		return c.hbstatus(snap, err, opts)
 	}
 	if err != nil {
-		if errors.Is(err, ErrTimeout) {
-			return exitTimeout
-		}
-		c.errorf("Cannot signon with heartbeat")
-		c.errorf("REASON: ", err.Error())
-		if errors.Is(err, ErrNotRunning) || errors.Is(err, ErrPermission) {
-			return exitFail
-		}
-		return exitUnknown
+		return c.signonFailed(err)
 	}
-	switch args[0] {
+	return c.answer(sub, snap, opts, rest)
+}
+
+// signonFailed reports a query that got no snapshot, as cl_status does
+// when it cannot sign on, and returns the exit code.
+func (c *clStatus) signonFailed(err error) int {
+	if errors.Is(err, ErrTimeout) {
+		return exitTimeout
+	}
+	c.errorf("Cannot signon with heartbeat")
+	c.errorf("REASON: ", err.Error())
+	if errors.Is(err, ErrNotRunning) || errors.Is(err, ErrPermission) {
+		return exitFail
+	}
+	return exitUnknown
+}
+
+// answer prints what sub-command sub asks of the snapshot and returns the
+// exit code.
+func (c *clStatus) answer(sub string, snap Snapshot, opts map[byte]string, rest []string) int {
+	env := c.env
+	switch sub {
 	case "listnodes":
 		_, n := opts['n']
 		_, p := opts['p']

@@ -248,7 +248,7 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 	case first[0] != "ok" || len(first) != 1:
 		return s, ErrBadResponse
 	}
-	nodes := map[string]int{}
+	nodes := map[string]int{} // index in s.Nodes by name
 	ended := false
 	for sc.Scan() {
 		if ended {
@@ -267,37 +267,8 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 			}
 			w[i] = u
 		}
-		switch {
-		case w[0] == "node" && len(w) == 2:
-			s.Node = w[1]
-		case w[0] == "version" && len(w) == 2:
-			s.Version = w[1]
-		case w[0] == "rsc" && len(w) == 2:
-			s.Rsc = w[1]
-		case w[0] == "nodeinfo" && len(w) == 4:
-			if _, dup := nodes[w[1]]; dup {
-				return s, ErrBadResponse
-			}
-			nodes[w[1]] = len(s.Nodes)
-			s.Nodes = append(s.Nodes, NodeInfo{Name: w[1], Type: w[2], Status: w[3]})
-		case w[0] == "link" && len(w) == 4:
-			i, ok := nodes[w[1]]
-			if !ok {
-				return s, ErrBadResponse
-			}
-			s.Nodes[i].Links = append(s.Nodes[i].Links, LinkInfo{Name: w[2], Status: w[3]})
-		case w[0] == "param" && len(w) == 3:
-			if s.Params == nil {
-				s.Params = map[string]string{}
-			}
-			s.Params[w[1]] = w[2]
-		case w[0] == "failed" && len(w) == 3:
-			if s.Failed == nil {
-				s.Failed = map[string]string{}
-			}
-			s.Failed[w[1]] = w[2]
-		default:
-			// Unknown records are skipped: a newer daemon may add some.
+		if err := s.addRecord(w, nodes); err != nil {
+			return s, err
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -307,4 +278,41 @@ func DecodeResponse(r io.Reader) (Snapshot, error) {
 		return s, ErrBadResponse // cut short
 	}
 	return s, nil
+}
+
+// addRecord adds one unescaped record (node, version, rsc, nodeinfo, link,
+// param, failed) to s; nodes indexes s.Nodes by name. Unknown records are
+// skipped: a newer daemon may add some.
+func (s *Snapshot) addRecord(w []string, nodes map[string]int) error {
+	switch {
+	case w[0] == "node" && len(w) == 2:
+		s.Node = w[1]
+	case w[0] == "version" && len(w) == 2:
+		s.Version = w[1]
+	case w[0] == "rsc" && len(w) == 2:
+		s.Rsc = w[1]
+	case w[0] == "nodeinfo" && len(w) == 4:
+		if _, dup := nodes[w[1]]; dup {
+			return ErrBadResponse
+		}
+		nodes[w[1]] = len(s.Nodes)
+		s.Nodes = append(s.Nodes, NodeInfo{Name: w[1], Type: w[2], Status: w[3]})
+	case w[0] == "link" && len(w) == 4:
+		i, ok := nodes[w[1]]
+		if !ok {
+			return ErrBadResponse
+		}
+		s.Nodes[i].Links = append(s.Nodes[i].Links, LinkInfo{Name: w[2], Status: w[3]})
+	case w[0] == "param" && len(w) == 3:
+		if s.Params == nil {
+			s.Params = map[string]string{}
+		}
+		s.Params[w[1]] = w[2]
+	case w[0] == "failed" && len(w) == 3:
+		if s.Failed == nil {
+			s.Failed = map[string]string{}
+		}
+		s.Failed[w[1]] = w[2]
+	}
+	return nil
 }

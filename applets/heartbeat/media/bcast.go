@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/hw/netif"
 )
 

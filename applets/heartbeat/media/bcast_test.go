@@ -36,7 +36,7 @@ func TestBcastDest(t *testing.T) {
 	}
 }
 
-// Issue 12.1: a bring-up script's "ip addr add A/N dev IF" (no "brd +")
+// A bring-up script's "ip addr add A/N dev IF" (no "brd +")
 // leaves eth1 without a broadcast address. The bcast medium sends to the
 // derived directed broadcast, follows address changes, and falls back to
 // 255.255.255.255 on the device when no prefix allows a broadcast; every

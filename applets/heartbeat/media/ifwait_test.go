@@ -9,8 +9,7 @@ import (
 	"habox/hw/hwtest"
 )
 
-// Issue 12.4: an interface that does not exist yet at start-up is waited
-// for (bounded) and, if it comes later still, picked up by a medium that
+// An interface that does not exist yet at start-up is waited for (bounded) and, if it comes later still, picked up by a medium that
 // ran as a failed link meanwhile; an interface deleted and re-created (a
 // rebuilt bridge) is picked up too. For every UDP medium.
 func TestUDPMissingInterface(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/conf"
 )
 

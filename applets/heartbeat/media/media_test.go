@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/conf"
 	"habox/hw/hwtest"
 )

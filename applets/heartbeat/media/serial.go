@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/hblog"
+	"habox/applets/internal/wire"
 	"habox/conf"
 	"habox/hw/safefile"
 	"habox/hw/serial"

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/conf"
 	"habox/hw/netif"
 	"habox/hw/udp"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 	"habox/hw/hwtest"
 )
 
@@ -18,12 +18,12 @@ import (
 // (see its README): $HABOX_VECTORS, the copy committed with the wire
 // package, or the shared original.
 var vectorsDir = func() string {
-	for _, d := range []string{os.Getenv("HABOX_VECTORS"), "../wire/testdata/vectors", "/work/shared/vectors"} {
+	for _, d := range []string{os.Getenv("HABOX_VECTORS"), "../../internal/wire/testdata/vectors", "/work/shared/vectors"} {
 		if _, err := os.Stat(filepath.Join(d, "index.tsv")); d != "" && err == nil {
 			return d
 		}
 	}
-	return "../wire/testdata/vectors"
+	return "../../internal/wire/testdata/vectors"
 }()
 
 // serialVectors returns the serial stream files with the message count

@@ -13,7 +13,7 @@ package membership
 
 import (
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 )
@@ -264,6 +264,21 @@ func (m *Membership) Status(name, st string, dt time.Duration, now time.Duration
 			Text: "Status update for node " + name + ": status " + st})
 	}
 	return m.checkCommUp(ev)
+}
+
+// MarkDead declares a peer dead now, whatever its timers say (a peer
+// that restarted within deadtime holding nothing is handled as dead and
+// back): its status is dead until its next status message, which then
+// reports it returned. It returns the NodeDead event without log text
+// (the caller logs why), nothing for an unknown, local or dead node.
+func (m *Membership) MarkDead(name string) []Event {
+	n := m.nodes[name]
+	if n == nil || name == m.cfg.Self || n.status == Dead {
+		return nil
+	}
+	ev := m.markDead(n)
+	ev[0].Text = ""
+	return ev
 }
 
 func (m *Membership) markDead(n *node) []Event {

@@ -1,7 +1,7 @@
 package membership
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +134,39 @@ func TestReturnedFromDead(t *testing.T) {
 	}
 	if strings.Contains(texts(ev), "Late heartbeat") {
 		t.Fatal("return from death must not count as late")
+	}
+}
+
+// TestMarkDead: a peer declared dead by the caller (restarted within
+// deadtime holding nothing) no longer counts as active until its next
+// status, which reports it returned; the local node and a dead node are
+// not marked.
+func TestMarkDead(t *testing.T) {
+	m := New(cfg(), 0)
+	m.SetLocal(Active)
+	m.Status("bob", Active, 1000*ms, 100*ms)
+	if n := m.CountActive(); n != 2 {
+		t.Fatalf("active before: %d", n)
+	}
+	ev := m.MarkDead("bob")
+	if len(ev) != 1 || ev[0].Kind != NodeDead || !ev[0].Heard || ev[0].Text != "" {
+		t.Fatalf("MarkDead events: %+v", ev)
+	}
+	if m.NodeStatus("bob") != Dead || m.CountActive() != 1 {
+		t.Fatalf("after MarkDead: bob %s, %d active", m.NodeStatus("bob"), m.CountActive())
+	}
+	if ev := m.MarkDead("bob"); ev != nil {
+		t.Fatalf("dead node marked again: %v", ev)
+	}
+	if ev := m.MarkDead("alice"); ev != nil || m.NodeStatus("alice") != Active {
+		t.Fatalf("local node marked: %v", ev)
+	}
+	ev = m.Status("bob", Init, 1000*ms, 200*ms)
+	if !has(ev, Returned, "bob") || !has(ev, StatusChange, "bob") || m.NodeStatus("bob") != Init {
+		t.Fatalf("status after MarkDead: %v %s", ev, m.NodeStatus("bob"))
+	}
+	if strings.Contains(texts(ev), "Late heartbeat") {
+		t.Fatalf("late heartbeat after MarkDead: %q", texts(ev))
 	}
 }
 

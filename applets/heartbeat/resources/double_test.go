@@ -335,6 +335,57 @@ func TestHealDuringPeerStandby(t *testing.T) {
 	s.want("10.0.0.5=alice svcb=alice")
 }
 
+// TestStandbyDuringDoubleOwner: alice and bob both hold bob's group (a
+// late self-addressed ip-request-resp) when bob asks alice to take his
+// groups (hb_standby all); the double ownership has nearly outlasted the
+// grace. Alice answers, bob releases everything (slowly), and alice's
+// next tick comes before bob's next status. The double ownership predates
+// the standby, so it is no sign that the standby broke: alice must not
+// cancel it (she released bob's group and ignored his "done", so it ran
+// nowhere: simulator seed 8182) but wait for his "done" and take both,
+// and keep both though bob's last status still claimed his group.
+func TestStandbyDuringDoubleOwner(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.deliver("alice", "alice", NewMsg("ip-request-resp", "dest", "alice", "ipaddr", "svcb", "weown", "yes", "ok", "OK"))
+	s.drain()
+	s.want("10.0.0.5=alice svcb=alice+bob")
+	grace := s.nodes["alice"].m.cfg.Deadtime
+	s.heartbeats(grace - 200*time.Millisecond)
+	s.want("10.0.0.5=alice svcb=alice+bob")
+	bob := s.nodes["bob"]
+	bob.hold = true
+	acts, err := bob.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("bob", acts)
+	s.drain()
+	if len(bob.jobs) != 1 {
+		t.Fatalf("want bob's go_standby job held, got %d:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.advance(grace / 2) // alice's ticks, no status of bob's yet
+	if s.logged("alice", "Cancelling pending standby operation") {
+		t.Errorf("alice cancelled the standby bob runs:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	// bob's "done" voids the claim of his last status: alice, holding
+	// both now, must not release his group before his next status.
+	s.advance(grace)
+	s.want("10.0.0.5=alice svcb=alice")
+	s.heartbeats(2 * grace)
+	s.want("10.0.0.5=alice svcb=alice")
+}
+
 // TestStaleStandbyRequestCancelled: alice's hb_standby request, sent
 // during a partition, reaches bob only when the healed link retransmits
 // it; bob answers "other", which alice, no longer going standby, ignores.

@@ -1,7 +1,7 @@
 package resources
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 
@@ -84,7 +84,8 @@ type Manager struct {
 	going        standby
 	standbyUntil time.Duration // 0 = none
 	standbyType  Hold
-	standbyEpoch int // counts cancelled standby operations
+	standbyEpoch int           // counts cancelled standby operations
+	standbyAt    time.Duration // when the standby operation in progress began
 
 	takeoverInProgress bool
 	needsFailback      bool

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/applets/trace"
 	"habox/conf"
 )
@@ -70,8 +70,9 @@ type Runner struct {
 // errNotFound is run's error for a script that Locate does not find.
 var errNotFound = errors.New("resource script not found")
 
-// DefaultInitDirs are the init directories 3.0.6's configure considered.
-var DefaultInitDirs = []string{"/etc/init.d", "/etc/rc.d/init.d", "/sbin/init.d", "/usr/local/etc/rc.d", "/etc/rc.d"}
+// defaultInitDirs are the init directories 3.0.6's configure considered;
+// Runner.InitDirs nil means the first of them that exists.
+var defaultInitDirs = []string{"/etc/init.d", "/etc/rc.d/init.d", "/sbin/init.d", "/usr/local/etc/rc.d", "/etc/rc.d"}
 
 // Run executes a job and returns its result: the keys whose step failed.
 func (r *Runner) Run(j *Job) Result {
@@ -220,7 +221,7 @@ func (r *Runner) GiveGroup(key string) bool {
 	return all
 }
 
-// Owned runs "status" and interprets stdout as ResourceManager does (2.6).
+// Owned runs "status" and interprets stdout as ResourceManager does (spec 2.6).
 func (r *Runner) Owned(rs conf.Resource) bool {
 	owned, _ := r.status(rs)
 	return owned
@@ -305,7 +306,7 @@ func (r *Runner) initDirs() []string {
 	if r.InitDirs != nil {
 		return r.InitDirs
 	}
-	for _, d := range DefaultInitDirs {
+	for _, d := range defaultInitDirs {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 			return []string{d}
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/conf"
 )
 

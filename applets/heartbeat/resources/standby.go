@@ -2,7 +2,7 @@ package resources
 
 import (
 	"errors"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"time"
 
@@ -144,6 +144,7 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 	m.standbyType = rtype
 	if info == "me" {
 		m.otherStable = false
+		m.standbyAt = now
 		a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
 		if fromMe {
 			m.standbyUntil = now + standbyInitTO
@@ -265,6 +266,12 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 	var steps []Step
 	for _, k := range m.keys(act) {
 		m.held[k] = op == Take
+		if op == Take {
+			// The peer's "done" says it released them: the claim of its
+			// last status is void (resolving that stale double ownership
+			// left them running nowhere: simulator seed 8182).
+			delete(m.doubly, k)
+		}
 		steps = append(steps, Step{Op: op, Key: k})
 	}
 	verb := "acquisition"
@@ -448,10 +455,10 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 		return nil
 	}
 	a := m.cancelBrokenStandby(now)
-	if !m.isStable() {
+	_, habox := m.habox[peer]
+	if !m.isStable() && !m.stableButPeer() {
 		return a
 	}
-	_, habox := m.habox[peer]
 	if !habox {
 		// 3.0.6 peer: track its rsc_hold claims here (SetHabox does it for
 		// habox peers).
@@ -466,10 +473,14 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 			}
 		}
 	}
+	grace := m.cfg.Deadtime
+	if !m.otherStable && !habox {
+		grace = peerTransitionBound * m.cfg.Deadtime
+	}
 	var steps []Step
 	for _, g := range m.cfg.Groups {
 		since, ok := m.doubly[g.Key]
-		if !ok || now-since < m.cfg.Deadtime {
+		if !ok || now-since < grace {
 			continue
 		}
 		why := peer + " is heartbeat 3.0.6, which never releases it"
@@ -503,23 +514,48 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 	})...)
 }
 
+// peerTransitionBound, in deadtimes, is how long a double ownership with a
+// heartbeat 3.0.6 peer that has not reported its resource transition
+// complete is left alone: its "resource isstable=1" was lost or, as for a
+// stale "starting" of a node that was already stable (a serial line that
+// delivered a restarted peer's frames late), will never come.
+const peerTransitionBound = 4
+
+// stableButPeer: this node is stable except that the peer has not
+// reported its transition complete. A double ownership resolves then
+// too: for a habox peer its statuses claim the group (in a transition
+// the giver releases before the taker acquires, so a claim by both that
+// lasts deadtime is no transition); a 3.0.6 peer gets peerTransitionBound.
+func (m *Manager) stableButPeer() bool {
+	return m.nice && !m.takeoverInProgress && m.going == sbNot && m.standbyUntil == 0 &&
+		!m.Busy() && (m.state == rStable || m.state == rShutdown || m.state == rInit)
+}
+
 // cancelBrokenStandby ends a standby operation during which both nodes
 // held a group for the grace period that this node is to release: in a
 // working standby the giver releases before the taker acquires, so the
 // operation broke (a message lost in a partition, a peer restarted) and
 // would otherwise keep this node unstable, and the double ownership
 // unresolved, for the hour of its guard (simulator seeds 1440, 5421, 7023,
-// 7156).
+// 7156). The grace counts from the start of the operation: a double
+// ownership that predates it may be what the giver is releasing (its
+// claim drops at its next status), and cancelling then dropped its
+// "done", so its groups ran nowhere (seed 8182). A 3.0.6 peer's claim is
+// its latest rsc_hold ("none" once it gives its groups up).
 func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 	if m.going == sbNot && m.standbyUntil == 0 {
 		return nil
 	}
-	_, habox := m.habox[m.peer()]
+	peer := m.peer()
+	_, habox := m.habox[peer]
 	for _, g := range m.cfg.Groups {
-		if habox && m.keeper(g, m.peer()) == m.cfg.Self {
+		if habox && m.keeper(g, peer) == m.cfg.Self {
 			continue // the peer releases it
 		}
-		if since, ok := m.doubly[g.Key]; ok && now-since >= m.cfg.Deadtime {
+		if !habox && !peerHas(g, peer, m.theirs) {
+			continue
+		}
+		if since, ok := m.doubly[g.Key]; ok && now-max(since, m.standbyAt) >= m.cfg.Deadtime {
 			a := append([]Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}, m.abandonStandby()...)
 			m.otherStable = true
 			return a
@@ -529,7 +565,7 @@ func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 }
 
 // PartitionHealed is called when a peer considered dead turns out to be
-// alive with the same generation (5.8). With a 3.0.6 peer habox does what
+// alive with the same generation (spec 5.8). With a 3.0.6 peer habox does what
 // 3.0.6 does: give up everything and restart (the Restart action). With a
 // habox peer both sides resolve in one step without restart. For each
 // group the keeper is the node named on its haresources line (if neither

@@ -12,7 +12,7 @@
 package resources
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strings"
 	"time"
 )

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/conf"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 // Message types and fields of ipfail (3.0.6 contrib/ipfail).

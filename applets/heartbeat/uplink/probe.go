@@ -3,7 +3,7 @@ package uplink
 import (
 	"strconv"
 
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 )
 
 // Probe returns the ICMP echo payload heartbeat 3.0.6's ping plugin sends

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 // Ping node statuses (cl_status nodestatus).

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/wire"
+	"habox/applets/internal/wire"
 )
 
 func texts(ev []Event) []string {

@@ -3,7 +3,8 @@
 // both encodings, authentication, and the sequencing rules. It is pure: no
 // syscalls, no clocks, no randomness of its own (time and random numbers are
 // injected), no fmt/net. Only state.go touches files (hb_generation,
-// hb_uuid).
+// hb_uuid). "§N.M" in comments is section N.M of
+// doc/spec/heartbeat-compat.md.
 //
 // # Messages
 //

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"habox/hw/entropy"
 	"habox/hw/safefile"
 )

@@ -2,7 +2,7 @@ package wire
 
 import (
 	"bytes"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"slices"
 	"strings"
 	"testing"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 // peers returns two engines that heard each other's status (so each knows

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strconv"
 
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 )
 
 // FieldType is the type code of a field (cluster-glue's FT_*).

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strconv"
 
-	"habox/applets/heartbeat/wire/digest"
+	"habox/applets/internal/wire/digest"
 	"habox/conf"
 )
 

@@ -326,7 +326,7 @@ func TestLogfileSymlinkAttack(t *testing.T) {
 	}
 }
 
-// Issue 12.4: a missing log directory is created; a log file that cannot
+// A missing log directory is created; a log file that cannot
 // be opened falls back to syslog (facility daemon) and Fallback, with one
 // warning naming the files.
 func TestLogfileFallback(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Issue 12.3: a node that lost hb_generation and whose clock is behind
+// A node that lost hb_generation and whose clock is behind
 // restarts with a generation lower than the one its peer remembers. The
 // peer drops it as a replay and, for HintWindow, advertises the remembered
 // generation in its statuses; the restarted node raises its own to that

@@ -1,7 +1,7 @@
 package wire
 
 import (
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"strconv"
 	"strings"
 	"time"

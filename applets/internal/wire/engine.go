@@ -2,7 +2,7 @@ package wire
 
 import (
 	"habox/applets/cli"
-	"habox/applets/heartbeat/hblog"
+	"habox/applets/internal/hblog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
