@@ -149,13 +149,18 @@ func (d *daemon) rscStandby(kind string) error {
 func (d *daemon) Takeover(kind string) error {
 	var err error
 	if !d.inLoop(func() {
-		acts, e := d.rsc.Takeover(kind, d.now())
-		d.rscActs(acts)
-		if e != nil {
-			err = &control.RefusedError{Reason: e.Error()}
-		}
+		err = d.rscTakeover(kind)
 	}) {
 		return errStopped
 	}
 	return err
+}
+
+func (d *daemon) rscTakeover(kind string) error {
+	acts, err := d.rsc.Takeover(kind, d.now())
+	d.rscActs(acts)
+	if err != nil {
+		return &control.RefusedError{Reason: err.Error()}
+	}
+	return nil
 }

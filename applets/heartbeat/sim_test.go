@@ -233,6 +233,7 @@ type sim struct {
 	tainted   map[string]bool          // a script of the group failed: 3.0.6 does not retry
 	failure   string
 	events    int
+	lastCtl   time.Duration // when checkControl last ran
 	repaired  bool          // the final repair ran: restart what stops
 	badJobs   int           // jobs in flight with a failed or hung script: unsettled
 	settle    time.Duration // simSettle, or simSettlePing with a ping node
@@ -750,6 +751,7 @@ func (s *sim) check() {
 	if s.up != nil {
 		s.up.check(own)
 	}
+	s.checkControl()
 	if s.stableOwn == nil {
 		s.stableOwn = own
 		s.stableOwn["_"] = 0
@@ -1040,7 +1042,13 @@ func cmpOr(a, b string) string {
 // simKnown are seeds that fail for a known, not yet fixed reason. TestSim
 // checks that they still fail (remove one when its bug is fixed) and
 // does not count them as failures.
-var simKnown = map[int64]string{}
+var simKnown = map[int64]string{
+	// A heal cancels a standby whose release had begun on the giver, so
+	// its "done" never comes and the taker waits for 3.0.6's hour-long
+	// guard: cl_status rscstatus says "transition", hb_standby is refused.
+	1692: "standby cut by a heal: the taker waits an hour",
+	3955: "standby cut by a heal: the taker waits an hour",
+}
 
 // simRegressions are seeds that failed before a fix (kept whatever
 // simSeeds is): 27, 336, 397, 670: a node holding groups rebooted before

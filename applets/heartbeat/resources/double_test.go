@@ -490,3 +490,43 @@ func TestHealCancelsOwnStandbyTellsPeer(t *testing.T) {
 		t.Errorf("alice still waits for bob's standby \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
 }
+
+// TestHealDuringOwnAcquisition: bob takes alice's groups at her
+// hb_standby (her "done" came) when he sees the healed partition. The
+// heal must not cancel the standby: his acquisition's "done" is what
+// alice waits for; without it she stayed in transition for the hour of
+// the guard (simulator seed 859, once the precise dead timer ran).
+func TestHealDuringOwnAcquisition(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	bob := s.nodes["bob"]
+	bob.hold = true
+	acts, err := s.nodes["alice"].m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if len(bob.jobs) != 1 || !s.logged("bob", "standby: acquire [all] resources from alice") {
+		t.Fatalf("want bob's acquisition held, got %d jobs:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
+	}
+	// The status that shows the heal carries alice's claim: nothing.
+	s.apply("bob", bob.m.SetHabox("alice", s.nodes["alice"].m.Claim().String(), s.now))
+	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
+	s.drain()
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.heartbeats(2 * time.Second)
+	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
+		t.Errorf("alice still waits for bob's \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.want("10.0.0.5=bob svcb=bob")
+}

@@ -82,10 +82,21 @@ type Manager struct {
 	peerActiveAt         time.Duration // when the peer was first seen active (0: not active)
 
 	going        standby
+	acquiring    bool          // going is sbDone because we take the peer's groups (its "done" came)
 	standbyUntil time.Duration // 0 = none
 	standbyType  Hold
 	standbyEpoch int           // counts cancelled standby operations
 	standbyAt    time.Duration // when the standby operation in progress began
+
+	// lastRsc is the generation and sequence number of the newest
+	// "resource" message applied from the peer: an older one delivered
+	// late (reordered, or retransmitted after a newer one arrived) must
+	// not undo it.
+	lastRsc [2]uint64
+	// answerPeer: we sent "starting" but were stable at once (alone at
+	// comm-up): the peer's first "resource" gets our full holding with
+	// isstable=1, which 3.0.6 would send on leaving STARTING.
+	answerPeer bool
 
 	takeoverInProgress bool
 	needsFailback      bool
@@ -397,8 +408,11 @@ func (m *Manager) CommUp(now time.Duration) []Action {
 			// Alone: the peers' groups were taken when they were declared
 			// dead. 3.0.6 would stay STARTING until a peer shows up;
 			// habox is stable at once (rscstatus, standby and shutdown
-			// work while alone).
+			// work while alone). The peer that shows up answers our
+			// "starting" and waits, as from a starting 3.0.6, for our
+			// "resource isstable=1": answerPeer sends it.
 			m.state = rStable
+			m.answerPeer = true
 		}
 	} else if !m.requestedYet {
 		m.requestedYet = true
@@ -694,7 +708,17 @@ func (m *Manager) onResource(self bool, msg Msg, now time.Duration) (a []Action,
 // theirResource records what the peer holds and, once the peer reports its
 // transition complete, takes our own resources and becomes stable.
 func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState rstate, now time.Duration) ([]Action, rstate, bool) {
+	if m.stale(msg) {
+		return a, newState, false
+	}
 	m.theirs = updHold(full, m.theirs, n)
+	if m.answerPeer && m.state == rStable {
+		m.answerPeer = false
+		a = append(a, m.sendHeld(true, "")...)
+	}
+	if m.going == sbOther && msg.Get("info") == "standby" {
+		m.standbyUntil = now + standbyRscTO // its release has begun
+	}
 	if msg.Has("isstable") {
 		if msg.Get("isstable") == "1" {
 			if !m.otherStable {
@@ -722,6 +746,27 @@ func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState
 		a = append(a, m.announce("T_RESOURCES(them)")...)
 	}
 	return a, newState, false
+}
+
+// stale reports whether the peer's "resource" message is older (same
+// generation, lower sequence number) than the newest one applied, and
+// records it otherwise. Without this an "isstable=0" delivered after the
+// "isstable=1" that followed it left the peer unstable for good (cl_status
+// rscstatus "transition", hb_standby refused: simulator, delayed packets).
+// Messages without hg/seq (none on the wire) are never stale.
+func (m *Manager) stale(msg Msg) bool {
+	gen, err1 := strconv.ParseUint(msg.Get("hg"), 16, 64)
+	seq, err2 := strconv.ParseUint(msg.Get("seq"), 16, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if gen == m.lastRsc[0] && seq < m.lastRsc[1] {
+		return true
+	}
+	if gen >= m.lastRsc[0] {
+		m.lastRsc = [2]uint64{gen, seq}
+	}
+	return false
 }
 
 // ownResource applies our own "resource" message looped back.

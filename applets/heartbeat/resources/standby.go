@@ -152,7 +152,12 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 		} else {
 			m.going = sbOther
 			a = append(a, m.sendStandby(sbOther))
-			m.standbyUntil = now + standbyRscTO
+			// 3.0.6 waits an hour here. The requester cancels when our
+			// answer is not there within standbyInitTO (it can also be a
+			// request that was cancelled meanwhile, retransmitted after
+			// a heal): wait that long plus a deadtime for the transit,
+			// an hour once its release has begun (theirResource).
+			m.standbyUntil = now + standbyInitTO + m.cfg.Deadtime
 		}
 	} else {
 		ignored = true
@@ -192,7 +197,7 @@ func (m *Manager) standbyTheirs(from, info string, fromMe bool, rtype Hold, now 
 		if !fromMe {
 			a = append(a, logA(hblog.InfoPri, "standby: acquire ["+rtype.String()+"] resources from "+from))
 			a = append(a, m.goStandby(sbOther, m.standbyType)...)
-			m.going = sbDone
+			m.going, m.acquiring = sbDone, true
 		} else {
 			ignored = true
 		}
@@ -208,7 +213,7 @@ func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now 
 	m.standbyType = rtype
 	if info == "done" {
 		m.standbyUntil = 0
-		m.going = sbNot
+		m.going, m.acquiring = sbNot, false
 		if fromMe {
 			a = append(a, logA(hblog.InfoPri, "Standby resource acquisition done ["+rtype.String()+"]."))
 			if m.auto {
@@ -306,7 +311,7 @@ func (m *Manager) abandonStandby() []Action {
 // dead, timeout, healed partition); jobs of the cancelled operation no
 // longer send "done".
 func (m *Manager) cancelStandby() {
-	m.going, m.standbyUntil = sbNot, 0
+	m.going, m.standbyUntil, m.acquiring = sbNot, 0, false
 	m.standbyEpoch++
 }
 
@@ -371,8 +376,11 @@ func (m *Manager) Tick(now time.Duration) []Action {
 	}
 	a = append(a, m.legacyPeerCheck(now)...)
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
-		if m.going == sbMe {
+		switch m.going {
+		case sbMe:
 			a = append(a, logA(hblog.Warning, "No reply to standby request.  Standby request cancelled."))
+		case sbOther:
+			a = append(a, logA(hblog.Warning, "Standby request of "+m.peer()+" not carried out.  Standby cancelled."))
 		}
 		a = append(a, m.abandonStandby()...)
 		m.otherStable = true
@@ -620,9 +628,11 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		if m.state != rShutdown {
 			m.state = rStable
 		}
-		if m.going != sbOther {
-			// The peer asked us to take its groups (hb_standby) and
-			// releases them: its "done" is still to come.
+		if m.going != sbOther && !m.acquiring {
+			// sbOther: the peer asked us to take its groups (hb_standby)
+			// and releases them: its "done" is still to come. acquiring:
+			// it released them and waits for ours, which the acquisition
+			// sends when it ends.
 			a = append(a, m.abandonStandby()...)
 		}
 	}
