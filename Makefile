@@ -67,15 +67,15 @@ TEST_CROSS ?=
 test-cross:
 	GO=$(GO) bash vm/test-cross.sh $(TEST_CROSS)
 
-# The deterministic simulator of whole nodes (applets/heartbeat/sim_test.go):
-# make test runs 1000 seeds; make sim SEEDS=N runs N from SIM_FIRST (SIM_SHOW=K
-# shrinks and prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1
-# replays one).
+# The deterministic simulator of whole nodes (applets/heartbeat/sim_test.go,
+# sim_ping_test.go): make test runs 1000 seeds of two daemons and 300 with a
+# ping node; make sim SEEDS=N runs N of each from SIM_FIRST (SIM_SHOW=K shrinks
+# and prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1 replays one).
 SEEDS ?= 20000
 SIM_SHOW ?= 3
 SIM_FIRST ?= 1
 sim:
-	HABOX_SIM_SEEDS=$(SEEDS) HABOX_SIM_FIRST=$(SIM_FIRST) HABOX_SIM_SHOW=$(SIM_SHOW) $(GO) test -count=1 -timeout 60m -run '^TestSim$$' -v ./applets/heartbeat | grep -v '^=== RUN'
+	HABOX_SIM_SEEDS=$(SEEDS) HABOX_SIM_FIRST=$(SIM_FIRST) HABOX_SIM_SHOW=$(SIM_SHOW) $(GO) test -count=1 -timeout 60m -run '^TestSim$$|^TestSimPing$$' -v ./applets/heartbeat | grep -v '^=== RUN'
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

@@ -60,9 +60,13 @@ type daemon struct {
 	ctl    interface{ Close() error }
 	// runJob starts a resource job; its result comes back as an evJob
 	// event (real: runJobAsync). openWD opens a watchdog device (real:
-	// watchdog.Open). The simulator replaces both.
-	runJob func(*resources.Job)
-	openWD func(path string) (watchdogDev, error)
+	// watchdog.Open). openProber opens the ping nodes' echo socket (real:
+	// listenPings); newTimer makes the uplink timer (real: newUpTimer).
+	// The simulator replaces them.
+	runJob     func(*resources.Job)
+	openWD     func(path string) (watchdogDev, error)
+	openProber func() (prober, error)
+	newTimer   func() oneShot
 
 	clk         Clock
 	tnow        time.Duration // Mono at the start of this loop turn
@@ -109,8 +113,8 @@ type daemon struct {
 	// deadline wakes the loop when the earliest dead timer of membership
 	// runs out (membership.Next), precisely: the periodic tick alone would
 	// add up to a tick interval to every failure detection.
-	deadline interface{ Set(time.Duration) error } // nil: only the periodic tick
-	dlAt     time.Duration                         // instant it is armed for
+	deadline oneShot       // nil: only the periodic tick
+	dlAt     time.Duration // instant it is armed for
 	dlArmed  bool
 }
 
@@ -195,6 +199,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	var err error
 	d.runJob = d.runJobAsync
 	d.openWD = openWatchdogDev
+	d.openProber, d.newTimer = d.listenPings, d.newUpTimer
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}

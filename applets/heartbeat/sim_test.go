@@ -1,17 +1,23 @@
 package heartbeat
 
-// The deterministic simulator of whole nodes (issue 16.1): two habox
-// daemons (their real code: newCore, begin, step) in one process, on a
-// virtual clock, joined by a simulated network, running simulated
-// resource scripts and watchdogs. A seeded scenario drives faults —
-// packet loss, delay, duplication, reordering, one-way and full
-// partitions and heals, process pause, kill (-9) and graceful stop,
-// machine crash with state kept or lost, wall clock steps, slow, failing
-// and hanging scripts — and invariants are checked after every event.
-// A failing seed is shrunk to a minimal step list and printed.
+// The deterministic simulator of whole nodes: two habox daemons (their
+// real code: newCore, begin, step) in one process, on a virtual clock,
+// joined by a simulated network, running simulated resource scripts and
+// watchdogs; with a ping node as third participant (sim_ping_test.go:
+// ping or ping_group and ipfail's policy, over uplinks the scenario
+// cuts). A seeded scenario drives faults — packet loss, delay,
+// duplication, reordering, one-way and full partitions and heals,
+// process pause, kill (-9) and graceful stop, machine crash with state
+// kept or lost, wall clock steps, slow, failing and hanging scripts,
+// uplink cuts, loss, delay and flapping, the ping node down — and
+// invariants are checked after every event: never two owners and some
+// owner once settled, no owner change without a fault, the only node
+// that reaches the ping node runs every group, bounded queues and
+// state, no busy loop, well-formed log lines. A failing seed is shrunk
+// to a minimal step list and printed.
 //
-// go test -run TestSim ./applets/heartbeat runs simSeeds seeds; make sim
-// SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
+// go test -run 'TestSim$|TestSimPing$' ./applets/heartbeat runs simSeeds
+// and simPingSeeds seeds; make sim SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
 
 import (
 	"container/heap"
@@ -108,6 +114,8 @@ func (st simStep) String() string {
 		return s + " links " + strconv.FormatInt(st.Arg>>1, 2) + " " + dir
 	case "pause", "crash", "kill", "stop", "start", "script", "clock", "standby":
 		s += " " + simNames[st.Node]
+	default:
+		return s + uplinkStepString(st)
 	}
 	switch st.Kind {
 	case "pause":
@@ -142,37 +150,43 @@ func genScenario(r *rand.Rand, n int) []simStep {
 	for i := 0; i < n; i++ {
 		at += time.Duration(r.Int63n(int64(12 * time.Second)))
 		st := simStep{At: at, Node: r.Intn(len(simNames))}
-		switch k := r.Intn(100); {
-		case k < 8:
-			st.Kind, st.Arg = "loss", int64(r.Intn(4)*10)
-		case k < 12:
-			st.Kind, st.Arg = "dup", int64(r.Intn(3)*20)
-		case k < 18:
-			st.Kind, st.Arg = "delay", int64(time.Duration(r.Intn(5))*200*time.Millisecond)
-		case k < 32:
-			st.Kind, st.Arg = "cut", int64(r.Intn(2))|int64(1+r.Intn(3))<<1
-		case k < 44:
-			st.Kind = "heal"
-		case k < 50:
-			st.Kind, st.Arg = "pause", int64(time.Duration(1+r.Intn(12))*time.Second)
-		case k < 56:
-			st.Kind, st.Arg = "crash", int64(r.Intn(2))
-		case k < 61:
-			st.Kind = "kill"
-		case k < 67:
-			st.Kind = "stop"
-		case k < 75:
-			st.Kind = "start"
-		case k < 81:
-			st.Kind, st.Arg = "clock", int64(time.Duration(r.Intn(7200)-3600)*time.Second)
-		case k < 93:
-			st.Kind, st.Arg = "script", int64(r.Intn(4))
-		default:
-			st.Kind = "standby"
-		}
+		drawFault(r, r.Intn(100), &st)
 		steps = append(steps, st)
 	}
 	return steps
+}
+
+// drawFault draws a fault of the two daemons and their network: k in
+// [0, 100) picks its kind.
+func drawFault(r *rand.Rand, k int, st *simStep) {
+	switch {
+	case k < 8:
+		st.Kind, st.Arg = "loss", int64(r.Intn(4)*10)
+	case k < 12:
+		st.Kind, st.Arg = "dup", int64(r.Intn(3)*20)
+	case k < 18:
+		st.Kind, st.Arg = "delay", int64(time.Duration(r.Intn(5))*200*time.Millisecond)
+	case k < 32:
+		st.Kind, st.Arg = "cut", int64(r.Intn(2))|int64(1+r.Intn(3))<<1
+	case k < 44:
+		st.Kind = "heal"
+	case k < 50:
+		st.Kind, st.Arg = "pause", int64(time.Duration(1+r.Intn(12))*time.Second)
+	case k < 56:
+		st.Kind, st.Arg = "crash", int64(r.Intn(2))
+	case k < 61:
+		st.Kind = "kill"
+	case k < 67:
+		st.Kind = "stop"
+	case k < 75:
+		st.Kind = "start"
+	case k < 81:
+		st.Kind, st.Arg = "clock", int64(time.Duration(r.Intn(7200)-3600)*time.Second)
+	case k < 93:
+		st.Kind, st.Arg = "script", int64(r.Intn(4))
+	default:
+		st.Kind = "standby"
+	}
 }
 
 // simEvent is one scheduled action.
@@ -222,6 +236,8 @@ type sim struct {
 	lastCtl   time.Duration // when checkControl last ran
 	repaired  bool          // the final repair ran: restart what stops
 	badJobs   int           // jobs in flight with a failed or hung script: unsettled
+	settle    time.Duration // simSettle, or simSettlePing with a ping node
+	up        *simUplink    // the ping node and the uplinks; nil: two daemons only
 }
 
 // simNode is one machine; d is its heartbeat process (nil when not running).
@@ -285,20 +301,33 @@ func (m simMedium) Send(b []byte) error {
 	return nil
 }
 
-// simTimer is the precise dead timer (timerfd): Set replaces the armed
-// expiry.
+// simTimer is a oneShot of one process (the precise dead timer, the
+// uplink timer) on the virtual clock: Set replaces the armed expiry, which
+// becomes the event ev.
 type simTimer struct {
-	n   *simNode
-	inc int
-	gen int
+	n     *simNode
+	inc   int // the process incarnation it belongs to
+	ev    event
+	gen   int
+	at    time.Duration
+	armed bool
 }
 
 func (t *simTimer) Set(d time.Duration) error {
+	at := t.n.s.now + max(d, 0)
+	if t.armed && t.at == at {
+		return nil // armed for that instant already
+	}
 	t.gen++
+	t.at, t.armed = at, true
 	gen := t.gen
-	t.n.s.after(max(d, 0), func() {
-		if t.gen == gen && t.n.d != nil && t.n.inc == t.inc {
-			t.n.deliver(event{deadline: true})
+	t.n.s.after(at-t.n.s.now, func() {
+		if t.gen != gen {
+			return
+		}
+		t.armed = false
+		if t.n.d != nil && t.n.inc == t.inc {
+			t.n.deliver(t.ev)
 		}
 	})
 	return nil
@@ -463,6 +492,9 @@ func (n *simNode) step(ev event) {
 			n.s.fail(n.name + ": " + strconv.Itoa(m) + " missing packets tracked for " + p)
 		}
 	}
+	if n.s.up != nil && !done {
+		n.s.up.bounded(n)
+	}
 	if done {
 		n.exit()
 	}
@@ -501,9 +533,18 @@ func (n *simNode) start() {
 	n.wd.n = n
 	d.openWD = func(string) (watchdogDev, error) { return &n.wd, nil }
 	d.runJob = n.runJob
-	d.deadline = &simTimer{n: n, inc: n.inc + 1}
+	d.deadline = &simTimer{n: n, inc: n.inc, ev: event{deadline: true}}
 	d.runner.Exec, d.runner.StopFailed = n.exec, n.stopFailed
 	d.runner.RetryDelay, d.runner.StopRetries, d.runner.Timeout = time.Nanosecond, 2, simTimeout
+	if s.up != nil {
+		inc := n.inc
+		d.openProber = func() (prober, error) { return simProber{n, inc}, nil }
+		d.newTimer = func() oneShot { return &simTimer{n: n, inc: inc, ev: event{upTimer: true}} }
+		if err := d.openUplink(); err != nil {
+			s.fail(n.name + ": uplink: " + err.Error())
+			return
+		}
+	}
 	n.d = d
 	n.held, n.paused, n.pend = nil, false, [2]bool{}
 	s.note(n.name + ": heartbeat started")
@@ -693,7 +734,13 @@ func (s *sim) check() {
 			s.fail(n.name + ": held events grow: " + strconv.Itoa(len(n.held)))
 		}
 	}
-	if s.now-s.disturbed < simSettle || s.badJobs > 0 {
+	if len(s.q) > simMaxQueue {
+		s.fail("scheduled events grow: " + strconv.Itoa(len(s.q)))
+	}
+	// Steady state: undisturbed for the settle time, on a network whose
+	// remaining faults cannot make a node look dead (a partition left in
+	// place is a cause that lasts).
+	if s.now-s.disturbed < s.settle || s.badJobs > 0 || !s.calm() {
 		return
 	}
 	own := map[string]int{}
@@ -713,6 +760,9 @@ func (s *sim) check() {
 		case own[g] == 0 && anyUp && !s.tainted[g]:
 			s.fail("group " + g + " runs nowhere though a healthy node is up, " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
 		}
+	}
+	if s.up != nil {
+		s.up.check(own)
 	}
 	s.checkControl()
 	if s.stableOwn == nil {
@@ -818,7 +868,12 @@ func (s *sim) apply(st simStep) {
 	case "standby":
 		if n.d != nil {
 			n.deliver(event{req: func() { n.d.rscStandby("all") }})
+			if s.up != nil {
+				s.up.standby(n.i)
+			}
 		}
+	default:
+		s.up.apply(st)
 	}
 	s.disturb()
 	s.check()
@@ -843,10 +898,27 @@ func (s *sim) heal() {
 	s.stalled = nil
 }
 
-// runSim runs a scenario and returns the first invariant violation ("" if
-// none) and the trace.
+// runSim runs a scenario of the two daemons and returns the first
+// invariant violation ("" if none), the trace and the number of events.
 func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []string, int) {
-	s := &sim{seed: seed, r: rand.New(rand.NewSource(seed)), dir: dir, cut: map[[3]int]bool{}, stall: map[[3]int]bool{}, drain: map[[3]int]time.Duration{}, tainted: map[string]bool{}}
+	return runSimWith(t, simCfg{dir: dir}, seed, steps)
+}
+
+// simCfg is one simulated configuration: the directory simConf or
+// simConfPing wrote, and its ping node (pingNone: two daemons only).
+type simCfg struct {
+	dir  string
+	ping int
+	name string // for reports
+}
+
+// runSimWith runs a scenario on cfg.
+func runSimWith(t testing.TB, cfg simCfg, seed int64, steps []simStep) (string, []string, int) {
+	s := &sim{seed: seed, r: rand.New(rand.NewSource(seed)), dir: cfg.dir, cut: map[[3]int]bool{}, stall: map[[3]int]bool{},
+		drain: map[[3]int]time.Duration{}, tainted: map[string]bool{}, settle: simSettle}
+	if cfg.ping != pingNone {
+		s.up, s.settle = newSimUplink(s, cfg.ping), simSettlePing
+	}
 	root, err := os.MkdirTemp("", "habox-sim-")
 	if err != nil {
 		t.Fatal(err)
@@ -879,6 +951,9 @@ func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []st
 		s.repaired = true
 		s.loss, s.dup, s.delay = 0, 0, 0
 		s.heal()
+		if s.up != nil {
+			s.up.repair()
+		}
 		for _, n := range s.nodes {
 			n.script = scriptOK
 			if n.d == nil && !n.wd.armed {
@@ -890,11 +965,20 @@ func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []st
 	// A killed process whose machine was not reset (no watchdog armed)
 	// is started by the repair above; one that waits for its watchdog
 	// reset boots after it.
-	end += simSettle + 20*time.Second
+	end += s.settle + 20*time.Second
+	same := 0
 	for len(s.q) > 0 && s.failure == "" {
 		e := heap.Pop(&s.q).(*simEvent)
-		if e.at > end && (e.at > s.disturbed+simSettle+5*time.Second || e.at > end+2*time.Minute) {
+		if e.at > end && (e.at > s.disturbed+s.settle+5*time.Second || e.at > end+2*time.Minute) {
 			break
+		}
+		if e.at == s.now {
+			if same++; same > simMaxSame {
+				s.fail("busy loop: " + strconv.Itoa(same) + " events at one instant")
+				break
+			}
+		} else {
+			same = 0
 		}
 		s.now = e.at
 		e.fn()
@@ -913,10 +997,10 @@ func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []st
 }
 
 // shrink removes steps while the scenario still fails.
-func shrink(t testing.TB, dir string, seed int64, steps []simStep) []simStep {
+func shrink(t testing.TB, cfg simCfg, seed int64, steps []simStep) []simStep {
 	for i := 0; i < len(steps); {
 		try := append(append([]simStep(nil), steps[:i]...), steps[i+1:]...)
-		if f, _, _ := runSim(t, dir, seed, try); f != "" {
+		if f, _, _ := runSimWith(t, cfg, seed, try); f != "" {
 			steps = try
 			continue
 		}
@@ -945,6 +1029,15 @@ func TestSimDeterministic(t *testing.T) {
 		f2, tr2, ev2 := runSim(t, dir, seed, steps)
 		if f1 != f2 || ev1 != ev2 || strings.Join(tr1, "\n") != strings.Join(tr2, "\n") {
 			t.Fatalf("seed %d not deterministic: %d vs %d events\n%s\n----\n%s", seed, ev1, ev2, strings.Join(tr1, "\n"), strings.Join(tr2, "\n"))
+		}
+	}
+	cfgs := simPingCfgs(t)
+	for seed := int64(1); seed <= 8; seed++ {
+		cfg, steps := simPingScenario(cfgs, seed)
+		f1, tr1, ev1 := runSimWith(t, cfg, seed, steps)
+		f2, tr2, ev2 := runSimWith(t, cfg, seed, steps)
+		if f1 != f2 || ev1 != ev2 || strings.Join(tr1, "\n") != strings.Join(tr2, "\n") {
+			t.Fatalf("ping node seed %d not deterministic: %d vs %d events", seed, ev1, ev2)
 		}
 	}
 }
@@ -1003,8 +1096,7 @@ var simKnown = map[int64]string{}
 // "isstable=1" that followed it left the peer unstable for good (fixed:
 // the newest resource message wins). 1692, 3955: a heal cancelled a
 // standby whose release had begun; the taker waited for the giver's
-// "done" (fixed: a giver stable again and holding part of the set
-// abandoned it).
+// "done" (fixed: the giver sends "cancel").
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
 	11857, 12697, 23890, 24532}
 
@@ -1023,12 +1115,26 @@ func TestSimRegressions(t *testing.T) {
 }
 
 func TestSim(t *testing.T) {
-	n := simSeeds
+	modes := []string{"on", "off", "legacy"}
+	cfgs := make([]simCfg, len(modes))
+	for i, fb := range modes {
+		cfgs[i] = simCfg{dir: simConf(t, fb), name: "auto_failback " + fb}
+	}
+	runSeeds(t, simSeeds, simKnown, func(seed int64) (simCfg, []simStep) {
+		return cfgs[seed%3], genScenario(rand.New(rand.NewSource(seed)), 3+int(seed%7))
+	})
+}
+
+// runSeeds runs n seeds (HABOX_SIM_SEEDS, HABOX_SIM_SEED override it) of
+// the scenarios draw gives, in parallel, and reports the failures that
+// are not known, the first simShow of them shrunk to a minimal
+// reproduction.
+func runSeeds(t *testing.T, n int, known map[int64]string, draw func(seed int64) (simCfg, []simStep)) {
 	if v, err := strconv.Atoi(os.Getenv("HABOX_SIM_SEEDS")); err == nil && v > 0 {
 		n = v
 	}
 	if testing.Short() {
-		n = 100
+		n = min(n, 100)
 	}
 	first := int64(1)
 	if v, err := strconv.ParseInt(os.Getenv("HABOX_SIM_FIRST"), 10, 64); err == nil && v > 0 {
@@ -1036,11 +1142,6 @@ func TestSim(t *testing.T) {
 	}
 	if v, err := strconv.ParseInt(os.Getenv("HABOX_SIM_SEED"), 10, 64); err == nil {
 		first, n = v, 1
-	}
-	modes := []string{"on", "off", "legacy"}
-	dirs := map[string]string{}
-	for _, fb := range modes {
-		dirs[fb] = simConf(t, fb)
 	}
 	type outcome struct {
 		seed   int64
@@ -1056,8 +1157,8 @@ func TestSim(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for seed := range seeds {
-				steps := genScenario(rand.New(rand.NewSource(seed)), 3+int(seed%7))
-				f, _, ev := runSim(t, dirs[modes[seed%3]], seed, steps)
+				cfg, steps := draw(seed)
+				f, _, ev := runSimWith(t, cfg, seed, steps)
 				out <- outcome{seed, f, ev}
 			}
 		}()
@@ -1073,41 +1174,41 @@ func TestSim(t *testing.T) {
 	start := time.Now()
 	events := 0
 	var failed []outcome
-	known := 0
+	nKnown := 0
 	for o := range out {
 		events += o.events
-		_, isKnown := simKnown[o.seed]
+		_, isKnown := known[o.seed]
 		isKnown = isKnown && os.Getenv("HABOX_SIM_SEED") == "" // a replay shows it
 		switch {
 		case o.fail != "" && isKnown:
-			known++
+			nKnown++
 		case o.fail != "":
 			failed = append(failed, o)
 		case isKnown:
-			t.Errorf("seed %d passes now (%s): remove it from simKnown", o.seed, simKnown[o.seed])
+			t.Errorf("seed %d passes now (%s): remove it from the known failures", o.seed, known[o.seed])
 		}
 	}
 	el := time.Since(start)
 	t.Logf("%d seeds (%d workers), %d events in %v: %.0f seeds/s, %.0f events/s; %d known failures", n, workers, events,
-		el.Round(time.Millisecond), float64(n)/el.Seconds(), float64(events)/el.Seconds(), known)
+		el.Round(time.Millisecond), float64(n)/el.Seconds(), float64(events)/el.Seconds(), nKnown)
 	sort.Slice(failed, func(i, j int) bool { return failed[i].seed < failed[j].seed })
 	for _, o := range failed {
-		t.Errorf("seed %d (auto_failback %s): %s", o.seed, modes[o.seed%3], o.fail)
+		cfg, _ := draw(o.seed)
+		t.Errorf("seed %d (%s): %s", o.seed, cfg.name, o.fail)
 	}
 	for i, o := range failed {
 		if i == simShow {
 			break
 		}
-		dir := dirs[modes[o.seed%3]]
-		steps := genScenario(rand.New(rand.NewSource(o.seed)), 3+int(o.seed%7))
-		min := shrink(t, dir, o.seed, steps)
-		f, trace, _ := runSim(t, dir, o.seed, min)
+		cfg, steps := draw(o.seed)
+		min := shrink(t, cfg, o.seed, steps)
+		f, trace, _ := runSimWith(t, cfg, o.seed, min)
 		var b strings.Builder
 		for _, st := range min {
 			b.WriteString("  " + st.String() + "\n")
 		}
-		t.Errorf("seed %d (auto_failback %s): %s\nminimal steps (replay: HABOX_SIM_SEED=%d HABOX_SIM_VERBOSE=1; shrunk run: %s):\n%strace:\n  %s",
-			o.seed, modes[o.seed%3], o.fail, o.seed, f, b.String(), strings.Join(trace, "\n  "))
+		t.Errorf("seed %d (%s): %s\nminimal steps (replay: HABOX_SIM_SEED=%d HABOX_SIM_VERBOSE=1 -run '^%s$'; shrunk run: %s):\n%strace:\n  %s",
+			o.seed, cfg.name, o.fail, o.seed, t.Name(), f, b.String(), strings.Join(trace, "\n  "))
 	}
 }
 

@@ -28,10 +28,47 @@ type uplinkState struct {
 	tr      *uplink.Tracker
 	pol     *uplink.Policy // nil: ping nodes only log
 	peer    string
-	conn    *icmp.Conn
+	conn    prober // nil without ping nodes
 	watch   *netlink.Watcher
-	timer   *time.Timer
+	timer   oneShot // nil until first armed
 	targets []pingTarget
+}
+
+// prober sends the echo requests to the ping nodes; the replies come
+// back to the event loop as ping events. Real: *icmp.Conn, read by
+// readPings (listenPings).
+type prober interface {
+	Echo(dst [4]byte, payload []byte) error
+	Close() error
+}
+
+// oneShot is a timer whose expiry becomes one event of the loop; Set
+// replaces the armed expiry.
+type oneShot interface{ Set(time.Duration) error }
+
+// listenPings opens the raw ICMP socket and forwards its echo replies to
+// the event loop.
+func (d *daemon) listenPings() (prober, error) {
+	c, err := icmp.Listen(uint16(os.Getpid()))
+	if err != nil {
+		return nil, err
+	}
+	d.pings = make(chan pingReply, 16)
+	go d.readPings(c)
+	return c, nil
+}
+
+// runtimeTimer is a oneShot on the runtime's timers, firing on d.upTimer.
+type runtimeTimer struct{ t *time.Timer }
+
+func (t runtimeTimer) Set(d time.Duration) error { t.t.Reset(d); return nil }
+
+// newUpTimer makes the uplink timer: its expiry is an upTimer event.
+func (d *daemon) newUpTimer() oneShot {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	d.upTimer = t.C
+	return runtimeTimer{t}
 }
 
 // carrierEvent is a tracked interface's carrier change.
@@ -65,7 +102,7 @@ func (d *daemon) openUplink() error {
 	}
 	u.tr = uplink.NewTracker(names, track, hc.Deadping, d.now())
 	if len(u.targets) > 0 {
-		c, err := icmp.Listen(uint16(os.Getpid()))
+		c, err := d.openProber()
 		if err != nil {
 			return err
 		}
@@ -77,8 +114,6 @@ func (d *daemon) openUplink() error {
 			}
 			d.log.Info("glib: " + kind + " heartbeat started.")
 		}
-		d.pings = make(chan pingReply, 16)
-		go d.readPings(c)
 	}
 	if len(track) > 0 {
 		w, err := netlink.WatchLinks()
@@ -238,11 +273,9 @@ func (d *daemon) armUplinkTimer() {
 	}
 	wait := at - d.now() + time.Millisecond // deadlines are "more than"
 	if d.up.timer == nil {
-		d.up.timer = time.NewTimer(max(wait, 0))
-		d.upTimer = d.up.timer.C
-		return
+		d.up.timer = d.newTimer()
 	}
-	d.up.timer.Reset(max(wait, 0))
+	d.up.timer.Set(max(wait, 0))
 }
 
 func (d *daemon) rscStable() bool { return !d.rsc.Busy() && d.rsc.RscStatus() != "transition" }

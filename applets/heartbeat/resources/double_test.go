@@ -385,3 +385,148 @@ func TestStandbyDuringDoubleOwner(t *testing.T) {
 	s.heartbeats(2 * grace)
 	s.want("10.0.0.5=alice svcb=alice")
 }
+
+// TestStaleStandbyRequestCancelled: alice's hb_standby request, sent
+// during a partition, reaches bob only when the healed link retransmits
+// it; bob answers "other", which alice, no longer going standby, ignores.
+// bob then waited an hour for her "done", refusing every standby request
+// meanwhile (ipfail's give-up included: simulator ping node seed 237).
+// alice (a habox node) tells him she is not going standby; he cancels.
+func TestStaleStandbyRequestCancelled(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
+	s.drain()
+	if !s.logged("bob", "alice wants to go standby [all]") {
+		t.Fatalf("bob did not accept the standby request:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.heartbeats(time.Second)
+	s.want(both)
+	if st := s.nodes["bob"].m.RscStatus(); st == "transition" {
+		t.Fatalf("bob still waits for alice's standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	acts, err := s.nodes["alice"].m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	s.heartbeats(2 * time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+	for _, n := range []string{"alice", "bob"} {
+		for _, l := range s.logs[n] {
+			if strings.Contains(l, "Ignored standby message 'cancel'") {
+				t.Errorf("%s: %s", n, l)
+			}
+		}
+	}
+}
+
+// TestStaleResourceMessageIgnored: messages arrive out of order (3.0.6
+// delivers at once and requests the gap again), so bob's "resource"
+// isstable=0 can come after his later isstable=1. Applied, it left alice
+// believing bob in transition for good: rscstatus "transition", every
+// standby refused, ipfail's give-up never due (simulator ping node seed
+// 1059). An older message of the same generation is ignored.
+func TestStaleResourceMessageIgnored(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	newer := NewMsg("resource", "rsc_hold", "local", "rtype", "full", "isstable", "1", "seq", "b", "hg", "6b154e5f")
+	older := NewMsg("resource", "rsc_hold", "none", "rtype", "full", "isstable", "0", "seq", "a", "hg", "6b154e5f")
+	s.deliver("alice", "bob", newer)
+	s.deliver("alice", "bob", older)
+	s.drain()
+	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
+		t.Errorf("alice in transition after bob's stale resource message:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	// A new generation (bob restarted) starts afresh.
+	restarted := NewMsg("resource", "rsc_hold", "none", "rtype", "full", "isstable", "0", "seq", "3", "hg", "6b154e60")
+	s.deliver("alice", "bob", restarted)
+	s.drain()
+	if st := s.nodes["alice"].m.RscStatus(); st != "transition" {
+		t.Errorf("alice ignored bob's first resource message after his restart: rscstatus %s", st)
+	}
+}
+
+// TestHealCancelsOwnStandbyTellsPeer: bob's hb_standby, answered by
+// alice, is cancelled on bob's side by a healed partition: his release
+// then sends no "done", and alice waited for it for an hour, unstable,
+// refusing every standby (ipfail's give-up included: simulator ping node
+// seed 1119). bob tells her the standby is off.
+func TestHealCancelsOwnStandbyTellsPeer(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	bob := s.nodes["bob"]
+	bob.hold = true
+	acts, err := bob.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("bob", acts)
+	s.drain()
+	if !s.logged("bob", "standby: alice can take our all resources") {
+		t.Fatalf("alice did not answer:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
+	s.drain()
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.heartbeats(2 * time.Second)
+	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
+		t.Errorf("alice still waits for bob's standby \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+}
+
+// TestHealDuringOwnAcquisition: bob takes alice's groups at her
+// hb_standby (her "done" came) when he sees the healed partition. The
+// heal must not cancel the standby: his acquisition's "done" is what
+// alice waits for; without it she stayed in transition for the hour of
+// the guard (simulator seed 859, once the precise dead timer ran).
+func TestHealDuringOwnAcquisition(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	bob := s.nodes["bob"]
+	bob.hold = true
+	acts, err := s.nodes["alice"].m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if len(bob.jobs) != 1 || !s.logged("bob", "standby: acquire [all] resources from alice") {
+		t.Fatalf("want bob's acquisition held, got %d jobs:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
+	}
+	// The status that shows the heal carries alice's claim: nothing.
+	s.apply("bob", bob.m.SetHabox("alice", s.nodes["alice"].m.Claim().String(), s.now))
+	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
+	s.drain()
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.heartbeats(2 * time.Second)
+	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
+		t.Errorf("alice still waits for bob's \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.want("10.0.0.5=bob svcb=bob")
+}

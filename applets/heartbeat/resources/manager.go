@@ -82,6 +82,7 @@ type Manager struct {
 	peerActiveAt         time.Duration // when the peer was first seen active (0: not active)
 
 	going        standby
+	acquiring    bool          // going is sbDone because we take the peer's groups (its "done" came)
 	standbyUntil time.Duration // 0 = none
 	standbyType  Hold
 	standbyEpoch int           // counts cancelled standby operations
@@ -96,9 +97,6 @@ type Manager struct {
 	// comm-up): the peer's first "resource" gets our full holding with
 	// isstable=1, which 3.0.6 would send on leaving STARTING.
 	answerPeer bool
-	// peerReleasing: the peer going standby began its release (its
-	// "resource ... info=standby" came).
-	peerReleasing bool
 
 	takeoverInProgress bool
 	needsFailback      bool
@@ -110,6 +108,9 @@ type Manager struct {
 
 	hasResources map[string]bool // legacy: false after shutdone
 	habox        map[string]Hold // peers known to run habox -> their holding
+	// rscSeen: per peer, the generation and sequence number of the
+	// newest "starting" or "resource" message applied (staleRsc).
+	rscSeen map[string]seqMark
 	// doubly: groups held here and claimed by the peer, with the time the
 	// double ownership was first seen (resolveDouble acts after a grace).
 	doubly map[string]time.Duration
@@ -136,7 +137,7 @@ func New(cfg Config, view View) *Manager {
 		}
 	}
 	m := &Manager{cfg: cfg, view: view, held: map[string]bool{},
-		hasResources: map[string]bool{}, habox: map[string]Hold{}, doubly: map[string]time.Duration{}}
+		hasResources: map[string]bool{}, habox: map[string]Hold{}, doubly: map[string]time.Duration{}, rscSeen: map[string]seqMark{}}
 	m.nice = cfg.Mode != conf.FailbackLegacy
 	m.auto = cfg.Mode == conf.FailbackOn
 	m.otherStable = false
@@ -509,6 +510,9 @@ func (m *Manager) Message(from string, msg Msg, now time.Duration) []Action {
 	}
 	switch t {
 	case "starting", "resource":
+		if !self && m.staleRsc(from, msg) {
+			return []Action{logA(hblog.DebugPri, "Ignored "+t+" message "+msg.Get("seq")+" from "+from+": older than one applied")}
+		}
 		a = append(a, m.processResources(t, from, msg, now)...)
 	case "ask_resources":
 		a = append(a, m.askForResources(from, msg, now)...)
@@ -579,6 +583,35 @@ func updHold(full bool, cur, up Hold) Hold {
 		return up
 	}
 	return up | cur
+}
+
+// seqMark is a message's place in its sender's sequence space.
+type seqMark struct {
+	gen string
+	seq uint64
+}
+
+// staleRsc reports whether msg, the peer's "starting" or "resource", is
+// older than one already applied. Messages are delivered as they arrive
+// (a gap is requested again and filled later, as 3.0.6 does), so an
+// older "isstable=0" or "starting" could otherwise undo the newer state
+// and leave the peer in transition for good. A message without sequence
+// fields, or of a new generation, is never stale.
+func (m *Manager) staleRsc(from string, msg Msg) bool {
+	seq, err := strconv.ParseUint(msg.Get("seq"), 16, 64)
+	gen := msg.Get("hg")
+	if err != nil || gen == "" {
+		return false
+	}
+	if last, ok := m.rscSeen[from]; ok && last.gen == gen && seq < last.seq {
+		return true
+	}
+	for _, n := range m.cfg.Nodes { // bounded: configured nodes only
+		if n == from {
+			m.rscSeen[from] = seqMark{gen, seq}
+		}
+	}
+	return false
 }
 
 // processResources is 3.0.6's process_resources for the nice_failback
@@ -698,19 +731,8 @@ func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState
 		m.answerPeer = false
 		a = append(a, m.sendHeld(true, "")...)
 	}
-	if m.going == sbOther {
-		switch {
-		case msg.Get("info") == "standby":
-			m.standbyUntil = now + standbyRscTO // its release has begun
-			m.peerReleasing = true
-		case m.peerReleasing && full && msg.Get("isstable") == "1" && n&m.standbyType != 0:
-			// The giver dropped the set from its holding when its
-			// release began; stable and holding part of it again, it
-			// abandoned the standby (a heal cancelled it) and its
-			// "done" will never come.
-			a = append(a, logA(hblog.Warning, "Standby request of "+m.peer()+" abandoned.  Standby cancelled."))
-			m.cancelStandby()
-		}
+	if m.going == sbOther && msg.Get("info") == "standby" {
+		m.standbyUntil = now + standbyRscTO // its release has begun
 	}
 	if msg.Has("isstable") {
 		if msg.Get("isstable") == "1" {

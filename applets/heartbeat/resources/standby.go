@@ -84,6 +84,9 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		return []Action{logA(hblog.Err, "Received standby message without info/from")}
 	}
 	fromMe := from == m.cfg.Self
+	if info == standbyCancel {
+		return m.standbyCancelled(from, fromMe)
+	}
 	orig := m.going
 	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
 		left := (int64((m.standbyUntil-now)/time.Millisecond) + 999) / 1000
@@ -103,8 +106,30 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 	}
 	if ignored {
 		a = append(a, logA(hblog.Err, "Ignored standby message '"+info+"' from "+from+" in state "+strconv.Itoa(int(orig))))
+		if orig == sbNot && info == "other" && !fromMe && m.IsHabox(from) {
+			// A late answer to a request we no longer make (it was
+			// retransmitted after a partition, or it timed out): the
+			// peer would wait an hour for our "done".
+			a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", rtype.String(), "info", standbyCancel)))
+		}
 	}
 	return a
+}
+
+// standbyCancel is habox's answer to an "other" for a standby request
+// the node no longer makes; sent to habox peers only (3.0.6 would log it
+// as an ignored standby message).
+const standbyCancel = "cancel"
+
+// standbyCancelled: the peer is not going standby after all; stop
+// waiting for its "done".
+func (m *Manager) standbyCancelled(from string, fromMe bool) []Action {
+	if fromMe || m.going != sbOther {
+		return nil
+	}
+	m.cancelStandby()
+	m.otherStable = true
+	return []Action{logA(hblog.InfoPri, from+" is not going standby (its request was stale): standby cancelled.")}
 }
 
 // standbyRequest: no standby in progress; a node asks to go standby
@@ -125,7 +150,7 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 			m.standbyUntil = now + standbyInitTO
 			m.going = sbMe
 		} else {
-			m.going, m.peerReleasing = sbOther, false
+			m.going = sbOther
 			a = append(a, m.sendStandby(sbOther))
 			// 3.0.6 waits an hour here. The requester cancels when our
 			// answer is not there within standbyInitTO (it can also be a
@@ -172,7 +197,7 @@ func (m *Manager) standbyTheirs(from, info string, fromMe bool, rtype Hold, now 
 		if !fromMe {
 			a = append(a, logA(hblog.InfoPri, "standby: acquire ["+rtype.String()+"] resources from "+from))
 			a = append(a, m.goStandby(sbOther, m.standbyType)...)
-			m.going = sbDone
+			m.going, m.acquiring = sbDone, true
 		} else {
 			ignored = true
 		}
@@ -188,7 +213,7 @@ func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now 
 	m.standbyType = rtype
 	if info == "done" {
 		m.standbyUntil = 0
-		m.going = sbNot
+		m.going, m.acquiring = sbNot, false
 		if fromMe {
 			a = append(a, logA(hblog.InfoPri, "Standby resource acquisition done ["+rtype.String()+"]."))
 			if m.auto {
@@ -205,6 +230,13 @@ func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now 
 				rup = All
 			}
 			m.mine |= rup
+			if rup&Foreign != 0 {
+				// The peer asked us to hold its groups: a failback
+				// still pending from its earlier death or restart
+				// would hand them straight back (with ipfail, to the
+				// node that lost its uplink).
+				m.needsFailback, m.failbackAt = false, 0
+			}
 		} else {
 			a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
 		}
@@ -263,11 +295,23 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 	})...)
 }
 
+// abandonStandby cancels the standby operation with the peer alive: if
+// we were going standby, a habox peer that answered "other" waits for our
+// "done", which the cancelled operation never sends; tell it.
+func (m *Manager) abandonStandby() []Action {
+	var a []Action
+	if m.going == sbMe && m.IsHabox(m.peer()) {
+		a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyCancel)))
+	}
+	m.cancelStandby()
+	return a
+}
+
 // cancelStandby leaves the standby protocol before it finished (peer
 // dead, timeout, healed partition); jobs of the cancelled operation no
 // longer send "done".
 func (m *Manager) cancelStandby() {
-	m.going, m.standbyUntil, m.peerReleasing = sbNot, 0, false
+	m.going, m.standbyUntil, m.acquiring = sbNot, 0, false
 	m.standbyEpoch++
 }
 
@@ -338,7 +382,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		case sbOther:
 			a = append(a, logA(hblog.Warning, "Standby request of "+m.peer()+" not carried out.  Standby cancelled."))
 		}
-		m.cancelStandby()
+		a = append(a, m.abandonStandby()...)
 		m.otherStable = true
 	}
 	if m.failbackAt != 0 && now >= m.failbackAt {
@@ -520,9 +564,9 @@ func (m *Manager) cancelBrokenStandby(now time.Duration) []Action {
 			continue
 		}
 		if since, ok := m.doubly[g.Key]; ok && now-max(since, m.standbyAt) >= m.cfg.Deadtime {
-			m.cancelStandby()
+			a := append([]Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}, m.abandonStandby()...)
 			m.otherStable = true
-			return []Action{logA(hblog.Warning, "Cancelling pending standby operation: both nodes hold resource group "+g.Key+".")}
+			return a
 		}
 	}
 	return nil
@@ -584,10 +628,12 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 		if m.state != rShutdown {
 			m.state = rStable
 		}
-		if m.going != sbOther {
-			// The peer asked us to take its groups (hb_standby) and
-			// releases them: its "done" is still to come.
-			m.cancelStandby()
+		if m.going != sbOther && !m.acquiring {
+			// sbOther: the peer asked us to take its groups (hb_standby)
+			// and releases them: its "done" is still to come. acquiring:
+			// it released them and waits for ours, which the acquisition
+			// sends when it ends.
+			a = append(a, m.abandonStandby()...)
 		}
 	}
 	if len(steps) == 0 {

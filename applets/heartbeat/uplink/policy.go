@@ -77,10 +77,12 @@ func NewPolicy(delay time.Duration, failbackOn bool, count int) *Policy {
 func (p *Policy) Pending() string { return p.pending }
 
 // Due returns when a scheduled give-up or re-check fires (false when
-// none is).
+// none is). A give-up that is due but waits for stable resources has no
+// time: the periodic Tick finds when they are.
 func (p *Policy) Due() (time.Duration, bool) {
+	waiting := p.pending != "" && p.retrying
 	switch {
-	case p.pending != "" && (p.recheck == 0 || p.due < p.recheck):
+	case p.pending != "" && !waiting && (p.recheck == 0 || p.due < p.recheck):
 		return p.due, true
 	case p.recheck > 0:
 		return p.recheck, true

@@ -163,6 +163,12 @@ func TestPolicyMessages(t *testing.T) {
 	if acts := p.Tick(false, true, 2*time.Second); acts != nil {
 		t.Errorf("unstable: %+v", acts)
 	}
+	// Waiting for stable resources is no deadline: a due time in the
+	// past made the daemon's uplink timer fire at once, again and again
+	// (a busy loop until the resources were stable).
+	if at, ok := p.Due(); ok && at <= 2*time.Second {
+		t.Errorf("waiting for stable resources: due at %v, in the past", at)
+	}
 	if acts := p.Tick(true, true, 3*time.Second); len(acts) != 1 || acts[0].Type != TNumPing {
 		t.Errorf("stable again: %+v", acts)
 	}

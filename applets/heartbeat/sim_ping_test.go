@@ -1,0 +1,446 @@
+package heartbeat
+
+// The third participant of the simulator: a ping node, as a 3.0.6 site
+// sets it up (ping or ping_group in ha.cf, ipfail's policy, which habox
+// runs built in). It is a simulated host with one or two addresses that
+// answers the echo requests of each daemon over a per-node uplink the
+// scenario cuts, delays, makes lossy or flapping and heals, and that
+// goes down and comes back itself. The daemons reach it through the
+// prober and the uplink timer (openProber, newTimer), the same code as
+// over a raw ICMP socket and a runtime timer.
+
+import (
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"habox/applets/heartbeat/uplink"
+)
+
+// Ping node configurations.
+const (
+	pingNone   = iota // two daemons only
+	pingSingle        // ping 10.0.0.254 (respawn of ipfail)
+	pingGroup         // ping_group uplinks 10.0.0.254 10.0.1.254 (habox_ipfail on)
+)
+
+// The ping node's addresses: pingSingle uses the first.
+var simPingAddrs = [][4]byte{{10, 0, 0, 254}, {10, 0, 1, 254}}
+
+const (
+	simDeadping = 5 * time.Second
+	// simSettlePing adds to simSettle what the uplink needs before its
+	// invariants hold: a ping node declared dead (deadping), a recovered
+	// one counting again (uplink.Stability), ipfail's delayed give-up
+	// (2×keepalive) and its re-check (uplink.RecheckAfter), margin.
+	simSettlePing = simSettle + simDeadping + uplink.Stability + 2*simKeepalive + uplink.RecheckAfter + 5*time.Second
+	// simMaxQueue bounds the scheduled events (packets in flight, timers,
+	// replies): more means something re-arms without bound.
+	simMaxQueue = 4096
+	// simMaxSame bounds the events at one instant of the virtual clock:
+	// more is a timer re-armed for "now" again and again, a busy loop.
+	simMaxSame = 2000
+)
+
+// simConfPing writes a configuration with a ping node and ipfail's policy.
+func simConfPing(t testing.TB, failback string, ping int) string {
+	dir := simConf(t, failback)
+	extra := "deadping " + strconv.Itoa(int(simDeadping/time.Second)) + "\n"
+	switch ping {
+	case pingSingle:
+		extra += "ping 10.0.0.254\nrespawn hacluster /usr/libexec/heartbeat/ipfail\n"
+	case pingGroup:
+		extra += "ping_group uplinks 10.0.0.254 10.0.1.254\nhabox_ipfail on\n"
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "ha.cf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(extra)
+		f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// simUplink is the ping node and each daemon's uplink to it.
+type simUplink struct {
+	s     *sim
+	hosts int              // addresses of the ping node in use
+	down  [2]bool          // an address of the ping node is down
+	cut   map[[2]int]bool  // node, address: the uplink does not pass
+	loss  [2]int           // percent of echoes lost, per node
+	delay [2]time.Duration // extra round trip, per node
+	flap  [2]int           // generation of a node's flapping
+	// override: an operator's hb_standby sent the groups away from the
+	// only node that reaches the ping node; ipfail does not undo that
+	// until a node's ping node count changes again (reach changed and
+	// stayed so for deadping).
+	override bool
+	changes  int // reach changes so far
+	flapping [2]bool
+}
+
+func newSimUplink(s *sim, ping int) *simUplink {
+	u := &simUplink{s: s, hosts: 1, cut: map[[2]int]bool{}}
+	if ping == pingGroup {
+		u.hosts = 2
+	}
+	return u
+}
+
+// reach: node i's echoes to address h are answered (loss aside).
+func (u *simUplink) reach(i, h int) bool { return h < u.hosts && !u.down[h] && !u.cut[[2]int{i, h}] }
+
+// reachNode: node i reaches the ping node (one of its addresses).
+func (u *simUplink) reachNode(i int) bool {
+	for h := 0; h < u.hosts; h++ {
+		if u.reach(i, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// calm: no uplink fault that comes and goes by itself (loss, flapping).
+func (u *simUplink) calm() bool {
+	return u.loss == [2]int{} && u.flapping == [2]bool{}
+}
+
+// calm: the remaining faults cannot make a node or a ping node look dead
+// and alive by turns: no partition or loss in place.
+func (s *sim) calm() bool {
+	return len(s.cut) == 0 && len(s.stall) == 0 && s.loss == 0 && (s.up == nil || s.up.calm())
+}
+
+// simProber is a process's echo socket on the simulated uplink: the ping
+// node echoes the payload back, as a host does.
+type simProber struct {
+	n   *simNode
+	inc int
+}
+
+func (p simProber) Close() error { return nil }
+
+func (p simProber) Echo(dst [4]byte, payload []byte) error {
+	s, u, i := p.n.s, p.n.s.up, p.n.i
+	h := -1
+	for k, a := range simPingAddrs {
+		if a == dst {
+			h = k
+		}
+	}
+	if h < 0 || !u.reach(i, h) || u.loss[i] > 0 && s.r.Intn(100) < u.loss[i] {
+		return nil // lost on the way, as a raw socket never knows
+	}
+	payload = append([]byte(nil), payload...)
+	rtt := time.Millisecond + time.Duration(s.r.Int63n(int64(u.delay[i])+1))
+	s.after(rtt, func() {
+		if u.reach(i, h) && p.n.d != nil && p.n.inc == p.inc {
+			p.n.deliver(event{ping: &pingReply{src: dst, payload: payload}})
+		}
+	})
+	return nil
+}
+
+// setCut cuts (or restores) node i's uplink to the addresses in mask.
+func (u *simUplink) setCut(i int, mask int64, cut bool) {
+	for h := 0; h < 2; h++ {
+		if mask&(1<<h) != 0 {
+			if cut {
+				u.cut[[2]int{i, h}] = true
+			} else {
+				delete(u.cut, [2]int{i, h})
+			}
+		}
+	}
+}
+
+// apply performs an uplink step.
+func (u *simUplink) apply(st simStep) {
+	s, i := u.s, st.Node
+	defer u.changed(u.reachAll())
+	switch st.Kind {
+	case "upcut":
+		u.setCut(i, st.Arg, true)
+	case "upcutboth":
+		u.setCut(0, 3, true)
+		u.setCut(1, 3, true)
+	case "upheal":
+		u.flap[i]++
+		u.flapping[i] = false
+		u.setCut(i, 3, false)
+	case "pingdown", "pingup":
+		for h := 0; h < 2; h++ {
+			if st.Arg&(1<<h) != 0 {
+				u.down[h] = st.Kind == "pingdown"
+			}
+		}
+	case "uploss":
+		u.loss[i] = int(st.Arg)
+	case "updelay":
+		u.delay[i] = time.Duration(st.Arg)
+	case "upflap":
+		// Cut for 1-4 s, up for 1-7 s, by turns, then restored.
+		u.flap[i]++
+		u.flapping[i] = true
+		gen, end := u.flap[i], s.now+time.Duration(st.Arg)
+		on := time.Duration(1+s.r.Intn(4)) * time.Second
+		off := time.Duration(1+s.r.Intn(7)) * time.Second
+		var toggle func(cut bool)
+		toggle = func(cut bool) {
+			if u.flap[i] != gen {
+				return
+			}
+			if s.now >= end {
+				cut = false
+				u.flapping[i] = false
+			}
+			was := u.reachAll()
+			u.setCut(i, 3, cut)
+			u.changed(was)
+			s.note(simNames[i] + "'s uplink " + map[bool]string{true: "cut", false: "back"}[cut] + " (flapping)")
+			s.disturb()
+			if u.flapping[i] {
+				s.after(map[bool]time.Duration{true: on, false: off}[cut], func() { toggle(!cut) })
+			}
+		}
+		toggle(true)
+	default:
+		s.fail("unknown step " + st.Kind)
+	}
+}
+
+// repair ends the faults that come and go; cuts and a ping node down
+// stay: the cluster must settle with them.
+func (u *simUplink) repair() {
+	for i := range u.flap {
+		if u.flapping[i] {
+			u.setCut(i, 3, false)
+		}
+		u.flap[i]++
+		u.flapping[i] = false
+	}
+	u.loss, u.delay = [2]int{}, [2]time.Duration{}
+}
+
+// check is the uplink invariant of a settled cluster: when exactly one
+// node reaches the ping node and it is healthy, it runs every group
+// (ipfail moved them there) and no other node does.
+func (u *simUplink) check(own map[string]int) {
+	s := u.s
+	r0, r1 := u.reachNode(0), u.reachNode(1)
+	if r0 == r1 || u.override {
+		return
+	}
+	x := s.nodes[0]
+	if r1 {
+		x = s.nodes[1]
+	}
+	if !x.healthy() {
+		return
+	}
+	for _, g := range simGroups {
+		if s.tainted[g] || x.running[g] && own[g] == 1 {
+			continue
+		}
+		var on []string
+		for _, n := range s.nodes {
+			if n.running[g] {
+				on = append(on, n.name)
+			}
+		}
+		s.fail("group " + g + " runs on [" + strings.Join(on, " ") + "], not on " + x.name + " alone, the only node that reaches the ping node, " +
+			strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
+		return
+	}
+}
+
+func (u *simUplink) reachAll() [2]bool { return [2]bool{u.reachNode(0), u.reachNode(1)} }
+
+// changed notes a change of reach from was; once it has lasted deadping
+// (a ping node died) or uplink.Stability (it came back and counts),
+// ipfail decides again and an operator's override ends.
+func (u *simUplink) changed(was [2]bool) {
+	now := u.reachAll()
+	if now == was {
+		return
+	}
+	u.changes++
+	k := u.changes
+	u.s.after(max(simDeadping, uplink.Stability)+time.Second, func() {
+		if u.changes == k {
+			u.override = false
+		}
+	})
+}
+
+// standby records an operator's hb_standby on node i (see override).
+func (u *simUplink) standby(i int) {
+	if u.reachNode(i) && !u.reachNode(1-i) {
+		u.override = true
+	}
+}
+
+// bounded checks that a process's uplink state stays the configured size.
+func (u *simUplink) bounded(n *simNode) {
+	d := n.d
+	if d.up == nil || d.up.conn == nil {
+		u.s.fail(n.name + ": no ping node")
+		return
+	}
+	if k := len(d.up.tr.Nodes()); k != 1 {
+		u.s.fail(n.name + ": uplink tracks " + strconv.Itoa(k) + " ping nodes")
+	}
+	if k := len(d.up.targets); k != u.hosts {
+		u.s.fail(n.name + ": " + strconv.Itoa(k) + " ping addresses")
+	}
+}
+
+func uplinkStepString(st simStep) string {
+	who := " " + simNames[st.Node]
+	switch st.Kind {
+	case "upcut":
+		return who + " to addresses " + strconv.FormatInt(st.Arg, 2)
+	case "upheal":
+		return who
+	case "pingdown", "pingup":
+		return " addresses " + strconv.FormatInt(st.Arg, 2)
+	case "uploss":
+		return who + " " + strconv.FormatInt(st.Arg, 10) + "%"
+	case "updelay":
+		return who + " " + time.Duration(st.Arg).String()
+	case "upflap":
+		return who + " for " + time.Duration(st.Arg).String()
+	}
+	return ""
+}
+
+// genScenarioPing draws a scenario of n steps for two daemons and a ping
+// node: the faults of genScenario and of the uplinks, with some long
+// quiet gaps in which the invariants of a settled cluster are checked
+// with the faults still in place, and a final uplink state the repair
+// keeps.
+func genScenarioPing(r *rand.Rand, n int) []simStep {
+	var steps []simStep
+	at := 15 * time.Second
+	for i := 0; i < n; i++ {
+		gap := time.Duration(r.Int63n(int64(12 * time.Second)))
+		if r.Intn(100) < 15 {
+			gap = simSettlePing + 3*time.Second + time.Duration(r.Int63n(int64(30*time.Second)))
+		}
+		at += gap
+		st := simStep{At: at, Node: r.Intn(len(simNames))}
+		switch k := r.Intn(100); {
+		case k < 45:
+			drawFault(r, r.Intn(100), &st)
+		case k < 60:
+			st.Kind, st.Arg = "upcut", int64(1+r.Intn(3))
+		case k < 70:
+			st.Kind = "upheal"
+		case k < 75:
+			st.Kind = "upcutboth"
+		case k < 80:
+			st.Kind, st.Arg = "pingdown", int64(1+r.Intn(3))
+		case k < 85:
+			st.Kind, st.Arg = "pingup", int64(1+r.Intn(3))
+		case k < 90:
+			st.Kind, st.Arg = "uploss", int64(r.Intn(4)*20)
+		case k < 93:
+			st.Kind, st.Arg = "updelay", int64(time.Duration(r.Intn(4))*500*time.Millisecond)
+		default:
+			st.Kind, st.Arg = "upflap", int64(time.Duration(10+r.Intn(30))*time.Second)
+		}
+		steps = append(steps, st)
+	}
+	at += time.Duration(r.Int63n(int64(5 * time.Second)))
+	switch k := r.Intn(10); {
+	case k < 4:
+		steps = append(steps, simStep{At: at, Kind: "upcut", Node: r.Intn(len(simNames)), Arg: 3})
+	case k < 5:
+		steps = append(steps, simStep{At: at, Kind: "pingdown", Arg: 3})
+	case k < 7:
+		steps = append(steps, simStep{At: at, Kind: "upheal", Node: r.Intn(len(simNames))})
+	}
+	return steps
+}
+
+// simPingSeeds is how many seeds go test runs with a ping node.
+const simPingSeeds = 300
+
+// simKnownPing are the ping node seeds that fail for a known, not yet
+// fixed reason (see simKnown).
+var simKnownPing = map[int64]string{}
+
+// simPingCfgs writes the four ping node configurations: auto_failback on
+// and off, ping and ping_group.
+func simPingCfgs(t testing.TB) []simCfg {
+	var cfgs []simCfg
+	for _, ping := range []int{pingSingle, pingGroup} {
+		for _, fb := range []string{"on", "off"} {
+			cfgs = append(cfgs, simCfg{dir: simConfPing(t, fb, ping), ping: ping,
+				name: "auto_failback " + fb + ", " + map[int]string{pingSingle: "ping", pingGroup: "ping_group"}[ping]})
+		}
+	}
+	return cfgs
+}
+
+func simPingScenario(cfgs []simCfg, seed int64) (simCfg, []simStep) {
+	return cfgs[seed%4], genScenarioPing(rand.New(rand.NewSource(seed)), 3+int(seed%7))
+}
+
+// TestSimPing runs the two daemons with a ping node.
+func TestSimPing(t *testing.T) {
+	cfgs := simPingCfgs(t)
+	runSeeds(t, simPingSeeds, simKnownPing, func(seed int64) (simCfg, []simStep) { return simPingScenario(cfgs, seed) })
+}
+
+// simPingRegressions are ping node seeds that failed before a fix: 12,
+// 31: a give-up due while the resources were in transition kept the
+// uplink timer armed for "now", a busy loop until they were stable (fixed:
+// such a give-up has no due time; the periodic tick finds when they are).
+// 42, 90: ipfail moved every group to the node that reaches the ping
+// node, which then handed the peer's group straight back: an automatic
+// failback left pending by the peer's earlier restart (fixed: a peer's
+// hb_standby clears a pending failback). 237: a standby request sent
+// during a partition, retransmitted after the heal, was answered; the
+// requester ignored the answer and the peer waited an hour for its
+// "done", refusing ipfail's give-up meanwhile (fixed: a habox node tells
+// the peer it is not going standby). 1119: the same wait after the
+// requester's standby was cancelled by the healed partition (fixed
+// likewise). 1059: a reordered older "resource isstable=0" left the peer
+// in transition for good, so ipfail's give-up never came (fixed: older
+// starting/resource messages of the same generation are ignored).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119}
+
+func TestSimPingRegressions(t *testing.T) {
+	cfgs := simPingCfgs(t)
+	for _, seed := range simPingRegressions {
+		cfg, steps := simPingScenario(cfgs, seed)
+		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
+			t.Errorf("seed %d (%s): %s\n  %s", seed, cfg.name, f, strings.Join(trace, "\n  "))
+		}
+	}
+}
+
+// TestSimPingInvariantBites: with the ipfail policy off, a cut uplink of
+// the node holding a group leaves it there; the uplink invariant must
+// report it (an invariant that cannot fail tests nothing).
+func TestSimPingInvariantBites(t *testing.T) {
+	cfg := simCfg{dir: simConfPing(t, "on", pingSingle), ping: pingSingle, name: "ipfail off"}
+	f, err := os.OpenFile(filepath.Join(cfg.dir, "ha.cf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("habox_ipfail off\n")
+	f.Close()
+	steps := []simStep{{At: 20 * time.Second, Kind: "upcut", Node: 0, Arg: 1}}
+	fail, trace, _ := runSimWith(t, cfg, 1, steps)
+	if !strings.Contains(fail, "the only node that reaches the ping node") {
+		t.Errorf("got %q, want the uplink invariant to fail\n  %s", fail, strings.Join(trace, "\n  "))
+	}
+}
