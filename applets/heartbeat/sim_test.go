@@ -1055,13 +1055,7 @@ func cmpOr(a, b string) string {
 // simKnown are seeds that fail for a known, not yet fixed reason. TestSim
 // checks that they still fail (remove one when its bug is fixed) and
 // does not count them as failures.
-var simKnown = map[int64]string{
-	// A heal cancels a standby whose release had begun on the giver, so
-	// its "done" never comes and the taker waits for 3.0.6's hour-long
-	// guard: cl_status rscstatus says "transition", hb_standby is refused.
-	1692: "standby cut by a heal: the taker waits an hour",
-	3955: "standby cut by a heal: the taker waits an hour",
-}
+var simKnown = map[int64]string{}
 
 // simRegressions are seeds that failed before a fix (kept whatever
 // simSeeds is): 27, 336, 397, 670: a node holding groups rebooted before
@@ -1095,7 +1089,15 @@ var simKnown = map[int64]string{
 // dead). 11857, 12697, 24532: the simulator fenced a stop failure only at
 // the end of its job (fixed in runJob). 23890: a failed take cleared the
 // intent of a take queued behind it (fixed in JobDone).
-var simRegressions = []int64{27, 51, 229, 336, 397, 670, 859, 1119, 1440, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
+// Found by the cl_status invariant: 76: a hb_standby cancelled in a
+// partition, retransmitted after the heal, left the peer waiting for it
+// for 3.0.6's hour (fixed: the taker waits standbyInitTO + deadtime until
+// the release begins). 244: a reordered "resource isstable=0" after the
+// "isstable=1" that followed it left the peer unstable for good (fixed:
+// the newest resource message wins). 1692, 3955: a heal cancelled a
+// standby whose release had begun; the taker waited for the giver's
+// "done" (fixed: the giver sends "cancel").
+var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
 	11857, 12697, 23890, 24532}
 
 func TestSimRegressions(t *testing.T) {
