@@ -81,7 +81,8 @@ type simUplink struct {
 	// until a node's ping node count changes again (reach changed and
 	// stayed so for deadping).
 	override bool
-	changes  int // reach changes so far
+	changes  int     // reach changes so far
+	overAt   [2]bool // reach when the override began
 	flapping [2]bool
 }
 
@@ -262,9 +263,12 @@ func (u *simUplink) check(own map[string]int) {
 
 func (u *simUplink) reachAll() [2]bool { return [2]bool{u.reachNode(0), u.reachNode(1)} }
 
-// changed notes a change of reach from was; once it has lasted deadping
-// (a ping node died) or uplink.Stability (it came back and counts),
-// ipfail decides again and an operator's override ends.
+// changed notes a change of reach from was. A reach other than the one
+// the override began with that lasts deadping (a ping node died) or
+// uplink.Stability (it came back and counts), plus a keepalive for the
+// probes, makes ipfail decide again: the override ends. Shorter ones may
+// or may not have: the override stays (the check is skipped, never
+// wrong).
 func (u *simUplink) changed(was [2]bool) {
 	now := u.reachAll()
 	if now == was {
@@ -272,8 +276,8 @@ func (u *simUplink) changed(was [2]bool) {
 	}
 	u.changes++
 	k := u.changes
-	u.s.after(max(simDeadping, uplink.Stability)+time.Second, func() {
-		if u.changes == k {
+	u.s.after(max(simDeadping, uplink.Stability)+simKeepalive+time.Second, func() {
+		if u.changes == k && u.reachAll() != u.overAt {
 			u.override = false
 		}
 	})
@@ -282,7 +286,7 @@ func (u *simUplink) changed(was [2]bool) {
 // standby records an operator's hb_standby on node i (see override).
 func (u *simUplink) standby(i int) {
 	if u.reachNode(i) && !u.reachNode(1-i) {
-		u.override = true
+		u.override, u.overAt = true, u.reachAll()
 	}
 }
 
@@ -374,7 +378,14 @@ const simPingSeeds = 300
 
 // simKnownPing are the ping node seeds that fail for a known, not yet
 // fixed reason (see simKnown).
-var simKnownPing = map[int64]string{}
+var simKnownPing = map[int64]string{
+	// Not about the uplink: bob's stop hangs in a script, the operator
+	// kills heartbeat (-9) during it; the graceful stop had closed the
+	// watchdog, so no reset follows. The hung release ends later and
+	// leaves the group running on the machine, unknown to the restarted
+	// heartbeat, while alice took it over: two owners.
+	831: "kill -9 during a hung release: the machine keeps a group its new heartbeat does not know",
+}
 
 // simPingCfgs writes the four ping node configurations: auto_failback on
 // and off, ping and ping_group.
@@ -414,8 +425,13 @@ func TestSimPing(t *testing.T) {
 // requester's standby was cancelled by the healed partition (fixed
 // likewise). 1059: a reordered older "resource isstable=0" left the peer
 // in transition for good, so ipfail's give-up never came (fixed: older
-// starting/resource messages of the same generation are ignored).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119}
+// starting/resource messages of the same generation are ignored). 5850:
+// the returning node, seeing fewer ping nodes, gave up "nothing"; the
+// peer's automatic failback then handed it its group, and nothing moved
+// it back (fixed: ipfail's policy holds failbacks to a peer that sees
+// fewer ping nodes). 4745, 7580: the simulator's operator override ended
+// with an uplink that flapped back to where it was (no count changed).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)

@@ -251,6 +251,7 @@ func (d *daemon) uplinkTick() {
 	d.policyActs(p.PeerUp(peerUp))
 	d.policyActs(p.Count(d.up.tr.Count(now)))
 	d.policyActs(p.Tick(d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+	d.rsc.SetFailbackHold(p.PeerFewer())
 	if !d.holdsGroups(false) {
 		p.Settled() // gave everything up: nothing to re-check
 	}
@@ -294,6 +295,7 @@ func (d *daemon) uplinkMessage(src string, m *wire.Msg) {
 	foreign := d.holdsGroups(true)
 	now := d.now()
 	d.policyActs(d.up.pol.Message(m.Type(), m.Get(uplink.FNumPing), foreign, d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
+	d.rsc.SetFailbackHold(d.up.pol.PeerFewer())
 }
 
 func (d *daemon) policyActs(acts []uplink.Action) {

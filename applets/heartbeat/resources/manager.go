@@ -100,6 +100,7 @@ type Manager struct {
 
 	takeoverInProgress bool
 	needsFailback      bool
+	failbackHeld       bool          // SetFailbackHold: the peer sees fewer ping nodes
 	failbackAt         time.Duration // retry time, 0 = none
 	localDone          bool
 	foreignDone        bool
@@ -845,10 +846,20 @@ func (m *Manager) performAutoFailback(now time.Duration) []Action {
 		m.failbackAt = now + time.Second
 		return []Action{logA(hblog.DebugPri, "Auto failback delayed.")}
 	}
+	if m.failbackHeld {
+		m.failbackAt = now + time.Second
+		return []Action{logA(hblog.DebugPri, "Auto failback delayed: the other node sees fewer ping nodes.")}
+	}
 	m.standbyType = Foreign
 	m.needsFailback = false
 	return []Action{sendA(NewMsg("ask_resources", "rsc_hold", Foreign.String(), "info", "me"))}
 }
+
+// SetFailbackHold holds automatic failbacks while on (ipfail's policy:
+// the peer sees fewer ping nodes, so it would give the groups straight
+// back; 3.0.6 hands them over and ipfail moves them back). A held
+// failback is retried every second and runs once the hold is off.
+func (m *Manager) SetFailbackHold(on bool) { m.failbackHeld = on }
 
 // NodeDead is called when membership declared a peer dead; heard tells
 // whether packets had arrived from it since start or its previous death

@@ -423,6 +423,28 @@ func TestAutoFailbackOnAfterHardFailure(t *testing.T) {
 	s.want(both)
 }
 
+// TestFailbackHold: while ipfail's policy holds failbacks (the returning
+// node sees fewer ping nodes), bob keeps alice's group; once the hold is
+// off, it goes home (simulator ping node seed 5850: the failback came
+// after the returning node had given up "nothing", and stayed there).
+func TestFailbackHold(t *testing.T) {
+	s := newSim(t, conf.FailbackOn)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.kill("alice")
+	delete(s.nodes["alice"].running, "10.0.0.5")
+	s.want("10.0.0.5=bob svcb=bob")
+	s.nodes["bob"].m.SetFailbackHold(true)
+	s.boot("alice", conf.FailbackOn)
+	s.nodes["bob"].view.status["alice"] = "up"
+	s.commUp("alice")
+	s.advance(5 * time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+	s.nodes["bob"].m.SetFailbackHold(false)
+	s.advance(3 * time.Second)
+	s.want(both)
+}
+
 func TestHealedPartitionHabox(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {

@@ -54,6 +54,7 @@ type Policy struct {
 	// fresh; you_are_dead waits until they answer again.
 	claim     bool
 	peerCount int
+	peerKnown bool // peerCount came since the peer is up
 	// recheck: when a give-up was asked, the time to ask again for the
 	// counts in case the standby was ignored (the other side in flux);
 	// Settled cancels it.
@@ -72,6 +73,11 @@ func (p *Policy) Settled() { p.recheck = 0 }
 func NewPolicy(delay time.Duration, failbackOn bool, count int) *Policy {
 	return &Policy{delay: delay, failbackOn: failbackOn, count: count}
 }
+
+// PeerFewer reports whether the peer, up, said it sees fewer ping nodes
+// than we do: an automatic failback to it would only make it give the
+// groups up again (the daemon holds failbacks meanwhile).
+func (p *Policy) PeerFewer() bool { return p.peerUp && p.peerKnown && p.peerCount < p.count }
 
 // Pending returns the hold of a scheduled give-up ("" when none).
 func (p *Policy) Pending() string { return p.pending }
@@ -104,7 +110,7 @@ func (p *Policy) PeerUp(up bool) []Action {
 	}
 	p.peerUp = up
 	if !up {
-		p.pending = ""
+		p.pending, p.peerKnown = "", false
 		return nil
 	}
 	return []Action{p.sendCount()}
@@ -159,7 +165,7 @@ func (p *Policy) Message(typ, numPing string, holdsForeign, stable, fresh bool, 
 		if err != nil || n < 0 {
 			return []Action{logA(hblog.Warning, "Ignored num_ping_nodes message with a bad count")}
 		}
-		p.peerCount, p.claim = n, false
+		p.peerCount, p.peerKnown, p.claim = n, true, false
 		switch {
 		case p.count > n && !fresh:
 			// Our own replies are late: our uplink may be dying too

@@ -177,6 +177,30 @@ func TestPolicyMessages(t *testing.T) {
 	}
 }
 
+// TestPolicyPeerFewer: failbacks are held only while the peer, up, has
+// said it sees fewer ping nodes.
+func TestPolicyPeerFewer(t *testing.T) {
+	p := NewPolicy(time.Second, true, 1)
+	p.PeerUp(true)
+	if p.PeerFewer() {
+		t.Error("peer's count unknown, yet fewer")
+	}
+	p.Message(TNumPing, "0", false, true, true, 0)
+	if !p.PeerFewer() {
+		t.Error("peer sees 0, we see 1: not fewer")
+	}
+	p.Message(TNumPing, "1", false, true, true, 0)
+	if p.PeerFewer() {
+		t.Error("balanced, yet fewer")
+	}
+	p.Message(TNumPing, "0", false, true, true, 0)
+	p.PeerUp(false)
+	p.PeerUp(true)
+	if p.PeerFewer() {
+		t.Error("the peer came back: its old count still counts")
+	}
+}
+
 func TestSeconds(t *testing.T) {
 	for d, want := range map[time.Duration]string{400 * time.Millisecond: "0.4", 2 * time.Second: "2", 1050 * time.Millisecond: "1.05", 10 * time.Millisecond: "0.01"} {
 		if got := seconds(d); got != want {
