@@ -1088,7 +1088,12 @@ var simKnown = map[int64]string{}
 // so a legacy node asked it for its own group (fixed: membership marks it
 // dead). 11857, 12697, 24532: the simulator fenced a stop failure only at
 // the end of its job (fixed in runJob). 23890: a failed take cleared the
-// intent of a take queued behind it (fixed in JobDone).
+// intent of a take queued behind it (fixed in JobDone). 29353: a peer's
+// isstable=1 arriving behind its newer additive mach_down was dropped as
+// older (fixed: only state-setting messages make older ones stale). 6346,
+// 11730, 15117, 24849, 25038: a node stable alone never heard the answer
+// to its "starting" (one-way cut) and the peer waited for its isstable=1
+// for good (fixed: it is sent unasked after the breaker's delay).
 // Found by the cl_status invariant: 76: a hb_standby cancelled in a
 // partition, retransmitted after the heal, left the peer waiting for it
 // for 3.0.6's hour (fixed: the taker waits standbyInitTO + deadtime until
@@ -1098,7 +1103,7 @@ var simKnown = map[int64]string{}
 // standby whose release had begun; the taker waited for the giver's
 // "done" (fixed: the giver sends "cancel").
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

@@ -530,3 +530,76 @@ func TestHealDuringOwnAcquisition(t *testing.T) {
 	}
 	s.want("10.0.0.5=bob svcb=bob")
 }
+
+// TestOlderStableAfterAdditiveResource: alice, taking over bob's group,
+// answers his "starting" with her full holding and isstable=1, then her
+// takeover's additive "resource rsc_hold=foreign info=mach_down"; bob
+// receives them in the other order. The additive message says nothing of
+// her stability: the older full message must still apply (it was dropped
+// as older, and bob waited for a stable peer for good, rscstatus
+// "transition": simulator seed 29353).
+func TestOlderStableAfterAdditiveResource(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	bob := s.nodes["bob"]
+	s.apply("bob", bob.m.Message("alice", NewMsg("resource", "rsc_hold", "all", "rtype", "full", "isstable", "0", "seq", "30", "hg", "6b154e41"), s.now))
+	s.drain()
+	if st := bob.m.RscStatus(); st != "transition" {
+		t.Fatalf("bob rscstatus %s with alice in transition", st)
+	}
+	additive := NewMsg("resource", "rsc_hold", "foreign", "info", "mach_down", "seq", "33", "hg", "6b154e41")
+	full := NewMsg("resource", "rsc_hold", "all", "rtype", "full", "isstable", "1", "seq", "32", "hg", "6b154e41")
+	s.apply("bob", bob.m.Message("alice", additive, s.now))
+	s.apply("bob", bob.m.Message("alice", full, s.now))
+	s.drain()
+	if st := bob.m.RscStatus(); st == "transition" {
+		t.Errorf("bob in transition after alice's isstable=1 arrived behind her mach_down:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	// Older than a full message, the additive one is stale.
+	s.apply("bob", bob.m.Message("alice", NewMsg("resource", "rsc_hold", "none", "rtype", "full", "isstable", "1", "seq", "40", "hg", "6b154e41"), s.now))
+	s.apply("bob", bob.m.Message("alice", NewMsg("resource", "rsc_hold", "foreign", "info", "mach_down", "seq", "3f", "hg", "6b154e41"), s.now))
+	s.drain()
+	if bob.m.theirs != None {
+		t.Errorf("bob has alice holding %s after her newer full 'none'", bob.m.theirs)
+	}
+}
+
+// TestAloneAnswersPeerWithoutItsResource: alice came up alone (bob dead)
+// and was stable at once; bob, running, got her "starting" but his answer
+// never reached her (a one-way cut), so he waits for her "resource
+// isstable=1" (simulator seed 11730). Once bob has been active for the
+// deadlock breaker's delay, she sends it unasked.
+func TestAloneAnswersPeerWithoutItsResource(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	alice := s.nodes["alice"]
+	s.up["bob"] = false
+	alice.view.status["bob"] = "dead" // initdead ran out
+	s.apply("alice", alice.m.NodeDead("bob", false, s.now))
+	s.drain()
+	s.commUp("alice")
+	s.advance(time.Second)
+	if st := alice.m.RscStatus(); st == "transition" {
+		t.Fatalf("alone: rscstatus %s:\n  %s", st, strings.Join(s.logs["alice"], "\n  "))
+	}
+	answers := func() int {
+		n := 0
+		for _, m := range s.sent["alice"] {
+			if m.Get("t") == "resource" && m.Get("isstable") == "1" {
+				n++
+			}
+		}
+		return n
+	}
+	before := answers()
+	alice.view.status["bob"] = "active" // bob's answer to her "starting" is lost
+	s.advance(alice.m.cfg.RscrcvdDelay / 2)
+	if answers() != before {
+		t.Fatal("answered at once: bob's own answer may still come")
+	}
+	s.advance(alice.m.cfg.RscrcvdDelay)
+	if answers() != before+1 {
+		t.Errorf("%d resource isstable=1 sent to bob after %v, want 1", answers()-before, alice.m.cfg.RscrcvdDelay*3/2)
+	}
+}

@@ -88,11 +88,6 @@ type Manager struct {
 	standbyEpoch int           // counts cancelled standby operations
 	standbyAt    time.Duration // when the standby operation in progress began
 
-	// lastRsc is the generation and sequence number of the newest
-	// "resource" message applied from the peer: an older one delivered
-	// late (reordered, or retransmitted after a newer one arrived) must
-	// not undo it.
-	lastRsc [2]uint64
 	// answerPeer: we sent "starting" but were stable at once (alone at
 	// comm-up): the peer's first "resource" gets our full holding with
 	// isstable=1, which 3.0.6 would send on leaving STARTING.
@@ -593,11 +588,16 @@ type seqMark struct {
 }
 
 // staleRsc reports whether msg, the peer's "starting" or "resource", is
-// older than one already applied. Messages are delivered as they arrive
-// (a gap is requested again and filled later, as 3.0.6 does), so an
-// older "isstable=0" or "starting" could otherwise undo the newer state
-// and leave the peer in transition for good. A message without sequence
-// fields, or of a new generation, is never stale.
+// older than one already applied that set the peer's state ("starting",
+// or a "resource" with isstable: its full holding and stability).
+// Messages are delivered as they arrive (a gap is requested again and
+// filled later, as 3.0.6 does), so an older "isstable=0" or "starting"
+// could otherwise undo the newer state and leave the peer in transition
+// for good (simulator ping node seed 1059). A newer additive message
+// (mach_down's rsc_hold=foreign) sets no state: an older full one still
+// applies (dropped, the peer's isstable=1 was lost for good: seed 29353).
+// A message without sequence fields, or of a new generation, is never
+// stale.
 func (m *Manager) staleRsc(from string, msg Msg) bool {
 	seq, err := strconv.ParseUint(msg.Get("seq"), 16, 64)
 	gen := msg.Get("hg")
@@ -606,6 +606,9 @@ func (m *Manager) staleRsc(from string, msg Msg) bool {
 	}
 	if last, ok := m.rscSeen[from]; ok && last.gen == gen && seq < last.seq {
 		return true
+	}
+	if msg.Get("t") == "resource" && !msg.Has("isstable") {
+		return false
 	}
 	for _, n := range m.cfg.Nodes { // bounded: configured nodes only
 		if n == from {
@@ -724,9 +727,6 @@ func (m *Manager) onResource(self bool, msg Msg, now time.Duration) (a []Action,
 // theirResource records what the peer holds and, once the peer reports its
 // transition complete, takes our own resources and becomes stable.
 func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState rstate, now time.Duration) ([]Action, rstate, bool) {
-	if m.stale(msg) {
-		return a, newState, false
-	}
 	m.theirs = updHold(full, m.theirs, n)
 	if m.answerPeer && m.state == rStable {
 		m.answerPeer = false
@@ -762,27 +762,6 @@ func (m *Manager) theirResource(a []Action, full bool, n Hold, msg Msg, newState
 		a = append(a, m.announce("T_RESOURCES(them)")...)
 	}
 	return a, newState, false
-}
-
-// stale reports whether the peer's "resource" message is older (same
-// generation, lower sequence number) than the newest one applied, and
-// records it otherwise. Without this an "isstable=0" delivered after the
-// "isstable=1" that followed it left the peer unstable for good (cl_status
-// rscstatus "transition", hb_standby refused: simulator, delayed packets).
-// Messages without hg/seq (none on the wire) are never stale.
-func (m *Manager) stale(msg Msg) bool {
-	gen, err1 := strconv.ParseUint(msg.Get("hg"), 16, 64)
-	seq, err2 := strconv.ParseUint(msg.Get("seq"), 16, 64)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	if gen == m.lastRsc[0] && seq < m.lastRsc[1] {
-		return true
-	}
-	if gen >= m.lastRsc[0] {
-		m.lastRsc = [2]uint64{gen, seq}
-	}
-	return false
 }
 
 // ownResource applies our own "resource" message looped back.

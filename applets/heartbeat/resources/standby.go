@@ -375,6 +375,13 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		a = append(a, m.audit()...)
 	}
 	a = append(a, m.legacyPeerCheck(now)...)
+	if m.answerPeer && m.state == rStable && m.peerActiveAt != 0 && now >= m.peerActiveAt+m.cfg.RscrcvdDelay {
+		// The peer's answer to our "starting" was lost (a one-way cut):
+		// it waits for our "resource isstable=1" for good otherwise
+		// (simulator seed 11730). Sent after the deadlock breaker's delay.
+		m.answerPeer = false
+		a = append(a, m.sendHeld(true, "")...)
+	}
 	if m.standbyUntil != 0 && now >= m.standbyUntil {
 		switch m.going {
 		case sbMe:
