@@ -76,13 +76,14 @@ type simUplink struct {
 	loss  [2]int           // percent of echoes lost, per node
 	delay [2]time.Duration // extra round trip, per node
 	flap  [2]int           // generation of a node's flapping
-	// override: an operator's hb_standby sent the groups away from the
-	// only node that reaches the ping node; ipfail does not undo that
+	// override: an operator's hb_standby sent the groups away from a
+	// node that may still count its ping node; ipfail does not undo that
 	// until a node's ping node count changes again (reach changed and
-	// stayed so for deadping).
+	// stayed so for simLag).
 	override bool
-	changes  int     // reach changes so far
-	overAt   [2]bool // reach when the override began
+	changes  int              // reach changes so far
+	overAt   [2]bool          // effective reach when the override began
+	lostAt   [2]time.Duration // when a node's reach was last lost
 	flapping [2]bool
 }
 
@@ -274,19 +275,39 @@ func (u *simUplink) changed(was [2]bool) {
 	if now == was {
 		return
 	}
+	for i := range now {
+		if was[i] && !now[i] {
+			u.lostAt[i] = u.s.now
+		}
+	}
 	u.changes++
 	k := u.changes
-	u.s.after(max(simDeadping, uplink.Stability)+simKeepalive+time.Second, func() {
+	u.s.after(simLag, func() {
 		if u.changes == k && u.reachAll() != u.overAt {
 			u.override = false
 		}
 	})
 }
 
+// simLag is how long a change of reach takes to change a ping node count
+// for sure: deadping (a ping node died) or uplink.Stability (it came back
+// and counts), plus a keepalive for the probes.
+const simLag = max(simDeadping, uplink.Stability) + simKeepalive + time.Second
+
+// effective is the reach as the daemons may still count it: a node whose
+// uplink was lost less than simLag ago may not have noticed.
+func (u *simUplink) effective() [2]bool {
+	r := u.reachAll()
+	for i := range r {
+		r[i] = r[i] || u.s.now-u.lostAt[i] < simLag
+	}
+	return r
+}
+
 // standby records an operator's hb_standby on node i (see override).
 func (u *simUplink) standby(i int) {
-	if u.reachNode(i) && !u.reachNode(1-i) {
-		u.override, u.overAt = true, u.reachAll()
+	if eff := u.effective(); eff[i] {
+		u.override, u.overAt = true, eff
 	}
 }
 
@@ -430,8 +451,10 @@ func TestSimPing(t *testing.T) {
 // peer's automatic failback then handed it its group, and nothing moved
 // it back (fixed: ipfail's policy holds failbacks to a peer that sees
 // fewer ping nodes). 4745, 7580: the simulator's operator override ended
-// with an uplink that flapped back to where it was (no count changed).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580}
+// with an uplink that flapped back to where it was (no count changed);
+// 7607: an hb_standby during a 2 s flap of the node's uplink was not seen
+// as an override (the node still counted its ping node).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)
