@@ -1093,7 +1093,10 @@ var simKnown = map[int64]string{}
 // older (fixed: only state-setting messages make older ones stale). 6346,
 // 11730, 15117, 24849, 25038: a node stable alone never heard the answer
 // to its "starting" (one-way cut) and the peer waited for its isstable=1
-// for good (fixed: it is sent unasked after the breaker's delay).
+// for good (fixed: it is sent unasked after the breaker's delay). 28753,
+// 23964: one side cancelled a standby silently when it declared the peer
+// dead mid-standby; the peer, which saw no partition, waited for a "done"
+// for an hour (fixed: a "cancel" at the heal).
 // Found by the cl_status invariant: 76: a hb_standby cancelled in a
 // partition, retransmitted after the heal, left the peer waiting for it
 // for 3.0.6's hour (fixed: the taker waits standbyInitTO + deadtime until
@@ -1103,7 +1106,7 @@ var simKnown = map[int64]string{}
 // standby whose release had begun; the taker waited for the giver's
 // "done" (fixed: the giver sends "cancel").
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

@@ -603,3 +603,93 @@ func TestAloneAnswersPeerWithoutItsResource(t *testing.T) {
 		t.Errorf("%d resource isstable=1 sent to bob after %v, want 1", answers()-before, alice.m.cfg.RscrcvdDelay*3/2)
 	}
 }
+
+// TestGiverDeclaresTakerDeadMidStandby: bob answered alice's hb_standby
+// and waits for her "done"; alice, releasing, declares bob dead (he was
+// paused) and cancels her standby silently, as to a dead peer. Bob never
+// saw a partition, so he waited for the "done" for 3.0.6's hour,
+// "transition" (simulator seed 28753). When the partition heals alice
+// tells him the standby is off.
+func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	alice, bob := s.nodes["alice"], s.nodes["bob"]
+	alice.hold = true
+	acts, err := alice.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if !s.logged("alice", "standby: bob can take our all resources") || len(alice.jobs) != 1 {
+		t.Fatalf("standby not under way:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.cut = true // bob paused: alice declares him dead
+	alice.view.status["bob"] = "dead"
+	s.apply("alice", alice.m.NodeDead("bob", true, s.now))
+	s.drain()
+	alice.hold = false
+	for len(alice.jobs) > 0 {
+		j := alice.jobs[0]
+		alice.jobs = alice.jobs[1:]
+		s.finish(alice, j)
+		s.drain()
+	}
+	s.cut = false // bob resumes; alice sees the partition healed
+	alice.view.status["bob"] = "active"
+	s.apply("alice", alice.m.PartitionHealed("bob", s.now))
+	s.drain()
+	s.heartbeats(3 * time.Second)
+	if st := bob.m.RscStatus(); st == "transition" {
+		t.Errorf("bob still waits for alice's standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+}
+
+// TestTakerDeclaresGiverDeadMidStandby: alice went standby, released her
+// groups and sent "done"; bob, acquiring them slowly, declares her dead
+// (a one-way cut) and cancels, so his acquisition sends no "done". Alice
+// never saw a partition and waited for that "done" for 3.0.6's hour,
+// "transition" (simulator seed 23964). When the partition heals bob
+// tells her the standby is off.
+func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	alice, bob := s.nodes["alice"], s.nodes["bob"]
+	bob.hold = true
+	acts, err := alice.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if !s.logged("bob", "standby: acquire [all] resources from alice") || len(bob.jobs) != 1 {
+		t.Fatalf("bob not acquiring:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	s.cut = true
+	bob.view.status["alice"] = "dead"
+	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
+	s.drain()
+	bob.hold = false
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.cut = false
+	bob.view.status["alice"] = "active"
+	s.apply("bob", bob.m.SetHabox("alice", alice.m.Claim().String(), s.now)) // her status, as the daemon delivers it
+	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
+	s.drain()
+	s.heartbeats(3 * time.Second)
+	if st := alice.m.RscStatus(); st == "transition" {
+		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.want("10.0.0.5=bob svcb=bob")
+}

@@ -87,6 +87,11 @@ type Manager struct {
 	standbyType  Hold
 	standbyEpoch int           // counts cancelled standby operations
 	standbyAt    time.Duration // when the standby operation in progress began
+	// owesCancel: our standby was cancelled when the habox peer was
+	// declared dead while it waited for our "done" (we were giving, or
+	// acquiring its groups); if it comes back without a restart (a healed
+	// partition) it still waits and gets a "cancel".
+	owesCancel bool
 
 	// answerPeer: we sent "starting" but were stable at once (alone at
 	// comm-up): the peer's first "resource" gets our full holding with
@@ -851,6 +856,7 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	var a []Action
 	if m.going != sbNot {
 		a = append(a, logA(hblog.InfoPri, "Cancelling pending standby operation"))
+		m.owesCancel = (m.going == sbMe || m.acquiring) && m.IsHabox(node)
 		m.cancelStandby()
 		if !m.otherStable && m.mine == All {
 			m.otherStable = true

@@ -121,15 +121,25 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 // as an ignored standby message).
 const standbyCancel = "cancel"
 
-// standbyCancelled: the peer is not going standby after all; stop
-// waiting for its "done".
+// standbyCancelled: the peer is not going standby after all, or no
+// longer completes ours; stop waiting for its "done".
 func (m *Manager) standbyCancelled(from string, fromMe bool) []Action {
-	if fromMe || m.going != sbOther {
+	switch {
+	case fromMe:
 		return nil
+	case m.going == sbOther:
+		m.cancelStandby()
+		m.otherStable = true
+		return []Action{logA(hblog.InfoPri, from+" is not going standby (its request was stale): standby cancelled.")}
+	case m.going == sbDone && !m.acquiring:
+		// We released our groups; the peer cancelled its acquisition
+		// when it declared us dead (simulator seed 23964).
+		m.cancelStandby()
+		m.otherStable = true
+		a := []Action{logA(hblog.InfoPri, from+" cancelled the standby takeover of our resources.")}
+		return append(a, m.sendHeld(true, "")...)
 	}
-	m.cancelStandby()
-	m.otherStable = true
-	return []Action{logA(hblog.InfoPri, from+" is not going standby (its request was stale): standby cancelled.")}
+	return nil
 }
 
 // standbyRequest: no standby in progress; a node asks to go standby
@@ -145,6 +155,7 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 	if info == "me" {
 		m.otherStable = false
 		m.standbyAt = now
+		m.owesCancel = false
 		a = append(a, logA(hblog.InfoPri, from+" wants to go standby ["+rtype.String()+"]"))
 		if fromMe {
 			m.standbyUntil = now + standbyInitTO
@@ -641,6 +652,12 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 			// it released them and waits for ours, which the acquisition
 			// sends when it ends.
 			a = append(a, m.abandonStandby()...)
+		}
+		if m.owesCancel {
+			// We cancelled our standby at its death, silently (simulator
+			// seed 28753: it waited for our "done" for an hour).
+			m.owesCancel = false
+			a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyCancel)))
 		}
 	}
 	if len(steps) == 0 {
