@@ -476,7 +476,13 @@ func TestSysVScript(t *testing.T) {
 		{"status", 0, nil},
 		{"start", 0, nil}, // already running
 		{"reload", 0, nil},
-		{"restart", 0, nil},
+		{"restart", 0, func() {
+			// reload only sends the HUP: let the (shell) daemon run its
+			// trap before restart's TERM, as a real one would have time to.
+			for end := time.Now().Add(3 * time.Second); !strings.Contains(readLog(), "hup\n") && time.Now().Before(end); {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}},
 		{"stop", 0, nil},
 		{"status", 3, nil},
 		{"stop", 0, nil}, // already stopped
