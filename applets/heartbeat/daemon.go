@@ -1126,6 +1126,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 				// 3.0.6 leaves both owners until a partition is seen;
 				// between habox nodes resolve it now.
 				d.rscActs(d.rsc.PartitionHealed(src, now))
+				d.uplinkHealed()
 			}
 		}
 		if wasDead && v.Partition {
@@ -1135,6 +1136,7 @@ func (d *daemon) deliver(src string, m *wire.Msg, v wire.Verdict) {
 			d.log.Info("See FAQ for information on tuning deadtime.")
 			d.log.Info("URL: http://linux-ha.org/wiki/FAQ#Heavy_Load")
 			d.rscActs(d.rsc.PartitionHealed(src, now))
+			d.uplinkHealed()
 		}
 	case wire.RepNodes:
 		if src != d.self && d.waitRep {

@@ -406,6 +406,12 @@ var simKnownPing = map[int64]string{
 	// leaves the group running on the machine, unknown to the restarted
 	// heartbeat, while alice took it over: two owners.
 	831: "kill -9 during a hung release: the machine keeps a group its new heartbeat does not know",
+	// Not about the uplink: bob, reset by his watchdog, restarts under
+	// 20% loss and a one-way cut; his "starting" is lost and never
+	// retransmitted (the retransmission request was lost too), so he
+	// waits in STARTING for an answer alice never owes: rscstatus
+	// "transition" for good.
+	18162: "a restarted node's lost 'starting' is never recovered: it stays STARTING",
 }
 
 // simPingCfgs writes the four ping node configurations: auto_failback on
@@ -453,8 +459,15 @@ func TestSimPing(t *testing.T) {
 // fewer ping nodes). 4745, 7580: the simulator's operator override ended
 // with an uplink that flapped back to where it was (no count changed);
 // 7607: an hb_standby during a 2 s flap of the node's uplink was not seen
-// as an override (the node still counted its ping node).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607}
+// as an override (the node still counted its ping node). 14559: the
+// taker waiting for the giver's "done" (lost in a one-way cut) declared
+// it dead, cancelled silently and at the heal owed it nothing: the giver
+// waited an hour (fixed: that state owes a "cancel" too). 19880: a node
+// paused past deadtime took its peer's group and saw the partition heal
+// at once; the heal gave the group back home, to the node without
+// uplink, and ipfail, whose counts had not changed, never moved it again
+// (fixed: a healed partition re-sends the ping node count).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607, 14559, 19880}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)

@@ -354,6 +354,16 @@ func (d *daemon) announceClient() {
 	d.send(m)
 }
 
+// uplinkHealed sends our ping node count again after a healed
+// partition: the heal gives each group to its home node whatever the
+// counts say, so ipfail's decision must be taken again (the peer may
+// have been dead and back between two ticks, unseen by PeerUp).
+func (d *daemon) uplinkHealed() {
+	if d.up != nil && d.up.pol != nil {
+		d.policyActs(d.up.pol.Joined())
+	}
+}
+
 // pingNodeInfos lists the ping nodes for cl_status.
 func (d *daemon) pingNodeInfos() []control.NodeInfo {
 	if d.up == nil {

@@ -693,3 +693,54 @@ func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 	}
 	s.want("10.0.0.5=bob svcb=bob")
 }
+
+// TestTakerWaitingDeclaresGiverDead: bob answered alice's hb_standby and
+// waits for her "done", which a one-way cut loses; he declares her dead
+// and takes her groups. At the heal alice still waited for his "done":
+// he owes her a "cancel" from that state too (simulator ping node seed
+// 14559).
+func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	alice, bob := s.nodes["alice"], s.nodes["bob"]
+	alice.hold = true
+	acts, err := alice.m.Standby("all", s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply("alice", acts)
+	s.drain()
+	if !s.logged("alice", "standby: bob can take our all resources") || len(alice.jobs) != 1 {
+		t.Fatalf("alice not releasing:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.cut = true // her "done" is lost
+	alice.hold = false
+	for len(alice.jobs) > 0 {
+		j := alice.jobs[0]
+		alice.jobs = alice.jobs[1:]
+		s.finish(alice, j)
+		s.drain()
+	}
+	bob.view.status["alice"] = "dead"
+	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
+	s.drain()
+	for len(bob.jobs) > 0 {
+		j := bob.jobs[0]
+		bob.jobs = bob.jobs[1:]
+		s.finish(bob, j)
+		s.drain()
+	}
+	s.cut = false
+	bob.view.status["alice"] = "active"
+	s.apply("bob", bob.m.SetHabox("alice", alice.m.Claim().String(), s.now))
+	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
+	s.drain()
+	s.heartbeats(3 * time.Second)
+	if st := alice.m.RscStatus(); st == "transition" {
+		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	s.want("10.0.0.5=bob svcb=bob")
+}

@@ -88,8 +88,9 @@ type Manager struct {
 	standbyEpoch int           // counts cancelled standby operations
 	standbyAt    time.Duration // when the standby operation in progress began
 	// owesCancel: our standby was cancelled when the habox peer was
-	// declared dead while it waited for our "done" (we were giving, or
-	// acquiring its groups); if it comes back without a restart (a healed
+	// declared dead while it waited (or may have waited) for our "done"
+	// (we were giving, waiting for its release, whose "done" may have
+	// been lost, or acquiring its groups); if it comes back without a restart (a healed
 	// partition) it still waits and gets a "cancel".
 	owesCancel bool
 
@@ -856,7 +857,7 @@ func (m *Manager) NodeDead(node string, heard bool, now time.Duration) []Action 
 	var a []Action
 	if m.going != sbNot {
 		a = append(a, logA(hblog.InfoPri, "Cancelling pending standby operation"))
-		m.owesCancel = (m.going == sbMe || m.acquiring) && m.IsHabox(node)
+		m.owesCancel = (m.going == sbMe || m.going == sbOther || m.acquiring) && m.IsHabox(node)
 		m.cancelStandby()
 		if !m.otherStable && m.mine == All {
 			m.otherStable = true
