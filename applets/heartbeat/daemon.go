@@ -61,12 +61,14 @@ type daemon struct {
 	// runJob starts a resource job; its result comes back as an evJob
 	// event (real: runJobAsync). openWD opens a watchdog device (real:
 	// watchdog.Open). openProber opens the ping nodes' echo socket (real:
-	// listenPings); newTimer makes the uplink timer (real: newUpTimer).
-	// The simulator replaces them.
+	// listenPings); newTimer makes the uplink timer (real: newUpTimer);
+	// exec replaces the process with heartbeat -f and extra options, and
+	// returns only on failure (real: reexec). The simulator replaces them.
 	runJob     func(*resources.Job)
 	openWD     func(path string) (watchdogDev, error)
 	openProber func() (prober, error)
 	newTimer   func() oneShot
+	exec       func(extra ...string)
 
 	clk         Clock
 	tnow        time.Duration // Mono at the start of this loop turn
@@ -199,7 +201,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	var err error
 	d.runJob = d.runJobAsync
 	d.openWD = openWatchdogDev
-	d.openProber, d.newTimer = d.listenPings, d.newUpTimer
+	d.openProber, d.newTimer, d.exec = d.listenPings, d.newUpTimer, d.reexec
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}
@@ -710,7 +712,7 @@ func (d *daemon) finish() int {
 		// 3.0.6 re-executes itself after giving everything up (healed
 		// partition): same arguments, in the foreground of the process
 		// that already detached, with a fresh generation.
-		d.reexec()
+		d.exec()
 		return 1
 	}
 	return d.exitCode
@@ -820,7 +822,7 @@ func (d *daemon) maybeRestart() {
 // does not touch the resources.
 func (d *daemon) restartKeeping() {
 	d.close()
-	d.reexec("-R", "-C", d.rsc.Holding().String())
+	d.exec("-R", "-C", d.rsc.Holding().String())
 	d.exiting, d.exitAt, d.exitCode = true, 0, 1
 }
 

@@ -112,7 +112,7 @@ func (st simStep) String() string {
 			dir = "from " + simNames[st.Node]
 		}
 		return s + " links " + strconv.FormatInt(st.Arg>>1, 2) + " " + dir
-	case "pause", "crash", "kill", "stop", "start", "script", "clock", "standby":
+	case "pause", "crash", "kill", "stop", "start", "script", "clock", "standby", "reload":
 		s += " " + simNames[st.Node]
 	default:
 		return s + uplinkStepString(st)
@@ -129,6 +129,10 @@ func (st simStep) String() string {
 		return s + " " + scriptModes[st.Arg]
 	case "clock":
 		return s + " " + time.Duration(st.Arg).String()
+	case "reload":
+		if st.Arg != 0 {
+			return s + " (haresources changed)"
+		}
 	}
 	return s
 }
@@ -233,11 +237,12 @@ type sim struct {
 	tainted   map[string]bool          // a script of the group failed: 3.0.6 does not retry
 	failure   string
 	events    int
-	lastCtl   time.Duration // when checkControl last ran
-	repaired  bool          // the final repair ran: restart what stops
-	badJobs   int           // jobs in flight with a failed or hung script: unsettled
-	settle    time.Duration // simSettle, or simSettlePing with a ping node
-	up        *simUplink    // the ping node and the uplinks; nil: two daemons only
+	lastCtl   time.Duration                 // when checkControl last ran
+	onLog     func(n *simNode, line string) // simCfg.onLog
+	repaired  bool                          // the final repair ran: restart what stops
+	badJobs   int                           // jobs in flight with a failed or hung script: unsettled
+	settle    time.Duration                 // simSettle, or simSettlePing with a ping node
+	up        *simUplink                    // the ping node and the uplinks; nil: two daemons only
 }
 
 // simNode is one machine; d is its heartbeat process (nil when not running).
@@ -259,6 +264,7 @@ type simNode struct {
 	wd      simWatchdog
 	fences  []simFence
 	job     *simJob
+	reexec  []string // options of a re-execution (SIGHUP with a changed configuration)
 	logs    logCheck
 }
 
@@ -368,6 +374,9 @@ func (l *logCheck) Write(b []byte) (int, error) {
 		l.tail = l.tail[1:]
 	}
 	l.tail = append(l.tail, strings.TrimRight(line, "\n"))
+	if l.n.s.onLog != nil {
+		l.n.s.onLog(l.n, strings.TrimRight(line, "\n"))
+	}
 	if simVerbose {
 		l.n.s.note(l.n.name + " LOG " + strings.TrimRight(line, "\n"))
 	}
@@ -522,6 +531,15 @@ func (n *simNode) start() {
 	n.boot = s.now
 	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n, load: simLoad,
 		entropy: rand.New(rand.NewSource(s.seed<<8 + int64(n.i)<<6 + int64(n.inc)))} // a UUID of its own, not drawn from s.r
+	for i := 0; i+1 < len(n.reexec); i++ {
+		switch n.reexec[i] {
+		case "-R":
+			o.restart = true
+		case "-C":
+			o.held = n.reexec[i+1]
+		}
+	}
+	n.reexec = nil
 	d, err := newCore(&cli.Env{Environ: []string{"PATH=/usr/bin:/bin"}}, o, c, lg, simClock{n})
 	if err != nil {
 		s.fail(n.name + ": start: " + err.Error())
@@ -533,6 +551,7 @@ func (n *simNode) start() {
 	n.wd.n = n
 	d.openWD = func(string) (watchdogDev, error) { return &n.wd, nil }
 	d.runJob = n.runJob
+	d.exec = func(extra ...string) { n.reexec = append([]string{"-f"}, extra...) }
 	d.deadline = &simTimer{n: n, inc: n.inc, ev: event{deadline: true}}
 	d.runner.Exec, d.runner.StopFailed = n.exec, n.stopFailed
 	d.runner.RetryDelay, d.runner.StopRetries, d.runner.Timeout = time.Nanosecond, 2, simTimeout
@@ -576,7 +595,7 @@ func (n *simNode) exit() {
 	n.d = nil
 	d.close()
 	n.s.note(n.name + ": heartbeat exited")
-	if d.restartExec {
+	if d.restartExec || n.reexec != nil {
 		n.start()
 	} else if n.s.repaired {
 		n.s.after(time.Second, n.start)
@@ -865,6 +884,15 @@ func (s *sim) apply(st simStep) {
 		n.wallOff += time.Duration(st.Arg)
 	case "script":
 		n.script = int(st.Arg)
+	case "reload":
+		if n.d != nil {
+			if st.Arg != 0 {
+				// A changed haresources (its mtime, from virtual time).
+				at := simEpoch.Add(s.now)
+				os.Chtimes(filepath.Join(s.dir, "haresources"), at, at)
+			}
+			n.deliver(event{sig: syscall.SIGHUP})
+		}
 	case "standby":
 		if n.d != nil {
 			n.deliver(event{req: func() { n.d.rscStandby("all") }})
@@ -907,15 +935,16 @@ func runSim(t testing.TB, dir string, seed int64, steps []simStep) (string, []st
 // simCfg is one simulated configuration: the directory simConf or
 // simConfPing wrote, and its ping node (pingNone: two daemons only).
 type simCfg struct {
-	dir  string
-	ping int
-	name string // for reports
+	dir   string
+	ping  int
+	name  string                        // for reports
+	onLog func(n *simNode, line string) // sees every log line (scripted tests)
 }
 
 // runSimWith runs a scenario on cfg.
 func runSimWith(t testing.TB, cfg simCfg, seed int64, steps []simStep) (string, []string, int) {
 	s := &sim{seed: seed, r: rand.New(rand.NewSource(seed)), dir: cfg.dir, cut: map[[3]int]bool{}, stall: map[[3]int]bool{},
-		drain: map[[3]int]time.Duration{}, tainted: map[string]bool{}, settle: simSettle}
+		drain: map[[3]int]time.Duration{}, tainted: map[string]bool{}, settle: simSettle, onLog: cfg.onLog}
 	if cfg.ping != pingNone {
 		s.up, s.settle = newSimUplink(s, cfg.ping), simSettlePing
 	}
