@@ -1133,9 +1133,12 @@ var simKnown = map[int64]string{}
 // "isstable=1" that followed it left the peer unstable for good (fixed:
 // the newest resource message wins). 1692, 3955: a heal cancelled a
 // standby whose release had begun; the taker waited for the giver's
-// "done" (fixed: the giver sends "cancel").
+// "done" (fixed: the giver sends "cancel"). 6672: that "cancel", delayed
+// behind the giver's next hb_standby request, cancelled the new standby;
+// the giver released its group and the taker ignored its "done" (fixed:
+// a "cancel" older than the peer's last standby message is ignored).
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

@@ -744,3 +744,27 @@ func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
 	}
 	s.want("10.0.0.5=bob svcb=bob")
 }
+
+// TestReorderedCancelKeepsNewStandby: bob's "cancel" of a standby alice
+// never saw, then his new hb_standby request; delivered out of order
+// (the request first), the cancel must not cancel the standby the
+// request began: bob released his group and alice, no longer in the
+// standby, ignored his "done", so it ran nowhere (simulator seed 6672).
+func TestReorderedCancelKeepsNewStandby(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.cut = true // only what is delivered below passes
+	s.deliver("alice", "bob", NewMsg("ask_resources", "rsc_hold", "all", "info", "me", "seq", "34", "hg", "6b154e41"))
+	s.deliver("alice", "bob", NewMsg("ask_resources", "rsc_hold", "all", "info", "cancel", "seq", "33", "hg", "6b154e41"))
+	s.drain()
+	s.cut = false
+	if s.logged("alice", "bob is not going standby") {
+		t.Errorf("the older cancel cancelled the new standby:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	if st := s.nodes["alice"].m.RscStatus(); st != "transition" {
+		t.Errorf("alice rscstatus %s, want transition (bob's standby under way)", st)
+	}
+}

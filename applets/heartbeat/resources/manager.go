@@ -93,6 +93,9 @@ type Manager struct {
 	// been lost, or acquiring its groups); if it comes back without a restart (a healed
 	// partition) it still waits and gets a "cancel".
 	owesCancel bool
+	// peerSb: the peer's newest standby message applied; an older
+	// "cancel" (reordered) does not cancel what it began.
+	peerSb seqMark
 
 	// answerPeer: we sent "starting" but were stable at once (alone at
 	// comm-up): the peer's first "resource" gets our full holding with
@@ -593,6 +596,13 @@ type seqMark struct {
 	seq uint64
 }
 
+// msgMark returns msg's seqMark (false without sequence fields).
+func msgMark(msg Msg) (seqMark, bool) {
+	seq, err := strconv.ParseUint(msg.Get("seq"), 16, 64)
+	gen := msg.Get("hg")
+	return seqMark{gen, seq}, err == nil && gen != ""
+}
+
 // staleRsc reports whether msg, the peer's "starting" or "resource", is
 // older than one already applied that set the peer's state ("starting",
 // or a "resource" with isstable: its full holding and stability).
@@ -605,12 +615,11 @@ type seqMark struct {
 // A message without sequence fields, or of a new generation, is never
 // stale.
 func (m *Manager) staleRsc(from string, msg Msg) bool {
-	seq, err := strconv.ParseUint(msg.Get("seq"), 16, 64)
-	gen := msg.Get("hg")
-	if err != nil || gen == "" {
+	mark, ok := msgMark(msg)
+	if !ok {
 		return false
 	}
-	if last, ok := m.rscSeen[from]; ok && last.gen == gen && seq < last.seq {
+	if last, ok := m.rscSeen[from]; ok && last.gen == mark.gen && mark.seq < last.seq {
 		return true
 	}
 	if msg.Get("t") == "resource" && !msg.Has("isstable") {
@@ -618,7 +627,7 @@ func (m *Manager) staleRsc(from string, msg Msg) bool {
 	}
 	for _, n := range m.cfg.Nodes { // bounded: configured nodes only
 		if n == from {
-			m.rscSeen[from] = seqMark{gen, seq}
+			m.rscSeen[from] = mark
 		}
 	}
 	return false

@@ -84,8 +84,17 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 		return []Action{logA(hblog.Err, "Received standby message without info/from")}
 	}
 	fromMe := from == m.cfg.Self
+	mark, marked := msgMark(msg)
 	if info == standbyCancel {
+		if marked && !fromMe && mark.gen == m.peerSb.gen && mark.seq < m.peerSb.seq {
+			// Sent before the standby message that began what we do
+			// now (delivered out of order): it cancels an older one.
+			return []Action{logA(hblog.DebugPri, "Ignored a standby cancel from "+from+" older than its last standby message")}
+		}
 		return m.standbyCancelled(from, fromMe)
+	}
+	if marked && !fromMe {
+		m.peerSb = mark
 	}
 	orig := m.going
 	if m.standbyUntil != 0 && now < m.standbyUntil && info == "me" {
