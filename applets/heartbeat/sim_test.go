@@ -823,11 +823,15 @@ func (s *sim) check() {
 		return
 	}
 	own := map[string]int{}
+	orphan := map[string]bool{} // runs untracked somewhere: served
 	anyUp := false
 	for _, n := range s.nodes {
 		anyUp = anyUp || n.healthy()
 		for g, on := range n.running {
-			if on && !n.orphans[g] {
+			switch {
+			case on && n.orphans[g]:
+				orphan[g] = true
+			case on:
 				own[g]++
 			}
 		}
@@ -836,7 +840,7 @@ func (s *sim) check() {
 		switch {
 		case own[g] > 1:
 			s.fail("group " + g + " runs on " + strconv.Itoa(own[g]) + " nodes " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
-		case own[g] == 0 && anyUp && !s.tainted[g]:
+		case own[g] == 0 && anyUp && !s.tainted[g] && !orphan[g]:
 			s.fail("group " + g + " runs nowhere though a healthy node is up, " + strconv.FormatFloat((s.now-s.disturbed).Seconds(), 'f', 1, 64) + " s after the last fault")
 		}
 	}
