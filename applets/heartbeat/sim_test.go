@@ -1208,7 +1208,7 @@ var simKnown = map[int64]string{}
 // was not seen as a restart, so a standby the peer began before it
 // restarted was waited for an hour (fixed in wire).
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336, 21684, 29840}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}
