@@ -265,6 +265,13 @@ type simNode struct {
 	wd      simWatchdog
 	fences  []simFence
 	job     *simJob
+	died    map[int]time.Duration // process incarnation -> when it ended
+	// orphans: groups left running by a process killed -9 with its
+	// watchdog closed (a graceful stop under way: 3.0.6 closes it then),
+	// which nothing tracks or fences until a script starts or stops them
+	// again or the machine resets. A limitation heartbeat 3.0.6 shares:
+	// they do not count as owners.
+	orphans map[string]bool
 	reexec  []string // options of a re-execution (SIGHUP with a changed configuration)
 	logs    logCheck
 }
@@ -594,6 +601,7 @@ func (n *simNode) start() {
 func (n *simNode) exit() {
 	d := n.d
 	n.d = nil
+	n.ended()
 	d.close()
 	n.s.note(n.name + ": heartbeat exited")
 	if d.restartExec || n.reexec != nil {
@@ -607,7 +615,35 @@ func (n *simNode) exit() {
 // kill ends the process at once (kill -9): resources keep running until
 // the watchdog resets the machine.
 func (n *simNode) kill() {
+	if n.d != nil {
+		n.ended()
+		if !n.wd.armed {
+			for g, on := range n.running {
+				if on {
+					if n.orphans == nil {
+						n.orphans = map[string]bool{}
+					}
+					n.orphans[g] = true
+				}
+			}
+		}
+	}
 	n.d, n.paused, n.held = nil, false, nil
+}
+
+// ended records when the current process incarnation ended: its runner
+// starts no action after that (an action already running completes).
+func (n *simNode) ended() {
+	if n.died == nil {
+		n.died = map[int]time.Duration{}
+	}
+	n.died[n.inc] = n.s.now
+}
+
+// ranAt reports whether process incarnation inc was running at t.
+func (n *simNode) ranAt(inc int, t time.Duration) bool {
+	end, ok := n.died[inc]
+	return !ok || t < end
 }
 
 // reset is a machine reset: process and resources gone; the state
@@ -616,7 +652,7 @@ func (n *simNode) reset(lose bool) {
 	n.kill()
 	n.machine++
 	n.wd.armed = false
-	n.running = map[string]bool{}
+	n.running, n.orphans = map[string]bool{}, nil
 	if lose {
 		os.RemoveAll(n.varlib)
 		os.MkdirAll(n.varlib, 0o755)
@@ -634,9 +670,18 @@ func (n *simNode) reset(lose bool) {
 // the machine's resources (applied when the job ends) and adds its
 // duration to the job.
 type simJob struct {
-	state  map[string]bool
-	dur    time.Duration
-	failed bool
+	state   map[string]bool
+	dur     time.Duration
+	failed  bool
+	effects []simEffect
+}
+
+// simEffect is a start or stop that ran from begin to end (offsets in
+// its job) and left group g running (on) or not.
+type simEffect struct {
+	begin, end time.Duration
+	g          string
+	on         bool
 }
 
 func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
@@ -644,6 +689,7 @@ func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
 	g := filepath.Base(p.Argv[0])
 	act := p.Argv[len(p.Argv)-1]
 	mode := n.script
+	begin := j.dur
 	switch mode {
 	case scriptSlow:
 		j.dur += 2*time.Second + time.Duration(n.s.r.Int63n(int64(4*time.Second)))
@@ -666,6 +712,7 @@ func (n *simNode) exec(p resources.Process) (resources.Outcome, error) {
 			return resources.Outcome{Pid: 1, Code: 1}, nil
 		}
 		j.state[g] = act == "start"
+		j.effects = append(j.effects, simEffect{begin, j.dur, g, j.state[g]})
 	}
 	return resources.Outcome{Pid: 1}, nil
 }
@@ -701,6 +748,20 @@ func (n *simNode) runJob(job *resources.Job) {
 		// action: the cluster is not settled before it ends.
 		n.s.badJobs++
 	}
+	// Each start or stop takes effect when its script ends, if the
+	// process still ran when the runner began it (a process killed -9
+	// leaves the script it ran behind, and starts no more: a job's final
+	// state written whole clobbered what the next process did meanwhile,
+	// simulator seed 45336).
+	start := n.s.now
+	for _, e := range j.effects {
+		n.s.after(e.end, func() {
+			if n.machine == m && n.ranAt(inc, start+e.begin) {
+				n.running[e.g] = e.on
+				delete(n.orphans, e.g)
+			}
+		})
+	}
 	for _, f := range fences {
 		n.s.after(f.at, func() {
 			if n.d != nil && n.inc == inc && n.machine == m {
@@ -716,7 +777,6 @@ func (n *simNode) runJob(job *resources.Job) {
 		if n.machine != m {
 			return
 		}
-		n.running = j.state
 		for _, g := range job.Steps {
 			if j.failed {
 				n.s.tainted[g.Key] = true
@@ -768,7 +828,7 @@ func (s *sim) check() {
 	for _, n := range s.nodes {
 		anyUp = anyUp || n.healthy()
 		for g, on := range n.running {
-			if on {
+			if on && !n.orphans[g] {
 				own[g]++
 			}
 		}
@@ -1138,8 +1198,14 @@ var simKnown = map[int64]string{}
 // behind the giver's next hb_standby request, cancelled the new standby;
 // the giver released its group and the taker ignored its "done" (fixed:
 // a "cancel" older than the peer's last standby message is ignored).
+// 45336: the simulator wrote a killed process's job state whole when the
+// job ended, undoing what the next process did (fixed: each start/stop
+// lands when its script ends, none begins after the kill). 41046: a
+// status of a new generation after only other messages of the old one
+// was not seen as a restart, so a standby the peer began before it
+// restarted was waited for an hour (fixed in wire).
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

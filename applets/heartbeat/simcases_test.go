@@ -119,3 +119,27 @@ func TestSimFenceWhenStopFails(t *testing.T) {
 		}
 	}
 }
+
+// TestSimKilledJobLeavesNextProcess: alice, killed -9 during a slow
+// graceful stop, is started again and takes her group back while the
+// script her killed process ran is still running. The simulator wrote the
+// killed process's whole job state when that job would have ended,
+// stopping the group the new process had just started: it ran nowhere
+// (simulator seed 45336). A killed process's runner starts no more
+// actions; the one under way ends and changes only its own group.
+func TestSimKilledJobLeavesNextProcess(t *testing.T) {
+	dir := simConf(t, "on")
+	at := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	steps := []simStep{
+		{At: at(15.90), Kind: "kill", Node: 0},
+		{At: at(25.04), Kind: "standby", Node: 1},
+		{At: at(34.86), Kind: "script", Node: 0, Arg: scriptSlow},
+		{At: at(38.37), Kind: "stop", Node: 0},
+		{At: at(43.85), Kind: "kill", Node: 0},
+	}
+	for _, seed := range []int64{45336, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10} {
+		if f, trace, _ := runSim(t, dir, seed, steps); f != "" {
+			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
+		}
+	}
+}

@@ -570,7 +570,10 @@ func (e *Engine) checkGeneration(p *peer, src string, gen, seq uint64, isStatus 
 			// unless messages of this very generation were already
 			// tracked: resetting would drop those still in flight with a
 			// lower seq than this status as duplicates, unretransmitted).
-			if p.gen > 0 {
+			if p.gen > 0 || p.preGen > 0 && gen > p.preGen {
+				// The latter: no status of the older generation was
+				// accepted, only other messages (a standby it began
+				// before it restarted: simulator seed 41046).
 				v.Restart = true
 				v.log(hblog.InfoPri, "Heartbeat restart on node "+src)
 			}

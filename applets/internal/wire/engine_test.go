@@ -700,3 +700,32 @@ func TestFirstContactKeepsSequence(t *testing.T) {
 		t.Fatalf("first status, other generation: %+v", v)
 	}
 }
+
+// TestRestartBeforeFirstStatus: messages of a node's generation 4 were
+// accepted but none of its statuses (we restarted a moment ago), then a
+// status of generation 5 arrives: the node restarted, and the verdict
+// says so, as after a status of generation 4 (a standby it began before
+// it restarted was waited for an hour: simulator seed 41046).
+func TestRestartBeforeFirstStatus(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	mk := func(gen uint64, seq uint64, typ string) *Msg {
+		a := newEngine(t, "linuxha1", nil)
+		a.Sender.Gen = gen
+		a.Sender.seq = seq - 1
+		m := status(StActive)
+		if typ != Status {
+			m = New(typ)
+		}
+		a.Send(m, t0)
+		return wireCopy(t, a, m)
+	}
+	b := newEngine(t, "linuxha2", nil)
+	b.Receive(mk(4, 60, Resource), t0)
+	if v := b.Receive(mk(5, 2, Status), t0); !v.Deliver || !v.Restart {
+		t.Fatalf("status of a newer generation after other messages: %+v", v)
+	}
+	c := newEngine(t, "linuxha2", nil)
+	if v := c.Receive(mk(5, 2, Status), t0); !v.Deliver || v.Restart {
+		t.Fatalf("first contact: %+v", v)
+	}
+}
