@@ -6,15 +6,16 @@ package heartbeat
 // watchdogs; with a ping node as third participant (sim_ping_test.go:
 // ping or ping_group and ipfail's policy, over uplinks the scenario
 // cuts). A seeded scenario drives faults — packet loss, delay,
-// duplication, reordering, one-way and full partitions and heals,
-// process pause, kill (-9) and graceful stop, machine crash with state
+// duplication, reordering, one-way and full partitions, stalled links
+// and heals, process pause, kill (-9) and graceful stop, machine crash with state
 // kept or lost, wall clock steps, slow, failing and hanging scripts,
 // uplink cuts, loss, delay and flapping, the ping node down — and
 // invariants are checked after every event: never two owners and some
 // owner once settled, no owner change without a fault, the only node
 // that reaches the ping node runs every group, bounded queues and
-// state, no busy loop, well-formed log lines. A failing seed is shrunk
-// to a minimal step list and printed.
+// state, no busy loop, well-formed log lines, cl_status answers that
+// match the cluster (sim_ctl_test.go). A failing seed is shrunk to a
+// minimal step list and printed.
 //
 // go test -run 'TestSim$|TestSimPing$' ./applets/heartbeat runs simSeeds
 // and simPingSeeds seeds; make sim SEEDS=N (HABOX_SIM_SEEDS=N) runs more.
