@@ -395,6 +395,7 @@ func (m *Manager) Tick(now time.Duration) []Action {
 		a = append(a, m.audit()...)
 	}
 	a = append(a, m.legacyPeerCheck(now)...)
+	a = append(a, m.repeatStarting(now)...)
 	if m.answerPeer && m.state == rStable && m.peerActiveAt != 0 && now >= m.peerActiveAt+m.cfg.RscrcvdDelay {
 		// The peer's answer to our "starting" was lost (a one-way cut):
 		// it waits for our "resource isstable=1" for good otherwise
@@ -446,6 +447,20 @@ func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
 	m.foreignDone = true
 	a := []Action{logA(hblog.Warning, "Node "+peer+" does not answer the nice_failback protocol: it runs auto_failback legacy (heartbeat 3.0.6 reads 'nice_failback on' so). Resources always fail back in this pair; set 'auto_failback off' (or on) on both nodes.")}
 	return append(a, m.reqOurResources(true)...)
+}
+
+// repeatStarting: a habox peer, active for the deadlock breaker's delay,
+// has not answered our "starting" (lost, and its restart reset the
+// sequence tracking that would have had it sent again): say it again
+// (simulator seed 85396). 3.0.6 would stay STARTING for ever.
+func (m *Manager) repeatStarting(now time.Duration) []Action {
+	peer := m.peer()
+	if !m.nice || !m.commUp || m.state != rStarting || !m.IsHabox(peer) || m.peerActiveAt == 0 ||
+		now < max(m.startingAt, m.peerActiveAt)+m.cfg.RscrcvdDelay {
+		return nil
+	}
+	m.startingAt = now
+	return []Action{logA(hblog.InfoPri, "No answer from "+peer+" to our 'starting': sending it again."), sendA(NewMsg("starting"))}
 }
 
 // keeper is the node that keeps group g when it and peer both hold it:
