@@ -1149,7 +1149,15 @@ func cmpOr(a, b string) string {
 // simKnown are seeds that fail for a known, not yet fixed reason. TestSim
 // checks that they still fail (remove one when its bug is fixed) and
 // does not count them as failures.
-var simKnown = map[int64]string{}
+var simKnown = map[int64]string{
+	// kill -9 during a graceful stop (the watchdog closed at its start,
+	// as 3.0.6 does): the stop script the killed process had begun runs
+	// on and stops the group after the restarted process started it
+	// again; the node believes it runs it. 3.0.6 shares this; a fix would
+	// need the restarted node to wait for, or stop, what its killed
+	// predecessor was releasing.
+	82205: "orphaned stop script of a killed process ends after the restart",
+}
 
 // simRegressions are seeds that failed before a fix (kept whatever
 // simSeeds is): 27, 336, 397, 670: a node holding groups rebooted before
@@ -1209,7 +1217,7 @@ var simKnown = map[int64]string{}
 // was not seen as a restart, so a standby the peer began before it
 // restarted was waited for an hour (fixed in wire).
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336, 21684, 29840}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336, 21684, 29840, 85396}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

@@ -768,3 +768,35 @@ func TestReorderedCancelKeepsNewStandby(t *testing.T) {
 		t.Errorf("alice rscstatus %s, want transition (bob's standby under way)", st)
 	}
 }
+
+// TestStartingRepeatedToHaboxPeer: bob restarts while alice runs; his
+// "starting" is lost (and his restart reset the tracking that would have
+// had it sent again), so alice never answers and bob stays STARTING,
+// rscstatus "transition" (simulator seed 85396). Once alice, a habox
+// peer, has been active for the deadlock breaker's delay without
+// answering, bob says "starting" again.
+func TestStartingRepeatedToHaboxPeer(t *testing.T) {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	s.boot("bob", conf.FailbackOff) // bob's process restarts
+	bob := s.nodes["bob"]
+	bob.view.status["alice"] = "active"
+	bob.view.commUp = true
+	s.apply("bob", bob.m.SetHabox("alice", s.nodes["alice"].m.Claim().String(), s.now))
+	s.cut = true // his "starting" is lost
+	s.apply("bob", bob.m.CommUp(s.now))
+	s.drain()
+	s.cut = false
+	s.advance(bob.m.cfg.RscrcvdDelay / 2)
+	if st := bob.m.RscStatus(); st != "transition" {
+		t.Fatalf("bob rscstatus %s before any answer", st)
+	}
+	s.advance(bob.m.cfg.RscrcvdDelay + 200*time.Millisecond)
+	s.heartbeats(time.Second)
+	if st := bob.m.RscStatus(); st == "transition" {
+		t.Errorf("bob still STARTING after alice stayed silent:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+}

@@ -465,6 +465,20 @@ func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
 	return append(a, m.reqOurResources(true)...)
 }
 
+// repeatStarting: a habox peer, active for the deadlock breaker's delay,
+// has not answered our "starting" (lost, and its restart reset the
+// sequence tracking that would have had it sent again): say it again
+// (simulator seed 85396). 3.0.6 would stay STARTING for ever.
+func (m *Manager) repeatStarting(now time.Duration) []Action {
+	peer := m.peer()
+	if !m.nice || !m.commUp || m.state != rStarting || !m.IsHabox(peer) || m.peerActiveAt == 0 ||
+		now < max(m.startingAt, m.peerActiveAt)+m.cfg.RscrcvdDelay {
+		return nil
+	}
+	m.startingAt = now
+	return []Action{logA(hblog.InfoPri, "No answer from "+peer+" to our 'starting': sending it again."), sendA(NewMsg("starting"))}
+}
+
 // keeper is the node that keeps group g when it and peer both hold it:
 // the node named on its haresources line, else the lower node name.
 func (m *Manager) keeper(g conf.Group, peer string) string {
