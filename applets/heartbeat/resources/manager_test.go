@@ -701,31 +701,3 @@ func TestJobFailureKeepsLaterTake(t *testing.T) {
 		t.Errorf("after the second take: held %v, claim %s; want [10.0.0.5], local", got, m.Claim())
 	}
 }
-
-// TestRepeatStarting: bob restarts and his "starting" is lost (with the
-// retransmission request for it); alice, stable, owes no answer. bob sends
-// it again after the deadlock breaker's delay instead of staying STARTING
-// (rscstatus "transition") for ever (simulator ping seed 18162).
-func TestRepeatStarting(t *testing.T) {
-	for _, mode := range []conf.AutoFailback{conf.FailbackOn, conf.FailbackOff} {
-		s := newSim(t, mode)
-		s.commUp("alice", "bob")
-		s.advance(12 * time.Second)
-		s.want(both)
-		s.boot("bob", mode)
-		bob := s.nodes["bob"].m
-		s.apply("bob", bob.SetHabox("alice", "local", s.now))
-		s.cut = true
-		s.commUp("bob")
-		s.cut = false
-		s.advance(500 * time.Millisecond) // the delay is deadtime here (1 s)
-		if st := bob.RscStatus(); st != "transition" {
-			t.Fatalf("%v: bob %s before the delay: the lost starting was not lost\n  %s\nalice:\n  %s", mode, st, strings.Join(s.logs["bob"], "\n  "), strings.Join(s.logs["alice"], "\n  "))
-		}
-		s.advance(3 * time.Second)
-		if st := bob.RscStatus(); st == "transition" || !s.logged("bob", "sending it again") {
-			t.Errorf("%v: bob still %s:\n  %s", mode, st, strings.Join(s.logs["bob"], "\n  "))
-		}
-		s.want(both)
-	}
-}

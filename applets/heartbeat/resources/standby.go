@@ -428,22 +428,6 @@ func (m *Manager) Tick(now time.Duration) []Action {
 // ip-request, as legacy mode does: the peer hands them over (or says it
 // does not hold them), and it asks for its own groups the same way. Such
 // a pair therefore always fails back, whatever habox's own mode says.
-// repeatStarting sends "starting" again when a peer that speaks the
-// nice_failback protocol has not answered ours within the deadlock
-// breaker's delay: the message (and the retransmission request for it)
-// was lost, and a node left in STARTING would wait for ever (rscstatus
-// "transition", simulator ping seed 18162). 3.0.6 sends it once; a peer
-// answers a repeated one as the first.
-func (m *Manager) repeatStarting(now time.Duration) []Action {
-	peer := m.peer()
-	if peer == "" || !m.nice || !m.commUp || m.state != rStarting || !(m.peerNice || m.IsHabox(peer)) ||
-		m.view.NodeStatus(peer) != "active" || now < max(m.startingAt, m.peerActiveAt)+m.cfg.RscrcvdDelay {
-		return nil
-	}
-	m.startingAt = now
-	return []Action{logA(hblog.Warning, "No answer from "+peer+" to our starting message: sending it again."), sendA(NewMsg("starting"))}
-}
-
 func (m *Manager) legacyPeerCheck(now time.Duration) []Action {
 	peer := m.peer()
 	if peer == "" || m.view.NodeStatus(peer) != "active" {
