@@ -406,12 +406,6 @@ var simKnownPing = map[int64]string{
 	// leaves the group running on the machine, unknown to the restarted
 	// heartbeat, while alice took it over: two owners.
 	831: "kill -9 during a hung release: the machine keeps a group its new heartbeat does not know",
-	// Not about the uplink: bob, reset by his watchdog, restarts under
-	// 20% loss and a one-way cut; his "starting" is lost and never
-	// retransmitted (the retransmission request was lost too), so he
-	// waits in STARTING for an answer alice never owes: rscstatus
-	// "transition" for good.
-	18162: "a restarted node's lost 'starting' is never recovered: it stays STARTING",
 }
 
 // simPingCfgs writes the four ping node configurations: auto_failback on
@@ -466,8 +460,11 @@ func TestSimPing(t *testing.T) {
 // paused past deadtime took its peer's group and saw the partition heal
 // at once; the heal gave the group back home, to the node without
 // uplink, and ipfail, whose counts had not changed, never moved it again
-// (fixed: a healed partition re-sends the ping node count).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607, 14559, 19880}
+// (fixed: a healed partition re-sends the ping node count). 18162: a
+// node restarted under loss and a one-way cut lost its "starting" and the
+// retransmission request for it, and stayed STARTING for good (fixed: it
+// sends "starting" again after the deadlock breaker's delay).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607, 14559, 18162, 19880}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)
