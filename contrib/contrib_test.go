@@ -431,11 +431,13 @@ func TestInittab(t *testing.T) {
 func fakeDaemon(t *testing.T, dir string) (daemon, log string) {
 	t.Helper()
 	daemon, log = filepath.Join(dir, "heartbeat"), filepath.Join(dir, "log")
+	// env --default-signal=HUP: a shell cannot trap a signal ignored when
+	// it started, and a test run under nohup ignores SIGHUP.
 	script := `#!/bin/sh
 if [ "$1" = -t ]; then echo "check $*" >>"` + log + `"; [ ! -e "` + dir + `/badconf" ]; exit; fi
 while [ $# -gt 0 ]; do case $1 in -p) pf=$2; shift;; esac; shift; done
 echo "start" >>"` + log + `"
-sh -c 'trap "echo hup >>$1" HUP; trap "echo term >>$1; exit 0" TERM; echo $$ >"$0"; while :; do sleep 0.05; done' "$pf" "` + log + `" </dev/null >/dev/null 2>&1 &
+env --default-signal=HUP sh -c 'trap "echo hup >>$1" HUP; trap "echo term >>$1; exit 0" TERM; echo $$ >"$0"; while :; do sleep 0.05; done' "$pf" "` + log + `" </dev/null >/dev/null 2>&1 &
 exit 0
 `
 	if err := os.WriteFile(daemon, []byte(script), 0o755); err != nil {
@@ -476,13 +478,7 @@ func TestSysVScript(t *testing.T) {
 		{"status", 0, nil},
 		{"start", 0, nil}, // already running
 		{"reload", 0, nil},
-		{"restart", 0, func() {
-			// reload only sends the HUP: let the (shell) daemon run its
-			// trap before restart's TERM, as a real one would have time to.
-			for end := time.Now().Add(3 * time.Second); !strings.Contains(readLog(), "hup\n") && time.Now().Before(end); {
-				time.Sleep(20 * time.Millisecond)
-			}
-		}},
+		{"restart", 0, nil},
 		{"stop", 0, nil},
 		{"status", 3, nil},
 		{"stop", 0, nil}, // already stopped
