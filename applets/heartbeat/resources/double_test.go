@@ -198,12 +198,7 @@ func TestLateSelfRequestClaimed(t *testing.T) {
 	s := newSim(t, conf.FailbackOff)
 	s.commUp("alice", "bob")
 	s.advance(2 * time.Second)
-	acts, err := s.nodes["alice"].m.Standby("local", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "local")
 	s.heartbeats(time.Second)
 	s.want("10.0.0.5=bob svcb=bob")
 	// The late request: alice takes her group, her holding stays none.
@@ -232,12 +227,7 @@ func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
 	s.advance(2 * time.Second)
 	alice := s.nodes["alice"]
 	alice.hold = true
-	acts, err := alice.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	if len(alice.jobs) != 1 {
 		t.Fatalf("want the go_standby job held, got %d jobs:\n  %s", len(alice.jobs), strings.Join(s.logs["alice"], "\n  "))
 	}
@@ -245,12 +235,7 @@ func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
 	if !s.logged("alice", "Cancelling pending standby operation") {
 		t.Fatalf("standby not cancelled:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
-	acts, err = alice.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	alice.hold = false
 	for len(alice.jobs) > 0 {
 		j := alice.jobs[0]
@@ -274,11 +259,7 @@ func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
 // period bob cancels the broken standby and releases alice's group
 // (simulator seeds 1440, 5421, 7023, 7156).
 func TestBrokenStandbyDoubleOwner(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	s.cut = true // bob's "other" does not reach alice
 	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
 	s.drain()
@@ -306,19 +287,10 @@ func TestBrokenStandbyDoubleOwner(t *testing.T) {
 // releases his groups and sends "done", which alice would then ignore,
 // leaving his group running nowhere (simulator seeds 859, 8599).
 func TestHealDuringPeerStandby(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	bob := s.nodes["bob"]
 	bob.hold = true
-	acts, err := bob.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("bob", acts)
-	s.drain()
+	s.standby("bob", "all")
 	if len(bob.jobs) != 1 {
 		t.Fatalf("want bob's go_standby job held, got %d:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
 	}
@@ -345,11 +317,7 @@ func TestHealDuringPeerStandby(t *testing.T) {
 // nowhere: simulator seed 8182) but wait for his "done" and take both,
 // and keep both though bob's last status still claimed his group.
 func TestStandbyDuringDoubleOwner(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	s.deliver("alice", "alice", NewMsg("ip-request-resp", "dest", "alice", "ipaddr", "svcb", "weown", "yes", "ok", "OK"))
 	s.drain()
 	s.want("10.0.0.5=alice svcb=alice+bob")
@@ -358,12 +326,7 @@ func TestStandbyDuringDoubleOwner(t *testing.T) {
 	s.want("10.0.0.5=alice svcb=alice+bob")
 	bob := s.nodes["bob"]
 	bob.hold = true
-	acts, err := bob.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("bob", acts)
-	s.drain()
+	s.standby("bob", "all")
 	if len(bob.jobs) != 1 {
 		t.Fatalf("want bob's go_standby job held, got %d:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
 	}
@@ -393,11 +356,7 @@ func TestStandbyDuringDoubleOwner(t *testing.T) {
 // meanwhile (ipfail's give-up included: simulator ping node seed 237).
 // alice (a habox node) tells him she is not going standby; he cancels.
 func TestStaleStandbyRequestCancelled(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
 	s.drain()
 	if !s.logged("bob", "alice wants to go standby [all]") {
@@ -408,12 +367,7 @@ func TestStaleStandbyRequestCancelled(t *testing.T) {
 	if st := s.nodes["bob"].m.RscStatus(); st == "transition" {
 		t.Fatalf("bob still waits for alice's standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
-	acts, err := s.nodes["alice"].m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	s.heartbeats(2 * time.Second)
 	s.want("10.0.0.5=bob svcb=bob")
 	for _, n := range []string{"alice", "bob"} {
@@ -432,11 +386,7 @@ func TestStaleStandbyRequestCancelled(t *testing.T) {
 // standby refused, ipfail's give-up never due (simulator ping node seed
 // 1059). An older message of the same generation is ignored.
 func TestStaleResourceMessageIgnored(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	newer := NewMsg("resource", "rsc_hold", "local", "rtype", "full", "isstable", "1", "seq", "b", "hg", "6b154e5f")
 	older := NewMsg("resource", "rsc_hold", "none", "rtype", "full", "isstable", "0", "seq", "a", "hg", "6b154e5f")
 	s.deliver("alice", "bob", newer)
@@ -460,19 +410,10 @@ func TestStaleResourceMessageIgnored(t *testing.T) {
 // refusing every standby (ipfail's give-up included: simulator ping node
 // seed 1119). bob tells her the standby is off.
 func TestHealCancelsOwnStandbyTellsPeer(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	bob := s.nodes["bob"]
 	bob.hold = true
-	acts, err := bob.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("bob", acts)
-	s.drain()
+	s.standby("bob", "all")
 	if !s.logged("bob", "standby: alice can take our all resources") {
 		t.Fatalf("alice did not answer:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
@@ -497,19 +438,10 @@ func TestHealCancelsOwnStandbyTellsPeer(t *testing.T) {
 // alice waits for; without it she stayed in transition for the hour of
 // the guard (simulator seed 859, once the precise dead timer ran).
 func TestHealDuringOwnAcquisition(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	bob := s.nodes["bob"]
 	bob.hold = true
-	acts, err := s.nodes["alice"].m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	if len(bob.jobs) != 1 || !s.logged("bob", "standby: acquire [all] resources from alice") {
 		t.Fatalf("want bob's acquisition held, got %d jobs:\n  %s", len(bob.jobs), strings.Join(s.logs["bob"], "\n  "))
 	}
@@ -611,19 +543,10 @@ func TestAloneAnswersPeerWithoutItsResource(t *testing.T) {
 // "transition" (simulator seed 28753). When the partition heals alice
 // tells him the standby is off.
 func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	alice, bob := s.nodes["alice"], s.nodes["bob"]
 	alice.hold = true
-	acts, err := alice.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	if !s.logged("alice", "standby: bob can take our all resources") || len(alice.jobs) != 1 {
 		t.Fatalf("standby not under way:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
@@ -655,19 +578,10 @@ func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
 // "transition" (simulator seed 23964). When the partition heals bob
 // tells her the standby is off.
 func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	alice, bob := s.nodes["alice"], s.nodes["bob"]
 	bob.hold = true
-	acts, err := alice.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	if !s.logged("bob", "standby: acquire [all] resources from alice") || len(bob.jobs) != 1 {
 		t.Fatalf("bob not acquiring:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
@@ -700,19 +614,10 @@ func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 // he owes her a "cancel" from that state too (simulator ping node seed
 // 14559).
 func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	alice, bob := s.nodes["alice"], s.nodes["bob"]
 	alice.hold = true
-	acts, err := alice.m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	if !s.logged("alice", "standby: bob can take our all resources") || len(alice.jobs) != 1 {
 		t.Fatalf("alice not releasing:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
@@ -751,11 +656,7 @@ func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
 // request began: bob released his group and alice, no longer in the
 // standby, ignored his "done", so it ran nowhere (simulator seed 6672).
 func TestReorderedCancelKeepsNewStandby(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	s.cut = true // only what is delivered below passes
 	s.deliver("alice", "bob", NewMsg("ask_resources", "rsc_hold", "all", "info", "me", "seq", "34", "hg", "6b154e41"))
 	s.deliver("alice", "bob", NewMsg("ask_resources", "rsc_hold", "all", "info", "cancel", "seq", "33", "hg", "6b154e41"))
@@ -776,11 +677,7 @@ func TestReorderedCancelKeepsNewStandby(t *testing.T) {
 // peer, has been active for the deadlock breaker's delay without
 // answering, bob says "starting" again.
 func TestStartingRepeatedToHaboxPeer(t *testing.T) {
-	s := newSim(t, conf.FailbackOff)
-	s.commUp("alice", "bob")
-	s.advance(2 * time.Second)
-	s.heartbeats(time.Second)
-	s.want(both)
+	s := stableOff(t)
 	s.boot("bob", conf.FailbackOff) // bob's process restarts
 	bob := s.nodes["bob"]
 	bob.view.status["alice"] = "active"

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"habox/conf"
 )
 
 // status delivers one status of peer p to n the way the daemon does: the
@@ -33,6 +35,28 @@ func (s *sim) heartbeats(d time.Duration) {
 		s.drain()
 		s.advance(50 * time.Millisecond)
 	}
+}
+
+// stableOff is a pair in auto_failback off, started, exchanging statuses,
+// each node running its own group.
+func stableOff(t *testing.T) *sim {
+	s := newSim(t, conf.FailbackOff)
+	s.commUp("alice", "bob")
+	s.advance(2 * time.Second)
+	s.heartbeats(time.Second)
+	s.want(both)
+	return s
+}
+
+// standby runs hb_standby kind on node n and delivers what follows.
+func (s *sim) standby(n, kind string) {
+	s.t.Helper()
+	acts, err := s.nodes[n].m.Standby(kind, s.now)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.apply(n, acts)
+	s.drain()
 }
 
 // noDoubleOwner checks that no node logged a double owner after its

@@ -373,12 +373,7 @@ func TestStandbyAndTakeover(t *testing.T) {
 	s := newSim(t, conf.FailbackOff)
 	s.commUp("alice", "bob")
 	s.advance(2 * time.Second)
-	acts, err := s.nodes["alice"].m.Standby("all", s.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.apply("alice", acts)
-	s.drain()
+	s.standby("alice", "all")
 	s.want("10.0.0.5=bob svcb=bob")
 	for _, l := range []string{"alice wants to go standby [all]", "standby: bob can take our all resources", "Local standby process completed [all]."} {
 		if !s.logged("alice", l) {
@@ -392,7 +387,7 @@ func TestStandbyAndTakeover(t *testing.T) {
 		t.Fatalf("rscstatus alice %s bob %s", a, b)
 	}
 	// alice takes her own group back with hb_takeover local (bob runs hb_standby foreign).
-	acts, err = s.nodes["alice"].m.Takeover("local", s.now)
+	acts, err := s.nodes["alice"].m.Takeover("local", s.now)
 	if err != nil {
 		t.Fatal(err)
 	}
