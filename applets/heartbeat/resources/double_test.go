@@ -237,12 +237,7 @@ func TestCancelledStandbyJobSendsNoDone(t *testing.T) {
 	}
 	s.standby("alice", "all")
 	alice.hold = false
-	for len(alice.jobs) > 0 {
-		j := alice.jobs[0]
-		alice.jobs = alice.jobs[1:]
-		s.finish(alice, j)
-		s.drain()
-	}
+	s.runHeld(alice)
 	if s.logged("alice", "Local standby process completed") {
 		t.Errorf("the cancelled release completed the new standby request:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
@@ -297,12 +292,7 @@ func TestHealDuringPeerStandby(t *testing.T) {
 	s.apply("alice", s.nodes["alice"].m.PartitionHealed("bob", s.now))
 	s.drain()
 	bob.hold = false
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	s.heartbeats(2 * time.Second)
 	s.want("10.0.0.5=alice svcb=alice")
 }
@@ -335,12 +325,7 @@ func TestStandbyDuringDoubleOwner(t *testing.T) {
 		t.Errorf("alice cancelled the standby bob runs:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
 	bob.hold = false
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	// bob's "done" voids the claim of his last status: alice, holding
 	// both now, must not release his group before his next status.
 	s.advance(grace)
@@ -420,12 +405,7 @@ func TestHealCancelsOwnStandbyTellsPeer(t *testing.T) {
 	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
 	s.drain()
 	bob.hold = false
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	s.heartbeats(2 * time.Second)
 	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
 		t.Errorf("alice still waits for bob's standby \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
@@ -450,12 +430,7 @@ func TestHealDuringOwnAcquisition(t *testing.T) {
 	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
 	s.drain()
 	bob.hold = false
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	s.heartbeats(2 * time.Second)
 	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
 		t.Errorf("alice still waits for bob's \"done\":\n  %s", strings.Join(s.logs["alice"], "\n  "))
@@ -555,12 +530,7 @@ func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
 	s.apply("alice", alice.m.NodeDead("bob", true, s.now))
 	s.drain()
 	alice.hold = false
-	for len(alice.jobs) > 0 {
-		j := alice.jobs[0]
-		alice.jobs = alice.jobs[1:]
-		s.finish(alice, j)
-		s.drain()
-	}
+	s.runHeld(alice)
 	s.cut = false // bob resumes; alice sees the partition healed
 	alice.view.status["bob"] = "active"
 	s.apply("alice", alice.m.PartitionHealed("bob", s.now))
@@ -590,17 +560,9 @@ func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
 	s.drain()
 	bob.hold = false
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	s.cut = false
-	bob.view.status["alice"] = "active"
-	s.apply("bob", bob.m.SetHabox("alice", alice.m.Claim().String(), s.now)) // her status, as the daemon delivers it
-	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
-	s.drain()
+	s.healSeen("bob", "alice")
 	s.heartbeats(3 * time.Second)
 	if st := alice.m.RscStatus(); st == "transition" {
 		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))
@@ -623,26 +585,13 @@ func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
 	}
 	s.cut = true // her "done" is lost
 	alice.hold = false
-	for len(alice.jobs) > 0 {
-		j := alice.jobs[0]
-		alice.jobs = alice.jobs[1:]
-		s.finish(alice, j)
-		s.drain()
-	}
+	s.runHeld(alice)
 	bob.view.status["alice"] = "dead"
 	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
 	s.drain()
-	for len(bob.jobs) > 0 {
-		j := bob.jobs[0]
-		bob.jobs = bob.jobs[1:]
-		s.finish(bob, j)
-		s.drain()
-	}
+	s.runHeld(bob)
 	s.cut = false
-	bob.view.status["alice"] = "active"
-	s.apply("bob", bob.m.SetHabox("alice", alice.m.Claim().String(), s.now))
-	s.apply("bob", bob.m.PartitionHealed("alice", s.now))
-	s.drain()
+	s.healSeen("bob", "alice")
 	s.heartbeats(3 * time.Second)
 	if st := alice.m.RscStatus(); st == "transition" {
 		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))

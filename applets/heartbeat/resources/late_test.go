@@ -59,6 +59,27 @@ func (s *sim) standby(n, kind string) {
 	s.drain()
 }
 
+// runHeld finishes the jobs node sn holds, in order, delivering what
+// follows each.
+func (s *sim) runHeld(sn *simNode) {
+	for len(sn.jobs) > 0 {
+		j := sn.jobs[0]
+		sn.jobs = sn.jobs[1:]
+		s.finish(sn, j)
+		s.drain()
+	}
+}
+
+// healSeen: n sees p active again with the status p sends now (its habox
+// field first, as the daemon delivers it), a healed partition.
+func (s *sim) healSeen(n, p string) {
+	sn := s.nodes[n]
+	sn.view.status[p] = "active"
+	s.apply(n, sn.m.SetHabox(p, s.nodes[p].m.Claim().String(), s.now))
+	s.apply(n, sn.m.PartitionHealed(p, s.now))
+	s.drain()
+}
+
 // noDoubleOwner checks that no node logged a double owner after its
 // first from lines and that each node advertises what it holds.
 func (s *sim) noDoubleOwner(t *testing.T, from map[string]int) {
