@@ -669,6 +669,7 @@ func (d *daemon) step(ev event) bool {
 		d.uplinkEvents(d.up.tr.Carrier(ev.carrier.ifname, ev.carrier.up, d.now()))
 		d.uplinkTick()
 	case ev.upTimer:
+		d.up.timerOn = false
 		d.uplinkTick()
 	case ev.deadline:
 		d.dlArmed = false

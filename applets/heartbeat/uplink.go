@@ -30,7 +30,9 @@ type uplinkState struct {
 	peer    string
 	conn    prober // nil without ping nodes
 	watch   *netlink.Watcher
-	timer   oneShot // nil until first armed
+	timer   oneShot       // nil until first armed
+	timerAt time.Duration // the instant it is armed for (timerOn)
+	timerOn bool
 	targets []pingTarget
 }
 
@@ -272,6 +274,10 @@ func (d *daemon) armUplinkTimer() {
 	if !ok {
 		return
 	}
+	if d.up.timerOn && at == d.up.timerAt {
+		return // armed for it already: not one Reset per packet
+	}
+	d.up.timerAt, d.up.timerOn = at, true
 	wait := at - d.now() + time.Millisecond // deadlines are "more than"
 	if d.up.timer == nil {
 		d.up.timer = d.newTimer()

@@ -482,9 +482,7 @@ func TestAloneAnswersPeerWithoutItsResource(t *testing.T) {
 	s := newSim(t, conf.FailbackOff)
 	alice := s.nodes["alice"]
 	s.up["bob"] = false
-	alice.view.status["bob"] = "dead" // initdead ran out
-	s.apply("alice", alice.m.NodeDead("bob", false, s.now))
-	s.drain()
+	s.seesDead("alice", "bob", false) // initdead ran out
 	s.commUp("alice")
 	s.advance(time.Second)
 	if st := alice.m.RscStatus(); st == "transition" {
@@ -526,9 +524,7 @@ func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
 		t.Fatalf("standby not under way:\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
 	s.cut = true // bob paused: alice declares him dead
-	alice.view.status["bob"] = "dead"
-	s.apply("alice", alice.m.NodeDead("bob", true, s.now))
-	s.drain()
+	s.seesDead("alice", "bob", true)
 	alice.hold = false
 	s.runHeld(alice)
 	s.cut = false // bob resumes; alice sees the partition healed
@@ -556,9 +552,7 @@ func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 		t.Fatalf("bob not acquiring:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
 	s.cut = true
-	bob.view.status["alice"] = "dead"
-	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
-	s.drain()
+	s.seesDead("bob", "alice", true)
 	bob.hold = false
 	s.runHeld(bob)
 	s.cut = false
@@ -586,9 +580,7 @@ func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
 	s.cut = true // her "done" is lost
 	alice.hold = false
 	s.runHeld(alice)
-	bob.view.status["alice"] = "dead"
-	s.apply("bob", bob.m.NodeDead("alice", true, s.now))
-	s.drain()
+	s.seesDead("bob", "alice", true)
 	s.runHeld(bob)
 	s.cut = false
 	s.healSeen("bob", "alice")

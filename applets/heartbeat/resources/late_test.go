@@ -70,6 +70,15 @@ func (s *sim) runHeld(sn *simNode) {
 	}
 }
 
+// seesDead: n declares p dead (heard: packets came from p since start or
+// its previous death), p itself running on.
+func (s *sim) seesDead(n, p string, heard bool) {
+	sn := s.nodes[n]
+	sn.view.status[p] = "dead"
+	s.apply(n, sn.m.NodeDead(p, heard, s.now))
+	s.drain()
+}
+
 // healSeen: n sees p active again with the status p sends now (its habox
 // field first, as the daemon delivers it), a healed partition.
 func (s *sim) healSeen(n, p string) {

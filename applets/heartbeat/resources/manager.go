@@ -279,9 +279,7 @@ func (m *Manager) isStable() bool {
 	if m.shutdownInProgress && m.state == rInit {
 		return true
 	}
-	return m.otherStable && !m.takeoverInProgress && m.going == sbNot &&
-		m.standbyUntil == 0 && !m.Busy() &&
-		(m.state == rStable || m.state == rShutdown || m.state == rInit)
+	return m.otherStable && m.stableButPeer()
 }
 
 // keys returns the group keys of the set h from this node's point of view.

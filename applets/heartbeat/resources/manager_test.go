@@ -290,9 +290,7 @@ func TestAloneThenPeerJoins(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			s := newSim(t, mode)
 			s.up["bob"] = false
-			s.nodes["alice"].view.status["bob"] = "dead"
-			s.apply("alice", s.nodes["alice"].m.NodeDead("bob", false, s.now))
-			s.drain()
+			s.seesDead("alice", "bob", false)
 			s.commUp("alice")
 			s.advance(time.Second)
 			s.want("10.0.0.5=alice svcb=alice")
@@ -358,9 +356,7 @@ func TestGracefulShutdown(t *testing.T) {
 				t.Errorf("bob: %v", s.logs["bob"])
 			}
 			// Later alice's heartbeats stop: no fencing needed.
-			s.nodes["bob"].view.status["alice"] = "dead"
-			s.apply("bob", s.nodes["bob"].m.NodeDead("alice", true, s.now))
-			s.drain()
+			s.seesDead("bob", "alice", true)
 			if !s.logged("bob", "Dead node alice gave up resources.") {
 				t.Errorf("bob fenced a node that shut down: %v", s.logs["bob"])
 			}
@@ -584,9 +580,7 @@ func TestAloneIsStable(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			s := newSim(t, mode)
 			s.up["bob"] = false
-			s.nodes["alice"].view.status["bob"] = "dead"
-			s.apply("alice", s.nodes["alice"].m.NodeDead("bob", false, s.now))
-			s.drain()
+			s.seesDead("alice", "bob", false)
 			s.commUp("alice")
 			s.advance(time.Second)
 			if got := s.nodes["alice"].m.RscStatus(); got != "all" {

@@ -119,7 +119,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 			// A late answer to a request we no longer make (it was
 			// retransmitted after a partition, or it timed out): the
 			// peer would wait an hour for our "done".
-			a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", rtype.String(), "info", standbyCancel)))
+			a = append(a, sendCancel(rtype))
 		}
 	}
 	return a
@@ -129,6 +129,11 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 // the node no longer makes; sent to habox peers only (3.0.6 would log it
 // as an ignored standby message).
 const standbyCancel = "cancel"
+
+// sendCancel tells a habox peer that the standby of set kind is off.
+func sendCancel(kind Hold) Action {
+	return sendA(NewMsg("ask_resources", "rsc_hold", kind.String(), "info", standbyCancel))
+}
 
 // standbyCancelled: the peer is not going standby after all, or no
 // longer completes ours; stop waiting for its "done".
@@ -261,7 +266,6 @@ func (m *Manager) standbyFinish(from, info string, fromMe bool, rtype Hold, now 
 			a = append(a, logA(hblog.InfoPri, "Other node completed standby takeover of "+rtype.String()+" resources."))
 		}
 		a = append(a, m.sendHeld(true, "")...)
-		m.going = sbNot
 	} else {
 		ignored = true
 	}
@@ -321,7 +325,7 @@ func (m *Manager) goStandby(who standby, set Hold) []Action {
 func (m *Manager) abandonStandby() []Action {
 	var a []Action
 	if m.going == sbMe && m.IsHabox(m.peer()) {
-		a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyCancel)))
+		a = append(a, sendCancel(m.standbyType))
 	}
 	m.cancelStandby()
 	return a
@@ -506,7 +510,7 @@ func (m *Manager) resolveDouble(now time.Duration) []Action {
 	}
 	a := m.cancelBrokenStandby(now)
 	_, habox := m.habox[peer]
-	if !m.isStable() && !m.stableButPeer() {
+	if m.nice && !m.stableButPeer() { // legacy: stable when not busy
 		return a
 	}
 	if !habox {
@@ -681,7 +685,7 @@ func (m *Manager) PartitionHealed(peer string, now time.Duration) []Action {
 			// We cancelled our standby at its death, silently (simulator
 			// seed 28753: it waited for our "done" for an hour).
 			m.owesCancel = false
-			a = append(a, sendA(NewMsg("ask_resources", "rsc_hold", m.standbyType.String(), "info", standbyCancel)))
+			a = append(a, sendCancel(m.standbyType))
 		}
 	}
 	if len(steps) == 0 {
