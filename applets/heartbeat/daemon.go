@@ -23,6 +23,7 @@ import (
 	"habox/applets/trace"
 	"habox/conf"
 	"habox/hw/entropy"
+	"habox/hw/netlink"
 	"habox/hw/reboot"
 	"habox/hw/sched"
 	"habox/hw/timerfd"
@@ -62,12 +63,16 @@ type daemon struct {
 	// event (real: runJobAsync). openWD opens a watchdog device (real:
 	// watchdog.Open). openProber opens the ping nodes' echo socket (real:
 	// listenPings); newTimer makes the uplink timer (real: newUpTimer);
+	// watchLinks subscribes to link changes, whose carrier changes of
+	// tracked interfaces watchCarrier forwards (real: netlink.WatchLinks;
+	// the simulator's returns no watcher and steps carrier events in);
 	// exec replaces the process with heartbeat -f and extra options, and
 	// returns only on failure (real: reexec). The simulator replaces them.
 	runJob     func(*resources.Job)
 	openWD     func(path string) (watchdogDev, error)
 	openProber func() (prober, error)
 	newTimer   func() oneShot
+	watchLinks func() (*netlink.Watcher, error)
 	exec       func(extra ...string)
 
 	clk         Clock
@@ -201,7 +206,7 @@ func newCore(env *cli.Env, o options, c *conf.Config, lg *hblog.Logger, clk Cloc
 	var err error
 	d.runJob = d.runJobAsync
 	d.openWD = openWatchdogDev
-	d.openProber, d.newTimer, d.exec = d.listenPings, d.newUpTimer, d.reexec
+	d.openProber, d.newTimer, d.watchLinks, d.exec = d.listenPings, d.newUpTimer, netlink.WatchLinks, d.reexec
 	for _, w := range c.Warnings {
 		lg.Warn(w.Msg)
 	}

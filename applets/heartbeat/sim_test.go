@@ -569,6 +569,7 @@ func (n *simNode) start() {
 		inc := n.inc
 		d.openProber = func() (prober, error) { return simProber{n, inc}, nil }
 		d.newTimer = func() oneShot { return &simTimer{n: n, inc: inc, ev: event{upTimer: true}} }
+		d.watchLinks = n.watchLinks(inc) // sim_carrier_test.go
 		if err := d.openUplink(); err != nil {
 			s.fail(n.name + ": uplink: " + err.Error())
 			return

@@ -118,13 +118,15 @@ func (d *daemon) openUplink() error {
 		}
 	}
 	if len(track) > 0 {
-		w, err := netlink.WatchLinks()
+		w, err := d.watchLinks()
 		if err != nil {
 			return err
 		}
-		u.watch = w
-		d.carriers = make(chan carrierEvent, 16)
-		go d.watchCarrier(w, track)
+		if w != nil { // nil: the simulator steps carrier events in itself
+			u.watch = w
+			d.carriers = make(chan carrierEvent, 16)
+			go d.watchCarrier(w, track)
+		}
 	}
 	if hc.IPFail {
 		for _, n := range hc.Nodes {
@@ -191,16 +193,26 @@ func (d *daemon) watchCarrier(w *netlink.Watcher, track []string) {
 		if err != nil {
 			return
 		}
-		for _, t := range track {
-			if l.Name == t {
-				select {
-				case d.carriers <- carrierEvent{t, l.Up && l.Carrier && !l.Gone}:
-				case <-d.stopped:
-					return
-				}
+		if c, ok := carrierOf(l, track); ok {
+			select {
+			case d.carriers <- c:
+			case <-d.stopped:
+				return
 			}
 		}
 	}
+}
+
+// carrierOf is the carrier state a link message gives a tracked
+// interface: usable when up with carrier and not deleted. ok is false
+// for an interface not tracked.
+func carrierOf(l netlink.Link, track []string) (c carrierEvent, ok bool) {
+	for _, t := range track {
+		if l.Name == t {
+			return carrierEvent{t, l.Up && l.Carrier && !l.Gone}, true
+		}
+	}
+	return c, false
 }
 
 // sendProbes sends one echo request per ping address, with the payload
