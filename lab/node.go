@@ -479,6 +479,15 @@ func (n *Node) Kill() time.Time {
 	return t0
 }
 
+// KillDaemon SIGKILLs the daemon's own processes only, as an operator's
+// kill -9 does: the resource scripts it runs are left to what the daemon
+// arranged for them.
+func (n *Node) KillDaemon() {
+	n.SignalAll(syscall.SIGKILL)
+	n.Wait(5 * time.Second)
+	n.forget()
+}
+
 // SetLinks brings the node's eth0 and eth1 down or up (a pulled cable).
 func (n *Node) SetLinks(up bool) error {
 	state := "down"

@@ -151,6 +151,17 @@ func procComm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
+// ProcessGone reports whether pid has exited (a zombie not reaped yet
+// counts: it runs no more).
+func ProcessGone(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(rest, "Z") || strings.HasPrefix(rest, "X")
+}
+
 // allPids lists every process of the machine.
 func allPids() []int {
 	ents, _ := os.ReadDir("/proc")

@@ -639,6 +639,58 @@ func TestHangingScripts(t *testing.T) {
 	assertGroupGone(t, n2)
 }
 
+// TestKilledDuringRelease: heartbeat is killed -9 while its graceful stop
+// hangs in a script (an operator's answer to a stop that does not end).
+// The hung script dies with it. The box still holds the address and the
+// resource, which bob takes over too; the restarted heartbeat finds its
+// pid file left behind, makes the group idle first (3.0.6's verifyallidle
+// warning) and joins: one holder again. Before, both kept the address.
+func TestKilledDuringRelease(t *testing.T) {
+	l := newLab(t, lab.Options{AutoFailback: "off", Script: true})
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
+	n1.Signal(syscall.SIGTERM)
+	var hung int
+	for end := time.Now().Add(5 * time.Second); hung <= 1 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(n1.Path("state", "hang.pid"))
+		hung, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if hung <= 1 {
+		t.Fatalf("the stop did not hang\n%s", l.LogTails(20))
+	}
+	t.Cleanup(func() { syscall.Kill(-hung, syscall.SIGKILL) }) // its sleep
+	n1.KillDaemon()
+	for end := time.Now().Add(2 * time.Second); !lab.ProcessGone(hung) && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !lab.ProcessGone(hung) {
+		t.Fatalf("the hung stop script %d outlived heartbeat", hung)
+	}
+	os.Remove(n1.Path("state", "hang-stop"))
+	n2.WaitLog(`node `+n1.Name+`: is dead`, 5*time.Second)
+	n2.WaitLog(`mach_down takeover complete`, 10*time.Second)
+	if h := holders(l); h != n1.Name+"+"+n2.Name || !n1.ScriptRunning() {
+		t.Fatalf("holders %q, script on node 1 %v: not the half-released box this test is about", h, n1.ScriptRunning())
+	}
+	n1.Start()
+	n1.WaitLog(`WARN: heartbeat \[\d+\] ended without shutting down`, 5*time.Second)
+	n1.WaitLog(`CRIT: Resource \S+ is active, and should not be!`, 5*time.Second)
+	n1.WaitLog(`Releasing resource group`, 5*time.Second)
+	l.WaitOwner(1, 10*time.Second)
+	if !n1.WaitScript(false, 5*time.Second) || !n2.ScriptRunning() {
+		t.Fatalf("test resource: node 1 %v, node 2 %v\n%s", n1.ScriptRunning(), n2.ScriptRunning(), l.LogTails(30))
+	}
+	l.WaitBothActive(10 * time.Second)
+	if h := holders(l); h != n2.Name {
+		t.Fatalf("holders %q after node 1 joined", h)
+	}
+}
+
 // assertGroupGone checks that the process group of the node's hung test
 // script (STATE/hang.pid) has no member left.
 func assertGroupGone(t *testing.T, n *lab.Node) {

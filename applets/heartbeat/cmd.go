@@ -82,6 +82,7 @@ type options struct {
 	debug                         int
 	restart                       bool   // -R: re-executed after SIGHUP, resources kept
 	held                          string // -C: what we hold at a -R restart (none, local, foreign, all)
+	unclean                       int    // the pid of a predecessor that ended without removing its pid file (0: none)
 	args                          []string
 	rand                          func(n int64) int64 // the wire engine's randomness; nil: math/rand/v2 (the simulator seeds it)
 	entropy                       io.Reader           // a new node UUID's bytes; nil: entropy.Unique (the simulator seeds it)
@@ -286,25 +287,34 @@ func checkThisHost(env *cli.Env, o *options, c *conf.Config) bool {
 
 // readPid returns the pid in the pid file if that process runs.
 func readPid(file string) int {
+	if pid, alive := pidFile(file); alive {
+		return pid
+	}
+	return 0
+}
+
+// pidFile returns the pid a pid file names (0: none or unreadable) and
+// whether that process is a running heartbeat.
+func pidFile(file string) (pid int, alive bool) {
 	b, err := safefile.ReadFile(file, 64)
 	if err != nil {
-		return 0
+		return 0, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 1 {
-		return 0
+		return 0, false
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return 0
+		return pid, false
 	}
 	// A recycled pid belonging to some other program is not heartbeat.
 	if cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil {
 		s := string(cmd)
 		if !strings.Contains(s, "heartbeat") && !strings.Contains(s, "habox") {
-			return 0
+			return pid, false
 		}
 	}
-	return pid
+	return pid, true
 }
 
 func kill(env *cli.Env, o *options) int {
@@ -406,9 +416,16 @@ func start(env *cli.Env, o *options, args []string) int {
 	if !ok {
 		return 1
 	}
-	if pid := readPid(o.pidfile); pid != 0 && pid != os.Getpid() {
+	pid, alive := pidFile(o.pidfile)
+	if alive && pid != os.Getpid() {
 		env.Err("heartbeat: already running [pid ", strconv.Itoa(pid), "].\n")
 		return 0
+	}
+	if pid != 0 {
+		// Left by a process that was killed or crashed (a clean end and a
+		// re-execution remove it); our own pid: recycled after a reboot
+		// with /var/run kept.
+		o.unclean = pid
 	}
 	if !o.foreground && !child {
 		return daemonize(env, args)

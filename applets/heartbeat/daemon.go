@@ -640,9 +640,14 @@ func (d *daemon) run() int {
 }
 
 // begin is the first turn of the event loop. Start-up (5.2): st=init
-// with dt = deadtime+2000 for 5 s, then up.
+// with dt = deadtime+2000 for 5 s, then up. After an unclean end of the
+// process before us, the first resource job makes every group idle.
 func (d *daemon) begin() {
 	d.turn()
+	if d.o.unclean != 0 && !d.o.restart {
+		d.log.Warn("heartbeat [" + strconv.Itoa(d.o.unclean) + "] ended without shutting down: stopping the resources it left running")
+		d.rscActs(d.rsc.VerifyIdle())
+	}
 	d.boostUntil, d.boosted = d.now()+5*time.Second, true
 	d.sendStatus()
 	trace.Mark("sent", "")

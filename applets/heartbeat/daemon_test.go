@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -54,25 +55,39 @@ func TestRscMsgRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReadPid: the pid a pid file names, and whether it is a running
+// heartbeat (a stale one marks an unclean end).
 func TestReadPid(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "pid")
+	self := os.Getpid()
+	other := exec.Command("sleep", "30") // a live process that is not heartbeat
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Wait()
+	defer other.Process.Kill()
 	for _, c := range []struct {
 		content string
-		want    int
+		pid     int
+		alive   bool
 	}{
-		{"", 0},
-		{"garbage\n", 0},
-		{"1\n", 0}, // init is never heartbeat
-		{strconv.Itoa(os.Getpid()) + "\n", os.Getpid()}, // this test binary: heartbeat.test
-		{"999999999\n", 0},
+		{"", 0, false},
+		{"garbage\n", 0, false},
+		{"1\n", 0, false},                       // init is never heartbeat
+		{strconv.Itoa(self) + "\n", self, true}, // this test binary: heartbeat.test
+		{"999999999\n", 999999999, false},       // gone: left by a killed heartbeat
+		{strconv.Itoa(other.Process.Pid) + "\n", other.Process.Pid, false}, // a recycled pid
 	} {
 		os.WriteFile(f, []byte(c.content), 0o644)
-		if got := readPid(f); got != c.want {
-			t.Errorf("readPid(%q) = %d, want %d", c.content, got, c.want)
+		if pid, alive := pidFile(f); pid != c.pid || alive != c.alive {
+			t.Errorf("pidFile(%q) = %d, %v, want %d, %v", c.content, pid, alive, c.pid, c.alive)
+		}
+		if want := map[bool]int{true: c.pid}[c.alive]; readPid(f) != want {
+			t.Errorf("readPid(%q) = %d, want %d", c.content, readPid(f), want)
 		}
 	}
-	if readPid(filepath.Join(dir, "missing")) != 0 {
+	if pid, _ := pidFile(filepath.Join(dir, "missing")); pid != 0 {
 		t.Error("missing pid file")
 	}
 }

@@ -438,14 +438,7 @@ const simPingSeeds = 300
 
 // simKnownPing are the ping node seeds that fail for a known, not yet
 // fixed reason (see simKnown).
-var simKnownPing = map[int64]string{
-	// Not about the uplink: bob's stop hangs in a script, the operator
-	// kills heartbeat (-9) during it; the graceful stop had closed the
-	// watchdog, so no reset follows. The hung release ends later and
-	// leaves the group running on the machine, unknown to the restarted
-	// heartbeat, while alice took it over: two owners.
-	831: "kill -9 during a hung release: the machine keeps a group its new heartbeat does not know",
-}
+var simKnownPing = map[int64]string{}
 
 // simPingCfgs writes the eight uplink configurations: the four without
 // carrier tracking (auto_failback on and off, ping and ping_group), then
@@ -531,13 +524,17 @@ func TestSimPing(t *testing.T) {
 // (fixed: a healed partition re-sends the ping node count). 18162: a
 // node restarted under loss and a one-way cut lost its "starting" and the
 // retransmission request for it, and stayed STARTING for good (fixed: it
-// sends "starting" again after the deadlock breaker's delay).
-// 278: an abort_giveup of an older balance, lost and retransmitted after
-// the you_are_dead that followed a carrier loss, cancelled the give-up
-// for good (fixed: an aborted give-up sends the count back). 431, 1109:
-// the simulator took an hb_standby 3 s after a carrier loss for an
-// override that a later count change ends (fixed: the counts of now).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 1059, 1119, 4745, 5850, 7580, 7607, 14559, 18162, 19880, 278, 431, 1109}
+// sends "starting" again after the deadlock breaker's delay). 831: bob's
+// release hung, heartbeat was killed -9 during it (the watchdog closed by
+// the graceful stop): the machine kept the group, unknown to the
+// restarted heartbeat, while alice took it over (fixed: after an unclean
+// end the first job makes the resources idle). 278: an abort_giveup of an
+// older balance, lost and retransmitted after the you_are_dead that
+// followed a carrier loss, cancelled the give-up for good (fixed: an
+// aborted give-up sends the count back). 431, 1109: the simulator took an
+// hb_standby 3 s after a carrier loss for an override that a later count
+// change ends (fixed: the counts of now).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 278, 431, 831, 1059, 1109, 1119, 4745, 5850, 7580, 7607, 14559, 18162, 19880}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)

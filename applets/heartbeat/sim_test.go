@@ -266,12 +266,14 @@ type simNode struct {
 	fences  []simFence
 	job     *simJob
 	died    map[int]time.Duration // process incarnation -> when it ended
-	// orphans: groups left running by a process killed -9 with its
-	// watchdog closed (a graceful stop under way: 3.0.6 closes it then),
-	// which nothing tracks or fences until a script starts or stops them
-	// again or the machine resets. A limitation heartbeat 3.0.6 shares:
-	// they do not count as owners.
-	orphans map[string]bool
+	// unclean: the pid of a process killed -9 (its pid file left behind)
+	// until the next one starts, which then makes the resources idle; 0
+	// after a clean end or a reset (/var/run is a tmpfs). Meanwhile what
+	// the machine still runs is served, by no heartbeat: not an owner.
+	unclean int
+	// scripts: the start and stop scripts of the current process still
+	// running (they die with it: RunProcess's Pdeathsig).
+	scripts []simEffect
 	reexec  []string // options of a re-execution (SIGHUP with a changed configuration)
 	logs    logCheck
 }
@@ -537,7 +539,7 @@ func (n *simNode) start() {
 	}
 	n.inc++
 	n.boot = s.now
-	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n, load: simLoad,
+	o := options{dir: s.dir, varlib: n.varlib, node: n.name, rand: s.r.Int63n, load: simLoad, unclean: n.unclean,
 		entropy: rand.New(rand.NewSource(s.seed<<8 + int64(n.i)<<6 + int64(n.inc)))} // a UUID of its own, not drawn from s.r
 	for i := 0; i+1 < len(n.reexec); i++ {
 		switch n.reexec[i] {
@@ -603,6 +605,7 @@ func (n *simNode) exit() {
 	d := n.d
 	n.d = nil
 	n.ended()
+	n.unclean = 0
 	d.close()
 	n.s.note(n.name + ": heartbeat exited")
 	if d.restartExec || n.reexec != nil {
@@ -614,22 +617,20 @@ func (n *simNode) exit() {
 }
 
 // kill ends the process at once (kill -9): resources keep running until
-// the watchdog resets the machine.
+// the watchdog resets the machine or the next process makes them idle.
+// A script it was running dies with it, halfway: its resource is left
+// running or not, by the toss of a coin.
 func (n *simNode) kill() {
 	if n.d != nil {
 		n.ended()
-		if !n.wd.armed {
-			for g, on := range n.running {
-				if on {
-					if n.orphans == nil {
-						n.orphans = map[string]bool{}
-					}
-					n.orphans[g] = true
-				}
+		n.unclean = 100 + n.inc
+		for _, e := range n.scripts {
+			if e.begin <= n.s.now && n.s.now < e.end && n.s.r.Intn(2) == 0 {
+				n.running[e.g] = e.on
 			}
 		}
 	}
-	n.d, n.paused, n.held = nil, false, nil
+	n.d, n.paused, n.held, n.scripts = nil, false, nil, nil
 }
 
 // ended records when the current process incarnation ended: its runner
@@ -653,7 +654,7 @@ func (n *simNode) reset(lose bool) {
 	n.kill()
 	n.machine++
 	n.wd.armed = false
-	n.running, n.orphans = map[string]bool{}, nil
+	n.running, n.unclean = map[string]bool{}, 0
 	if lose {
 		os.RemoveAll(n.varlib)
 		os.MkdirAll(n.varlib, 0o755)
@@ -750,16 +751,22 @@ func (n *simNode) runJob(job *resources.Job) {
 		n.s.badJobs++
 	}
 	// Each start or stop takes effect when its script ends, if the
-	// process still ran when the runner began it (a process killed -9
-	// leaves the script it ran behind, and starts no more: a job's final
-	// state written whole clobbered what the next process did meanwhile,
-	// simulator seed 45336).
+	// process still ran then (a script dies with its process: kill; a
+	// job's final state written whole clobbered what the next process did
+	// meanwhile, simulator seed 45336).
 	start := n.s.now
+	live := n.scripts[:0]
+	for _, e := range n.scripts {
+		if e.end > start {
+			live = append(live, e)
+		}
+	}
+	n.scripts = live
 	for _, e := range j.effects {
+		n.scripts = append(n.scripts, simEffect{start + e.begin, start + e.end, e.g, e.on})
 		n.s.after(e.end, func() {
-			if n.machine == m && n.ranAt(inc, start+e.begin) {
+			if n.machine == m && n.ranAt(inc, start+e.end) {
 				n.running[e.g] = e.on
-				delete(n.orphans, e.g)
 			}
 		})
 	}
@@ -825,13 +832,13 @@ func (s *sim) check() {
 		return
 	}
 	own := map[string]int{}
-	orphan := map[string]bool{} // runs untracked somewhere: served
+	orphan := map[string]bool{} // runs where heartbeat was killed: served
 	anyUp := false
 	for _, n := range s.nodes {
 		anyUp = anyUp || n.healthy()
 		for g, on := range n.running {
 			switch {
-			case on && n.orphans[g]:
+			case on && n.d == nil && n.unclean != 0:
 				orphan[g] = true
 			case on:
 				own[g]++
@@ -1150,15 +1157,7 @@ func cmpOr(a, b string) string {
 // simKnown are seeds that fail for a known, not yet fixed reason. TestSim
 // checks that they still fail (remove one when its bug is fixed) and
 // does not count them as failures.
-var simKnown = map[int64]string{
-	// kill -9 during a graceful stop (the watchdog closed at its start,
-	// as 3.0.6 does): the stop script the killed process had begun runs
-	// on and stops the group after the restarted process started it
-	// again; the node believes it runs it. 3.0.6 shares this; a fix would
-	// need the restarted node to wait for, or stop, what its killed
-	// predecessor was releasing.
-	82205: "orphaned stop script of a killed process ends after the restart",
-}
+var simKnown = map[int64]string{}
 
 // simRegressions are seeds that failed before a fix (kept whatever
 // simSeeds is): 27, 336, 397, 670: a node holding groups rebooted before
@@ -1216,9 +1215,12 @@ var simKnown = map[int64]string{
 // lands when its script ends, none begins after the kill). 41046: a
 // status of a new generation after only other messages of the old one
 // was not seen as a restart, so a standby the peer began before it
-// restarted was waited for an hour (fixed in wire).
+// restarted was waited for an hour (fixed in wire). 82205: the stop script
+// of a heartbeat killed -9 during its graceful stop ended after the
+// restarted process started the group again (fixed: scripts die with
+// their heartbeat).
 var simRegressions = []int64{27, 51, 76, 229, 244, 336, 397, 670, 859, 1119, 1440, 1692, 3955, 5421, 5926, 6082, 6892, 7023, 7156, 8182, 8528, 8599, 9259, 9352,
-	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336, 21684, 29840, 85396}
+	11857, 12697, 23890, 24532, 6346, 11730, 15117, 24849, 25038, 29353, 23964, 28753, 6672, 41046, 45336, 21684, 29840, 85396, 82205}
 
 func TestSimRegressions(t *testing.T) {
 	modes := []string{"on", "off", "legacy"}

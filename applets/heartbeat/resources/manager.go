@@ -330,6 +330,17 @@ func (m *Manager) startNext() []Action {
 	return []Action{{Kind: Run, Job: m.running.job}}
 }
 
+// VerifyIdle queues the release of every group still running after the
+// process before us ended without releasing (killed or crashed): an Idle
+// step per group, as the first job, so any takeover runs after it.
+func (m *Manager) VerifyIdle() []Action {
+	var steps []Step
+	for _, g := range m.cfg.Groups {
+		steps = append(steps, Step{Op: Idle, Key: g.Key})
+	}
+	return m.enqueue("idle", steps, nil)
+}
+
 // JobDone records the result of the running job and starts the next one.
 func (m *Manager) JobDone(r Result, now time.Duration) []Action {
 	if m.running == nil || m.running.job.ID != r.ID {
@@ -359,7 +370,7 @@ func (m *Manager) JobDone(r Result, now time.Duration) []Action {
 func (m *Manager) queued(k string) bool {
 	for _, q := range m.queue {
 		for _, s := range q.job.Steps {
-			if s.Key == k && s.Op != Refresh {
+			if s.Key == k && (s.Op == Take || s.Op == Give) {
 				return true
 			}
 		}

@@ -135,8 +135,11 @@ func (s *sim) finish(sn *simNode, j *Job) {
 		if st.Note != "" {
 			s.logs[sn.name] = append(s.logs[sn.name], st.Note)
 		}
-		if st.Op != Refresh {
+		switch st.Op {
+		case Take, Give:
 			sn.running[st.Key] = st.Op == Take
+		case Idle:
+			sn.running[st.Key] = false // given if it ran
 		}
 	}
 	s.apply(sn.name, sn.m.JobDone(Result{ID: j.ID}, s.now))
@@ -412,6 +415,35 @@ func TestAutoFailbackOnAfterHardFailure(t *testing.T) {
 	s.commUp("alice")
 	s.advance(3 * time.Second)
 	s.want(both)
+}
+
+// TestIdleAfterKill: alice's heartbeat is killed -9 and its groups keep
+// running on the box; bob takes them over. The restarted heartbeat makes
+// them idle first (VerifyIdle), so in the end each group runs once,
+// wherever the mode puts it (without it, alice kept 10.0.0.5 too).
+func TestIdleAfterKill(t *testing.T) {
+	for _, tt := range []struct {
+		mode conf.AutoFailback
+		want string
+	}{
+		{conf.FailbackOff, "10.0.0.5=bob svcb=bob"},
+		{conf.FailbackOn, both},
+		{conf.FailbackLegacy, both},
+	} {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			s := newSim(t, tt.mode)
+			s.commUp("alice", "bob")
+			s.advance(2 * time.Second)
+			s.kill("alice")
+			s.want("10.0.0.5=alice+bob svcb=bob")
+			s.boot("alice", tt.mode)
+			s.apply("alice", s.nodes["alice"].m.VerifyIdle())
+			s.nodes["bob"].view.status["alice"] = "up"
+			s.commUp("alice")
+			s.advance(5 * time.Second)
+			s.want(tt.want)
+		})
+	}
 }
 
 // TestFailbackHold: while ipfail's policy holds failbacks (the returning

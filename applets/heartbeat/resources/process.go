@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +63,16 @@ type Outcome struct {
 // group gets SIGTERM, then SIGKILL KillGrace later if any member is left.
 // A background child that keeps the pipes open after a normal exit is
 // left alone; its output is read for at most 200 ms more.
+//
+// The script dies with the daemon (SIGKILL when the thread that started
+// it ends: the calling goroutine stays on that thread until the script
+// was waited for): a heartbeat killed -9 leaves no stop or start running
+// on behind it, which the next heartbeat could not know of; that one
+// makes the resources idle instead (Runner.IdleGroup). A child the script
+// started (a service) is not affected.
 func RunProcess(p Process) (Outcome, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var o Outcome
 	null, err := os.Open(os.DevNull)
 	if err != nil {
@@ -83,7 +93,7 @@ func RunProcess(p Process) (Outcome, error) {
 		Dir:   "/",
 		Env:   p.Env,
 		Files: []*os.File{null, outW, errW},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	proc, err := os.StartProcess(p.Path, p.Argv, attr)
 	if errors.Is(err, syscall.ENOEXEC) && !isELF(p.Path) {

@@ -3,6 +3,7 @@ package resources
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"habox/conf"
+	"habox/lab"
 )
 
 // TestRunProcessChatty: a script writing far more than the limits
@@ -228,5 +230,40 @@ func TestForeignBinaryNotRunByShell(t *testing.T) {
 	}
 	if _, err := os.Stat(ran); err == nil {
 		t.Error("the shell ran the binary's bytes as commands")
+	}
+}
+
+// TestScriptDiesWithDaemon: a script still running when the process that
+// started it is killed -9 is killed too; it would otherwise finish a
+// start or stop behind the back of the next heartbeat. The test runs
+// itself as that process.
+func TestScriptDiesWithDaemon(t *testing.T) {
+	if f := os.Getenv("HABOX_TEST_SCRIPT_PID"); f != "" {
+		RunProcess(Process{Path: "/bin/sh", Argv: []string{"sh", "-c", "echo $$ >" + f + ".new && mv " + f + ".new " + f + " && sleep 1000"}, Timeout: time.Minute})
+		os.Exit(3)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestScriptDiesWithDaemon$")
+	cmd.Env = append(os.Environ(), "HABOX_TEST_SCRIPT_PID="+pidFile)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var pid int
+	for end := time.Now().Add(10 * time.Second); pid == 0 && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if pid <= 1 {
+		t.Fatal("the script did not start")
+	}
+	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) }) // its sleep, which is not ours to kill
+	cmd.Process.Kill()
+	for end := time.Now().Add(5 * time.Second); !lab.ProcessGone(pid) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !lab.ProcessGone(pid) {
+		t.Fatalf("script %d outlived the process that ran it", pid)
 	}
 }

@@ -87,6 +87,8 @@ func (r *Runner) Run(j *Job) Result {
 			ok = r.TakeGroup(s.Key)
 		case Give:
 			ok = r.GiveGroup(s.Key)
+		case Idle:
+			ok = r.IdleGroup(s.Key)
 		default:
 			ok = r.RefreshGroup(s.Key)
 		}
@@ -219,6 +221,27 @@ func (r *Runner) GiveGroup(key string) bool {
 		r.Log.Info("Continuing with resource release.")
 	}
 	return all
+}
+
+// IdleGroup releases a group if any of its resources runs (a status that
+// hangs counts as running): what 3.0.6's "ResourceManager verifyallidle"
+// checks, and Debian's init script runs before heartbeat starts, with its
+// warning. The daemon runs it first after its predecessor ended without
+// releasing (killed or crashed, perhaps halfway through a start or stop).
+func (r *Runner) IdleGroup(key string) bool {
+	g, ok := r.Groups[key]
+	if !ok {
+		r.Log.Error("Cannot locate resource group " + key)
+		return false
+	}
+	for _, rs := range g.Resources {
+		if owned, sure := r.status(rs); owned || !sure {
+			r.Log.Crit("Resource " + rs.Text + " is active, and should not be!")
+			r.Log.Crit("Non-idle resources can affect data integrity!")
+			return r.GiveGroup(key)
+		}
+	}
+	return true
 }
 
 // Owned runs "status" and interprets stdout as ResourceManager does (spec 2.6).

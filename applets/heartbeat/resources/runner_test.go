@@ -297,3 +297,44 @@ func TestMissingScript(t *testing.T) {
 		t.Errorf("missing script retried or blamed on LSB:\n%s", l)
 	}
 }
+
+// TestIdleGroup: an Idle step releases a group only if one of its
+// resources runs (or its status hangs), with 3.0.6's verifyallidle
+// warning.
+func TestIdleGroup(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		running []string // state files present: which resources run
+		hang    bool     // a's status hangs
+		calls   string
+		warned  string
+	}{
+		{"idle", nil, false, "", ""},
+		{"first runs", []string{"a.1"}, false, "stop 2,stop 1", "a::1"},
+		{"last runs", []string{"b.2"}, false, "stop 2,stop 1", "b::2"},
+		{"status hangs", nil, true, "stop 2,stop 1", "a::1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, l, dir := newRunner(t)
+			script(t, r.ResourceDir, "a", svcHang)
+			r.Timeout = 200 * time.Millisecond
+			for _, f := range tt.running {
+				os.WriteFile(filepath.Join(dir, f), nil, 0o644)
+			}
+			if tt.hang {
+				os.WriteFile(filepath.Join(dir, "hang-status-a"), nil, 0o644)
+			}
+			res := r.Run(&Job{ID: 1, Steps: []Step{{Op: Idle, Key: "a::1"}}})
+			if len(res.Failed) != 0 || calls(t, dir) != tt.calls {
+				t.Fatalf("failed %v calls %q, want %q\n%s", res.Failed, calls(t, dir), tt.calls, l)
+			}
+			warn := "CRIT: Resource " + tt.warned + " is active, and should not be!"
+			if tt.warned != "" && (!l.has(warn) || !l.has("CRIT: Non-idle resources can affect data integrity!")) {
+				t.Errorf("log lacks %q:\n%s", warn, l)
+			}
+			if tt.warned == "" && l.has("CRIT") {
+				t.Errorf("warned of an idle group:\n%s", l)
+			}
+		})
+	}
+}

@@ -99,11 +99,13 @@ type Op int
 // and Refresh: restart the group's IP address resources (IPaddr) so they
 // announce themselves again with gratuitous ARP, other resources untouched
 // (the keeper of a group after a healed partition, where both sides had
-// announced the address).
+// announced the address), and Idle: give the group if any of its
+// resources runs (after an unclean end of the process before us).
 const (
 	Take Op = iota
 	Give
 	Refresh
+	Idle
 )
 
 // Step is one group operation of a job.
