@@ -34,21 +34,21 @@ import (
 // version is set at link time: -ldflags '-X main.version=...'.
 var version = "dev"
 
-// allApplets lists every applet of the binary; registry indexes it.
-func allApplets() []cli.Applet {
-	return []cli.Applet{
-		heartbeat.Applet,
-		ipaddr.Applet,
-		ipaddr.IPv6Applet,
-		serialtest.Applet,
-		mkwatchdog.Applet,
-		authkeygen.Applet,
-		control.ClStatus,
-		control.HbStandby,
-		control.HbTakeover,
-		hainit.Applet,
-		haresources2crm.Applet,
-	}
+// allApplets lists every applet of the binary; registry indexes it. A
+// slice of pointers to the applets' variables is laid out by the linker
+// (no code runs to build it).
+var allApplets = []*cli.Applet{
+	&heartbeat.Applet,
+	&ipaddr.Applet,
+	&ipaddr.IPv6Applet,
+	&serialtest.Applet,
+	&mkwatchdog.Applet,
+	&authkeygen.Applet,
+	&control.ClStatus,
+	&control.HbStandby,
+	&control.HbTakeover,
+	&hainit.Applet,
+	&haresources2crm.Applet,
 }
 
 // Registry maps applet names to applets.
@@ -56,10 +56,9 @@ type Registry map[string]*cli.Applet
 
 // newRegistry indexes applets by name. A duplicate or empty name is a
 // programming error and panics.
-func newRegistry(list []cli.Applet) Registry {
+func newRegistry(list []*cli.Applet) Registry {
 	r := make(Registry, len(list))
-	for i := range list {
-		a := &list[i]
+	for _, a := range list {
 		if a.Name == "" || a.Run == nil {
 			panic("habox: applet without name or Run")
 		}
@@ -83,7 +82,7 @@ func (r Registry) Names() []string {
 
 func main() {
 	cli.Version = version
-	os.Exit(dispatch(newRegistry(allApplets()), cli.OSEnv(), os.Args))
+	os.Exit(dispatch(newRegistry(allApplets), cli.OSEnv(), os.Args))
 }
 
 // dispatch runs the applet argv names and returns its exit code.

@@ -17,7 +17,7 @@ func run(t *testing.T, argv ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}
-	code := dispatch(newRegistry(allApplets()), env, argv)
+	code := dispatch(newRegistry(allApplets), env, argv)
 	return code, out.String(), errb.String()
 }
 
@@ -70,7 +70,7 @@ func TestDispatch(t *testing.T) {
 // TestEveryAppletHasHelp: --help prints a synopsis starting with the name
 // and exits 0, for every applet.
 func TestEveryAppletHasHelp(t *testing.T) {
-	for _, a := range allApplets() {
+	for _, a := range allApplets {
 		code, out, _ := run(t, "habox", a.Name, "--help")
 		if code != 0 || !strings.HasPrefix(out, a.Name+" ") {
 			t.Errorf("%s --help: exit %d, %q", a.Name, code, cli.Synopsis(out))
@@ -81,7 +81,7 @@ func TestEveryAppletHasHelp(t *testing.T) {
 // TestHelpAppletIsAppletHelp: `habox --help APPLET` prints exactly what
 // `APPLET --help` prints, as busybox does, for every applet.
 func TestHelpAppletIsAppletHelp(t *testing.T) {
-	for _, a := range allApplets() {
+	for _, a := range allApplets {
 		code, out, errs := run(t, "habox", "--help", a.Name)
 		_, want, _ := run(t, a.Name, "--help")
 		if code != 0 || out != want || errs != "" {
@@ -93,7 +93,7 @@ func TestHelpAppletIsAppletHelp(t *testing.T) {
 // TestEveryAppletHasVersion: APPLET --version names the applet and the
 // habox version and exits 0 (heartbeat: 3.0.6's line first).
 func TestEveryAppletHasVersion(t *testing.T) {
-	for _, a := range allApplets() {
+	for _, a := range allApplets {
 		code, out, errs := run(t, "habox", a.Name, "--version")
 		want := a.Name + " (habox dev)\n"
 		if a.Name == "heartbeat" {
@@ -127,7 +127,7 @@ func TestNoDaemonOrFile(t *testing.T) {
 			var out, errb bytes.Buffer
 			env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 				Environ: []string{"HA_CTLSOCK=" + filepath.Join(dir, "no.ctl"), "HA_DIR=" + dir}}
-			code := dispatch(newRegistry(allApplets()), env, tt.argv)
+			code := dispatch(newRegistry(allApplets), env, tt.argv)
 			lines := strings.Count(errb.String(), "\n")
 			if code != tt.code || out.String() != tt.out || !strings.Contains(errb.String(), tt.errHas) || lines != tt.errLines {
 				t.Errorf("exit %d stdout %q stderr %q (%d lines); want %d %q ~%q (%d lines)", code, out.String(), errb.String(), lines, tt.code, tt.out, tt.errHas, tt.errLines)
@@ -142,7 +142,7 @@ func TestRegistryRejectsDuplicates(t *testing.T) {
 			t.Error("duplicate applet name did not panic")
 		}
 	}()
-	a := allApplets()
+	a := allApplets
 	newRegistry(append(a, a[0]))
 }
 
@@ -168,7 +168,7 @@ func TestInstall(t *testing.T) {
 				t.Fatalf("%v (run %d): %v\n%s", args, i+1, err, out)
 			}
 		}
-		for _, a := range allApplets() {
+		for _, a := range allApplets {
 			p := filepath.Join(dir, a.Name)
 			fi, err := os.Lstat(p)
 			if a.NoLink {

@@ -41,23 +41,40 @@ Exit 1 when the files cannot be read or a resource cannot be converted.`
 // Applet is the haresources2crm applet.
 var Applet = cli.Applet{Name: "haresources2crm", Usage: usage, Run: run}
 
-// wrappers maps heartbeat 3.0.6's resource.d wrapper scripts to the OCF
-// parameters their positional "::" arguments set (in order).
-var wrappers = map[string]string{
-	"Delay":      "startdelay stopdelay",
-	"Filesystem": "device directory fstype options",
-	"ICP":        "driveid device",
-	"IPsrcaddr":  "ipaddress",
-	"LVM":        "volgrpname",
-	"LinuxSCSI":  "scsi",
-	"MailTo":     "email subject",
-	"Raid1":      "raidconf raiddev",
-	"ServeRAID":  "serveraid mergegroup",
-	"WAS":        "config",
-	"Xinetd":     "service",
-	"apache":     "configfile",
-	"db2":        "instance",
-	"portblock":  "protocol portno action",
+// wrapperParams returns the OCF parameters that the positional "::"
+// arguments of heartbeat 3.0.6's resource.d wrapper script set (in order).
+func wrapperParams(script string) (string, bool) {
+	switch script {
+	case "Delay":
+		return "startdelay stopdelay", true
+	case "Filesystem":
+		return "device directory fstype options", true
+	case "ICP":
+		return "driveid device", true
+	case "IPsrcaddr":
+		return "ipaddress", true
+	case "LVM":
+		return "volgrpname", true
+	case "LinuxSCSI":
+		return "scsi", true
+	case "MailTo":
+		return "email subject", true
+	case "Raid1":
+		return "raidconf raiddev", true
+	case "ServeRAID":
+		return "serveraid mergegroup", true
+	case "WAS":
+		return "config", true
+	case "Xinetd":
+		return "service", true
+	case "apache":
+		return "configfile", true
+	case "db2":
+		return "instance", true
+	case "portblock":
+		return "protocol portno action", true
+	}
+	return "", false
 }
 
 func run(env *cli.Env, args []string) int {
@@ -198,7 +215,7 @@ func primitive(r conf.Resource) (id, def string, err error) {
 	if len(r.Args) == 0 {
 		return ident(r.Script), "lsb:" + r.Script, nil
 	}
-	names, ok := wrappers[r.Script]
+	names, ok := wrapperParams(r.Script)
 	if !ok {
 		return "", "", errorString("no OCF agent known for " + r.Script + " with \"::\" arguments: write its primitive by hand (crm ra info " + r.Script + ")")
 	}

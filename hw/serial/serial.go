@@ -26,15 +26,8 @@ var Bauds = []int{9600, 19200, 38400, 57600, 115200, 230400, 460800}
 // ValidBaud reports whether b is one of Bauds.
 func ValidBaud(b int) bool { return slices.Contains(Bauds, b) }
 
-var speeds = map[int]uint32{
-	9600:   unix.B9600,
-	19200:  unix.B19200,
-	38400:  unix.B38400,
-	57600:  unix.B57600,
-	115200: unix.B115200,
-	230400: unix.B230400,
-	460800: unix.B460800,
-}
+// speeds are the termios codes of Bauds, in the same order.
+var speeds = [...]uint32{unix.B9600, unix.B19200, unix.B38400, unix.B57600, unix.B115200, unix.B230400, unix.B460800}
 
 // DefaultBaud is heartbeat's default line speed.
 const DefaultBaud = 19200
@@ -82,10 +75,11 @@ func Open(path string, c Config) (*Port, error) {
 	if c.Baud == 0 {
 		c.Baud = DefaultBaud
 	}
-	speed, ok := speeds[c.Baud]
-	if !ok {
+	i := slices.Index(Bauds, c.Baud)
+	if i < 0 {
 		return nil, &os.PathError{Op: "open", Path: path, Err: &baudError{c.Baud}}
 	}
+	speed := speeds[i]
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

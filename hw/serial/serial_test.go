@@ -193,13 +193,15 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestBaudsTable(t *testing.T) {
-	for _, b := range Bauds {
-		if _, ok := speeds[b]; !ok {
-			t.Errorf("baud %d has no speed", b)
-		}
+	want := map[int]uint32{9600: unix.B9600, 19200: unix.B19200, 38400: unix.B38400, 57600: unix.B57600,
+		115200: unix.B115200, 230400: unix.B230400, 460800: unix.B460800}
+	if len(speeds) != len(Bauds) || len(want) != len(Bauds) {
+		t.Fatal("speeds and Bauds disagree")
 	}
-	if len(speeds) != len(Bauds) {
-		t.Error("speeds and Bauds disagree")
+	for i, b := range Bauds {
+		if speeds[i] != want[b] {
+			t.Errorf("baud %d has speed %#x, want %#x", b, speeds[i], want[b])
+		}
 	}
 }
 

@@ -42,17 +42,19 @@ const (
 // ClStatus is the cl_status applet.
 var ClStatus = cli.Applet{Name: "cl_status", Usage: usageClStatus, Run: runClStatus}
 
-// subcommands maps each cl_status sub-command to its getopt string.
-var subcommands = map[string]string{
-	"hbstatus":     "mv",
-	"listnodes":    "mpnv",
-	"nodestatus":   "m",
-	"nodetype":     "m",
-	"listhblinks":  "mv",
-	"hblinkstatus": "m",
-	"clientstatus": "m",
-	"rscstatus":    "m",
-	"hbparameter":  "mp:",
+// subcommandOpts returns the getopt string of a cl_status sub-command.
+func subcommandOpts(sub string) (string, bool) {
+	switch sub {
+	case "nodestatus", "nodetype", "hblinkstatus", "clientstatus", "rscstatus":
+		return "m", true
+	case "hbstatus", "listhblinks":
+		return "mv", true
+	case "listnodes":
+		return "mpnv", true
+	case "hbparameter":
+		return "mp:", true
+	}
+	return "", false
 }
 
 // clStatus carries one run's streams and options.
@@ -89,7 +91,7 @@ func clStatusWithin(env *cli.Env, args []string, timeout time.Duration) int {
 		return exitOK
 	}
 	sub := args[0]
-	optstr, ok := subcommands[sub]
+	optstr, ok := subcommandOpts(sub)
 	if !ok {
 		c.errorf(sub, ": invalid sub-command.")
 		return exitParam

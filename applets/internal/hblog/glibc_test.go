@@ -40,7 +40,8 @@ func TestSyslogLineMatchesGlibc(t *testing.T) {
 		t.Fatal(err)
 	}
 	glibc := string(buf[:n])
-	ours := SyslogLine(time.Now(), Facilities["local7"], Warning, "heartbeat", 1234, "node bob: is dead")
+	local7, _ := facility("local7")
+	ours := SyslogLine(time.Now(), local7, Warning, "heartbeat", 1234, "node bob: is dead")
 	stamp := regexp.MustCompile(`^<188>[A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] `)
 	if !stamp.MatchString(glibc) || !stamp.MatchString(ours) {
 		t.Fatalf("header shape: glibc %q, ours %q", glibc, ours)

@@ -121,13 +121,22 @@ type logFile struct {
 	dev  uint64
 }
 
-// Facilities maps syslog facility names to their codes (as
-// cl_syslogfac_str2int knows them).
-var Facilities = map[string]int{
-	"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5,
-	"lpr": 6, "news": 7, "uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
-	"local0": 16, "local1": 17, "local2": 18, "local3": 19,
-	"local4": 20, "local5": 21, "local6": 22, "local7": 23,
+// facilities are the syslog facility names by code (as
+// cl_syslogfac_str2int knows them; 12-15 have none). An array the linker
+// lays out, not a map literal that init code would build.
+var facilities = [...]string{
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+	16: "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+}
+
+// facility returns the code of the syslog facility name.
+func facility(name string) (int, bool) {
+	for c, n := range facilities {
+		if n == name && n != "" {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // New opens the targets of o. A missing directory of a log file is
@@ -155,7 +164,7 @@ func New(o Options) (*Logger, error) {
 	l := &Logger{o: o, facility: -1}
 	l.debug.Store(int32(o.Debug))
 	if o.Facility != "" && o.Facility != "none" {
-		fac, ok := Facilities[strings.ToLower(o.Facility)]
+		fac, ok := facility(strings.ToLower(o.Facility))
 		if !ok {
 			return nil, cli.Wrap("logfacility "+o.Facility, os.ErrInvalid)
 		}
@@ -184,7 +193,7 @@ func New(o Options) (*Logger, error) {
 	l.lastCheck = o.Now()
 	if failed != nil {
 		if l.facility < 0 {
-			l.facility = Facilities["daemon"]
+			l.facility = 3 // daemon
 		}
 		if l.o.Stderr == nil {
 			l.o.Stderr = o.Fallback
@@ -196,10 +205,8 @@ func New(o Options) (*Logger, error) {
 }
 
 func facilityName(code int) string {
-	for n, c := range Facilities {
-		if c == code {
-			return n
-		}
+	if code >= 0 && code < len(facilities) && facilities[code] != "" {
+		return facilities[code]
 	}
 	return strconv.Itoa(code)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,35 @@ func TestBadFacility(t *testing.T) {
 		t.Error(err)
 	}
 	// An unopenable log file is not an error: TestLogfileFallback.
+}
+
+// TestFacilityCodes: every facility name cl_syslogfac_str2int knows maps to
+// its syslog code and back; other names and codes have none.
+func TestFacilityCodes(t *testing.T) {
+	want := map[string]int{
+		"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5,
+		"lpr": 6, "news": 7, "uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
+		"local0": 16, "local1": 17, "local2": 18, "local3": 19,
+		"local4": 20, "local5": 21, "local6": 22, "local7": 23,
+	}
+	for name, code := range want {
+		if c, ok := facility(name); !ok || c != code {
+			t.Errorf("facility(%q) = %d, %v; want %d", name, c, ok, code)
+		}
+		if n := facilityName(code); n != name {
+			t.Errorf("facilityName(%d) = %q, want %q", code, n, name)
+		}
+	}
+	for _, name := range []string{"", "local8", "Daemon", "12"} {
+		if c, ok := facility(name); ok {
+			t.Errorf("facility(%q) = %d, want none", name, c)
+		}
+	}
+	for _, code := range []int{-1, 12, 15, 24} {
+		if n := facilityName(code); n != strconv.Itoa(code) {
+			t.Errorf("facilityName(%d) = %q, want the number", code, n)
+		}
+	}
 }
 
 func TestRotation(t *testing.T) {
