@@ -20,9 +20,7 @@ const MaxAuth = 16
 func ParseAuthkeys(name string, r io.Reader, mode fs.FileMode) (*Authkeys, error) {
 	a := &Authkeys{File: name, Active: -1}
 	var errs ErrorList
-	fail := func(ln int, dir, tok, msg string) {
-		errs = append(errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
-	}
+	fail := failer(name, &errs)
 	if mode.Perm()&0o044 != 0 {
 		fail(0, "", "", "mode "+octal4(mode)+": the keys are readable by group or others "+
 			"(heartbeat 3.0.6: Bad permissions on keyfile ["+name+"], 600 recommended.); run: chmod 600 "+name)

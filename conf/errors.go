@@ -43,6 +43,14 @@ func (w Warning) String() string {
 // single error whose text has one problem per line.
 type ErrorList []*Error
 
+// failer returns the fail function of a parser of the file name: each
+// call adds an Error to *errs.
+func failer(name string, errs *ErrorList) func(ln int, dir, tok, msg string) {
+	return func(ln int, dir, tok, msg string) {
+		*errs = append(*errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
+	}
+}
+
 func (l ErrorList) Error() string {
 	s := ""
 	for i, e := range l {

@@ -3,6 +3,7 @@ package conf
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -386,7 +387,7 @@ func setNode(p *hacfParser, v string) bool {
 		p.errorf(v, "too many node declarations: heartbeat 3.0.6 allows "+strconv.Itoa(MaxNodes)+" (repeats count)")
 		return false
 	}
-	if contains(p.cf.Nodes, n) {
+	if slices.Contains(p.cf.Nodes, n) {
 		p.warnf("node [" + n + "] declared twice; the repeat is ignored")
 		return true
 	}
@@ -778,7 +779,7 @@ func (p *hacfParser) checkPingAddr(v string) bool {
 
 // addPingNode appends a ping node, refusing names used twice.
 func (p *hacfParser) addPingNode(n PingNode, tok string) bool {
-	if contains(p.cf.Nodes, n.Name) {
+	if slices.Contains(p.cf.Nodes, n.Name) {
 		p.errorf(tok, "ping node "+n.Name+" has the name of a cluster node")
 		return false
 	}
@@ -851,7 +852,7 @@ func addRespawn(p *hacfParser, rest string) bool {
 		p.ipfailLine = true
 		return true
 	}
-	if contains(apiClients, base) {
+	if slices.Contains(apiClients, base) {
 		p.errorf(path, "needs heartbeat 3.0.6's client API, which habox does not have: remove this respawn line (habox's own ipfail policy replaces ipfail; nothing replaces "+base+")")
 		return false
 	}
@@ -874,7 +875,7 @@ func addTrackCarrier(p *hacfParser, v string) bool {
 	if !checkIfName(p, v) {
 		return false
 	}
-	if !contains(p.cf.TrackCarrier, v) {
+	if !slices.Contains(p.cf.TrackCarrier, v) {
 		p.cf.TrackCarrier = append(p.cf.TrackCarrier, v)
 	}
 	p.cf.Set[p.dir] = true

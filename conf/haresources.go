@@ -25,9 +25,7 @@ const maxLogical = 1 << 16
 func ParseHaresources(name string, r io.Reader, nodes []string) (*Haresources, error) {
 	h := &Haresources{File: name}
 	var errs ErrorList
-	fail := func(ln int, dir, tok, msg string) {
-		errs = append(errs, &Error{File: name, Line: ln, Directive: dir, Token: short(tok), Msg: msg})
-	}
+	fail := failer(name, &errs)
 	lines := joinContinuations(name, r, &errs, fail)
 	h.Groups = parseGroups(name, lines, nodes, fail)
 	checkKeys(h.Groups, fail)

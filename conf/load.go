@@ -3,6 +3,7 @@ package conf
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,7 +172,7 @@ func (c *hacfCheck) nodesAndMedia(local string) {
 	}
 	if local == "" {
 		c.fail("node", "", "the local node name is unknown (uname -n is empty and there is no nodeinfo file)")
-	} else if len(cf.Nodes) > 0 && !contains(cf.Nodes, local) {
+	} else if len(cf.Nodes) > 0 && !slices.Contains(cf.Nodes, local) {
 		c.fail("node", local, "this node is not declared (heartbeat 3.0.6: Current node ["+local+"] not in configuration!); "+
 			"by default, cluster nodes are named by `uname -n` and must be declared with a 'node' directive in the ha.cf file "+
 			"(declared: "+strings.Join(cf.Nodes, ", ")+")")
@@ -270,15 +271,6 @@ func (c *hacfCheck) r1() {
 		c.fail("autojoin", aj, "habox runs R1 (haresources) resource management only: remove autojoin or set it to none "+
 			"(heartbeat 3.0.6: R1 style resource management conflicts with  autojoin set / You need either unset autojoin or enable crm)")
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // StatusBytes is about the size of a status message on a serial line

@@ -66,20 +66,13 @@ func (d *daemon) snapshot() control.Snapshot {
 			mediaDrops += st.Stats().Dropped
 		}
 	}
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	s.Params["badpackets"] = u(d.badCount + mediaDrops)
-	s.Params["badpackets-toobig"] = u(d.drops.tooBig + mediaDrops)
-	s.Params["badpackets-garbage"] = u(d.drops.garbage)
-	s.Params["badpackets-auth"] = u(d.drops.auth)
-	s.Params["badpackets-replay"] = u(d.drops.replay)
-	s.Params["badpackets-invalid"] = u(d.drops.invalid)
-	s.Params["badpackets-throttled"] = u(d.drops.throttled)
-	s.Params["duppackets"] = u(d.drops.dup)
-	s.Params["okpackets"] = u(d.drops.ok)
-	s.Params["ignoredpackets"] = u(d.drops.ignored)
 	// Every packet read is in exactly one of ok, ignored, dup and the bad
 	// reasons; rxpackets also counts the media's drops (oversize).
-	s.Params["rxpackets"] = u(d.drops.rx + mediaDrops)
+	for i, v := range [...]uint64{d.badCount + mediaDrops, d.drops.tooBig + mediaDrops, d.drops.garbage,
+		d.drops.auth, d.drops.replay, d.drops.invalid, d.drops.throttled, d.drops.dup, d.drops.ok,
+		d.drops.ignored, d.drops.rx + mediaDrops} {
+		s.Params[packetCounters[i]] = strconv.FormatUint(v, 10)
+	}
 	// A medium that cannot be opened is a failed link on every node, not
 	// one that merely hears nothing.
 	for _, md := range d.media {
@@ -124,6 +117,11 @@ func (d *daemon) snapshot() control.Snapshot {
 	}
 	return s
 }
+
+// packetCounters name snapshot's packet counters, in its order.
+var packetCounters = [...]string{"badpackets", "badpackets-toobig", "badpackets-garbage", "badpackets-auth",
+	"badpackets-replay", "badpackets-invalid", "badpackets-throttled", "duppackets", "okpackets",
+	"ignoredpackets", "rxpackets"}
 
 // Standby implements control.Daemon (hb_standby).
 func (d *daemon) Standby(kind string) error {

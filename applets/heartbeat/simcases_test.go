@@ -143,3 +143,29 @@ func TestSimKilledJobLeavesNextProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestSimStaleStandbyAnswer replays the minimal steps of ping node seed
+// 39772 (auto_failback on, ping; found before the carrier configurations
+// renumbered the seeds) over 40 seeds: alice, partitioned, asks to go
+// standby; at the heal her older, cancelled standby messages are
+// retransmitted before the new request. She took bob's answer to the old
+// request for hers and waited an hour ("transition"), or her cancel of it
+// ended the standby bob had begun for the new one, and her group ran
+// nowhere. Before the fix 19 of these 40 seeds failed.
+func TestSimStaleStandbyAnswer(t *testing.T) {
+	cfg := simPingCfgs(t)[0]
+	steps := []simStep{
+		{At: 19941588231, Kind: "upcut", Node: 1, Arg: 1},
+		{At: 31922777418, Kind: "upheal", Node: 1},
+		{At: 34636756094, Kind: "cut", Node: 0, Arg: 7},
+		{At: 89206568198, Kind: "upflap", Node: 0, Arg: int64(24 * time.Second)},
+		{At: 152239793254, Kind: "cut", Node: 1, Arg: 3},
+		{At: 156807346691, Kind: "standby", Node: 0},
+		{At: 159856954945, Kind: "upheal", Node: 0},
+	}
+	for seed := int64(39772); seed < 39772+40*100000; seed += 100000 {
+		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
+			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
+		}
+	}
+}

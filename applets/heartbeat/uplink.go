@@ -1,6 +1,7 @@
 package heartbeat
 
 import (
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -183,11 +184,7 @@ func (d *daemon) pingReplied(r pingReply) {
 			}
 		}
 	}
-	d.bad("ping", "bad ping reply from "+icmpAddr(r.src))
-}
-
-func icmpAddr(a [4]byte) string {
-	return strconv.Itoa(int(a[0])) + "." + strconv.Itoa(int(a[1])) + "." + strconv.Itoa(int(a[2])) + "." + strconv.Itoa(int(a[3]))
+	d.bad("ping", "bad ping reply from "+netip.AddrFrom4(r.src).String())
 }
 
 // watchCarrier forwards carrier changes of the tracked interfaces.

@@ -9,8 +9,8 @@ package icmp
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +133,7 @@ func (c *Conn) Echo(dst [4]byte, payload []byte) error {
 		return err
 	}
 	if serr != nil {
-		return &os.PathError{Op: "sendto icmp", Path: addrString(dst), Err: serr}
+		return &os.PathError{Op: "sendto icmp", Path: netip.AddrFrom4(dst).String(), Err: serr}
 	}
 	return nil
 }
@@ -175,7 +175,3 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.f.SetReadDeadline(t
 
 // Close closes the socket; a pending Recv returns.
 func (c *Conn) Close() error { return c.f.Close() }
-
-func addrString(a [4]byte) string {
-	return strconv.Itoa(int(a[0])) + "." + strconv.Itoa(int(a[1])) + "." + strconv.Itoa(int(a[2])) + "." + strconv.Itoa(int(a[3]))
-}

@@ -638,3 +638,56 @@ func TestStartingRepeatedToHaboxPeer(t *testing.T) {
 		t.Errorf("bob still STARTING after alice stayed silent:\n  %s", strings.Join(s.logs["bob"], "\n  "))
 	}
 }
+
+// TestStaleStandbyAnswer: alice asks to go standby [all] and her request
+// is lost; bob's answer to an older request of hers, for [foreign],
+// arrives (retransmitted after a heal). Taking it, she released the wrong
+// set and waited an hour for bob, who had cancelled that standby
+// (simulator ping node seed 39772). She ignores it and cancels it on
+// bob's side; her own request, when it arrives, completes.
+func TestStaleStandbyAnswer(t *testing.T) {
+	s := stableOff(t)
+	s.cut = true
+	s.standby("alice", "all")
+	s.deliver("alice", "bob", NewMsg("ask_resources", "rsc_hold", "foreign", "info", "other"))
+	s.drain()
+	s.cut = false
+	if s.logged("alice", "standby: bob can take our foreign resources") {
+		t.Fatalf("alice took the stale answer:\n  %s", strings.Join(s.logs["alice"], "\n  "))
+	}
+	cancelled := false
+	for _, m := range s.sent["alice"] {
+		cancelled = cancelled || m.Get("info") == "cancel" && m.Get("rsc_hold") == "foreign"
+	}
+	if !cancelled {
+		t.Errorf("alice did not cancel the stale standby on bob's side: sent %v", s.sent["alice"])
+	}
+	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "all", "info", "me"))
+	s.drain()
+	s.heartbeats(time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+	if st := s.nodes["alice"].m.RscStatus(); st != "none" {
+		t.Errorf("alice rscstatus %s, want none\n  %s", st, strings.Join(s.logs["alice"], "\n  "))
+	}
+}
+
+// TestCancelOfOtherSet: bob answered alice's request to go standby [all]
+// when her "cancel" of an older [foreign] standby arrives (the one
+// TestStaleStandbyAnswer sends): it must not cancel the standby under
+// way, or bob ignores her "done" and her group runs nowhere (simulator
+// ping node seed 39772).
+func TestCancelOfOtherSet(t *testing.T) {
+	s := stableOff(t)
+	alice := s.nodes["alice"]
+	alice.hold = true
+	s.standby("alice", "all")
+	s.deliver("bob", "alice", NewMsg("ask_resources", "rsc_hold", "foreign", "info", "cancel"))
+	s.drain()
+	if s.logged("bob", "standby cancelled") {
+		t.Fatalf("bob cancelled the [all] standby:\n  %s", strings.Join(s.logs["bob"], "\n  "))
+	}
+	alice.hold = false
+	s.runHeld(alice)
+	s.heartbeats(time.Second)
+	s.want("10.0.0.5=bob svcb=bob")
+}

@@ -91,7 +91,7 @@ func (m *Manager) askForResources(from string, msg Msg, now time.Duration) []Act
 			// now (delivered out of order): it cancels an older one.
 			return []Action{logA(hblog.DebugPri, "Ignored a standby cancel from "+from+" older than its last standby message")}
 		}
-		return m.standbyCancelled(from, fromMe)
+		return m.standbyCancelled(from, fromMe, rtype)
 	}
 	if marked && !fromMe {
 		m.peerSb = mark
@@ -136,11 +136,16 @@ func sendCancel(kind Hold) Action {
 }
 
 // standbyCancelled: the peer is not going standby after all, or no
-// longer completes ours; stop waiting for its "done".
-func (m *Manager) standbyCancelled(from string, fromMe bool) []Action {
+// longer completes ours; stop waiting for its "done". A cancel of another
+// set is about an older standby: it ends nothing here (simulator ping
+// node seed 39772: the peer cancelled a stale answer while we already
+// answered its new request).
+func (m *Manager) standbyCancelled(from string, fromMe bool, kind Hold) []Action {
 	switch {
 	case fromMe:
 		return nil
+	case kind != m.standbyType:
+		return []Action{logA(hblog.DebugPri, "Ignored a standby cancel ["+kind.String()+"] from "+from+" during a standby ["+m.standbyType.String()+"]")}
 	case m.going == sbOther:
 		m.cancelStandby()
 		m.otherStable = true
@@ -193,6 +198,18 @@ func (m *Manager) standbyRequest(from, info string, fromMe bool, rtype Hold, now
 // standbyMine: we are going standby; the other node answers it can take
 // our resources ("other"), or our own release is done ("done").
 func (m *Manager) standbyMine(from, info string, fromMe bool, rtype Hold, now time.Duration) (a []Action, ignored bool) {
+	if !fromMe && info == "other" && rtype != m.standbyType {
+		// The answer to an older request of ours (retransmitted after a
+		// heal, cancelled since), not to this one: a peer answers with
+		// the set asked for. Taking it released the wrong set, and the
+		// peer, no longer in the standby, ignored our "done" for an hour
+		// (simulator ping node seed 39772).
+		a = append(a, logA(hblog.InfoPri, "standby: ignored "+from+"'s answer for ["+rtype.String()+"]: we asked for ["+m.standbyType.String()+"]"))
+		if m.IsHabox(from) {
+			a = append(a, sendCancel(rtype))
+		}
+		return a, false
+	}
 	if !fromMe {
 		m.standbyType = rtype
 		m.standbyUntil = now + standbyRscTO
