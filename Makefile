@@ -68,9 +68,10 @@ test-cross:
 	GO=$(GO) bash vm/test-cross.sh $(TEST_CROSS)
 
 # The deterministic simulator of whole nodes (applets/heartbeat/sim_test.go,
-# sim_ping_test.go): make test runs 1000 seeds of two daemons and 300 with a
-# ping node; make sim SEEDS=N runs N of each from SIM_FIRST (SIM_SHOW=K shrinks
-# and prints K failing seeds; HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1 replays one).
+# sim_ping_test.go, sim_carrier_test.go): make test runs 1000 seeds of two
+# daemons and 300 with a ping node and/or carrier tracking; make sim SEEDS=N
+# runs N of each from SIM_FIRST (SIM_SHOW=K shrinks and prints K failing seeds;
+# HABOX_SIM_SEED=S HABOX_SIM_VERBOSE=1 replays one).
 SEEDS ?= 20000
 SIM_SHOW ?= 3
 SIM_FIRST ?= 1

@@ -530,11 +530,12 @@ func TestSimPing(t *testing.T) {
 // restarted heartbeat, while alice took it over (fixed: after an unclean
 // end the first job makes the resources idle). 278: an abort_giveup of an
 // older balance, lost and retransmitted after the you_are_dead that
-// followed a carrier loss, cancelled the give-up for good (fixed: an
-// aborted give-up sends the count back). 431, 1109: the simulator took an
-// hb_standby 3 s after a carrier loss for an override that a later count
-// change ends (fixed: the counts of now).
-var simPingRegressions = []int64{12, 31, 42, 90, 237, 278, 431, 831, 1059, 1109, 1119, 4745, 5850, 7580, 7607, 14559, 18162, 19880}
+// followed a carrier loss, cancelled the give-up for good; 19133: a
+// partition-time count did the same after the heal (fixed: an ipfail
+// message older than one applied is ignored). 431, 1109: the simulator
+// took an hb_standby 3 s after a carrier loss for an override that a
+// later count change ends (fixed: the counts of now).
+var simPingRegressions = []int64{12, 31, 42, 90, 237, 278, 431, 831, 1059, 1109, 1119, 4745, 5850, 7580, 7607, 14559, 18162, 19133, 19880}
 
 func TestSimPingRegressions(t *testing.T) {
 	cfgs := simPingCfgs(t)

@@ -9,10 +9,11 @@ package heartbeat
 // duplication, reordering, one-way and full partitions, stalled links
 // and heals, process pause, kill (-9) and graceful stop, machine crash with state
 // kept or lost, wall clock steps, slow, failing and hanging scripts,
-// uplink cuts, loss, delay and flapping, the ping node down — and
+// uplink cuts, loss, delay and flapping, the ping node down, carrier
+// loss and flapping of a tracked interface (sim_carrier_test.go) — and
 // invariants are checked after every event: never two owners and some
 // owner once settled, no owner change without a fault, the only node
-// that reaches the ping node runs every group, bounded queues and
+// with a working uplink (ping node reached, carrier) runs every group, bounded queues and
 // state, no busy loop, well-formed log lines, cl_status answers that
 // match the cluster (sim_ctl_test.go). A failing seed is shrunk to a
 // minimal step list and printed.

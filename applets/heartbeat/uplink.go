@@ -35,6 +35,10 @@ type uplinkState struct {
 	timerAt time.Duration // the instant it is armed for (timerOn)
 	timerOn bool
 	targets []pingTarget
+	// peerGen, peerSeq: the generation and sequence number of the
+	// newest ipfail message applied from the peer (staleMessage).
+	peerGen string
+	peerSeq uint64
 }
 
 // prober sends the echo requests to the ping nodes; the replies come
@@ -307,10 +311,35 @@ func (d *daemon) uplinkMessage(src string, m *wire.Msg) {
 		}
 		return
 	}
+	if d.up.staleMessage(m) {
+		d.log.Debug(1, "Ignored "+m.Type()+" message "+m.Get(wire.Seq)+" from "+src+": older than one applied")
+		return
+	}
 	foreign := d.holdsGroups(true)
 	now := d.now()
 	d.policyActs(d.up.pol.Message(m.Type(), m.Get(uplink.FNumPing), foreign, d.rscStable(), d.up.tr.Fresh(2*d.hc.Keepalive, now), now))
 	d.rsc.SetFailbackHold(d.up.pol.PeerFewer())
+}
+
+// staleMessage reports whether m, an ipfail message of the peer, is older
+// than one already applied, and records it otherwise. Messages are
+// delivered as they arrive (a gap is filled later by a retransmission),
+// and each carries the peer's view of the counts when it was sent: a
+// count or abort_giveup of an older balance, retransmitted after the
+// you_are_dead that followed a carrier loss, cancelled the give-up for
+// good (simulator ping node seeds 278, 19133). A message of another
+// generation (the peer restarted) is never stale.
+func (u *uplinkState) staleMessage(m *wire.Msg) bool {
+	seq, err := strconv.ParseUint(m.Get(wire.Seq), 16, 64)
+	if err != nil {
+		return false
+	}
+	gen := m.Get(wire.Hg)
+	if gen == u.peerGen && seq < u.peerSeq {
+		return true
+	}
+	u.peerGen, u.peerSeq = gen, seq
+	return false
 }
 
 func (d *daemon) policyActs(acts []uplink.Action) {

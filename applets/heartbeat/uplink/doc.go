@@ -39,8 +39,5 @@
 // own verdict instead of sending the first one away (on a loaded machine
 // the two detections can be further apart than the give-up delay). And a
 // node told you_are_dead sends its count back, so a you_are_dead that
-// crossed a recovery on the wire is aborted before the give-up is due;
-// likewise a node whose give-up the peer aborts sends its count back, so
-// an abort_giveup of an older balance, retransmitted after a loss, is
-// answered by a new you_are_dead rather than kept.
+// crossed a recovery on the wire is aborted before the give-up is due.
 package uplink

@@ -201,17 +201,9 @@ func (p *Policy) Message(typ, numPing string, holdsForeign, stable, fresh bool, 
 		}
 		return append(acts, p.schedule("all", now), p.sendCount())
 	case TAbort:
-		// An abort_giveup may be stale: sent for an older balance and
-		// retransmitted after the you_are_dead that scheduled this
-		// give-up. Our count goes along, so the peer decides again on
-		// the counts of now.
 		if p.pending != "" {
 			p.pending = ""
-			acts := []Action{logA(hblog.InfoPri, "Giveup aborted by the other node.")}
-			if p.peerUp {
-				acts = append(acts, p.sendCount())
-			}
-			return acts
+			return []Action{logA(hblog.InfoPri, "Giveup aborted by the other node.")}
 		}
 	}
 	return nil

@@ -201,31 +201,6 @@ func TestPolicyPeerFewer(t *testing.T) {
 	}
 }
 
-// TestPolicyStaleAbort: an abort_giveup that cancels a pending give-up
-// sends our count back, so a stale one (sent for an older balance,
-// retransmitted after the you_are_dead that scheduled the give-up) is
-// answered by a new you_are_dead instead of leaving the groups on the
-// node without uplink for good (simulator seed 278).
-func TestPolicyStaleAbort(t *testing.T) {
-	p := NewPolicy(time.Second, true, 1)
-	p.PeerUp(true)
-	p.Message(TNumPing, "1", false, true, true, 0) // balanced
-	p.Count(0)                                     // carrier lost
-	p.Message(TYouAreDead, "", false, true, true, time.Second)
-	acts := p.Message(TAbort, "", false, true, true, time.Second) // the old balance's abort, late
-	if p.Pending() != "" {
-		t.Fatal("abort_giveup did not cancel")
-	}
-	if len(acts) != 2 || acts[1].Type != TNumPing || acts[1].Fields[0][1] != "0" {
-		t.Errorf("abort_giveup answered with %+v, want our count 0 sent", acts)
-	}
-	// Without a pending give-up an abort_giveup answers nothing (no
-	// ping-pong with a peer that answers a count with an abort).
-	if acts := p.Message(TAbort, "", false, true, true, time.Second); acts != nil {
-		t.Errorf("abort_giveup with nothing pending: %+v", acts)
-	}
-}
-
 func TestSeconds(t *testing.T) {
 	for d, want := range map[time.Duration]string{400 * time.Millisecond: "0.4", 2 * time.Second: "2", 1050 * time.Millisecond: "1.05", 10 * time.Millisecond: "0.01"} {
 		if got := seconds(d); got != want {
