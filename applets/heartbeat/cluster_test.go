@@ -568,13 +568,7 @@ func TestHealedPartition306(t *testing.T) {
 // and the peer takes over after deadtime.
 func TestStopFailureFences(t *testing.T) {
 	t.Setenv("HA_STOPRETRYMAX", "1")
-	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true})
-	l.Start()
-	l.WaitOwner(0, 10*time.Second)
-	n1, n2 := l.Nodes[0], l.Nodes[1]
-	if !n1.WaitScript(true, 5*time.Second) {
-		t.Fatal("test resource not running on node 1")
-	}
+	l, n1, n2 := scriptLab(t, lab.Options{AutoFailback: "on", Watchdog: true})
 	os.WriteFile(n1.Path("state", "fail-stop"), nil, 0o644)
 	n1.Signal(syscall.SIGTERM)
 	n1.WaitLog(`Retrying failed stop operation \[hatest\]`, 5*time.Second)
@@ -603,13 +597,7 @@ func TestStopFailureFences(t *testing.T) {
 // after HABOX_KILL_TIMEOUT. Node 2 takes over; its start hangs, times
 // out and is a failed start. Each hung script's process group is gone.
 func TestHangingScripts(t *testing.T) {
-	l := newLab(t, lab.Options{AutoFailback: "on", Script: true, Watchdog: true, ExtraHaCf: "env HABOX_RSC_TIMEOUT=1\n"})
-	l.Start()
-	l.WaitOwner(0, 10*time.Second)
-	n1, n2 := l.Nodes[0], l.Nodes[1]
-	if !n1.WaitScript(true, 5*time.Second) {
-		t.Fatal("test resource not running on node 1")
-	}
+	l, n1, n2 := scriptLab(t, lab.Options{AutoFailback: "on", Watchdog: true, ExtraHaCf: "env HABOX_RSC_TIMEOUT=1\n"})
 	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
 	os.WriteFile(n2.Path("state", "hang-start"), nil, 0o644)
 	t0 := time.Now()
@@ -646,21 +634,11 @@ func TestHangingScripts(t *testing.T) {
 // pid file left behind, makes the group idle first (3.0.6's verifyallidle
 // warning) and joins: one holder again. Before, both kept the address.
 func TestKilledDuringRelease(t *testing.T) {
-	l := newLab(t, lab.Options{AutoFailback: "off", Script: true})
-	l.Start()
-	l.WaitOwner(0, 10*time.Second)
-	n1, n2 := l.Nodes[0], l.Nodes[1]
-	if !n1.WaitScript(true, 5*time.Second) {
-		t.Fatal("test resource not running on node 1")
-	}
+	l, n1, n2 := scriptLab(t, lab.Options{AutoFailback: "off"})
 	os.WriteFile(n1.Path("state", "hang-stop"), nil, 0o644)
 	n1.Signal(syscall.SIGTERM)
-	var hung int
-	for end := time.Now().Add(5 * time.Second); hung <= 1 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		b, _ := os.ReadFile(n1.Path("state", "hang.pid"))
-		hung, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
-	if hung <= 1 {
+	hung := hangPid(n1, 5*time.Second)
+	if hung == 0 {
 		t.Fatalf("the stop did not hang\n%s", l.LogTails(20))
 	}
 	t.Cleanup(func() { syscall.Kill(-hung, syscall.SIGKILL) }) // its sleep
@@ -691,14 +669,42 @@ func TestKilledDuringRelease(t *testing.T) {
 	}
 }
 
+// scriptLab starts a lab whose node 1 runs the VIP and the test script
+// resource, and waits until it does.
+func scriptLab(t *testing.T, o lab.Options) (l *lab.Lab, n1, n2 *lab.Node) {
+	t.Helper()
+	o.Script = true
+	l = newLab(t, o)
+	l.Start()
+	l.WaitOwner(0, 10*time.Second)
+	n1, n2 = l.Nodes[0], l.Nodes[1]
+	if !n1.WaitScript(true, 5*time.Second) {
+		t.Fatal("test resource not running on node 1")
+	}
+	return l, n1, n2
+}
+
+// hangPid waits up to d for the node's hung test script to write its pid
+// (STATE/hang.pid) and returns it, 0 if none.
+func hangPid(n *lab.Node, d time.Duration) int {
+	for end := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(n.Path("state", "hang.pid"))
+		if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 1 {
+			return pid
+		}
+		if !time.Now().Before(end) {
+			return 0
+		}
+	}
+}
+
 // assertGroupGone checks that the process group of the node's hung test
 // script (STATE/hang.pid) has no member left.
 func assertGroupGone(t *testing.T, n *lab.Node) {
 	t.Helper()
-	b, err := os.ReadFile(n.Path("state", "hang.pid"))
-	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pgid <= 1 {
-		t.Fatalf("%s: hang.pid: %q %v", n.Name, b, err)
+	pgid := hangPid(n, 0)
+	if pgid == 0 {
+		t.Fatalf("%s: no hung script (STATE/hang.pid)", n.Name)
 	}
 	for end := time.Now().Add(2 * time.Second); !resources.GroupGone(pgid) && time.Now().Before(end); {
 		time.Sleep(20 * time.Millisecond)
