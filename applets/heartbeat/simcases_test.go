@@ -169,3 +169,26 @@ func TestSimStaleStandbyAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestSimRexmitAfterInit replays the minimal steps of ping node seed
+// 51939 (auto_failback off, ping_group; numbered before the carrier
+// configurations): under 30 % loss alice crashes, losing her state, and
+// restarts; bob loses her "active" status and, with it, her first
+// "resource" messages. His retransmission requests for them were dropped
+// because she was still "init" to him, so he never learnt she was stable
+// and said "transition" for good. Before the fix the seed itself and one
+// of the 40 others failed.
+func TestSimRexmitAfterInit(t *testing.T) {
+	cfg := simPingCfgs(t)[3]
+	steps := []simStep{
+		{At: 30520532136, Kind: "pingdown", Node: 0, Arg: 3},
+		{At: 47543127634, Kind: "loss", Node: 1, Arg: 30},
+		{At: 111350628337, Kind: "crash", Node: 0, Arg: 1},
+		{At: 117189319624, Kind: "cut", Node: 0, Arg: 4},
+	}
+	for seed := int64(51939); seed < 51939+41*100000; seed += 100000 {
+		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
+			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
+		}
+	}
+}

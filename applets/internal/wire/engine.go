@@ -878,7 +878,8 @@ func (e *Engine) reqDest() string {
 
 // Due returns the stamped messages whose timers expired at now:
 // NS_rexmit requests (one sequence number each, repeated every
-// MaxRexmitDelay while the peer is up or active) and the reqnodes repeat.
+// MaxRexmitDelay while the peer is up or active, postponed while it is
+// not, dropped when it is dead) and the reqnodes repeat.
 func (e *Engine) Due(now time.Time) ([]*Msg, []LogLine) {
 	var out []*Msg
 	var logs []LogLine
@@ -887,8 +888,17 @@ func (e *Engine) Due(now time.Time) ([]*Msg, []LogLine) {
 		if len(p.rexmit) == 0 {
 			continue
 		}
-		if !isUp(p.status) {
+		if p.status == StDead {
 			clear(p.rexmit)
+			continue
+		}
+		if !isUp(p.status) {
+			// Asked again once it is up: a peer still "init" to us may
+			// be active already, its status lost, and its first
+			// messages with it ("starting", "resource"). 3.0.6 drops
+			// the requests for good here, which left the peer's
+			// resource state unknown for ever (simulator ping node
+			// seed 51939). NextDue skips them meanwhile.
 			continue
 		}
 		seqs := make([]uint64, 0, len(p.rexmit))

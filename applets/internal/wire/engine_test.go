@@ -729,3 +729,42 @@ func TestRestartBeforeFirstStatus(t *testing.T) {
 		t.Fatalf("first contact: %+v", v)
 	}
 }
+
+// TestRexmitWaitsForUp: a message lost while its sender is still "init"
+// to us (its "active" status lost too) is asked for once the sender is
+// up, not forgotten (simulator ping node seed 51939: a restarted node's
+// "resource isstable=1" never came, and its peer said "transition" for
+// good); a dead sender's are dropped.
+func TestRexmitWaitsForUp(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	a := newEngine(t, "linuxha1", nil)
+	b := newEngine(t, "linuxha2", func(n int64) int64 { return n - 1 })
+	send := func(m *Msg) *Msg { return wireCopy(t, a, must(a.Send(m, t0))) }
+	b.Receive(send(status(StInit)), t0)
+	send(New("starting")) // lost
+	if v := b.Receive(send(New("resource")), t0); !slices.Equal(v.Lost, []uint64{2}) {
+		t.Fatalf("gap: %+v", v)
+	}
+	for _, at := range []time.Duration{time.Second, 2 * time.Second} {
+		if out, _ := b.Due(t0.Add(at)); len(out) != 0 {
+			t.Fatalf("rexmit request to a node still init: %v", out[0].Fields)
+		}
+	}
+	if _, ok := b.NextDue(); ok {
+		t.Fatal("NextDue wakes the daemon for a node still init")
+	}
+	b.Receive(send(status(StActive)), t0.Add(3*time.Second))
+	if next, ok := b.NextDue(); !ok || next.After(t0.Add(3*time.Second)) {
+		t.Fatalf("NextDue %v %v once the peer is up", next, ok)
+	}
+	out, _ := b.Due(t0.Add(3 * time.Second))
+	if len(out) != 1 || out[0].Type() != NSRexmit || out[0].Get(FirstSeq) != "2" {
+		t.Fatalf("after the peer came up: %d requests", len(out))
+	}
+	b.SetStatus("linuxha1", StDead)
+	b.Due(t0.Add(4 * time.Second))
+	b.SetStatus("linuxha1", StActive)
+	if out, _ := b.Due(t0.Add(5 * time.Second)); len(out) != 0 {
+		t.Error("requests to a node that was dead were kept")
+	}
+}
