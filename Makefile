@@ -33,7 +33,7 @@ cross:
 
 # The amd64 size budget in bytes (stripped). It only goes down: a feature
 # pays for its bytes, and when the binary shrinks the budget follows.
-SIZE_BUDGET := 3199200
+SIZE_BUDGET := 3195100
 
 size: cross size-check
 	@printf '%-8s %10s %10s\n' arch bytes xz-9
