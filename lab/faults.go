@@ -147,19 +147,16 @@ func procField(path, key string) int64 {
 	return 0
 }
 
-// VectorsDir locates shared/vectors: $HABOX_VECTORS, or ../shared/vectors
-// beside the module root (where the project's machines and CI keep it).
+// VectorsDir locates the captured 3.0.6 packets: $HABOX_VECTORS, else
+// the copy committed with the wire package.
 func VectorsDir() string {
 	if d := os.Getenv("HABOX_VECTORS"); d != "" {
 		return d
 	}
 	if mod, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-		d := filepath.Join(filepath.Dir(filepath.Dir(strings.TrimSpace(string(mod)))), "shared", "vectors")
-		if _, err := os.Stat(d); err == nil {
-			return d
-		}
+		return filepath.Join(filepath.Dir(strings.TrimSpace(string(mod))), "applets", "internal", "wire", "testdata", "vectors")
 	}
-	return "/work/shared/vectors"
+	return filepath.Join("applets", "internal", "wire", "testdata", "vectors")
 }
 
 // ReplayPayloads returns the captured 3.0.6 UDP packets of

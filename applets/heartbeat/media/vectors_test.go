@@ -15,10 +15,10 @@ import (
 )
 
 // vectorsDir holds serial streams written by the real heartbeat 3.0.6
-// (see its README): $HABOX_VECTORS, the copy committed with the wire
-// package, or the shared original.
+// (see its README): $HABOX_VECTORS or the copy committed with the wire
+// package.
 var vectorsDir = func() string {
-	for _, d := range []string{os.Getenv("HABOX_VECTORS"), "../../internal/wire/testdata/vectors", "/work/shared/vectors"} {
+	for _, d := range []string{os.Getenv("HABOX_VECTORS"), "../../internal/wire/testdata/vectors"} {
 		if _, err := os.Stat(filepath.Join(d, "index.tsv")); d != "" && err == nil {
 			return d
 		}
