@@ -144,6 +144,18 @@ func TestSimKilledJobLeavesNextProcess(t *testing.T) {
 	}
 }
 
+// replaySteps runs steps under cfg with n seeds from first, 100,000
+// apart (the same faults, other randomness), and fails at the first
+// invariant violation.
+func replaySteps(t *testing.T, cfg simCfg, steps []simStep, first int64, n int) {
+	t.Helper()
+	for seed := first; seed < first+int64(n)*100000; seed += 100000 {
+		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
+			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
+		}
+	}
+}
+
 // TestSimStaleStandbyAnswer replays the minimal steps of ping node seed
 // 39772 (auto_failback on, ping; found before the carrier configurations
 // renumbered the seeds) over 40 seeds: alice, partitioned, asks to go
@@ -163,11 +175,7 @@ func TestSimStaleStandbyAnswer(t *testing.T) {
 		{At: 156807346691, Kind: "standby", Node: 0},
 		{At: 159856954945, Kind: "upheal", Node: 0},
 	}
-	for seed := int64(39772); seed < 39772+40*100000; seed += 100000 {
-		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
-			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
-		}
-	}
+	replaySteps(t, cfg, steps, 39772, 40)
 }
 
 // TestSimRexmitAfterInit replays the minimal steps of ping node seed
@@ -186,9 +194,5 @@ func TestSimRexmitAfterInit(t *testing.T) {
 		{At: 111350628337, Kind: "crash", Node: 0, Arg: 1},
 		{At: 117189319624, Kind: "cut", Node: 0, Arg: 4},
 	}
-	for seed := int64(51939); seed < 51939+41*100000; seed += 100000 {
-		if f, trace, _ := runSimWith(t, cfg, seed, steps); f != "" {
-			t.Fatalf("seed %d: %s\n  %v", seed, f, trace)
-		}
-	}
+	replaySteps(t, cfg, steps, 51939, 41)
 }

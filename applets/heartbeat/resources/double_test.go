@@ -545,7 +545,7 @@ func TestGiverDeclaresTakerDeadMidStandby(t *testing.T) {
 // tells her the standby is off.
 func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 	s := stableOff(t)
-	alice, bob := s.nodes["alice"], s.nodes["bob"]
+	bob := s.nodes["bob"]
 	bob.hold = true
 	s.standby("alice", "all")
 	if !s.logged("bob", "standby: acquire [all] resources from alice") || len(bob.jobs) != 1 {
@@ -555,10 +555,18 @@ func TestTakerDeclaresGiverDeadMidStandby(t *testing.T) {
 	s.seesDead("bob", "alice", true)
 	bob.hold = false
 	s.runHeld(bob)
+	s.healedTaker(t)
+}
+
+// healedTaker ends a cut after bob, the taker of alice's standby,
+// declared her dead and took her groups: once he sees her again she no
+// longer waits for his standby "done", and he keeps both groups.
+func (s *sim) healedTaker(t *testing.T) {
+	t.Helper()
 	s.cut = false
 	s.healSeen("bob", "alice")
 	s.heartbeats(3 * time.Second)
-	if st := alice.m.RscStatus(); st == "transition" {
+	if st := s.nodes["alice"].m.RscStatus(); st == "transition" {
 		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))
 	}
 	s.want("10.0.0.5=bob svcb=bob")
@@ -582,13 +590,7 @@ func TestTakerWaitingDeclaresGiverDead(t *testing.T) {
 	s.runHeld(alice)
 	s.seesDead("bob", "alice", true)
 	s.runHeld(bob)
-	s.cut = false
-	s.healSeen("bob", "alice")
-	s.heartbeats(3 * time.Second)
-	if st := alice.m.RscStatus(); st == "transition" {
-		t.Errorf("alice still waits for bob's standby 'done':\n  %s", strings.Join(s.logs["alice"], "\n  "))
-	}
-	s.want("10.0.0.5=bob svcb=bob")
+	s.healedTaker(t)
 }
 
 // TestReorderedCancelKeepsNewStandby: bob's "cancel" of a standby alice

@@ -221,20 +221,25 @@ func TestReceiveSequence(t *testing.T) {
 	}
 }
 
+// fromLinuxha1 is linuxha1's message of type typ (an active status, or
+// an empty message) with generation gen and sequence number seq, sent at
+// t0 and copied as it arrives.
+func fromLinuxha1(t *testing.T, gen, seq uint64, typ string, t0 time.Time) *Msg {
+	a := newEngine(t, "linuxha1", nil)
+	a.Sender.Gen = gen
+	a.Sender.seq = seq - 1
+	m := status(StActive)
+	if typ != Status {
+		m = New(typ)
+	}
+	a.Send(m, t0)
+	return wireCopy(t, a, m)
+}
+
 func TestReceiveGenerations(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
 	b := newEngine(t, "linuxha2", nil)
-	mk := func(gen uint64, seq uint64, typ string) *Msg {
-		a := newEngine(t, "linuxha1", nil)
-		a.Sender.Gen = gen
-		a.Sender.seq = seq - 1
-		m := status(StActive)
-		if typ != Status {
-			m = New(typ)
-		}
-		a.Send(m, t0)
-		return wireCopy(t, a, m)
-	}
+	mk := func(gen, seq uint64, typ string) *Msg { return fromLinuxha1(t, gen, seq, typ, t0) }
 	if v := b.Receive(mk(5, 1, Status), t0); !v.Deliver {
 		t.Fatal("first")
 	}
@@ -670,17 +675,7 @@ func TestStampRules(t *testing.T) {
 func TestFirstContactKeepsSequence(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
 	b := newEngine(t, "linuxha2", nil)
-	mk := func(gen uint64, seq uint64, typ string) *Msg {
-		a := newEngine(t, "linuxha1", nil)
-		a.Sender.Gen = gen
-		a.Sender.seq = seq - 1
-		m := status(StActive)
-		if typ != Status {
-			m = New(typ)
-		}
-		a.Send(m, t0)
-		return wireCopy(t, a, m)
-	}
+	mk := func(gen, seq uint64, typ string) *Msg { return fromLinuxha1(t, gen, seq, typ, t0) }
 	for seq := uint64(60); seq <= 62; seq++ {
 		if v := b.Receive(mk(5, seq, Resource), t0); !v.Deliver {
 			t.Fatalf("seq %d before the first status: %+v", seq, v)
@@ -708,17 +703,7 @@ func TestFirstContactKeepsSequence(t *testing.T) {
 // it restarted was waited for an hour: simulator seed 41046).
 func TestRestartBeforeFirstStatus(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
-	mk := func(gen uint64, seq uint64, typ string) *Msg {
-		a := newEngine(t, "linuxha1", nil)
-		a.Sender.Gen = gen
-		a.Sender.seq = seq - 1
-		m := status(StActive)
-		if typ != Status {
-			m = New(typ)
-		}
-		a.Send(m, t0)
-		return wireCopy(t, a, m)
-	}
+	mk := func(gen, seq uint64, typ string) *Msg { return fromLinuxha1(t, gen, seq, typ, t0) }
 	b := newEngine(t, "linuxha2", nil)
 	b.Receive(mk(4, 60, Resource), t0)
 	if v := b.Receive(mk(5, 2, Status), t0); !v.Deliver || !v.Restart {
